@@ -1,0 +1,175 @@
+//! Reading CSV text into a [`Table`]: byte-order mark, delimiter detection, quoted fields, CRLF,
+//! missing-value markers, and an error that names the line for every way a file can be wrong.
+
+use crate::error::CsvError;
+use crate::table::{Column, Table};
+
+/// Cell texts (compared without case, after trimming) that mean "no value".
+pub const MISSING_MARKERS: [&str; 6] = ["", "na", "n/a", "nan", "null", "?"];
+
+/// Delimiters tried when none is given, in order of preference on a tie.
+const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+/// How to read a CSV; the default detects everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// The field delimiter; `None` picks the one among `,` `;` and tab that the header uses most.
+    pub delimiter: Option<u8>,
+}
+
+/// Reads CSV bytes with a header row into a table, detecting the delimiter.
+pub fn parse_csv(bytes: &[u8]) -> Result<Table, CsvError> {
+    parse_csv_with(bytes, &CsvOptions::default())
+}
+
+/// Reads CSV bytes with a header row into a table, with explicit options.
+pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvError> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let (bytes, bom_len) = match bytes.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (bytes, 0),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        CsvError::NotUtf8 { line, byte_offset: (offset + bom_len) as u64 }
+    })?;
+    if text.trim().is_empty() {
+        return Err(CsvError::Empty);
+    }
+    let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text));
+
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+
+    let header = match records.next() {
+        Some(record) => record.map_err(malformed)?,
+        None => return Err(CsvError::Empty),
+    };
+    let names: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
+    check_header(&names)?;
+
+    let mut cells: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
+    for record in records {
+        let record = record.map_err(malformed)?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != names.len() {
+            return Err(CsvError::RaggedRow { line, expected: names.len(), found: record.len() });
+        }
+        for (column, field) in cells.iter_mut().zip(record.iter()) {
+            column.push(cell_value(field));
+        }
+    }
+    let n_rows = cells.first().map_or(0, Vec::len);
+    if n_rows == 0 {
+        return Err(CsvError::HeaderOnly);
+    }
+    let columns = names.into_iter().zip(cells).map(|(name, cells)| Column::new(name, cells)).collect();
+    Ok(Table { columns, n_rows })
+}
+
+fn malformed(error: csv::Error) -> CsvError {
+    let line = error.position().map_or(0, |p| p.line());
+    CsvError::Malformed { line, message: error.to_string() }
+}
+
+fn check_header(names: &[String]) -> Result<(), CsvError> {
+    let mut seen = std::collections::HashMap::<&str, usize>::new();
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            return Err(CsvError::EmptyColumnName { column: i + 1 });
+        }
+        if let Some(first) = seen.insert(name.as_str(), i + 1) {
+            return Err(CsvError::DuplicateColumn { name: name.clone(), first, second: i + 1 });
+        }
+    }
+    Ok(())
+}
+
+fn cell_value(field: &str) -> Option<String> {
+    let trimmed = field.trim();
+    let missing = MISSING_MARKERS.iter().any(|m| trimmed.eq_ignore_ascii_case(m));
+    (!missing).then(|| trimmed.to_owned())
+}
+
+/// Counts each candidate delimiter outside quotes on the header line and picks the most frequent.
+fn detect_delimiter(text: &str) -> u8 {
+    let mut counts = [0usize; DELIMITERS.len()];
+    let mut in_quotes = false;
+    for b in text.bytes() {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => break,
+            _ if !in_quotes => {
+                if let Some(i) = DELIMITERS.iter().position(|&d| d == b) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let best = (0..DELIMITERS.len()).max_by_key(|&i| (counts[i], usize::MAX - i)).unwrap_or(0);
+    DELIMITERS[best]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::ColumnKind;
+
+    #[test]
+    fn reads_quotes_bom_crlf_and_missing_markers() {
+        let text = "\u{feff}name,score,note\r\n\"Smith, J\",1.5,\"said \"\"hi\"\"\"\r\nLee,NA,?\r\n";
+        let table = parse_csv(text.as_bytes()).unwrap();
+        assert_eq!(table.n_rows, 2);
+        assert_eq!(table.column_names(), ["name", "score", "note"]);
+        assert_eq!(table.columns[0].cells[0].as_deref(), Some("Smith, J"));
+        assert_eq!(table.columns[2].cells[0].as_deref(), Some("said \"hi\""));
+        assert_eq!(table.columns[1].cells[1], None);
+        assert_eq!(table.columns[2].cells[1], None);
+        assert_eq!(table.columns[1].kind, ColumnKind::Numeric);
+    }
+
+    #[test]
+    fn detects_semicolon_and_tab() {
+        let semi = parse_csv(b"a;b\n1,5;2\n").unwrap();
+        assert_eq!(semi.column_names(), ["a", "b"]);
+        assert_eq!(semi.columns[0].cells[0].as_deref(), Some("1,5"));
+        let tab = parse_csv(b"a\tb\n1\t2\n").unwrap();
+        assert_eq!(tab.column_names(), ["a", "b"]);
+    }
+
+    #[test]
+    fn ragged_row_names_its_line() {
+        let err = parse_csv(b"a,b\n1,2\n3\n").unwrap_err();
+        assert_eq!(err, CsvError::RaggedRow { line: 3, expected: 2, found: 1 });
+        assert_eq!(err.to_string(), "line 3: expected 2 fields (as in the header) but found 1");
+    }
+
+    #[test]
+    fn each_broken_file_gets_its_own_error() {
+        assert_eq!(parse_csv(b"").unwrap_err(), CsvError::Empty);
+        assert_eq!(parse_csv(b"\xEF\xBB\xBF \n").unwrap_err(), CsvError::Empty);
+        assert_eq!(parse_csv(b"a,b\n").unwrap_err(), CsvError::HeaderOnly);
+        assert_eq!(
+            parse_csv(b"a,b\n1,2\n\xff,3\n").unwrap_err(),
+            CsvError::NotUtf8 { line: 3, byte_offset: 8 }
+        );
+        assert_eq!(
+            parse_csv(b"a,b,a\n1,2,3\n").unwrap_err(),
+            CsvError::DuplicateColumn { name: "a".into(), first: 1, second: 3 }
+        );
+        assert_eq!(parse_csv(b"a,,c\n1,2,3\n").unwrap_err(), CsvError::EmptyColumnName { column: 2 });
+    }
+
+    #[test]
+    fn explicit_delimiter_overrides_detection() {
+        let options = CsvOptions { delimiter: Some(b';') };
+        let table = parse_csv_with(b"a,b;c\n1,2;3\n", &options).unwrap();
+        assert_eq!(table.column_names(), ["a,b", "c"]);
+    }
+}

@@ -1,0 +1,61 @@
+//! Errors of the core, one enum per concern, each saying what went wrong and where.
+
+use thiserror::Error;
+
+/// A CSV file that could not be read into a table. Line numbers count from 1, as an editor shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CsvError {
+    /// The input holds no bytes at all (or only a byte-order mark and white space).
+    #[error("the file is empty: expected a header row naming the columns")]
+    Empty,
+    /// The header row is there but no data row follows.
+    #[error("the file has a header row but no data rows")]
+    HeaderOnly,
+    /// The bytes are not UTF-8 text.
+    #[error("line {line}: the file is not UTF-8 text (invalid byte at offset {byte_offset}); save it as UTF-8 and try again")]
+    NotUtf8 { line: u64, byte_offset: u64 },
+    /// A header cell is blank.
+    #[error("line 1, column {column}: the header has an empty column name")]
+    EmptyColumnName { column: usize },
+    /// Two header cells carry the same name.
+    #[error("line 1, columns {first} and {second}: the column name {name:?} appears twice")]
+    DuplicateColumn { name: String, first: usize, second: usize },
+    /// A data row has a different number of fields than the header.
+    #[error("line {line}: expected {expected} fields (as in the header) but found {found}")]
+    RaggedRow { line: u64, expected: usize, found: usize },
+    /// The CSV reader itself failed (for example, an unterminated quote).
+    #[error("line {line}: {message}")]
+    Malformed { line: u64, message: String },
+}
+
+/// Anything else the core can refuse: a bad choice of target, too little data, a model that would not fit.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum TabmlError {
+    /// The CSV could not be read.
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+    /// No column has that name.
+    #[error("there is no column named {0:?}")]
+    UnknownColumn(String),
+    /// Every value of the target column is missing.
+    #[error("the target column {0:?} has no values")]
+    EmptyTarget(String),
+    /// A classification target with only one class left after dropping missing labels.
+    #[error("the target column {column:?} has only one class ({class:?}); a classifier needs at least two")]
+    SingleClass { column: String, class: String },
+    /// The chosen model cannot do the task the target implies.
+    #[error("{model} cannot be used for {task}: pick one of {alternatives}")]
+    ModelTaskMismatch { model: &'static str, task: &'static str, alternatives: String },
+    /// Not enough rows to split into a training and a test part.
+    #[error("{rows} labelled rows are too few to split into training and test data (need at least {needed})")]
+    TooFewRows { rows: usize, needed: usize },
+    /// The split fraction is outside (0, 1).
+    #[error("the test fraction must be between 0 and 1 (exclusive), got {0}")]
+    BadTestFraction(f64),
+    /// No column is usable as a feature after the target and skipped columns are set aside.
+    #[error("no usable feature columns: every column other than the target is text, a date, or empty")]
+    NoFeatures,
+    /// The estimator failed inside the fitting library.
+    #[error("training {model} failed: {message}")]
+    Fit { model: &'static str, message: String },
+}

@@ -1,0 +1,38 @@
+//! tabml: the core of the tabml lifecycle tool.
+//!
+//! Everything here runs the same natively (the `tabml` command line, the server) and in the browser
+//! (wasm32): reading a CSV into a [`Table`], inferring column types, preparing features, splitting,
+//! training, and measuring a model. The crate does no I/O: input arrives as `&str` or `&[u8]`, and
+//! nothing here reads a clock, a file or the network.
+//!
+//! ```
+//! use tabml::{parse_csv, train, ModelKind, TrainConfig};
+//!
+//! let mut csv = String::from("x,label\n");
+//! for i in 0..40 {
+//!     csv.push_str(&format!("{},{}\n", i, if i < 20 { "low" } else { "high" }));
+//! }
+//! let table = parse_csv(csv.as_bytes()).unwrap();
+//! let report = train(&table, "label", &TrainConfig::new(ModelKind::LogisticRegression)).unwrap();
+//! assert!(report.evaluation.headline() > 0.9);
+//! ```
+
+pub mod api;
+mod csv_import;
+mod error;
+mod features;
+pub mod metrics;
+mod rng;
+mod split;
+mod table;
+mod train;
+
+pub use csv_import::{parse_csv, CsvOptions, MISSING_MARKERS};
+pub use error::{CsvError, TabmlError};
+pub use features::FeaturePlan;
+pub use split::{stratified_split, Split};
+pub use table::{Column, ColumnKind, Table};
+pub use train::{train, Evaluation, ModelKind, Task, TrainConfig, TrainReport};
+
+/// The version of this library, recorded with every model and reported by the server.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
