@@ -1,0 +1,93 @@
+//! Charts drawn with plotters on a `<canvas>`: recall per class, or predicted against actual.
+
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use tabml::{Evaluation, Task, TrainReport};
+
+/// Draws the chart that fits the report's task onto `canvas`.
+pub fn draw(canvas: &web_sys::HtmlCanvasElement, report: &TrainReport) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    match (&report.evaluation, &report.task) {
+        (Evaluation::Classification { confusion, .. }, Task::Classification { classes }) => {
+            recall_bars(&root, classes, confusion)
+        }
+        (Evaluation::Regression { actual, predicted, .. }, _) => predicted_vs_actual(&root, actual, predicted),
+        _ => Ok(()),
+    }
+    .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+type Area<'a> = DrawingArea<CanvasBackend, plotters::coord::Shift>;
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// One bar per true class: the share of its test rows predicted right.
+fn recall_bars(root: &Area<'_>, classes: &[String], confusion: &[Vec<usize>]) -> DrawResult {
+    let recall: Vec<f64> = confusion
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let total: usize = row.iter().sum();
+            if total == 0 {
+                0.0
+            } else {
+                100.0 * row[i] as f64 / total as f64
+            }
+        })
+        .collect();
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d((0..classes.len()).into_segmented(), 0f64..100f64)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_desc("% of class predicted right")
+        .x_desc("true class")
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => classes.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 13))
+        .draw()?;
+    chart.draw_series(
+        Histogram::vertical(&chart)
+            .style(RGBColor(36, 89, 199).filled())
+            .margin(18)
+            .data(recall.iter().enumerate().map(|(i, r)| (i, *r))),
+    )?;
+    chart.draw_series(recall.iter().enumerate().map(|(i, r)| {
+        Text::new(format!("{r:.0}%"), (SegmentValue::CenterOf(i), (r + 3.0).min(96.0)), ("sans-serif", 13))
+    }))?;
+    Ok(())
+}
+
+/// Each test row as a point (actual, predicted), with the diagonal of perfect predictions.
+fn predicted_vs_actual(root: &Area<'_>, actual: &[f64], predicted: &[f64]) -> DrawResult {
+    let (lo, hi) = actual.iter().chain(predicted).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(*v), hi.max(*v))
+    });
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    let range = (lo - pad)..(hi + pad);
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(52)
+        .build_cartesian_2d(range.clone(), range.clone())?;
+    chart
+        .configure_mesh()
+        .x_desc("actual")
+        .y_desc("predicted")
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 13))
+        .draw()?;
+    chart.draw_series(LineSeries::new([(range.start, range.start), (range.end, range.end)], BLACK.mix(0.4)))?;
+    chart.draw_series(
+        actual.iter().zip(predicted).map(|(a, p)| Circle::new((*a, *p), 3, RGBColor(36, 89, 199).mix(0.6).filled())),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! The tabml browser app: a learner walks a model's life in the tab.
+//!
+//! State lives in [`Workbench`], a struct of signals handed to every step by context. Only
+//! [`http`] speaks HTTP. Training runs in the tab (on the main thread for now; the workbench issue
+//! moves it to a Web Worker).
+
+mod chart;
+mod data_step;
+pub mod http;
+mod results_step;
+mod train_step;
+
+use leptos::prelude::*;
+use std::sync::Arc;
+use tabml::{ModelKind, Table, TrainReport};
+
+/// A data set the learner has loaded.
+#[derive(Clone)]
+pub struct LoadedData {
+    /// Where it came from: a sample set's title or a file name.
+    pub name: String,
+    /// The parsed table.
+    pub table: Arc<Table>,
+}
+
+/// The learner's work in this tab, shared by every step.
+#[derive(Clone, Copy)]
+pub struct Workbench {
+    /// The loaded data set, if any.
+    pub data: RwSignal<Option<LoadedData>>,
+    /// The column to predict.
+    pub target: RwSignal<String>,
+    /// The model family to train.
+    pub model: RwSignal<ModelKind>,
+    /// The seed for the split and the model.
+    pub seed: RwSignal<u64>,
+    /// True while a model trains.
+    pub training: RwSignal<bool>,
+    /// The last training's outcome: a report, or the error message to show.
+    pub outcome: RwSignal<Option<Result<TrainedModel, String>>>,
+}
+
+/// A finished training with how long it took.
+#[derive(Clone, PartialEq)]
+pub struct TrainedModel {
+    /// What the core reported.
+    pub report: Arc<TrainReport>,
+    /// Wall-clock milliseconds in the tab.
+    pub millis: f64,
+}
+
+impl Workbench {
+    fn new() -> Self {
+        Self {
+            data: RwSignal::new(None),
+            target: RwSignal::new(String::new()),
+            model: RwSignal::new(ModelKind::LogisticRegression),
+            seed: RwSignal::new(42),
+            training: RwSignal::new(false),
+            outcome: RwSignal::new(None),
+        }
+    }
+}
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(Workbench::new());
+    view! {
+        <header class="top">
+            <h1>"tabml"</h1>
+            <span class="tagline">
+                "Train and check a small model on a table, right here in your browser. Nothing to install; your data stays in this tab."
+            </span>
+            <ServerStatus/>
+        </header>
+        <main>
+            <data_step::DataStep/>
+            <train_step::TrainStep/>
+            <results_step::ResultsStep/>
+        </main>
+        <footer>"tabml " {tabml::VERSION} " · training, scoring and evaluation run in WebAssembly in this tab"</footer>
+    }
+}
+
+/// A badge saying whether the shared registry server answers. Everything on the page works without it.
+#[component]
+fn ServerStatus() -> impl IntoView {
+    let health = LocalResource::new(http::health);
+    move || match health.get() {
+        None => view! { <span class="server-status">"checking the server…"</span> }.into_any(),
+        Some(Ok(h)) if h.status == "ok" => view! {
+            <span class="server-status ok" title="The shared model registry answers">
+                "registry server v" {h.version} " connected"
+            </span>
+        }
+        .into_any(),
+        Some(_) => view! {
+            <span class="server-status offline" title="Sharing needs the server; everything else works offline">
+                "registry server offline — working locally"
+            </span>
+        }
+        .into_any(),
+    }
+}

@@ -1,0 +1,191 @@
+//! Step 3, evaluate: the test score beside the baseline, the confusion matrix, and a chart.
+
+use crate::chart;
+use crate::{TrainedModel, Workbench};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use tabml::{Evaluation, Task};
+
+/// The results step.
+#[component]
+pub fn ResultsStep() -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    view! {
+        <section class="step" id="step-evaluate" aria-labelledby="step-evaluate-title">
+            <h2 id="step-evaluate-title"><span class="num">"3"</span>"Evaluate"</h2>
+            <p class="why">
+                "Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks."
+            </p>
+            {move || match bench.outcome.get() {
+                None if bench.training.get() => view! { <p class="hint" role="status">"Training in this tab…"</p> }.into_any(),
+                None => view! { <p class="hint">"Train a model in step 2 to see how it does."</p> }.into_any(),
+                Some(Err(message)) => view! {
+                    <div class="error" role="alert" id="train-error"><strong>"Training failed. "</strong>{message}</div>
+                }.into_any(),
+                Some(Ok(trained)) => view! { <Results trained/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Results(trained: TrainedModel) -> impl IntoView {
+    let report = trained.report.clone();
+    let canvas = NodeRef::<Canvas>::new();
+    {
+        let report = report.clone();
+        Effect::new(move |_| {
+            if let Some(element) = canvas.get() {
+                if let Err(e) = chart::draw(&element, &report) {
+                    leptos::logging::warn!("drawing the chart failed: {e}");
+                }
+            }
+        });
+    }
+    let context = format!(
+        "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}) in {:.0} ms.{}",
+        capitalise(report.model.label()),
+        report.target,
+        report.n_train,
+        report.n_test,
+        report.config.seed,
+        trained.millis,
+        if report.n_unlabelled > 0 {
+            format!(" {} rows with no target value were left out.", report.n_unlabelled)
+        } else {
+            String::new()
+        }
+    );
+    let body = match (&report.evaluation, &report.task) {
+        (Evaluation::Classification { accuracy, baseline_accuracy, confusion }, Task::Classification { classes }) => {
+            let beats = accuracy - baseline_accuracy;
+            let verdict = if beats > 0.02 {
+                ("verdict good", format!("The model beats the baseline by {:.1} percentage points.", beats * 100.0))
+            } else {
+                ("verdict bad", "The model does not clearly beat the baseline: look again at the features and the target.".to_owned())
+            };
+            view! {
+                <div class="metrics">
+                    <div class="metric headline">
+                        <div class="label">"test accuracy"</div>
+                        <div class="value" id="result-accuracy" data-value=accuracy.to_string()>{percent(*accuracy)}</div>
+                        <div class="note">"share of test rows predicted right"</div>
+                    </div>
+                    <div class="metric">
+                        <div class="label">"baseline accuracy"</div>
+                        <div class="value" id="result-baseline" data-value=baseline_accuracy.to_string()>{percent(*baseline_accuracy)}</div>
+                        <div class="note">"always guessing the most common class"</div>
+                    </div>
+                </div>
+                <p class=verdict.0>{verdict.1}</p>
+                <div class="two-col">
+                    <div>
+                        <h3>"Confusion matrix"</h3>
+                        <p class="hint">"Rows are the true class, columns the predicted one. The diagonal (bold, green) counts right answers; everything else is a mistake, and where it sits says which classes get mixed up."</p>
+                        <ConfusionTable classes=classes.clone() confusion=confusion.clone()/>
+                    </div>
+                    <div>
+                        <h3>"Right answers per class"</h3>
+                        <canvas node_ref=canvas class="chart" id="result-chart" width="520" height="320"
+                            role="img" aria-label="Bar chart: the share of each true class the model predicted right (recall)"></canvas>
+                    </div>
+                </div>
+            }.into_any()
+        }
+        (Evaluation::Regression { rmse, mae, r2, baseline_rmse, .. }, _) => {
+            let verdict = if rmse < &(baseline_rmse * 0.95) {
+                ("verdict good", format!("The model's error is {:.0}% below the baseline's.", 100.0 * (1.0 - rmse / baseline_rmse)))
+            } else {
+                ("verdict bad", "The model's error is not clearly below the baseline's: look again at the features.".to_owned())
+            };
+            view! {
+                <div class="metrics">
+                    <div class="metric headline">
+                        <div class="label">"R² on test rows"</div>
+                        <div class="value" id="result-r2" data-value=r2.to_string()>{format!("{r2:.3}")}</div>
+                        <div class="note">"1 is perfect; 0 is no better than the mean"</div>
+                    </div>
+                    <div class="metric">
+                        <div class="label">"RMSE"</div>
+                        <div class="value" id="result-rmse" data-value=rmse.to_string()>{format!("{rmse:.3}")}</div>
+                        <div class="note">"typical error, in the target's units"</div>
+                    </div>
+                    <div class="metric">
+                        <div class="label">"baseline RMSE"</div>
+                        <div class="value" data-value=baseline_rmse.to_string()>{format!("{baseline_rmse:.3}")}</div>
+                        <div class="note">"always predicting the training mean"</div>
+                    </div>
+                    <div class="metric">
+                        <div class="label">"MAE"</div>
+                        <div class="value" data-value=mae.to_string()>{format!("{mae:.3}")}</div>
+                        <div class="note">"mean absolute error"</div>
+                    </div>
+                </div>
+                <p class=verdict.0>{verdict.1}</p>
+                <h3>"Predicted against actual"</h3>
+                <canvas node_ref=canvas class="chart" id="result-chart" width="520" height="360"
+                    role="img" aria-label="Scatter plot of predicted against actual values; points on the diagonal are perfect predictions"></canvas>
+            }.into_any()
+        }
+        _ => view! { <p class="error">"The report does not match its task."</p> }.into_any(),
+    };
+    let used = report.features.feature_names().len();
+    let skipped = report.features.skipped.clone();
+    view! {
+        <p class="summary" id="result-context">{context}</p>
+        {body}
+        <h3>"Features"</h3>
+        <p class="hint">{format!(
+            "{} input columns became {} features (numbers standardised, categories one-hot encoded; all learned from the training rows only).",
+            report.features.inputs.len(), used
+        )}</p>
+        {(!skipped.is_empty()).then(|| view! {
+            <ul class="skipped">
+                {skipped.into_iter().map(|s| view! { <li><strong>{s.column}</strong>" left out: "{s.reason}</li> }).collect_view()}
+            </ul>
+        })}
+    }
+}
+
+#[component]
+fn ConfusionTable(classes: Vec<String>, confusion: Vec<Vec<usize>>) -> impl IntoView {
+    let header = classes.iter().map(|c| view! { <th scope="col">{c.clone()}</th> }).collect_view();
+    let rows = confusion
+        .iter()
+        .enumerate()
+        .map(|(t, row)| {
+            let cells = row
+                .iter()
+                .enumerate()
+                .map(|(p, &count)| {
+                    let class = if t == p {
+                        "hit"
+                    } else if count > 0 {
+                        "miss-some"
+                    } else {
+                        ""
+                    };
+                    view! { <td class=class>{count}</td> }
+                })
+                .collect_view();
+            view! { <tr><th scope="row">{classes[t].clone()}</th>{cells}</tr> }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class="confusion" id="confusion-matrix">
+                <thead><tr><th scope="col">"true ↓ / predicted →"</th>{header}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
