@@ -1,0 +1,145 @@
+//! Helpers for the end-to-end tests: a real server on a loopback port, ChromeDriver, and paths.
+//!
+//! Everything here talks to 127.0.0.1 only.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tabml_server::{Server, ServerConfig};
+use tokio::sync::oneshot;
+
+/// The repository root (the workspace).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+}
+
+/// Where tests leave screenshots for people to look at: `<workspace>/target/screenshots`.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = workspace_root().join("target").join("screenshots");
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    dir
+}
+
+/// A server running in this process on a free loopback port, with its database in a temporary folder.
+pub struct TestServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The database file (on disk, in `_dir`).
+    pub db: PathBuf,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server that serves the app from `dist` (which need not exist).
+    pub async fn start(dist: &Path) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("tabml.db");
+        let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), db: db.clone(), dist: dist.to_path_buf() };
+        let server = Server::bind(&config).await.expect("server binds");
+        let addr = server.local_addr().expect("bound address");
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server runs");
+        });
+        Self { addr, db, shutdown: Some(tx), task: Some(task), _dir: dir }
+    }
+
+    /// `http://127.0.0.1:PORT` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server and waits until it has finished.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task ends cleanly");
+        }
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; good enough for a child process we start next).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Waits until something accepts connections on `addr`.
+pub fn wait_for_port(addr: SocketAddr, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A ChromeDriver child process on a loopback port; killed on drop.
+pub struct ChromeDriver {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    child: Child,
+}
+
+impl ChromeDriver {
+    /// Starts `$CHROMEDRIVER` (default `/usr/bin/chromedriver`).
+    pub fn start() -> Self {
+        let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+        assert!(
+            Path::new(&binary).exists(),
+            "ChromeDriver not found at {binary}; scripts/test.sh installs Debian's chromium-driver"
+        );
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        assert!(wait_for_port(addr, Duration::from_secs(20)), "ChromeDriver did not listen on {addr}");
+        Self { url: format!("http://{addr}"), child }
+    }
+
+    /// Capabilities for headless Chromium that never reaches past loopback.
+    pub fn chromium_capabilities(profile_dir: &Path) -> serde_json::Map<String, serde_json::Value> {
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,900",
+        ];
+        let mut all_args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all_args.push(format!("--user-data-dir={}", profile_dir.display()));
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "chrome".into());
+        caps.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": chromium, "args": all_args }));
+        caps
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

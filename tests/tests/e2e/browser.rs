@@ -1,0 +1,140 @@
+//! The real app in headless Chromium, served by the real server: a learner's first path.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::time::Duration;
+use tabml_tests::{screenshot_dir, workspace_root, ChromeDriver, TestServer};
+
+/// Chromium and the wasm app are slow to start on a loaded 2-core machine; give them room.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path) -> Client {
+    let mut builder = ClientBuilder::new(HttpConnector::new());
+    builder.capabilities(ChromeDriver::chromium_capabilities(profile));
+    builder.connect(&driver.url).await.expect("a ChromeDriver session")
+}
+
+async fn save_screenshot(client: &Client, name: &str) {
+    // Tall enough to hold the whole page, so the screenshot shows every step.
+    let height: u32 = client
+        .execute("return Math.ceil(document.documentElement.scrollHeight)", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .map_or(900, |h| h.clamp(900, 4000) as u32);
+    client.set_window_size(1280, height + 120).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    let path = screenshot_dir().join(name);
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
+async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear within {PATIENCE:?}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
+    let dist = workspace_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "no built app in {}: run `trunk build` first (scripts/test.sh does)",
+        dist.display()
+    );
+    let server = TestServer::start(&dist).await;
+    let driver = ChromeDriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = open_browser(&driver, profile.path()).await;
+
+    client.goto(&server.url("/")).await.unwrap();
+    wait_for(&client, "button[data-dataset='iris']").await.click().await.unwrap();
+
+    // The sample's preview and inferred types appear, and its target is chosen.
+    let summary = wait_for(&client, "#data-summary").await.text().await.unwrap();
+    assert!(summary.contains("150 rows × 5 columns"), "{summary}");
+    let species_kind = wait_for(&client, "#columns tr[data-column='species'] .kind").await.text().await.unwrap();
+    assert_eq!(species_kind, "categorical");
+    let target = wait_for(&client, "#target-select").await;
+    assert_eq!(target.prop("value").await.unwrap().as_deref(), Some("species"));
+    let hint = wait_for(&client, "#task-hint").await.text().await.unwrap();
+    assert!(hint.contains("3 classes"), "{hint}");
+
+    let model = wait_for(&client, "#model-select").await;
+    model.select_by_value("logistic regression").await.unwrap();
+    wait_for(&client, "#train-button").await.click().await.unwrap();
+
+    let accuracy = wait_for(&client, "#result-accuracy").await;
+    let value: f64 = accuracy.attr("data-value").await.unwrap().expect("data-value").parse().unwrap();
+    assert!(value >= 0.9, "iris test accuracy {value} is below 0.9");
+    let shown = accuracy.text().await.unwrap();
+    assert!(shown.ends_with('%'), "{shown}");
+
+    // 30 test rows (a stratified 20% of 150) add up in the confusion matrix.
+    let cells = client.find_all(Locator::Css("#confusion-matrix tbody td")).await.unwrap();
+    assert_eq!(cells.len(), 9);
+    let mut total = 0;
+    for cell in cells {
+        total += cell.text().await.unwrap().parse::<usize>().unwrap();
+    }
+    assert_eq!(total, 30);
+
+    // The chart was drawn: the canvas holds non-white pixels.
+    let inked: bool = client
+        .execute(
+            "const c = document.querySelector('#result-chart');
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             for (let i = 0; i < d.length; i += 4) { if (d[i] < 200 && d[i + 2] > 150) return true; }
+             return false;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap();
+    assert!(inked, "the chart canvas has no bars drawn on it");
+
+    // The badge found the registry server.
+    let status = wait_for(&client, ".server-status.ok").await.text().await.unwrap();
+    assert!(status.contains("connected"), "{status}");
+
+    save_screenshot(&client, "iris-trained.png").await;
+    client.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_csv_gets_a_clear_message_and_keeps_the_loaded_data() {
+    let dist = workspace_root().join("dist");
+    assert!(dist.join("index.html").is_file(), "no built app in {}", dist.display());
+    let server = TestServer::start(&dist).await;
+    let driver = ChromeDriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = open_browser(&driver, profile.path()).await;
+
+    client.goto(&server.url("/")).await.unwrap();
+    wait_for(&client, "button[data-dataset='iris']").await.click().await.unwrap();
+    wait_for(&client, "#data-summary").await;
+
+    let files = tempfile::tempdir().unwrap();
+    let broken = files.path().join("broken <b>x</b>.csv");
+    std::fs::write(&broken, "a,b,c\n1,2,3\n4,5\n").unwrap();
+    let input = wait_for(&client, "#csv-file").await;
+    input.send_keys(broken.to_str().unwrap()).await.unwrap();
+
+    let message = wait_for(&client, "#load-error").await.text().await.unwrap();
+    assert!(message.contains("line 3: expected 3 fields (as in the header) but found 2"), "{message}");
+    // The file name is shown as text, not markup.
+    assert!(message.contains("broken <b>x</b>.csv"), "{message}");
+    // What was accepted before stays.
+    let summary = wait_for(&client, "#data-summary").await.text().await.unwrap();
+    assert!(summary.contains("150 rows"), "{summary}");
+
+    save_screenshot(&client, "broken-csv.png").await;
+    client.close().await.unwrap();
+    server.stop().await;
+}

@@ -1,0 +1,157 @@
+//! The server on a real loopback socket: health, static files, client-route fallback, no built app,
+//! and the `tabml` binary's start-up and clean Ctrl-C shutdown.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tabml::api::{ApiError, Health};
+use tabml_tests::TestServer;
+
+/// A fake built app: an index page and one asset.
+fn fake_dist(dir: &Path) {
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>app</title><body>the app</body>").unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("app.js"), "console.log('hi')").unwrap();
+    std::fs::write(dir.join("data").join("iris.csv"), "a,b\n1,2\n").unwrap();
+}
+
+#[tokio::test]
+async fn health_reports_version_and_a_migrated_database_on_disk() {
+    let dist = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dist.path()).await;
+    let response = reqwest::get(server.url("/api/v1/health")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let health: Health = response.json().await.unwrap();
+    assert_eq!(health.status, "ok");
+    assert_eq!(health.version, tabml::VERSION);
+    assert_eq!(health.database.status, "ok");
+    assert_eq!(health.database.engine, "sqlite");
+    assert_eq!(health.database.schema_version, tabml_server::storage::SCHEMA_VERSION);
+    assert!(server.db.is_file(), "the SQLite file is on disk at {}", server.db.display());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn serves_files_falls_back_to_the_app_for_client_routes_and_404s_the_rest() {
+    let dist = tempfile::tempdir().unwrap();
+    fake_dist(dist.path());
+    let server = TestServer::start(dist.path()).await;
+
+    let index = reqwest::get(server.url("/")).await.unwrap();
+    assert_eq!(index.status(), 200);
+    assert!(index.text().await.unwrap().contains("the app"));
+
+    let asset = reqwest::get(server.url("/app.js")).await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert!(asset.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert_eq!(asset.text().await.unwrap(), "console.log('hi')");
+
+    let csv = reqwest::get(server.url("/data/iris.csv")).await.unwrap();
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.text().await.unwrap(), "a,b\n1,2\n");
+
+    // A client-side route gets the app, marked so the browser re-checks it after a rebuild.
+    let route = reqwest::get(server.url("/models/iris/evaluate")).await.unwrap();
+    assert_eq!(route.status(), 200);
+    assert_eq!(route.headers()["cache-control"], "no-cache");
+    assert!(route.text().await.unwrap().contains("the app"));
+
+    // A missing asset is a plain 404, not the app (which would confuse a script loader).
+    assert_eq!(reqwest::get(server.url("/missing.js")).await.unwrap().status(), 404);
+
+    // Unknown API paths are JSON errors with a stable code, never the app.
+    for path in ["/api/v1/nope", "/api/v2/health", "/api"] {
+        let response = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let error: ApiError = response.json().await.unwrap();
+        assert_eq!(error.code, "not_found", "{path}");
+    }
+
+    // No path escapes the dist folder.
+    let escape = reqwest::get(server.url("/..%2f..%2fetc%2fpasswd")).await.unwrap();
+    assert_ne!(escape.status(), 200, "path traversal must not serve a file");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_built_app_the_api_works_and_the_page_says_how_to_build() {
+    let dist = tempfile::tempdir().unwrap();
+    let missing = dist.path().join("not-built");
+    let server = TestServer::start(&missing).await;
+
+    let health: Health = reqwest::get(server.url("/api/v1/health")).await.unwrap().json().await.unwrap();
+    assert_eq!(health.status, "ok");
+
+    for path in ["/", "/some/client/route"] {
+        let page = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let body = page.text().await.unwrap();
+        assert!(body.contains("has not been built"), "{path}: {body}");
+        assert!(body.contains("scripts/start.sh"), "{path}: {body}");
+    }
+    server.stop().await;
+}
+
+/// The `tabml` binary that cargo built next to this test binary.
+fn tabml_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let binary = dir.join(format!("tabml{}", std::env::consts::EXE_SUFFIX));
+    assert!(binary.is_file(), "{} is missing: build it with `cargo build -p tabml-server`", binary.display());
+    binary
+}
+
+#[test]
+fn binary_prints_its_address_serves_and_shuts_down_cleanly_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("served.db");
+    let mut child = Command::new(tabml_binary())
+        .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
+        .arg(dir.path().join("no-dist"))
+        .arg("--db")
+        .arg(&db)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let url = first_line.trim().strip_prefix("tabml listening on ").unwrap_or_else(|| panic!("{first_line:?}"));
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let health: Health =
+        runtime.block_on(async { reqwest::get(format!("{url}api/v1/health")).await?.json().await }).unwrap();
+    assert_eq!(health.database.status, "ok");
+    assert!(db.is_file());
+
+    // Ctrl-C is SIGINT.
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop within 10 s of Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(exit.success(), "exit {exit:?}; log:\n{log}");
+    assert!(log.contains("no built app found"), "{log}");
+    assert!(log.contains("shut down cleanly"), "{log}");
+}
+
+#[test]
+fn binary_refuses_a_bad_address_with_a_clear_message() {
+    let output = Command::new(tabml_binary()).args(["serve", "--addr", "not-an-address"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--addr"), "{stderr}");
+    assert!(stderr.contains("not-an-address"), "{stderr}");
+}
