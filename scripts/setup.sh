@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what building and testing tabml needs, and skips whatever is already present.
+#
+#   scripts/setup.sh build   the build tools: wasm32 target, trunk, wasm-bindgen-cli
+#   scripts/setup.sh test    the same, plus Debian's chromium and chromium-driver for browser tests
+#
+# Sourced by scripts/start.sh and scripts/test.sh; safe to run again at any time.
+set -euo pipefail
+
+# Keep these in step with `wasm-bindgen = "=…"` in Cargo.toml: trunk uses the CLI on PATH only when the
+# versions match, and otherwise tries to download its own copy (which fails without the internet).
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q " $2\$"; }
+
+case "${1:-build}" in
+  build) want_test=0 ;;
+  test) want_test=1 ;;
+  *) echo "usage: scripts/setup.sh [build|test]" >&2; exit 2 ;;
+esac
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo is not installed; install Rust with rustup first (https://rustup.rs)" >&2
+  exit 1
+fi
+
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target wasm32-unknown-unknown: present"
+else
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Tool installs get their own scratch target dir so they never contend with the project's build cache.
+if have_version trunk "$TRUNK_VERSION"; then
+  step "trunk $TRUNK_VERSION: present"
+else
+  step "cargo install trunk@$TRUNK_VERSION (about 8 minutes on 2 cores, once)"
+  env -u CARGO_TARGET_DIR cargo install "trunk@$TRUNK_VERSION" --locked
+fi
+
+if have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
+  step "wasm-bindgen-cli $WASM_BINDGEN_VERSION: present"
+else
+  # Not --locked: one of its locked dependencies is missing from the crates.io mirror we can reach.
+  step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ "$want_test" = 1 ]; then
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    step "chromium and chromium-driver: present"
+  else
+    step "apt-get install chromium chromium-driver"
+    sudo_cmd=""
+    [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium chromium-driver
+  fi
+fi
