@@ -1,0 +1,73 @@
+//! Every sample data set shipped in `public/data` loads, gets the task its index promises, and trains
+//! to a score clearly better than its baseline. Guards the data files and the core together.
+
+use tabml::{parse_csv, train, ColumnKind, Evaluation, ModelKind, Task, TrainConfig};
+
+fn load(name: &str) -> tabml::Table {
+    let path = format!("{}/../public/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    parse_csv(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn accuracy_and_baseline(table: &tabml::Table, target: &str, model: ModelKind) -> (f64, f64) {
+    let report = train(table, target, &TrainConfig::new(model)).unwrap();
+    match report.evaluation {
+        Evaluation::Classification { accuracy, baseline_accuracy, .. } => (accuracy, baseline_accuracy),
+        other => panic!("expected classification, got {other:?}"),
+    }
+}
+
+#[test]
+fn iris_trains_above_ninety_percent_with_both_classifiers() {
+    let table = load("iris.csv");
+    assert_eq!((table.n_rows, table.columns.len()), (150, 5));
+    assert_eq!(table.column("species").unwrap().kind, ColumnKind::Categorical);
+    for model in [ModelKind::LogisticRegression, ModelKind::RandomForest] {
+        let (accuracy, baseline) = accuracy_and_baseline(&table, "species", model);
+        assert!(accuracy >= 0.9, "{model:?}: {accuracy}");
+        assert!((baseline - 1.0 / 3.0).abs() < 1e-12, "{baseline}");
+    }
+}
+
+#[test]
+fn wine_and_breast_cancer_beat_their_baselines_by_far() {
+    for (file, target, rows) in [("wine.csv", "cultivar", 178), ("breast_cancer.csv", "diagnosis", 569)] {
+        let table = load(file);
+        assert_eq!(table.n_rows, rows, "{file}");
+        for model in [ModelKind::LogisticRegression, ModelKind::RandomForest] {
+            let (accuracy, baseline) = accuracy_and_baseline(&table, target, model);
+            assert!(
+                accuracy >= 0.9 && accuracy > baseline + 0.25,
+                "{file} {model:?}: {accuracy} vs {baseline}"
+            );
+        }
+    }
+}
+
+#[test]
+fn diabetes_is_regression_and_beats_the_mean() {
+    let table = load("diabetes.csv");
+    let target = table.column("progression").unwrap();
+    assert_eq!(Task::for_target(target).unwrap(), Task::Regression);
+    for model in [ModelKind::LinearRegression, ModelKind::RandomForest] {
+        let report = train(&table, "progression", &TrainConfig::new(model)).unwrap();
+        let Evaluation::Regression { rmse, baseline_rmse, r2, .. } = report.evaluation else { panic!() };
+        assert!(r2 > 0.3 && rmse < baseline_rmse, "{model:?}: r2 {r2}, rmse {rmse} vs {baseline_rmse}");
+    }
+}
+
+#[test]
+fn learner_support_has_its_documented_shape_and_is_learnable() {
+    let table = load("learner_support.csv");
+    assert_eq!(table.n_rows, 5000);
+    let target = table.column("needs_support").unwrap();
+    assert_eq!(target.kind, ColumnKind::Boolean);
+    let positives = target.cells.iter().filter(|c| c.as_deref() == Some("yes")).count();
+    let share = positives as f64 / 5000.0;
+    assert!((0.12..=0.18).contains(&share), "needs_support share {share}");
+    assert_eq!(table.column("learner_id").unwrap().kind, ColumnKind::Text);
+    assert_eq!(table.column("cohort").unwrap().kind, ColumnKind::Categorical);
+    assert!(table.column("avg_quiz_score").unwrap().missing_count() > 0);
+    let (accuracy, baseline) = accuracy_and_baseline(&table, "needs_support", ModelKind::LogisticRegression);
+    assert!(accuracy > baseline + 0.03, "{accuracy} vs baseline {baseline}");
+}
