@@ -13,7 +13,9 @@ pub fn draw(canvas: &web_sys::HtmlCanvasElement, report: &TrainReport) -> Result
         (Evaluation::Classification { confusion, .. }, Task::Classification { classes }) => {
             recall_bars(&root, classes, confusion)
         }
-        (Evaluation::Regression { actual, predicted, .. }, _) => predicted_vs_actual(&root, actual, predicted),
+        (Evaluation::Regression { actual, predicted, .. }, _) => {
+            predicted_vs_actual(&root, actual, predicted)
+        }
         _ => Ok(()),
     }
     .map_err(|e| e.to_string())?;
@@ -68,9 +70,10 @@ fn recall_bars(root: &Area<'_>, classes: &[String], confusion: &[Vec<usize>]) ->
 
 /// Each test row as a point (actual, predicted), with the diagonal of perfect predictions.
 fn predicted_vs_actual(root: &Area<'_>, actual: &[f64], predicted: &[f64]) -> DrawResult {
-    let (lo, hi) = actual.iter().chain(predicted).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(*v), hi.max(*v))
-    });
+    let (lo, hi) = actual
+        .iter()
+        .chain(predicted)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     let pad = ((hi - lo) * 0.05).max(1e-9);
     let range = (lo - pad)..(hi + pad);
     let mut chart = ChartBuilder::on(root)
@@ -85,9 +88,13 @@ fn predicted_vs_actual(root: &Area<'_>, actual: &[f64], predicted: &[f64]) -> Dr
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 13))
         .draw()?;
-    chart.draw_series(LineSeries::new([(range.start, range.start), (range.end, range.end)], BLACK.mix(0.4)))?;
+    chart
+        .draw_series(LineSeries::new([(range.start, range.start), (range.end, range.end)], BLACK.mix(0.4)))?;
     chart.draw_series(
-        actual.iter().zip(predicted).map(|(a, p)| Circle::new((*a, *p), 3, RGBColor(36, 89, 199).mix(0.6).filled())),
+        actual
+            .iter()
+            .zip(predicted)
+            .map(|(a, p)| Circle::new((*a, *p), 3, RGBColor(36, 89, 199).mix(0.6).filled())),
     )?;
     Ok(())
 }

@@ -57,11 +57,13 @@ pub async fn sample_csv(dataset: &SampleDataset) -> Result<Vec<u8>, HttpError> {
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, HttpError> {
     let bytes = get_bytes(url).await?;
-    serde_json::from_slice(&bytes).map_err(|e| HttpError::Decode { url: url.to_owned(), message: e.to_string() })
+    serde_json::from_slice(&bytes)
+        .map_err(|e| HttpError::Decode { url: url.to_owned(), message: e.to_string() })
 }
 
 async fn get_bytes(url: &str) -> Result<Vec<u8>, HttpError> {
-    let network = |e: wasm_bindgen::JsValue| HttpError::Network { url: url.to_owned(), message: js_message(&e) };
+    let network =
+        |e: wasm_bindgen::JsValue| HttpError::Network { url: url.to_owned(), message: js_message(&e) };
     let window = web_sys::window().ok_or_else(|| network("no window".into()))?;
     let response: web_sys::Response =
         JsFuture::from(window.fetch_with_str(url)).await.map_err(network)?.unchecked_into();

@@ -87,7 +87,8 @@ pub fn App() -> impl IntoView {
 #[component]
 fn ServerStatus() -> impl IntoView {
     let health = LocalResource::new(http::health);
-    move || match health.get() {
+    move || {
+        match health.get() {
         None => view! { <span class="server-status">"checking the server…"</span> }.into_any(),
         Some(Ok(h)) if h.status == "ok" => view! {
             <span class="server-status ok" title="The shared model registry answers">
@@ -101,5 +102,6 @@ fn ServerStatus() -> impl IntoView {
             </span>
         }
         .into_any(),
+    }
     }
 }

@@ -57,10 +57,16 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         }
     );
     let body = match (&report.evaluation, &report.task) {
-        (Evaluation::Classification { accuracy, baseline_accuracy, confusion }, Task::Classification { classes }) => {
+        (
+            Evaluation::Classification { accuracy, baseline_accuracy, confusion },
+            Task::Classification { classes },
+        ) => {
             let beats = accuracy - baseline_accuracy;
             let verdict = if beats > 0.02 {
-                ("verdict good", format!("The model beats the baseline by {:.1} percentage points.", beats * 100.0))
+                (
+                    "verdict good",
+                    format!("The model beats the baseline by {:.1} percentage points.", beats * 100.0),
+                )
             } else {
                 ("verdict bad", "The model does not clearly beat the baseline: look again at the features and the target.".to_owned())
             };
@@ -94,9 +100,19 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         }
         (Evaluation::Regression { rmse, mae, r2, baseline_rmse, .. }, _) => {
             let verdict = if rmse < &(baseline_rmse * 0.95) {
-                ("verdict good", format!("The model's error is {:.0}% below the baseline's.", 100.0 * (1.0 - rmse / baseline_rmse)))
+                (
+                    "verdict good",
+                    format!(
+                        "The model's error is {:.0}% below the baseline's.",
+                        100.0 * (1.0 - rmse / baseline_rmse)
+                    ),
+                )
             } else {
-                ("verdict bad", "The model's error is not clearly below the baseline's: look again at the features.".to_owned())
+                (
+                    "verdict bad",
+                    "The model's error is not clearly below the baseline's: look again at the features."
+                        .to_owned(),
+                )
             };
             view! {
                 <div class="metrics">

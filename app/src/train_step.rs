@@ -39,13 +39,16 @@ pub fn TrainStep() -> impl IntoView {
     let task = Memo::new(move |_| {
         let target = bench.target.get();
         bench.data.with(|data| {
-            data.as_ref().and_then(|d| d.table.column(&target).map(Task::for_target).map(|t| t.map_err(|e| e.to_string())))
+            data.as_ref().and_then(|d| {
+                d.table.column(&target).map(Task::for_target).map(|t| t.map_err(|e| e.to_string()))
+            })
         })
     });
 
     let train = move |_| {
         let Some(data) = bench.data.get_untracked() else { return };
-        let config = TrainConfig { seed: bench.seed.get_untracked(), ..TrainConfig::new(bench.model.get_untracked()) };
+        let config =
+            TrainConfig { seed: bench.seed.get_untracked(), ..TrainConfig::new(bench.model.get_untracked()) };
         let target = bench.target.get_untracked();
         bench.training.set(true);
         bench.outcome.set(None);
@@ -79,7 +82,7 @@ pub fn TrainStep() -> impl IntoView {
                                 <select id="target-select" on:change=move |ev| choose_target(bench, &table, &event_target_value(&ev))>
                                     {names.into_iter().map(|name| {
                                         let selected = { let name = name.clone(); move || bench.target.get() == name };
-                                        view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                                        view! { <option value=name.clone() prop:selected=selected>{name.clone()}</option> }
                                     }).collect_view()}
                                 </select>
                             </label>
@@ -95,7 +98,7 @@ pub fn TrainStep() -> impl IntoView {
                                         let task = task.get().and_then(Result::ok);
                                         ModelKind::ALL.into_iter()
                                             .filter(|k| task.as_ref().is_none_or(|t| k.supports(t)))
-                                            .map(|k| view! { <option value=k.label() selected=move || bench.model.get() == k>{k.label()}</option> })
+                                            .map(|k| view! { <option value=k.label() prop:selected=move || bench.model.get() == k>{k.label()}</option> })
                                             .collect_view()
                                     }}
                                 </select>
