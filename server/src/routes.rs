@@ -19,7 +19,9 @@ async fn health_get(State(state): State<AppState>) -> Json<Health> {
     let storage = state.storage.clone();
     let schema = tokio::task::spawn_blocking(move || storage.schema_version()).await;
     let database = match schema {
-        Ok(Ok(schema_version)) => DatabaseHealth { status: "ok".into(), engine: "sqlite".into(), schema_version },
+        Ok(Ok(schema_version)) => {
+            DatabaseHealth { status: "ok".into(), engine: "sqlite".into(), schema_version }
+        }
         Ok(Err(error)) => {
             tracing::error!(%error, "health check: database query failed");
             DatabaseHealth { status: "error".into(), engine: "sqlite".into(), schema_version: 0 }

@@ -20,7 +20,11 @@ pub(crate) fn index_html(dist: &Path) -> Option<PathBuf> {
 /// The service behind every non-API path.
 pub(crate) fn service(
     dist: &Path,
-) -> impl Service<Request<Body>, Response = Response, Error = Infallible, Future: Send> + Clone + Send + Sync + 'static {
+) -> impl Service<Request<Body>, Response = Response, Error = Infallible, Future: Send>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
     let dist = dist.to_path_buf();
     let fallback = {
         let dist = dist.clone();

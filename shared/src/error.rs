@@ -47,7 +47,9 @@ pub enum TabmlError {
     #[error("{model} cannot be used for {task}: pick one of {alternatives}")]
     ModelTaskMismatch { model: &'static str, task: &'static str, alternatives: String },
     /// Not enough rows to split into a training and a test part.
-    #[error("{rows} labelled rows are too few to split into training and test data (need at least {needed})")]
+    #[error(
+        "{rows} labelled rows are too few to split into training and test data (need at least {needed})"
+    )]
     TooFewRows { rows: usize, needed: usize },
     /// The split fraction is outside (0, 1).
     #[error("the test fraction must be between 0 and 1 (exclusive), got {0}")]

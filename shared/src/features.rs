@@ -141,7 +141,9 @@ impl FeaturePlan {
                         }
                         Encoding::OneHot { categories } => {
                             let cell = column.cells[r].as_deref();
-                            out.extend(categories.iter().map(|c| f64::from(u8::from(Some(c.as_str()) == cell))))
+                            out.extend(
+                                categories.iter().map(|c| f64::from(u8::from(Some(c.as_str()) == cell))),
+                            )
                         }
                     }
                 }

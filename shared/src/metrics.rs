@@ -58,7 +58,10 @@ mod tests {
         let truth = [0, 0, 1, 1, 2, 2];
         let predicted = [0, 1, 1, 1, 2, 0];
         assert_eq!(accuracy(&truth, &predicted), 4.0 / 6.0);
-        assert_eq!(confusion_matrix(3, &truth, &predicted), vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 1]]);
+        assert_eq!(
+            confusion_matrix(3, &truth, &predicted),
+            vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 1]]
+        );
     }
 
     #[test]

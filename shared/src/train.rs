@@ -7,10 +7,14 @@ use crate::metrics;
 use crate::split::stratified_split;
 use crate::table::{parse_number, Column, ColumnKind, Table};
 use serde::{Deserialize, Serialize};
-use smartcore::ensemble::random_forest_classifier::{RandomForestClassifier, RandomForestClassifierParameters};
+use smartcore::ensemble::random_forest_classifier::{
+    RandomForestClassifier, RandomForestClassifierParameters,
+};
 use smartcore::ensemble::random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParameters};
 use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters, LinearRegressionSolverName};
+use smartcore::linear::linear_regression::{
+    LinearRegression, LinearRegressionParameters, LinearRegressionSolverName,
+};
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 
 /// A family of model a learner can train.
@@ -27,7 +31,8 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// Every kind, in the order a learner sees them.
-    pub const ALL: [ModelKind; 3] = [ModelKind::LogisticRegression, ModelKind::LinearRegression, ModelKind::RandomForest];
+    pub const ALL: [ModelKind; 3] =
+        [ModelKind::LogisticRegression, ModelKind::LinearRegression, ModelKind::RandomForest];
 
     /// The name a learner sees.
     pub fn label(self) -> &'static str {
@@ -40,12 +45,12 @@ impl ModelKind {
 
     /// Whether this kind can do `task`.
     pub fn supports(self, task: &Task) -> bool {
-        match (self, task) {
-            (ModelKind::LogisticRegression, Task::Classification { .. }) => true,
-            (ModelKind::LinearRegression, Task::Regression) => true,
-            (ModelKind::RandomForest, _) => true,
-            _ => false,
-        }
+        matches!(
+            (self, task),
+            (ModelKind::LogisticRegression, Task::Classification { .. })
+                | (ModelKind::LinearRegression, Task::Regression)
+                | (ModelKind::RandomForest, _)
+        )
     }
 }
 
@@ -77,7 +82,9 @@ impl Task {
             if !integers || classes.len() > Self::MAX_INTEGER_CLASSES {
                 return Ok(Task::Regression);
             }
-            classes.sort_by(|a, b| parse_number(a).partial_cmp(&parse_number(b)).unwrap_or(std::cmp::Ordering::Equal));
+            classes.sort_by(|a, b| {
+                parse_number(a).partial_cmp(&parse_number(b)).unwrap_or(std::cmp::Ordering::Equal)
+            });
         }
         if classes.len() < 2 {
             return Err(TabmlError::SingleClass { column: column.name.clone(), class: classes.remove(0) });
@@ -195,7 +202,9 @@ pub fn train(table: &Table, target: &str, config: &TrainConfig) -> Result<TrainR
     let labelled: Vec<usize> = (0..table.n_rows).filter(|&r| target_present(column, &task, r)).collect();
     let n_unlabelled = table.n_rows - labelled.len();
     let strata: Vec<usize> = match &task {
-        Task::Classification { classes } => labelled.iter().map(|&r| class_index(column, classes, r)).collect(),
+        Task::Classification { classes } => {
+            labelled.iter().map(|&r| class_index(column, classes, r)).collect()
+        }
         Task::Regression => vec![0; labelled.len()],
     };
     let split = stratified_split(&labelled, &strata, config.test_fraction, config.seed)?;
@@ -224,7 +233,8 @@ pub fn train(table: &Table, target: &str, config: &TrainConfig) -> Result<TrainR
             }
         }
         Task::Regression => {
-            let values = |rows: &[usize]| -> Vec<f64> { rows.iter().filter_map(|&r| column.number(r)).collect() };
+            let values =
+                |rows: &[usize]| -> Vec<f64> { rows.iter().filter_map(|&r| column.number(r)).collect() };
             let (y_train, actual) = (values(&split.train), values(&split.test));
             let predicted = fit_regressor(config, &x_train, &y_train, &x_test)?;
             let train_mean = y_train.iter().sum::<f64>() / y_train.len() as f64;
@@ -305,7 +315,11 @@ fn fit_classifier(
             model.predict(x_test).map_err(err)
         }
         ModelKind::RandomForest => {
-            let params = RandomForestClassifierParameters { n_trees: config.n_trees, seed: config.seed, ..Default::default() };
+            let params = RandomForestClassifierParameters {
+                n_trees: config.n_trees,
+                seed: config.seed,
+                ..Default::default()
+            };
             let model = RandomForestClassifier::fit(x_train, y_train, params).map_err(err)?;
             model.predict(x_test).map_err(err)
         }
@@ -328,7 +342,11 @@ fn fit_regressor(
             model.predict(x_test).map_err(err)
         }
         ModelKind::RandomForest => {
-            let params = RandomForestRegressorParameters { n_trees: usize::from(config.n_trees), seed: config.seed, ..Default::default() };
+            let params = RandomForestRegressorParameters {
+                n_trees: usize::from(config.n_trees),
+                seed: config.seed,
+                ..Default::default()
+            };
             let model = RandomForestRegressor::fit(x_train, y_train, params).map_err(err)?;
             model.predict(x_test).map_err(err)
         }

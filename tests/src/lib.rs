@@ -37,7 +37,8 @@ impl TestServer {
     pub async fn start(dist: &Path) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("tabml.db");
-        let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), db: db.clone(), dist: dist.to_path_buf() };
+        let config =
+            ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), db: db.clone(), dist: dist.to_path_buf() };
         let server = Server::bind(&config).await.expect("server binds");
         let addr = server.local_addr().expect("bound address");
         let (tx, rx) = oneshot::channel();

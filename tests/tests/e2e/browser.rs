@@ -57,7 +57,8 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     // The sample's preview and inferred types appear, and its target is chosen.
     let summary = wait_for(&client, "#data-summary").await.text().await.unwrap();
     assert!(summary.contains("150 rows × 5 columns"), "{summary}");
-    let species_kind = wait_for(&client, "#columns tr[data-column='species'] .kind").await.text().await.unwrap();
+    let species_kind =
+        wait_for(&client, "#columns tr[data-column='species'] .kind").await.text().await.unwrap();
     assert_eq!(species_kind, "categorical");
     let target = wait_for(&client, "#target-select").await;
     assert_eq!(target.prop("value").await.unwrap().as_deref(), Some("species"));
