@@ -1,6 +1,7 @@
 //! Charts drawn with plotters on a `<canvas>`: recall per class, or predicted against actual.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
 use tabml::{Evaluation, Task, TrainReport};
 
@@ -39,16 +40,20 @@ fn recall_bars(root: &Area<'_>, classes: &[String], confusion: &[Vec<usize>]) ->
             }
         })
         .collect();
+    // A segmented range over 0..=n-1 gives exactly one slot per class.
+    let last = classes.len().saturating_sub(1);
     let mut chart = ChartBuilder::on(root)
         .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d((0..classes.len()).into_segmented(), 0f64..100f64)?;
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d((0..last).into_segmented(), 0f64..112f64)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .y_desc("% of class predicted right")
+        .y_desc("% of the class predicted right")
         .x_desc("true class")
+        .y_labels(6)
+        .y_label_formatter(&|v| if *v <= 100.0 { format!("{v:.0}%") } else { String::new() })
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => classes.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),
@@ -62,8 +67,10 @@ fn recall_bars(root: &Area<'_>, classes: &[String], confusion: &[Vec<usize>]) ->
             .margin(18)
             .data(recall.iter().enumerate().map(|(i, r)| (i, *r))),
     )?;
+    let label_style =
+        TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
     chart.draw_series(recall.iter().enumerate().map(|(i, r)| {
-        Text::new(format!("{r:.0}%"), (SegmentValue::CenterOf(i), (r + 3.0).min(96.0)), ("sans-serif", 13))
+        Text::new(format!("{r:.0}%"), (SegmentValue::CenterOf(i), r + 2.0), label_style.clone())
     }))?;
     Ok(())
 }
@@ -78,8 +85,8 @@ fn predicted_vs_actual(root: &Area<'_>, actual: &[f64], predicted: &[f64]) -> Dr
     let range = (lo - pad)..(hi + pad);
     let mut chart = ChartBuilder::on(root)
         .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(52)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
         .build_cartesian_2d(range.clone(), range.clone())?;
     chart
         .configure_mesh()

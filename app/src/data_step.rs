@@ -93,8 +93,8 @@ pub fn DataStep() -> impl IntoView {
                                 on:click=move |_| load_sample(sample.clone())
                             >
                                 <strong>{title}</strong>
-                                <small>{meta}</small>
-                                <small>" — " {description}</small>
+                                <small class="meta">{meta}</small>
+                                <small>{description}</small>
                             </button>
                         }
                     }).collect_view().into_any(),
@@ -134,7 +134,10 @@ fn accept_csv(
             true
         }
         Err(e) => {
-            load_error.set(Some(format!("{name}: {e}")));
+            let kept = bench.data.with_untracked(|d| {
+                d.as_ref().map(|d| format!("\n{} stays loaded.", d.name)).unwrap_or_default()
+            });
+            load_error.set(Some(format!("{name}: {e}{kept}")));
             false
         }
     }

@@ -122,7 +122,7 @@ async fn a_broken_csv_gets_a_clear_message_and_keeps_the_loaded_data() {
     wait_for(&client, "#data-summary").await;
 
     let files = tempfile::tempdir().unwrap();
-    let broken = files.path().join("broken <b>x</b>.csv");
+    let broken = files.path().join("broken <b>x.csv");
     std::fs::write(&broken, "a,b,c\n1,2,3\n4,5\n").unwrap();
     let input = wait_for(&client, "#csv-file").await;
     input.send_keys(broken.to_str().unwrap()).await.unwrap();
@@ -130,12 +130,44 @@ async fn a_broken_csv_gets_a_clear_message_and_keeps_the_loaded_data() {
     let message = wait_for(&client, "#load-error").await.text().await.unwrap();
     assert!(message.contains("line 3: expected 3 fields (as in the header) but found 2"), "{message}");
     // The file name is shown as text, not markup.
-    assert!(message.contains("broken <b>x</b>.csv"), "{message}");
+    assert!(message.contains("broken <b>x.csv"), "{message}");
     // What was accepted before stays.
     let summary = wait_for(&client, "#data-summary").await.text().await.unwrap();
     assert!(summary.contains("150 rows"), "{summary}");
 
     save_screenshot(&client, "broken-csv.png").await;
+    client.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline() {
+    let dist = workspace_root().join("dist");
+    assert!(dist.join("index.html").is_file(), "no built app in {}", dist.display());
+    let server = TestServer::start(&dist).await;
+    let driver = ChromeDriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = open_browser(&driver, profile.path()).await;
+
+    client.goto(&server.url("/")).await.unwrap();
+    wait_for(&client, "button[data-dataset='diabetes']").await.click().await.unwrap();
+    let hint = wait_for(&client, "#task-hint").await.text().await.unwrap();
+    assert!(hint.contains("Regression"), "{hint}");
+    // Only models that can predict a number are offered, and one of them is chosen.
+    let model = wait_for(&client, "#model-select").await;
+    assert_eq!(model.prop("value").await.unwrap().as_deref(), Some("linear regression"));
+    let offered = client.find_all(Locator::Css("#model-select option")).await.unwrap();
+    assert_eq!(offered.len(), 2);
+
+    wait_for(&client, "#train-button").await.click().await.unwrap();
+    let r2: f64 =
+        wait_for(&client, "#result-r2").await.attr("data-value").await.unwrap().unwrap().parse().unwrap();
+    let rmse: f64 =
+        wait_for(&client, "#result-rmse").await.attr("data-value").await.unwrap().unwrap().parse().unwrap();
+    assert!(r2 > 0.3 && rmse > 0.0, "r2 {r2}, rmse {rmse}");
+    wait_for(&client, ".verdict.good").await;
+
+    save_screenshot(&client, "diabetes-regression.png").await;
     client.close().await.unwrap();
     server.stop().await;
 }
