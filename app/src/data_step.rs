@@ -193,7 +193,7 @@ fn ColumnsTable(table: Arc<Table>) -> impl IntoView {
                     <td><span class="kind">{c.kind.label()}</span></td>
                     <td class="num">{missing_text}</td>
                     <td class="num">{distinct}</td>
-                    <td>{target_hint(c)}</td>
+                    {target_hint(c)}
                 </tr>
             }
         })
@@ -211,11 +211,22 @@ fn ColumnsTable(table: Arc<Table>) -> impl IntoView {
     }
 }
 
-/// What predicting this column would be.
-fn target_hint(column: &tabml::Column) -> String {
+/// What predicting this column would be, as a table cell (with the reason when it cannot be a target).
+fn target_hint(column: &tabml::Column) -> impl IntoView {
     match Task::for_target(column) {
-        Ok(Task::Classification { classes }) => format!("classification, {} classes", classes.len()),
-        Ok(Task::Regression) => "regression".to_owned(),
-        Err(_) => "not usable".to_owned(),
+        Ok(Task::Classification { classes }) => {
+            view! { <td>{format!("classification, {} classes", classes.len())}</td> }.into_any()
+        }
+        Ok(Task::Regression) => view! { <td>"regression"</td> }.into_any(),
+        Err(e) => view! { <td title=e.to_string()>"not usable: " {short_reason(&e)}</td> }.into_any(),
+    }
+}
+
+fn short_reason(error: &tabml::TabmlError) -> &'static str {
+    match error {
+        tabml::TabmlError::TooManyClasses { .. } => "too many different values",
+        tabml::TabmlError::SingleClass { .. } => "only one value",
+        tabml::TabmlError::EmptyTarget(_) => "no values",
+        _ => "see the tooltip",
     }
 }

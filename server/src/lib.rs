@@ -21,6 +21,7 @@ use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 /// What every request handler can reach.
@@ -38,6 +39,8 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .route("/api/{*rest}", axum::routing::any(routes::api_not_found))
         .with_state(state)
         .fallback_service(static_files::service(&config.dist))
+        // The wasm app compresses to a third of its size; everything else is small text.
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }
 

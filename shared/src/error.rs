@@ -43,6 +43,9 @@ pub enum TabmlError {
     /// A classification target with only one class left after dropping missing labels.
     #[error("the target column {column:?} has only one class ({class:?}); a classifier needs at least two")]
     SingleClass { column: String, class: String },
+    /// A label column with so many distinct values that it is an identifier or free text, not classes.
+    #[error("the target column {column:?} has {classes} different values; a classifier handles at most {max} classes (is it an identifier or free text?)")]
+    TooManyClasses { column: String, classes: usize, max: usize },
     /// The chosen model cannot do the task the target implies.
     #[error("{model} cannot be used for {task}: pick one of {alternatives}")]
     ModelTaskMismatch { model: &'static str, task: &'static str, alternatives: String },

@@ -67,6 +67,8 @@ pub enum Task {
 impl Task {
     /// The most distinct integer values a numeric target may have and still be treated as classes.
     pub const MAX_INTEGER_CLASSES: usize = 10;
+    /// The most classes a classification target may have.
+    pub const MAX_CLASSES: usize = 50;
 
     /// Reads the task off the target column: labels, booleans and integers with at most 10 distinct
     /// values are classification; other numbers are regression.
@@ -84,6 +86,13 @@ impl Task {
             }
             classes.sort_by(|a, b| {
                 parse_number(a).partial_cmp(&parse_number(b)).unwrap_or(std::cmp::Ordering::Equal)
+            });
+        }
+        if classes.len() > Self::MAX_CLASSES {
+            return Err(TabmlError::TooManyClasses {
+                column: column.name.clone(),
+                classes: classes.len(),
+                max: Self::MAX_CLASSES,
             });
         }
         if classes.len() < 2 {
@@ -440,5 +449,12 @@ mod tests {
             TabmlError::SingleClass { column: "y".into(), class: "a".into() }
         );
         assert_eq!(train(&table, "nope", &config).unwrap_err(), TabmlError::UnknownColumn("nope".into()));
+
+        let ids: String = (0..60).map(|i| format!("{i},id{i}\n")).collect();
+        let table = parse_csv(format!("x,y\n{ids}").as_bytes()).unwrap();
+        assert_eq!(
+            train(&table, "y", &config).unwrap_err(),
+            TabmlError::TooManyClasses { column: "y".into(), classes: 60, max: 50 }
+        );
     }
 }

@@ -8,10 +8,36 @@ use tabml_tests::{screenshot_dir, workspace_root, ChromeDriver, TestServer};
 /// Chromium and the wasm app are slow to start on a loaded 2-core machine; give them room.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-async fn open_browser(driver: &ChromeDriver, profile: &std::path::Path) -> Client {
-    let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(ChromeDriver::chromium_capabilities(profile));
-    builder.connect(&driver.url).await.expect("a ChromeDriver session")
+/// The real server serving the built app, and headless Chromium showing its home page.
+struct Session {
+    client: Client,
+    server: TestServer,
+    _driver: ChromeDriver,
+    _profile: tempfile::TempDir,
+}
+
+impl Session {
+    async fn open() -> Self {
+        let dist = workspace_root().join("dist");
+        assert!(
+            dist.join("index.html").is_file(),
+            "no built app in {}: run `trunk build` first (scripts/test.sh does)",
+            dist.display()
+        );
+        let server = TestServer::start(&dist).await;
+        let driver = ChromeDriver::start();
+        let profile = tempfile::tempdir().unwrap();
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
+        let client = builder.connect(&driver.url).await.expect("a ChromeDriver session");
+        client.goto(&server.url("/")).await.unwrap();
+        Self { client, server, _driver: driver, _profile: profile }
+    }
+
+    async fn close(self) {
+        self.client.close().await.unwrap();
+        self.server.stop().await;
+    }
 }
 
 async fn save_screenshot(client: &Client, name: &str) {
@@ -40,36 +66,26 @@ async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
-    let dist = workspace_root().join("dist");
-    assert!(
-        dist.join("index.html").is_file(),
-        "no built app in {}: run `trunk build` first (scripts/test.sh does)",
-        dist.display()
-    );
-    let server = TestServer::start(&dist).await;
-    let driver = ChromeDriver::start();
-    let profile = tempfile::tempdir().unwrap();
-    let client = open_browser(&driver, profile.path()).await;
-
-    client.goto(&server.url("/")).await.unwrap();
-    wait_for(&client, "button[data-dataset='iris']").await.click().await.unwrap();
+    let session = Session::open().await;
+    let client = &session.client;
+    wait_for(client, "button[data-dataset='iris']").await.click().await.unwrap();
 
     // The sample's preview and inferred types appear, and its target is chosen.
-    let summary = wait_for(&client, "#data-summary").await.text().await.unwrap();
+    let summary = wait_for(client, "#data-summary").await.text().await.unwrap();
     assert!(summary.contains("150 rows × 5 columns"), "{summary}");
     let species_kind =
-        wait_for(&client, "#columns tr[data-column='species'] .kind").await.text().await.unwrap();
+        wait_for(client, "#columns tr[data-column='species'] .kind").await.text().await.unwrap();
     assert_eq!(species_kind, "categorical");
-    let target = wait_for(&client, "#target-select").await;
+    let target = wait_for(client, "#target-select").await;
     assert_eq!(target.prop("value").await.unwrap().as_deref(), Some("species"));
-    let hint = wait_for(&client, "#task-hint").await.text().await.unwrap();
+    let hint = wait_for(client, "#task-hint").await.text().await.unwrap();
     assert!(hint.contains("3 classes"), "{hint}");
 
-    let model = wait_for(&client, "#model-select").await;
+    let model = wait_for(client, "#model-select").await;
     model.select_by_value("logistic regression").await.unwrap();
-    wait_for(&client, "#train-button").await.click().await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
 
-    let accuracy = wait_for(&client, "#result-accuracy").await;
+    let accuracy = wait_for(client, "#result-accuracy").await;
     let value: f64 = accuracy.attr("data-value").await.unwrap().expect("data-value").parse().unwrap();
     assert!(value >= 0.9, "iris test accuracy {value} is below 0.9");
     let shown = accuracy.text().await.unwrap();
@@ -100,74 +116,59 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     assert!(inked, "the chart canvas has no bars drawn on it");
 
     // The badge found the registry server.
-    let status = wait_for(&client, ".server-status.ok").await.text().await.unwrap();
+    let status = wait_for(client, ".server-status.ok").await.text().await.unwrap();
     assert!(status.contains("connected"), "{status}");
 
-    save_screenshot(&client, "iris-trained.png").await;
-    client.close().await.unwrap();
-    server.stop().await;
+    save_screenshot(client, "iris-trained.png").await;
+    session.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_csv_gets_a_clear_message_and_keeps_the_loaded_data() {
-    let dist = workspace_root().join("dist");
-    assert!(dist.join("index.html").is_file(), "no built app in {}", dist.display());
-    let server = TestServer::start(&dist).await;
-    let driver = ChromeDriver::start();
-    let profile = tempfile::tempdir().unwrap();
-    let client = open_browser(&driver, profile.path()).await;
-
-    client.goto(&server.url("/")).await.unwrap();
-    wait_for(&client, "button[data-dataset='iris']").await.click().await.unwrap();
-    wait_for(&client, "#data-summary").await;
+    let session = Session::open().await;
+    let client = &session.client;
+    wait_for(client, "button[data-dataset='iris']").await.click().await.unwrap();
+    wait_for(client, "#data-summary").await;
 
     let files = tempfile::tempdir().unwrap();
     let broken = files.path().join("broken <b>x.csv");
     std::fs::write(&broken, "a,b,c\n1,2,3\n4,5\n").unwrap();
-    let input = wait_for(&client, "#csv-file").await;
+    let input = wait_for(client, "#csv-file").await;
     input.send_keys(broken.to_str().unwrap()).await.unwrap();
 
-    let message = wait_for(&client, "#load-error").await.text().await.unwrap();
+    let message = wait_for(client, "#load-error").await.text().await.unwrap();
     assert!(message.contains("line 3: expected 3 fields (as in the header) but found 2"), "{message}");
     // The file name is shown as text, not markup.
     assert!(message.contains("broken <b>x.csv"), "{message}");
     // What was accepted before stays.
-    let summary = wait_for(&client, "#data-summary").await.text().await.unwrap();
+    let summary = wait_for(client, "#data-summary").await.text().await.unwrap();
     assert!(summary.contains("150 rows"), "{summary}");
 
-    save_screenshot(&client, "broken-csv.png").await;
-    client.close().await.unwrap();
-    server.stop().await;
+    save_screenshot(client, "broken-csv.png").await;
+    session.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline() {
-    let dist = workspace_root().join("dist");
-    assert!(dist.join("index.html").is_file(), "no built app in {}", dist.display());
-    let server = TestServer::start(&dist).await;
-    let driver = ChromeDriver::start();
-    let profile = tempfile::tempdir().unwrap();
-    let client = open_browser(&driver, profile.path()).await;
-
-    client.goto(&server.url("/")).await.unwrap();
-    wait_for(&client, "button[data-dataset='diabetes']").await.click().await.unwrap();
-    let hint = wait_for(&client, "#task-hint").await.text().await.unwrap();
+    let session = Session::open().await;
+    let client = &session.client;
+    wait_for(client, "button[data-dataset='diabetes']").await.click().await.unwrap();
+    let hint = wait_for(client, "#task-hint").await.text().await.unwrap();
     assert!(hint.contains("Regression"), "{hint}");
     // Only models that can predict a number are offered, and one of them is chosen.
-    let model = wait_for(&client, "#model-select").await;
+    let model = wait_for(client, "#model-select").await;
     assert_eq!(model.prop("value").await.unwrap().as_deref(), Some("linear regression"));
     let offered = client.find_all(Locator::Css("#model-select option")).await.unwrap();
     assert_eq!(offered.len(), 2);
 
-    wait_for(&client, "#train-button").await.click().await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
     let r2: f64 =
-        wait_for(&client, "#result-r2").await.attr("data-value").await.unwrap().unwrap().parse().unwrap();
+        wait_for(client, "#result-r2").await.attr("data-value").await.unwrap().unwrap().parse().unwrap();
     let rmse: f64 =
-        wait_for(&client, "#result-rmse").await.attr("data-value").await.unwrap().unwrap().parse().unwrap();
+        wait_for(client, "#result-rmse").await.attr("data-value").await.unwrap().unwrap().parse().unwrap();
     assert!(r2 > 0.3 && rmse > 0.0, "r2 {r2}, rmse {rmse}");
-    wait_for(&client, ".verdict.good").await;
+    wait_for(client, ".verdict.good").await;
 
-    save_screenshot(&client, "diabetes-regression.png").await;
-    client.close().await.unwrap();
-    server.stop().await;
+    save_screenshot(client, "diabetes-regression.png").await;
+    session.close().await;
 }

@@ -156,3 +156,21 @@ fn binary_refuses_a_bad_address_with_a_clear_message() {
     assert!(stderr.contains("--addr"), "{stderr}");
     assert!(stderr.contains("not-an-address"), "{stderr}");
 }
+
+#[tokio::test]
+async fn large_files_are_gzip_compressed_for_clients_that_accept_it() {
+    let dist = tempfile::tempdir().unwrap();
+    fake_dist(dist.path());
+    let wasm = vec![b'a'; 64 * 1024];
+    std::fs::write(dist.path().join("app_bg.wasm"), &wasm).unwrap();
+    let server = TestServer::start(dist.path()).await;
+    let client = reqwest::Client::new();
+    let response =
+        client.get(server.url("/app_bg.wasm")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["content-type"], "application/wasm");
+    let body = response.bytes().await.unwrap();
+    assert!(body.len() < wasm.len() / 10, "{} compressed bytes", body.len());
+    server.stop().await;
+}
