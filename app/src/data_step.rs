@@ -1,6 +1,7 @@
 //! Step 1, data: pick a sample set or open a CSV, then see its first rows and the inferred types.
 
 use crate::http::{self, SampleDataset};
+use crate::Step;
 use crate::{LoadedData, Workbench};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -67,11 +68,7 @@ pub fn DataStep() -> impl IntoView {
     };
 
     view! {
-        <section class="step" id="step-data" aria-labelledby="step-data-title">
-            <h2 id="step-data-title"><span class="num">"1"</span>"Data"</h2>
-            <p class="why">
-                "A model can only learn what the data shows. Pick a sample data set or open a CSV file of your own, then check that each column has the right type: numbers that should be categories (or the reverse) are a common, silent mistake."
-            </p>
+        <Step id="data" number=1 title="Data" why="A model can only learn what the data shows. Pick a sample data set or open a CSV file of your own, then check that each column has the right type: numbers that should be categories (or the reverse) are a common, silent mistake.">
             <div class="datasets" role="group" aria-label="Sample data sets">
                 {move || match samples.get() {
                     None => view! { <span class="hint">"Loading the sample data sets…"</span> }.into_any(),
@@ -108,7 +105,7 @@ pub fn DataStep() -> impl IntoView {
                 <div class="error" role="alert" id="load-error"><strong>"This file could not be used. "</strong>{message}</div>
             })}
             {move || bench.data.get().map(|data| view! { <DataPreview data/> })}
-        </section>
+        </Step>
     }
 }
 

@@ -83,6 +83,31 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// One numbered stage of the lifecycle, opening with what it is for and the mistake it guards against.
+#[component]
+pub fn Step(
+    /// A short id: the section is `#step-{id}`.
+    id: &'static str,
+    /// The stage's position on the page.
+    number: u8,
+    /// The heading.
+    title: &'static str,
+    /// One or two sentences on why this stage matters.
+    why: &'static str,
+    /// The stage's controls and results.
+    children: Children,
+) -> impl IntoView {
+    let title_id = format!("step-{id}-title");
+    let labelled_by = title_id.clone();
+    view! {
+        <section class="step" id=format!("step-{id}") aria-labelledby=labelled_by>
+            <h2 id=title_id><span class="num">{number}</span>{title}</h2>
+            <p class="why">{why}</p>
+            {children()}
+        </section>
+    }
+}
+
 /// A badge saying whether the shared registry server answers. Everything on the page works without it.
 #[component]
 fn ServerStatus() -> impl IntoView {

@@ -1,6 +1,7 @@
 //! Step 3, evaluate: the test score beside the baseline, the confusion matrix, and a chart.
 
 use crate::chart;
+use crate::Step;
 use crate::{TrainedModel, Workbench};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -11,11 +12,7 @@ use tabml::{Evaluation, Task};
 pub fn ResultsStep() -> impl IntoView {
     let bench = expect_context::<Workbench>();
     view! {
-        <section class="step" id="step-evaluate" aria-labelledby="step-evaluate-title">
-            <h2 id="step-evaluate-title"><span class="num">"3"</span>"Evaluate"</h2>
-            <p class="why">
-                "Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks."
-            </p>
+        <Step id="evaluate" number=3 title="Evaluate" why="Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks.">
             {move || match bench.outcome.get() {
                 None if bench.training.get() => view! { <p class="hint" role="status">"Training in this tab…"</p> }.into_any(),
                 None => view! { <p class="hint">"Train a model in step 2 to see how it does."</p> }.into_any(),
@@ -24,7 +21,7 @@ pub fn ResultsStep() -> impl IntoView {
                 }.into_any(),
                 Some(Ok(trained)) => view! { <Results trained/> }.into_any(),
             }}
-        </section>
+        </Step>
     }
 }
 

@@ -1,5 +1,6 @@
 //! Step 2, train: choose the target and a model, then train on a seeded, stratified 80/20 split.
 
+use crate::Step;
 use crate::{TrainedModel, Workbench};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -65,11 +66,7 @@ pub fn TrainStep() -> impl IntoView {
     };
 
     view! {
-        <section class="step" id="step-train" aria-labelledby="step-train-title">
-            <h2 id="step-train-title"><span class="num">"2"</span>"Train"</h2>
-            <p class="why">
-                "Choose the column to predict (the target) and a model. tabml holds back 20% of the rows as a test set, drawn at random but keeping each class's share (a stratified split), and trains only on the rest, so the score in step 3 is measured on rows the model has never seen. The same seed always gives the same split and the same model."
-            </p>
+        <Step id="train" number=2 title="Train" why="Choose the column to predict (the target) and a model. tabml holds back 20% of the rows as a test set, drawn at random but keeping each class's share (a stratified split), and trains only on the rest, so the score in step 3 is measured on rows the model has never seen. The same seed always gives the same split and the same model.">
             {move || match bench.data.get() {
                 None => view! { <p class="hint">"Load a data set in step 1 first."</p> }.into_any(),
                 Some(data) => {
@@ -130,7 +127,7 @@ pub fn TrainStep() -> impl IntoView {
                     }.into_any()
                 }
             }}
-        </section>
+        </Step>
     }
 }
 

@@ -1,10 +1,7 @@
 //! The server on a real loopback socket: health, static files, client-route fallback, no built app,
-//! and the `tabml` binary's start-up and clean Ctrl-C shutdown.
+//! compression. (The `tabml` binary itself is tested in `server/tests/cli.rs`, where cargo builds it.)
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 use tabml::api::{ApiError, Health};
 use tabml_tests::TestServer;
 
@@ -92,69 +89,6 @@ async fn without_a_built_app_the_api_works_and_the_page_says_how_to_build() {
         assert!(body.contains("scripts/start.sh"), "{path}: {body}");
     }
     server.stop().await;
-}
-
-/// The `tabml` binary that cargo built next to this test binary.
-fn tabml_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let binary = dir.join(format!("tabml{}", std::env::consts::EXE_SUFFIX));
-    assert!(binary.is_file(), "{} is missing: build it with `cargo build -p tabml-server`", binary.display());
-    binary
-}
-
-#[test]
-fn binary_prints_its_address_serves_and_shuts_down_cleanly_on_ctrl_c() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("served.db");
-    let mut child = Command::new(tabml_binary())
-        .args(["serve", "--addr", "127.0.0.1:0", "--dist"])
-        .arg(dir.path().join("no-dist"))
-        .arg("--db")
-        .arg(&db)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
-    let url =
-        first_line.trim().strip_prefix("tabml listening on ").unwrap_or_else(|| panic!("{first_line:?}"));
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let health: Health =
-        runtime.block_on(async { reqwest::get(format!("{url}api/v1/health")).await?.json().await }).unwrap();
-    assert_eq!(health.database.status, "ok");
-    assert!(db.is_file());
-
-    // Ctrl-C is SIGINT.
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "the server did not stop within 10 s of Ctrl-C");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
-    assert!(exit.success(), "exit {exit:?}; log:\n{log}");
-    assert!(log.contains("no built app found"), "{log}");
-    assert!(log.contains("shut down cleanly"), "{log}");
-}
-
-#[test]
-fn binary_refuses_a_bad_address_with_a_clear_message() {
-    let output = Command::new(tabml_binary()).args(["serve", "--addr", "not-an-address"]).output().unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--addr"), "{stderr}");
-    assert!(stderr.contains("not-an-address"), "{stderr}");
 }
 
 #[tokio::test]
