@@ -55,7 +55,14 @@ fn Results(trained: TrainedModel) -> impl IntoView {
     );
     let body = match (&report.evaluation, &report.task) {
         (
-            Evaluation::Classification { accuracy, baseline_accuracy, confusion },
+            Evaluation::Classification {
+                accuracy,
+                baseline_accuracy,
+                balanced_accuracy,
+                f1_macro,
+                confusion,
+                ..
+            },
             Task::Classification { classes },
         ) => {
             let beats = accuracy - baseline_accuracy;
@@ -78,6 +85,16 @@ fn Results(trained: TrainedModel) -> impl IntoView {
                         <div class="label">"baseline accuracy"</div>
                         <div class="value" id="result-baseline" data-value=baseline_accuracy.to_string()>{percent(*baseline_accuracy)}</div>
                         <div class="note">"always guessing the most common class"</div>
+                    </div>
+                    <div class="metric">
+                        <div class="label">"balanced accuracy"</div>
+                        <div class="value" id="result-balanced-accuracy" data-value=balanced_accuracy.to_string()>{percent(*balanced_accuracy)}</div>
+                        <div class="note">"mean hit rate per class; a guesser gets 1 ÷ classes"</div>
+                    </div>
+                    <div class="metric">
+                        <div class="label">"macro F1"</div>
+                        <div class="value" id="result-f1-macro" data-value=f1_macro.to_string()>{format!("{f1_macro:.3}")}</div>
+                        <div class="note">"precision and recall, averaged over classes"</div>
                     </div>
                 </div>
                 <p class=verdict.0>{verdict.1}</p>

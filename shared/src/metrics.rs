@@ -1,4 +1,7 @@
-//! Model quality measures. Definitions follow scikit-learn's `sklearn.metrics`.
+//! Model quality measures. Definitions follow scikit-learn's `sklearn.metrics`, and
+//! `shared/tests/metrics_vs_sklearn.rs` checks each against values scikit-learn computed.
+
+use serde::{Deserialize, Serialize};
 
 /// The share of predictions equal to the truth; 0 for empty input.
 pub fn accuracy(truth: &[usize], predicted: &[usize]) -> f64 {
@@ -16,6 +19,160 @@ pub fn confusion_matrix(n_classes: usize, truth: &[usize], predicted: &[usize]) 
         matrix[t][p] += 1;
     }
     matrix
+}
+
+/// Precision, recall and F1 of one class, with how many true rows it has.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClassScores {
+    /// Of the rows predicted as this class, the share that are (0 when none were predicted).
+    pub precision: f64,
+    /// Of the rows of this class, the share predicted as it (0 when there are none).
+    pub recall: f64,
+    /// The harmonic mean of precision and recall (0 when both are 0).
+    pub f1: f64,
+    /// True rows of this class.
+    pub support: usize,
+}
+
+/// Per-class scores read off a confusion matrix (`matrix[t][p]`), as scikit-learn's
+/// `precision_recall_fscore_support(..., zero_division=0)`.
+pub fn class_scores(matrix: &[Vec<usize>]) -> Vec<ClassScores> {
+    (0..matrix.len())
+        .map(|k| {
+            let hits = matrix[k][k] as f64;
+            let predicted: usize = matrix.iter().map(|row| row[k]).sum();
+            let support: usize = matrix[k].iter().sum();
+            let precision = ratio(hits, predicted as f64);
+            let recall = ratio(hits, support as f64);
+            let f1 = ratio(2.0 * precision * recall, precision + recall);
+            ClassScores { precision, recall, f1, support }
+        })
+        .collect()
+}
+
+/// The unweighted mean of per-class scores (scikit-learn's `average="macro"`).
+pub fn macro_average(scores: &[ClassScores]) -> ClassScores {
+    let n = scores.len().max(1) as f64;
+    ClassScores {
+        precision: scores.iter().map(|s| s.precision).sum::<f64>() / n,
+        recall: scores.iter().map(|s| s.recall).sum::<f64>() / n,
+        f1: scores.iter().map(|s| s.f1).sum::<f64>() / n,
+        support: scores.iter().map(|s| s.support).sum(),
+    }
+}
+
+/// The mean of per-class scores weighted by support (scikit-learn's `average="weighted"`).
+pub fn weighted_average(scores: &[ClassScores]) -> ClassScores {
+    let total: usize = scores.iter().map(|s| s.support).sum();
+    let weighted = |f: fn(&ClassScores) -> f64| {
+        ratio(scores.iter().map(|s| f(s) * s.support as f64).sum::<f64>(), total as f64)
+    };
+    ClassScores {
+        precision: weighted(|s| s.precision),
+        recall: weighted(|s| s.recall),
+        f1: weighted(|s| s.f1),
+        support: total,
+    }
+}
+
+/// The mean recall over the classes that occur in the truth (scikit-learn's `balanced_accuracy_score`).
+pub fn balanced_accuracy(matrix: &[Vec<usize>]) -> f64 {
+    let recalls: Vec<f64> = class_scores(matrix).iter().filter(|s| s.support > 0).map(|s| s.recall).collect();
+    ratio(recalls.iter().sum(), recalls.len() as f64)
+}
+
+/// Mean negative log-likelihood of the true class. Probabilities are clipped to `[ε, 1 − ε]` with ε
+/// the f64 machine epsilon, as scikit-learn's `log_loss` does. `proba[i][k]` is row `i`'s class `k`.
+pub fn log_loss(truth: &[usize], proba: &[Vec<f64>]) -> f64 {
+    let eps = f64::EPSILON;
+    mean(truth.iter().zip(proba).map(|(&t, p)| -p[t].clamp(eps, 1.0 - eps).ln()))
+}
+
+/// Area under the ROC curve of `scores` for telling `positive` rows from the rest; ties count half
+/// (the Mann–Whitney statistic, equal to scikit-learn's trapezoidal `roc_auc_score`). `None` when
+/// only one side is present.
+pub fn roc_auc(positive: &[bool], scores: &[f64]) -> Option<f64> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    let n_neg = positive.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Sum the (tie-averaged, 1-based) ranks of the positives.
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        let average_rank = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += average_rank * order[i..=j].iter().filter(|&&r| positive[r]).count() as f64;
+        i = j + 1;
+    }
+    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
+    Some(u / (n_pos as f64 * n_neg as f64))
+}
+
+/// One-vs-rest ROC AUC averaged over classes (scikit-learn's `multi_class="ovr", average="macro"`);
+/// for two classes, the AUC of class 1's probability. `None` if a class is absent from the truth.
+pub fn roc_auc_multiclass(truth: &[usize], proba: &[Vec<f64>], n_classes: usize) -> Option<f64> {
+    let one_vs_rest = |k: usize| {
+        let positive: Vec<bool> = truth.iter().map(|&t| t == k).collect();
+        let scores: Vec<f64> = proba.iter().map(|p| p[k]).collect();
+        roc_auc(&positive, &scores)
+    };
+    if n_classes == 2 {
+        return one_vs_rest(1);
+    }
+    let aucs: Option<Vec<f64>> = (0..n_classes).map(one_vs_rest).collect();
+    aucs.map(|a| a.iter().sum::<f64>() / n_classes as f64)
+}
+
+/// Average precision, the area under the precision–recall curve as scikit-learn's
+/// `average_precision_score` computes it: `Σ (Rₙ − Rₙ₋₁) Pₙ` over the distinct score thresholds.
+/// `None` when there is no positive row.
+pub fn average_precision(positive: &[bool], scores: &[f64]) -> Option<f64> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    if n_pos == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        // Take every row tied at this threshold at once.
+        let threshold = scores[order[i]];
+        while i < order.len() && scores[order[i]] == threshold {
+            if positive[order[i]] {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        let recall = tp as f64 / n_pos as f64;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - last_recall) * precision;
+        last_recall = recall;
+    }
+    Some(ap)
+}
+
+/// Mean absolute percentage error as a fraction, each error divided by `max(|truth|, ε)` as
+/// scikit-learn's `mean_absolute_percentage_error` does (so a zero truth gives a huge, finite term).
+pub fn mape(truth: &[f64], predicted: &[f64]) -> f64 {
+    mean(truth.iter().zip(predicted).map(|(t, p)| (t - p).abs() / t.abs().max(f64::EPSILON)))
+}
+
+fn ratio(numerator: f64, denominator: f64) -> f64 {
+    if denominator == 0.0 {
+        0.0
+    } else {
+        numerator / denominator
+    }
 }
 
 /// Root mean squared error.

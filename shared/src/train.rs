@@ -140,6 +140,12 @@ pub enum Evaluation {
         accuracy: f64,
         /// Accuracy of always predicting the most frequent training class.
         baseline_accuracy: f64,
+        /// Mean recall over classes: not fooled by a majority class.
+        balanced_accuracy: f64,
+        /// Unweighted mean F1 over classes.
+        f1_macro: f64,
+        /// Precision, recall and F1 per class, in [`Task::Classification`] order.
+        per_class: Vec<metrics::ClassScores>,
         /// `confusion[t][p]`: test rows of class `t` predicted as `p`, in [`Task::Classification`] order.
         confusion: Vec<Vec<usize>>,
     },
@@ -151,6 +157,8 @@ pub enum Evaluation {
         mae: f64,
         /// R² on the test rows.
         r2: f64,
+        /// Mean absolute percentage error (a fraction; huge when a true value is near zero).
+        mape: f64,
         /// RMSE of always predicting the training mean.
         baseline_rmse: f64,
         /// The true test values, for plots.
@@ -235,10 +243,15 @@ pub fn train(table: &Table, target: &str, config: &TrainConfig) -> Result<TrainR
             let truth: Vec<usize> = y_test.iter().map(|&c| c as usize).collect();
             let predicted: Vec<usize> = predicted.iter().map(|&c| c as usize).collect();
             let majority = majority_class(&y_train, classes.len());
+            let confusion = metrics::confusion_matrix(classes.len(), &truth, &predicted);
+            let per_class = metrics::class_scores(&confusion);
             Evaluation::Classification {
                 accuracy: metrics::accuracy(&truth, &predicted),
                 baseline_accuracy: metrics::accuracy(&truth, &vec![majority; truth.len()]),
-                confusion: metrics::confusion_matrix(classes.len(), &truth, &predicted),
+                balanced_accuracy: metrics::balanced_accuracy(&confusion),
+                f1_macro: metrics::macro_average(&per_class).f1,
+                per_class,
+                confusion,
             }
         }
         Task::Regression => {
@@ -251,6 +264,7 @@ pub fn train(table: &Table, target: &str, config: &TrainConfig) -> Result<TrainR
                 rmse: metrics::rmse(&actual, &predicted),
                 mae: metrics::mae(&actual, &predicted),
                 r2: metrics::r2(&actual, &predicted),
+                mape: metrics::mape(&actual, &predicted),
                 baseline_rmse: metrics::rmse(&actual, &vec![train_mean; actual.len()]),
                 actual,
                 predicted,

@@ -90,6 +90,15 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     assert!(value >= 0.9, "iris test accuracy {value} is below 0.9");
     let shown = accuracy.text().await.unwrap();
     assert!(shown.ends_with('%'), "{shown}");
+    let balanced: f64 = wait_for(client, "#result-balanced-accuracy")
+        .await
+        .attr("data-value")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(balanced >= 0.9, "iris balanced accuracy {balanced}");
 
     // 30 test rows (a stratified 20% of 150) add up in the confusion matrix.
     let cells = client.find_all(Locator::Css("#confusion-matrix tbody td")).await.unwrap();

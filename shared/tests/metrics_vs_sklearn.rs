@@ -1,0 +1,91 @@
+//! Every metric against the values scikit-learn computed on the same fixed predictions.
+//! The fixtures come from `scripts/ref/make_metric_fixtures.py` (see its docstring to regenerate).
+
+use serde_json::Value;
+use tabml::metrics;
+
+const TOLERANCE: f64 = 1e-9;
+
+fn fixtures() -> Value {
+    let path = format!("{}/tests/fixtures/metrics.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn close(case: &str, metric: &str, ours: f64, theirs: &Value) {
+    let theirs = theirs.as_f64().unwrap_or_else(|| panic!("{case}: no {metric} in the fixture"));
+    let scale = theirs.abs().max(1.0);
+    assert!(
+        (ours - theirs).abs() <= TOLERANCE * scale,
+        "{case} {metric}: ours {ours}, scikit-learn {theirs}"
+    );
+}
+
+fn ints(value: &Value) -> Vec<usize> {
+    value.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()
+}
+
+fn floats(value: &Value) -> Vec<f64> {
+    value.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn classification_metrics_match_scikit_learn() {
+    let doc = fixtures();
+    for case in doc["classification"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let k = case["n_classes"].as_u64().unwrap() as usize;
+        let truth = ints(&case["y_true"]);
+        let predicted = ints(&case["y_pred"]);
+        let proba: Vec<Vec<f64>> = case["proba"].as_array().unwrap().iter().map(floats).collect();
+
+        let matrix = metrics::confusion_matrix(k, &truth, &predicted);
+        let expected: Vec<Vec<usize>> =
+            case["confusion_matrix"].as_array().unwrap().iter().map(ints).collect();
+        assert_eq!(matrix, expected, "{name} confusion matrix");
+
+        close(name, "accuracy", metrics::accuracy(&truth, &predicted), &case["accuracy"]);
+        close(name, "balanced_accuracy", metrics::balanced_accuracy(&matrix), &case["balanced_accuracy"]);
+        let per_class = metrics::class_scores(&matrix);
+        for (c, scores) in per_class.iter().enumerate() {
+            close(name, "precision_per_class", scores.precision, &case["precision_per_class"][c]);
+            close(name, "recall_per_class", scores.recall, &case["recall_per_class"][c]);
+            close(name, "f1_per_class", scores.f1, &case["f1_per_class"][c]);
+        }
+        for (average, scores) in [
+            ("macro", metrics::macro_average(&per_class)),
+            ("weighted", metrics::weighted_average(&per_class)),
+        ] {
+            close(name, "precision", scores.precision, &case[format!("precision_{average}")]);
+            close(name, "recall", scores.recall, &case[format!("recall_{average}")]);
+            close(name, "f1", scores.f1, &case[format!("f1_{average}")]);
+        }
+        close(name, "log_loss", metrics::log_loss(&truth, &proba), &case["log_loss"]);
+        let auc = metrics::roc_auc_multiclass(&truth, &proba, k).expect("every class present");
+        close(name, "roc_auc", auc, &case["roc_auc"]);
+        if k == 2 {
+            let positive: Vec<bool> = truth.iter().map(|&t| t == 1).collect();
+            let scores: Vec<f64> = proba.iter().map(|p| p[1]).collect();
+            let ap = metrics::average_precision(&positive, &scores).unwrap();
+            close(name, "pr_auc", ap, &case["pr_auc"]);
+        }
+    }
+}
+
+#[test]
+fn regression_metrics_match_scikit_learn() {
+    let doc = fixtures();
+    for case in doc["regression"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let (truth, predicted) = (floats(&case["y_true"]), floats(&case["y_pred"]));
+        close(name, "mae", metrics::mae(&truth, &predicted), &case["mae"]);
+        close(name, "rmse", metrics::rmse(&truth, &predicted), &case["rmse"]);
+        close(name, "r2", metrics::r2(&truth, &predicted), &case["r2"]);
+        close(name, "mape", metrics::mape(&truth, &predicted), &case["mape"]);
+    }
+}
+
+#[test]
+fn auc_is_undefined_with_one_side_only() {
+    assert_eq!(metrics::roc_auc(&[true, true], &[0.1, 0.9]), None);
+    assert_eq!(metrics::average_precision(&[false, false], &[0.1, 0.9]), None);
+}
