@@ -56,8 +56,21 @@ def classification_case(name, y_true, proba, y_pred=None, ties=False):
         )
         case[f"precision_{avg}"], case[f"recall_{avg}"], case[f"f1_{avg}"] = p, r, f
     if n_classes == 2:
-        case["roc_auc"] = metrics.roc_auc_score(y_true, proba[:, 1])
-        case["pr_auc"] = metrics.average_precision_score(y_true, proba[:, 1])
+        score = proba[:, 1]
+        case["roc_auc"] = metrics.roc_auc_score(y_true, score)
+        case["pr_auc"] = metrics.average_precision_score(y_true, score)
+        fpr, tpr, thr = metrics.roc_curve(y_true, score, drop_intermediate=False)
+        # scikit-learn starts the curve at threshold +inf; JSON has no infinity, and the point is (0, 0).
+        case["roc_curve"] = {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": thr[1:].tolist()}
+        precision, recall, thr = metrics.precision_recall_curve(y_true, score)
+        case["pr_curve"] = {"precision": precision.tolist(), "recall": recall.tolist(), "thresholds": thr.tolist()}
+        # The threshold that maximises F1, and the highest threshold whose recall reaches 0.9.
+        p, r = precision[:-1], recall[:-1]
+        f1 = np.divide(2 * p * r, p + r, out=np.zeros_like(p), where=(p + r) > 0)
+        best = int(np.argmax(f1))
+        case["best_f1"] = {"threshold": float(thr[best]), "f1": float(f1[best])}
+        reach = np.nonzero(r >= 0.9)[0]
+        case["recall_0_9_threshold"] = float(thr[reach.max()])
     else:
         case["roc_auc"] = metrics.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels)
     return case

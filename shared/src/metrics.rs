@@ -130,20 +130,15 @@ pub fn roc_auc_multiclass(truth: &[usize], proba: &[Vec<f64>], n_classes: usize)
     aucs.map(|a| a.iter().sum::<f64>() / n_classes as f64)
 }
 
-/// Average precision, the area under the precision–recall curve as scikit-learn's
-/// `average_precision_score` computes it: `Σ (Rₙ − Rₙ₋₁) Pₙ` over the distinct score thresholds.
-/// `None` when there is no positive row.
-pub fn average_precision(positive: &[bool], scores: &[f64]) -> Option<f64> {
-    let n_pos = positive.iter().filter(|&&p| p).count();
-    if n_pos == 0 {
-        return None;
-    }
+/// Counts of true and false positives when every row scoring at least `threshold` is called
+/// positive, one entry per distinct score, highest threshold first.
+fn cumulative_counts(positive: &[bool], scores: &[f64]) -> Vec<(f64, usize, usize)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
+    let (mut tp, mut fp, mut out) = (0usize, 0usize, Vec::new());
     let mut i = 0;
     while i < order.len() {
-        // Take every row tied at this threshold at once.
+        // Rows tied at this threshold change sides together.
         let threshold = scores[order[i]];
         while i < order.len() && scores[order[i]] == threshold {
             if positive[order[i]] {
@@ -153,9 +148,107 @@ pub fn average_precision(positive: &[bool], scores: &[f64]) -> Option<f64> {
             }
             i += 1;
         }
-        let recall = tp as f64 / n_pos as f64;
-        let precision = tp as f64 / (tp + fp) as f64;
-        ap += (recall - last_recall) * precision;
+        out.push((threshold, tp, fp));
+    }
+    out
+}
+
+/// Points of the ROC curve, every distinct threshold kept (scikit-learn's `roc_curve` with
+/// `drop_intermediate=False`, less its first threshold, +∞).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RocCurve {
+    /// False positive rates, starting at the (0, 0) corner.
+    pub fpr: Vec<f64>,
+    /// True positive rates, parallel to `fpr`.
+    pub tpr: Vec<f64>,
+    /// The threshold of each point after the corner, highest first.
+    pub thresholds: Vec<f64>,
+}
+
+/// The ROC curve of `scores` for finding `positive` rows; `None` unless both sides are present.
+pub fn roc_curve(positive: &[bool], scores: &[f64]) -> Option<RocCurve> {
+    let n_pos = positive.iter().filter(|&&p| p).count() as f64;
+    let n_neg = positive.len() as f64 - n_pos;
+    if n_pos == 0.0 || n_neg == 0.0 {
+        return None;
+    }
+    let counts = cumulative_counts(positive, scores);
+    let mut curve = RocCurve { fpr: vec![0.0], tpr: vec![0.0], thresholds: Vec::with_capacity(counts.len()) };
+    for (threshold, tp, fp) in counts {
+        curve.fpr.push(fp as f64 / n_neg);
+        curve.tpr.push(tp as f64 / n_pos);
+        curve.thresholds.push(threshold);
+    }
+    Some(curve)
+}
+
+/// Points of the precision–recall curve in scikit-learn's `precision_recall_curve` order:
+/// thresholds rising, and a last point (precision 1, recall 0) with no threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrCurve {
+    /// Precision at each threshold, then 1.
+    pub precision: Vec<f64>,
+    /// Recall at each threshold, then 0.
+    pub recall: Vec<f64>,
+    /// The distinct scores, lowest first.
+    pub thresholds: Vec<f64>,
+}
+
+impl PrCurve {
+    /// The threshold with the highest F1, and that F1 (the lowest such threshold on a tie).
+    pub fn best_f1(&self) -> (f64, f64) {
+        let mut best = (self.thresholds.first().copied().unwrap_or(0.5), 0.0);
+        for (i, &threshold) in self.thresholds.iter().enumerate() {
+            let (p, r) = (self.precision[i], self.recall[i]);
+            let f1 = ratio(2.0 * p * r, p + r);
+            if f1 > best.1 {
+                best = (threshold, f1);
+            }
+        }
+        best
+    }
+
+    /// The highest threshold whose recall reaches `target`, so precision is as high as it can be.
+    pub fn threshold_for_recall(&self, target: f64) -> Option<f64> {
+        self.thresholds.iter().zip(&self.recall).rev().find(|(_, &r)| r >= target).map(|(&t, _)| t)
+    }
+}
+
+/// The precision–recall curve of `scores` for finding `positive` rows; `None` without positives.
+pub fn pr_curve(positive: &[bool], scores: &[f64]) -> Option<PrCurve> {
+    let n_pos = positive.iter().filter(|&&p| p).count() as f64;
+    if n_pos == 0.0 {
+        return None;
+    }
+    let counts = cumulative_counts(positive, scores);
+    let mut curve = PrCurve {
+        precision: Vec::with_capacity(counts.len() + 1),
+        recall: Vec::with_capacity(counts.len() + 1),
+        thresholds: Vec::with_capacity(counts.len()),
+    };
+    for &(threshold, tp, fp) in counts.iter().rev() {
+        curve.precision.push(tp as f64 / (tp + fp) as f64);
+        curve.recall.push(tp as f64 / n_pos);
+        curve.thresholds.push(threshold);
+    }
+    curve.precision.push(1.0);
+    curve.recall.push(0.0);
+    Some(curve)
+}
+
+/// Average precision, the area under the precision–recall curve as scikit-learn's
+/// `average_precision_score` computes it: `Σ (Rₙ − Rₙ₋₁) Pₙ` over the distinct score thresholds.
+/// `None` when there is no positive row.
+pub fn average_precision(positive: &[bool], scores: &[f64]) -> Option<f64> {
+    let n_pos = positive.iter().filter(|&&p| p).count() as f64;
+    if n_pos == 0.0 {
+        return None;
+    }
+    let mut last_recall = 0.0;
+    let mut ap = 0.0;
+    for (_, tp, fp) in cumulative_counts(positive, scores) {
+        let recall = tp as f64 / n_pos;
+        ap += (recall - last_recall) * (tp as f64 / (tp + fp) as f64);
         last_recall = recall;
     }
     Some(ap)

@@ -20,6 +20,14 @@ fn close(case: &str, metric: &str, ours: f64, theirs: &Value) {
     );
 }
 
+fn same_points(case: &str, what: &str, ours: &[f64], theirs: &Value) {
+    let theirs = floats(theirs);
+    assert_eq!(ours.len(), theirs.len(), "{case} {what}: {ours:?} vs {theirs:?}");
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert!((a - b).abs() <= TOLERANCE, "{case} {what}: {ours:?} vs {theirs:?}");
+    }
+}
+
 fn ints(value: &Value) -> Vec<usize> {
     value.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()
 }
@@ -67,6 +75,20 @@ fn classification_metrics_match_scikit_learn() {
             let scores: Vec<f64> = proba.iter().map(|p| p[1]).collect();
             let ap = metrics::average_precision(&positive, &scores).unwrap();
             close(name, "pr_auc", ap, &case["pr_auc"]);
+
+            let roc = metrics::roc_curve(&positive, &scores).unwrap();
+            same_points(name, "roc fpr", &roc.fpr, &case["roc_curve"]["fpr"]);
+            same_points(name, "roc tpr", &roc.tpr, &case["roc_curve"]["tpr"]);
+            same_points(name, "roc thresholds", &roc.thresholds, &case["roc_curve"]["thresholds"]);
+            let pr = metrics::pr_curve(&positive, &scores).unwrap();
+            same_points(name, "pr precision", &pr.precision, &case["pr_curve"]["precision"]);
+            same_points(name, "pr recall", &pr.recall, &case["pr_curve"]["recall"]);
+            same_points(name, "pr thresholds", &pr.thresholds, &case["pr_curve"]["thresholds"]);
+            let (threshold, f1) = pr.best_f1();
+            close(name, "best F1 threshold", threshold, &case["best_f1"]["threshold"]);
+            close(name, "best F1", f1, &case["best_f1"]["f1"]);
+            let for_recall = pr.threshold_for_recall(0.9).unwrap();
+            close(name, "threshold for recall 0.9", for_recall, &case["recall_0_9_threshold"]);
         }
     }
 }
@@ -88,4 +110,6 @@ fn regression_metrics_match_scikit_learn() {
 fn auc_is_undefined_with_one_side_only() {
     assert_eq!(metrics::roc_auc(&[true, true], &[0.1, 0.9]), None);
     assert_eq!(metrics::average_precision(&[false, false], &[0.1, 0.9]), None);
+    assert_eq!(metrics::roc_curve(&[false, false], &[0.1, 0.9]), None);
+    assert_eq!(metrics::pr_curve(&[false, false], &[0.1, 0.9]), None);
 }
