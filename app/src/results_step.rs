@@ -40,13 +40,14 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         });
     }
     let context = format!(
-        "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}) in {:.0} ms.{}",
+        "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}) in {:.0} ms. Data fingerprint {}…{}",
         capitalise(report.model.label()),
         report.target,
         report.n_train,
         report.n_test,
         report.config.seed,
         trained.millis,
+        &report.fingerprints.data[..19],
         if report.n_unlabelled > 0 {
             format!(" {} rows with no target value were left out.", report.n_unlabelled)
         } else {

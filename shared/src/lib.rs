@@ -21,6 +21,7 @@ pub mod api;
 mod csv_import;
 mod error;
 mod features;
+mod fingerprint;
 pub mod metrics;
 mod rng;
 mod split;
@@ -30,9 +31,10 @@ mod train;
 pub use csv_import::{parse_csv, CsvOptions, MISSING_MARKERS};
 pub use error::{CsvError, TabmlError};
 pub use features::FeaturePlan;
-pub use split::{stratified_split, Split};
+pub use fingerprint::{fingerprint, fingerprint_rows};
+pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
 pub use table::{Column, ColumnKind, Table};
-pub use train::{train, Evaluation, ModelKind, Task, TrainConfig, TrainReport};
+pub use train::{train, DataFingerprints, Evaluation, ModelKind, Task, TrainConfig, TrainReport};
 
 /// The version of this library, recorded with every model and reported by the server.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

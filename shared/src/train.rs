@@ -3,6 +3,7 @@
 
 use crate::error::TabmlError;
 use crate::features::FeaturePlan;
+use crate::fingerprint::{fingerprint, fingerprint_rows};
 use crate::metrics;
 use crate::split::stratified_split;
 use crate::table::{parse_number, Column, ColumnKind, Table};
@@ -178,6 +179,17 @@ impl Evaluation {
     }
 }
 
+/// Which data a training saw, by content (see [`crate::fingerprint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprints {
+    /// The whole table.
+    pub data: String,
+    /// The training rows.
+    pub train: String,
+    /// The test rows.
+    pub test: String,
+}
+
 /// Everything a learner sees after training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainReport {
@@ -195,6 +207,8 @@ pub struct TrainReport {
     pub n_test: usize,
     /// Rows left out because the target was missing.
     pub n_unlabelled: usize,
+    /// Content fingerprints of the whole data set and of the training and test rows.
+    pub fingerprints: DataFingerprints,
     /// The preparation fitted on the training rows.
     pub features: FeaturePlan,
     /// The measures on the test rows.
@@ -280,6 +294,11 @@ pub fn train(table: &Table, target: &str, config: &TrainConfig) -> Result<TrainR
         n_train: split.train.len(),
         n_test: split.test.len(),
         n_unlabelled,
+        fingerprints: DataFingerprints {
+            data: fingerprint(table),
+            train: fingerprint_rows(table, &split.train),
+            test: fingerprint_rows(table, &split.test),
+        },
         features,
         evaluation,
     })
@@ -417,7 +436,10 @@ mod tests {
     fn same_seed_same_result() {
         let table = blobs(60);
         let config = TrainConfig { seed: 7, ..TrainConfig::new(ModelKind::RandomForest) };
-        assert_eq!(train(&table, "label", &config).unwrap(), train(&table, "label", &config).unwrap());
+        let report = train(&table, "label", &config).unwrap();
+        assert_eq!(report, train(&table, "label", &config).unwrap());
+        assert_eq!(report.fingerprints.data, crate::fingerprint(&table));
+        assert_ne!(report.fingerprints.train, report.fingerprints.test);
     }
 
     #[test]
