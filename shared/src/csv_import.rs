@@ -54,12 +54,14 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
     check_header(&names)?;
 
     let mut cells: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
+    let mut lines = Vec::new();
     for record in records {
         let record = record.map_err(malformed)?;
         let line = record.position().map_or(0, |p| p.line());
         if record.len() != names.len() {
             return Err(CsvError::RaggedRow { line, expected: names.len(), found: record.len() });
         }
+        lines.push(line);
         for (column, field) in cells.iter_mut().zip(record.iter()) {
             column.push(cell_value(field));
         }
@@ -69,7 +71,7 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
         return Err(CsvError::HeaderOnly);
     }
     let columns = names.into_iter().zip(cells).map(|(name, cells)| Column::new(name, cells)).collect();
-    Ok(Table { columns, n_rows })
+    Ok(Table { columns, n_rows, lines })
 }
 
 fn malformed(error: csv::Error) -> CsvError {
@@ -132,6 +134,7 @@ mod tests {
         assert_eq!(table.columns[1].cells[1], None);
         assert_eq!(table.columns[2].cells[1], None);
         assert_eq!(table.columns[1].kind, ColumnKind::Numeric);
+        assert_eq!(table.lines, [2, 3]);
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod rng;
 mod split;
 mod table;
 mod train;
+mod validation;
 
 pub use csv_import::{parse_csv, CsvOptions, MISSING_MARKERS};
 pub use error::{CsvError, TabmlError};
@@ -35,6 +36,7 @@ pub use fingerprint::{fingerprint, fingerprint_rows};
 pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
 pub use table::{Column, ColumnKind, Table};
 pub use train::{train, DataFingerprints, Evaluation, ModelKind, Task, TrainConfig, TrainReport};
+pub use validation::{validate, DeclaredRange, Finding, Severity, ValidationOptions, ValidationReport};
 
 /// The version of this library, recorded with every model and reported by the server.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -84,6 +84,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// The number of data rows (the header is not counted).
     pub n_rows: usize,
+    /// The file line each data row starts on (1-based, the header is line 1), for messages.
+    pub lines: Vec<u64>,
 }
 
 impl Table {
@@ -95,6 +97,11 @@ impl Table {
     /// The position of the column with this name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The file line of data row `row`, as an editor numbers it.
+    pub fn line_of(&self, row: usize) -> u64 {
+        self.lines.get(row).copied().unwrap_or(row as u64 + 2)
     }
 
     /// The column names in order.

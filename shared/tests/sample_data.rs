@@ -71,3 +71,34 @@ fn learner_support_has_its_documented_shape_and_is_learnable() {
     let (accuracy, baseline) = accuracy_and_baseline(&table, "needs_support", ModelKind::LogisticRegression);
     assert!(accuracy > baseline + 0.03, "{accuracy} vs baseline {baseline}");
 }
+
+#[test]
+fn validation_flags_the_learner_support_id_gaps_and_imbalance_and_no_false_leaks() {
+    use tabml::{validate, Finding, Severity, ValidationOptions};
+    for (file, target) in [
+        ("iris.csv", "species"),
+        ("wine.csv", "cultivar"),
+        ("breast_cancer.csv", "diagnosis"),
+        ("diabetes.csv", "progression"),
+        ("learner_support.csv", "needs_support"),
+    ] {
+        let table = load(file);
+        let report =
+            validate(&table, &ValidationOptions { target: Some(target.into()), ..Default::default() });
+        let problems: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity() == Severity::Problem)
+            .map(Finding::message)
+            .collect();
+        assert!(problems.is_empty(), "{file}: {problems:?}");
+        if file == "learner_support.csv" {
+            let about = |column: &str| report.for_column(column).cloned().collect::<Vec<_>>();
+            assert_eq!(about("learner_id"), [Finding::LikelyIdentifier { column: "learner_id".into() }]);
+            assert!(matches!(about("avg_quiz_score")[..], [Finding::MissingValues { missing: 308, .. }]));
+            assert!(
+                matches!(&about("needs_support")[..], [Finding::ClassImbalance { rarest, .. }] if rarest == "yes")
+            );
+        }
+    }
+}
