@@ -6,7 +6,7 @@ use crate::{LoadedData, Workbench};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
-use tabml::{parse_csv, Table, Task};
+use tabml::{parse_csv, validate, Severity, Table, Task, ValidationOptions};
 use wasm_bindgen_futures::JsFuture;
 
 /// Files larger than this are refused before reading, so the tab never freezes on a huge upload.
@@ -166,7 +166,8 @@ fn DataPreview(data: LoadedData) -> impl IntoView {
         </p>
         <div class="table-scroll"><table id="preview"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table></div>
         <h3>"Columns and their inferred types"</h3>
-        <ColumnsTable table/>
+        <ColumnsTable table=table.clone()/>
+        <ValidationFindings table/>
     }
 }
 
@@ -225,5 +226,43 @@ fn short_reason(error: &tabml::TabmlError) -> &'static str {
         tabml::TabmlError::SingleClass { .. } => "only one value",
         tabml::TabmlError::EmptyTarget(_) => "no values",
         _ => "see the tooltip",
+    }
+}
+
+/// The validation report for the loaded data and the chosen target, worst findings first.
+#[component]
+fn ValidationFindings(table: Arc<Table>) -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    let report = Memo::new(move |_| {
+        let options = ValidationOptions { target: Some(bench.target.get()), ..Default::default() };
+        validate(&table, &options)
+    });
+    view! {
+        <h3>"Checks"</h3>
+        <p class="hint">"What in this data could mislead a model (or you), and what to do about it. The checks follow the target chosen in step 2."</p>
+        {move || {
+            let findings = report.get().findings;
+            if findings.is_empty() {
+                return view! { <p class="verdict good" id="validation-clean">"No problems found."</p> }.into_any();
+            }
+            view! {
+                <ul class="findings" id="validation-findings">
+                    {findings.into_iter().map(|f| {
+                        let (class, label) = match f.severity() {
+                            Severity::Problem => ("finding problem", "problem"),
+                            Severity::Warning => ("finding warning", "warning"),
+                            Severity::Info => ("finding info", "note"),
+                        };
+                        view! {
+                            <li class=class data-column=f.column().unwrap_or_default().to_owned()>
+                                <span class="severity">{label}</span>
+                                <span class="message">{f.message()}</span>
+                                <span class="advice">{f.advice()}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
     }
 }

@@ -55,9 +55,10 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
 
     let mut cells: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
     let mut lines = Vec::new();
+    let mut line_counter = LineCounter { text: text.as_bytes(), byte: 0, line: 1 };
     for record in records {
         let record = record.map_err(malformed)?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_counter.line_at(record.position().map_or(0, |p| p.byte()));
         if record.len() != names.len() {
             return Err(CsvError::RaggedRow { line, expected: names.len(), found: record.len() });
         }
@@ -72,6 +73,29 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
     }
     let columns = names.into_iter().zip(cells).map(|(name, cells)| Column::new(name, cells)).collect();
     Ok(Table { columns, n_rows, lines })
+}
+
+/// Turns a record's byte offset into the line it starts on. We count ourselves: the csv reader's
+/// own line count lags by one after a CRLF line end.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// Offsets must not decrease between calls (records arrive in order).
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut start = (offset as usize).min(self.text.len());
+        // A record's offset can point at the end of the previous line; it begins after it.
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        let from = self.byte.min(start);
+        self.line += self.text[from..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.byte = start;
+        self.line
+    }
 }
 
 fn malformed(error: csv::Error) -> CsvError {
@@ -151,6 +175,11 @@ mod tests {
         let err = parse_csv(b"a,b\n1,2\n3\n").unwrap_err();
         assert_eq!(err, CsvError::RaggedRow { line: 3, expected: 2, found: 1 });
         assert_eq!(err.to_string(), "line 3: expected 2 fields (as in the header) but found 1");
+        let crlf = parse_csv(b"a,b\r\n1,2\r\n\r\n3\r\n").unwrap_err();
+        assert_eq!(crlf, CsvError::RaggedRow { line: 4, expected: 2, found: 1 });
+        // A quoted field may span lines; the next row's line still counts them.
+        let multi = parse_csv(b"a,b\n\"x\ny\",2\n3\n").unwrap_err();
+        assert_eq!(multi, CsvError::RaggedRow { line: 4, expected: 2, found: 1 });
     }
 
     #[test]

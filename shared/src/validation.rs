@@ -115,9 +115,10 @@ impl Finding {
             Finding::DuplicateColumn { column, same_as } => format!("{column:?} is an exact copy of {same_as:?}."),
             Finding::DuplicateRows { count, examples } => {
                 let lines: Vec<String> = examples.iter().map(|(d, f)| format!("line {d} repeats line {f}")).collect();
-                format!("{count} rows repeat an earlier row exactly ({}).", lines.join(", "))
+                let rows = if *count == 1 { "1 row repeats".to_owned() } else { format!("{count} rows repeat") };
+                format!("{rows} an earlier row exactly ({}).", lines.join(", "))
             }
-            Finding::LikelyIdentifier { column } => format!("{column:?} has a different value in every row: it looks like an identifier."),
+            Finding::LikelyIdentifier { column } => format!("{column:?} has a different value in (almost) every row: it looks like an identifier."),
             Finding::OutOfRange { column, count, first_line, first_value } => format!(
                 "{column:?} has {count} values outside its declared range; the first is {first_value:?} on line {first_line}."
             ),
@@ -131,7 +132,8 @@ impl Finding {
             }
             Finding::TrainTestOverlap { count, first_lines } => {
                 let lines: Vec<String> = first_lines.iter().map(u64::to_string).collect();
-                format!("{count} test rows also appear in the training rows (lines {}).", lines.join(", "))
+                let rows = if *count == 1 { "1 test row also appears".to_owned() } else { format!("{count} test rows also appear") };
+                format!("{rows} in the training rows (line {}).", lines.join(", "))
             }
         }
     }

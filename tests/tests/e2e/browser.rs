@@ -181,3 +181,21 @@ async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline()
     save_screenshot(client, "diabetes-regression.png").await;
     session.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance() {
+    let session = Session::open().await;
+    let client = &session.client;
+    wait_for(client, "button[data-dataset='learner_support']").await.click().await.unwrap();
+    let id =
+        wait_for(client, "#validation-findings li[data-column='learner_id']").await.text().await.unwrap();
+    assert!(id.contains("looks like an identifier"), "{id}");
+    let gaps =
+        wait_for(client, "#validation-findings li[data-column='avg_quiz_score']").await.text().await.unwrap();
+    assert!(gaps.contains("missing in 308 rows (6.2%)"), "{gaps}");
+    let balance =
+        wait_for(client, "#validation-findings li[data-column='needs_support']").await.text().await.unwrap();
+    assert!(balance.contains("balanced accuracy"), "{balance}");
+    save_screenshot(client, "learner-support-checks.png").await;
+    session.close().await;
+}
