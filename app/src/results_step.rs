@@ -167,7 +167,7 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         {body}
         <h3>"Features"</h3>
         <p class="hint">{format!(
-            "{} input columns became {} features (numbers standardised, categories one-hot encoded; all learned from the training rows only).",
+            "{} input columns became {} features (numbers standardised, categories one-hot encoded, dates split into year, month, day, weekday and hour; all learned from the training rows only).",
             report.features.inputs.len(), used
         )}</p>
         {(!skipped.is_empty()).then(|| view! {

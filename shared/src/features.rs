@@ -1,22 +1,144 @@
-//! Turning table columns into a numeric feature matrix, with everything learned from the training rows.
+//! Turning table columns into a numeric feature matrix, with everything learned from the training
+//! rows only (so nothing about the test rows leaks into the model).
 //!
-//! Numbers are standardised (missing ones take the training mean), booleans become 0/1 (missing take
-//! the most frequent value), categories are one-hot encoded with the categories seen in training (an
-//! unseen category becomes all zeros). Dates and free text are set aside, each with the reason.
+//! By default numbers are standardised with missing ones taking the training mean, booleans become
+//! 0/1 (missing take the most frequent value), categories are one-hot encoded with the categories
+//! seen in training (an unseen category becomes all zeros), and dates become their year, month, day,
+//! weekday and hour. A [`PrepConfig`] changes the imputation, scaling or binning per column. Free
+//! text is set aside, with the reason.
 
-use crate::table::{ColumnKind, Table};
+use crate::table::{Column, ColumnKind, Table};
 use serde::{Deserialize, Serialize};
+
+/// How a missing number is filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Imputation {
+    /// The training mean.
+    Mean,
+    /// The training median (the mean of the two middle values for an even count).
+    Median,
+    /// The most frequent training value (the smallest of those tied).
+    MostFrequent,
+    /// A fixed value.
+    Constant(f64),
+}
+
+/// How numbers are rescaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scaling {
+    /// Left as they are.
+    None,
+    /// `(x − mean) / std` over the training rows.
+    Standard,
+    /// `(x − min) / (max − min)` over the training rows.
+    MinMax,
+}
+
+/// The preparation chosen for a numeric column.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NumericChoice {
+    /// How to fill missing values.
+    pub imputation: Imputation,
+    /// How to rescale.
+    pub scaling: Scaling,
+    /// Replace the number by one-hot bins of equal training counts (quantile bins), if set.
+    pub bins: Option<usize>,
+}
+
+impl Default for NumericChoice {
+    fn default() -> Self {
+        Self { imputation: Imputation::Mean, scaling: Scaling::Standard, bins: None }
+    }
+}
+
+/// The preparation choices: a default for numeric columns and overrides by column name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PrepConfig {
+    /// For numeric columns not named in `columns`.
+    pub numeric: NumericChoice,
+    /// Per-column overrides.
+    pub columns: Vec<(String, NumericChoice)>,
+    /// Columns to leave out whatever their kind.
+    pub ignore: Vec<String>,
+}
+
+impl PrepConfig {
+    fn numeric_for(&self, column: &str) -> NumericChoice {
+        self.columns.iter().find(|(name, _)| name == column).map_or(self.numeric, |(_, choice)| *choice)
+    }
+}
+
+/// A fitted rescaling.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FittedScaling {
+    /// Unchanged.
+    None,
+    /// `(x − mean) / std`.
+    Standard { mean: f64, std: f64 },
+    /// `(x − min) / (max − min)`.
+    MinMax { min: f64, max: f64 },
+}
+
+impl FittedScaling {
+    fn apply(self, x: f64) -> f64 {
+        match self {
+            FittedScaling::None => x,
+            FittedScaling::Standard { mean, std } => (x - mean) / std,
+            FittedScaling::MinMax { min, max } => (x - min) / (max - min),
+        }
+    }
+}
 
 /// How one column becomes one or more feature values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Encoding {
-    /// `(x - mean) / std`; a missing value becomes 0 (the mean).
-    Standardized { mean: f64, std: f64 },
+    /// A number: missing values take `fill`, then `scaling` applies.
+    Numeric { fill: f64, scaling: FittedScaling },
+    /// One 0/1 feature per bin; `edges` are the interior cut points (a value equal to an edge
+    /// goes to the upper bin). Missing values take `fill` first.
+    Binned { fill: f64, edges: Vec<f64> },
     /// 1 for true, 0 for false; a missing value becomes `fill`.
     Boolean { fill: f64 },
     /// One 0/1 feature per category seen in training.
     OneHot { categories: Vec<String> },
+    /// Date parts (year, month, day, weekday with Monday = 0, hour), each standardised over training;
+    /// a missing or unreadable date gives the training means (0 after scaling).
+    DateParts { parts: Vec<(DatePart, FittedScaling)> },
+}
+
+/// A part of a date or date-time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatePart {
+    /// Calendar year.
+    Year,
+    /// 1–12.
+    Month,
+    /// 1–31.
+    Day,
+    /// 0 (Monday) – 6 (Sunday).
+    Weekday,
+    /// 0–23.
+    Hour,
+}
+
+impl DatePart {
+    const ALL: [DatePart; 5] =
+        [DatePart::Year, DatePart::Month, DatePart::Day, DatePart::Weekday, DatePart::Hour];
+
+    fn name(self) -> &'static str {
+        match self {
+            DatePart::Year => "year",
+            DatePart::Month => "month",
+            DatePart::Day => "day",
+            DatePart::Weekday => "weekday",
+            DatePart::Hour => "hour",
+        }
+    }
 }
 
 /// One input column and its fitted encoding.
@@ -46,106 +168,63 @@ pub struct FeaturePlan {
     pub skipped: Vec<SkippedColumn>,
 }
 
+const SAME_VALUE: &str = "the same value in every training row";
+
 impl FeaturePlan {
-    /// Learns the encodings from `rows` of `table`, using every column except `target`.
+    /// Learns the default preparation from `rows` of `table`, using every column except `target`.
     pub fn fit(table: &Table, target: &str, rows: &[usize]) -> Self {
+        Self::fit_with(table, target, rows, &PrepConfig::default())
+    }
+
+    /// Learns the preparation `config` asks for from `rows` of `table`.
+    pub fn fit_with(table: &Table, target: &str, rows: &[usize], config: &PrepConfig) -> Self {
         let mut inputs = Vec::new();
         let mut skipped = Vec::new();
-        let mut skip = |column: &str, reason: &str| {
-            skipped.push(SkippedColumn { column: column.to_owned(), reason: reason.to_owned() })
-        };
         for column in table.columns.iter().filter(|c| c.name != target) {
-            let encoding = match column.kind {
-                ColumnKind::Numeric => {
-                    let values: Vec<f64> = rows.iter().filter_map(|&r| column.number(r)).collect();
-                    if values.is_empty() {
-                        skip(&column.name, "no values in the training rows");
-                        continue;
-                    }
-                    let n = values.len() as f64;
-                    let mean = values.iter().sum::<f64>() / n;
-                    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-                    if var == 0.0 {
-                        skip(&column.name, "the same value in every training row");
-                        continue;
-                    }
-                    Encoding::Standardized { mean, std: var.sqrt() }
-                }
-                ColumnKind::Boolean => {
-                    let trues = rows.iter().filter(|&&r| column.boolean(r) == Some(true)).count();
-                    let falses = rows.iter().filter(|&&r| column.boolean(r) == Some(false)).count();
-                    if trues == 0 || falses == 0 {
-                        skip(&column.name, "the same value in every training row");
-                        continue;
-                    }
-                    Encoding::Boolean { fill: if trues > falses { 1.0 } else { 0.0 } }
-                }
-                ColumnKind::Categorical => {
-                    let mut categories: Vec<String> =
-                        rows.iter().filter_map(|&r| column.cells[r].clone()).collect();
-                    categories.sort_unstable();
-                    categories.dedup();
-                    if categories.len() < 2 {
-                        skip(&column.name, "the same value in every training row");
-                        continue;
-                    }
-                    Encoding::OneHot { categories }
-                }
-                ColumnKind::Datetime => {
-                    skip(&column.name, "dates are not used as features yet");
-                    continue;
-                }
-                ColumnKind::Text => {
-                    skip(&column.name, "free text or an identifier: almost every value is different");
-                    continue;
-                }
+            let fitted = if config.ignore.contains(&column.name) {
+                Err("left out by choice".to_owned())
+            } else {
+                fit_column(column, rows, config)
             };
-            inputs.push(FeatureInput { column: column.name.clone(), encoding });
+            match fitted {
+                Ok(encoding) => inputs.push(FeatureInput { column: column.name.clone(), encoding }),
+                Err(reason) => skipped.push(SkippedColumn { column: column.name.clone(), reason }),
+            }
         }
         Self { inputs, skipped }
     }
 
-    /// The names of the produced features (`column` or `column=category`).
+    /// The names of the produced features (`column`, `column=category`, `column[bin]`, `column.part`).
     pub fn feature_names(&self) -> Vec<String> {
         let mut names = Vec::new();
         for input in &self.inputs {
+            let column = &input.column;
             match &input.encoding {
                 Encoding::OneHot { categories } => {
-                    names.extend(categories.iter().map(|c| format!("{}={}", input.column, c)))
+                    names.extend(categories.iter().map(|c| format!("{column}={c}")))
                 }
-                _ => names.push(input.column.clone()),
+                Encoding::Binned { edges, .. } => {
+                    names.extend((0..=edges.len()).map(|b| format!("{column}[{b}]")))
+                }
+                Encoding::DateParts { parts } => {
+                    names.extend(parts.iter().map(|(p, _)| format!("{column}.{}", p.name())))
+                }
+                Encoding::Numeric { .. } | Encoding::Boolean { .. } => names.push(column.clone()),
             }
         }
         names
     }
 
     /// The feature rows for `rows` of `table`. Columns are looked up by name, so `table` may be a
-    /// different file with the same columns.
+    /// different file with the same columns; a column it lacks scores as if every value were missing.
     pub fn transform(&self, table: &Table, rows: &[usize]) -> Vec<Vec<f64>> {
-        let columns: Vec<_> = self.inputs.iter().map(|i| table.column(&i.column)).collect();
+        let columns: Vec<Option<&Column>> = self.inputs.iter().map(|i| table.column(&i.column)).collect();
         rows.iter()
             .map(|&r| {
                 let mut out = Vec::with_capacity(self.inputs.len());
                 for (input, column) in self.inputs.iter().zip(&columns) {
-                    let Some(column) = column else {
-                        // A missing column scores as if every value were missing.
-                        push_missing(&input.encoding, &mut out);
-                        continue;
-                    };
-                    match &input.encoding {
-                        Encoding::Standardized { mean, std } => {
-                            out.push(column.number(r).map_or(0.0, |v| (v - mean) / std))
-                        }
-                        Encoding::Boolean { fill } => {
-                            out.push(column.boolean(r).map_or(*fill, |b| f64::from(u8::from(b))))
-                        }
-                        Encoding::OneHot { categories } => {
-                            let cell = column.cells[r].as_deref();
-                            out.extend(
-                                categories.iter().map(|c| f64::from(u8::from(Some(c.as_str()) == cell))),
-                            )
-                        }
-                    }
+                    let cell = column.and_then(|c| c.cells[r].as_deref());
+                    encode(&input.encoding, cell, &mut out);
                 }
                 out
             })
@@ -153,12 +232,168 @@ impl FeaturePlan {
     }
 }
 
-fn push_missing(encoding: &Encoding, out: &mut Vec<f64>) {
-    match encoding {
-        Encoding::Standardized { .. } => out.push(0.0),
-        Encoding::Boolean { fill } => out.push(*fill),
-        Encoding::OneHot { categories } => out.extend(std::iter::repeat_n(0.0, categories.len())),
+fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<Encoding, String> {
+    match column.kind {
+        ColumnKind::Numeric => {
+            let mut values: Vec<f64> = rows.iter().filter_map(|&r| column.number(r)).collect();
+            if values.is_empty() {
+                return Err("no values in the training rows".to_owned());
+            }
+            values.sort_by(f64::total_cmp);
+            if values[0] == values[values.len() - 1] {
+                return Err(SAME_VALUE.to_owned());
+            }
+            let choice = config.numeric_for(&column.name);
+            let fill = impute(&values, choice.imputation);
+            if let Some(bins) = choice.bins {
+                return Ok(Encoding::Binned { fill, edges: quantile_edges(&values, bins) });
+            }
+            Ok(Encoding::Numeric { fill, scaling: fit_scaling(&values, choice.scaling) })
+        }
+        ColumnKind::Boolean => {
+            let trues = rows.iter().filter(|&&r| column.boolean(r) == Some(true)).count();
+            let falses = rows.iter().filter(|&&r| column.boolean(r) == Some(false)).count();
+            if trues == 0 || falses == 0 {
+                return Err(SAME_VALUE.to_owned());
+            }
+            Ok(Encoding::Boolean { fill: if trues > falses { 1.0 } else { 0.0 } })
+        }
+        ColumnKind::Categorical => {
+            let mut categories: Vec<String> = rows.iter().filter_map(|&r| column.cells[r].clone()).collect();
+            categories.sort_unstable();
+            categories.dedup();
+            if categories.len() < 2 {
+                return Err(SAME_VALUE.to_owned());
+            }
+            Ok(Encoding::OneHot { categories })
+        }
+        ColumnKind::Datetime => {
+            let dates: Vec<[f64; 5]> =
+                rows.iter().filter_map(|&r| column.cells[r].as_deref().and_then(date_parts)).collect();
+            if dates.is_empty() {
+                return Err("no readable dates in the training rows".to_owned());
+            }
+            let mut parts = Vec::new();
+            for (i, part) in DatePart::ALL.into_iter().enumerate() {
+                let values: Vec<f64> = dates.iter().map(|d| d[i]).collect();
+                if values.iter().any(|v| *v != values[0]) {
+                    parts.push((part, fit_scaling(&values, Scaling::Standard)));
+                }
+            }
+            if parts.is_empty() {
+                return Err(SAME_VALUE.to_owned());
+            }
+            Ok(Encoding::DateParts { parts })
+        }
+        ColumnKind::Text => Err("free text or an identifier: almost every value is different".to_owned()),
     }
+}
+
+fn encode(encoding: &Encoding, cell: Option<&str>, out: &mut Vec<f64>) {
+    match encoding {
+        Encoding::Numeric { fill, scaling } => {
+            let x = cell.and_then(crate::table::parse_number).unwrap_or(*fill);
+            out.push(scaling.apply(x));
+        }
+        Encoding::Binned { fill, edges } => {
+            let x = cell.and_then(crate::table::parse_number).unwrap_or(*fill);
+            let bin = edges.partition_point(|edge| *edge <= x);
+            out.extend((0..=edges.len()).map(|b| f64::from(u8::from(b == bin))));
+        }
+        Encoding::Boolean { fill } => {
+            out.push(cell.and_then(crate::table::parse_bool).map_or(*fill, |b| f64::from(u8::from(b))))
+        }
+        Encoding::OneHot { categories } => {
+            out.extend(categories.iter().map(|c| f64::from(u8::from(Some(c.as_str()) == cell))))
+        }
+        Encoding::DateParts { parts } => {
+            let date = cell.and_then(date_parts);
+            for (part, scaling) in parts {
+                let index = DatePart::ALL.iter().position(|p| p == part).unwrap_or(0);
+                out.push(date.map_or(0.0, |d| scaling.apply(d[index])));
+            }
+        }
+    }
+}
+
+/// The fill value from sorted training values.
+fn impute(sorted: &[f64], imputation: Imputation) -> f64 {
+    match imputation {
+        Imputation::Mean => sorted.iter().sum::<f64>() / sorted.len() as f64,
+        Imputation::Median => {
+            let mid = sorted.len() / 2;
+            if sorted.len().is_multiple_of(2) {
+                (sorted[mid - 1] + sorted[mid]) / 2.0
+            } else {
+                sorted[mid]
+            }
+        }
+        Imputation::MostFrequent => {
+            let (mut best, mut best_count, mut i) = (sorted[0], 0, 0);
+            while i < sorted.len() {
+                let j = sorted[i..].iter().take_while(|v| **v == sorted[i]).count();
+                // Strictly more: among ties the first (smallest) value wins.
+                if j > best_count {
+                    (best, best_count) = (sorted[i], j);
+                }
+                i += j;
+            }
+            best
+        }
+        Imputation::Constant(value) => value,
+    }
+}
+
+/// Fits a scaling on the training values (not all equal).
+fn fit_scaling(values: &[f64], scaling: Scaling) -> FittedScaling {
+    match scaling {
+        Scaling::None => FittedScaling::None,
+        Scaling::Standard => {
+            let n = values.len() as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            FittedScaling::Standard { mean, std }
+        }
+        Scaling::MinMax => {
+            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            FittedScaling::MinMax { min, max }
+        }
+    }
+}
+
+/// Interior cut points splitting sorted values into `bins` groups of (nearly) equal count, with
+/// repeated cut points merged.
+fn quantile_edges(sorted: &[f64], bins: usize) -> Vec<f64> {
+    let bins = bins.max(2);
+    let mut edges: Vec<f64> = (1..bins).map(|i| sorted[i * sorted.len() / bins]).collect();
+    edges.dedup();
+    edges.retain(|edge| *edge > sorted[0]);
+    edges
+}
+
+/// Year, month, day, weekday (Monday = 0) and hour of an ISO 8601 date or date-time.
+fn date_parts(text: &str) -> Option<[f64; 5]> {
+    let t = text.trim();
+    let number = |range: std::ops::Range<usize>| t.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let hour = if t.len() >= 13 { number(11..13).filter(|h| (0..24).contains(h))? } else { 0 };
+    let weekday = (days_from_civil(year, month, day) + 3).rem_euclid(7);
+    Some([year as f64, month as f64, day as f64, weekday as f64, hour as f64])
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -182,5 +417,56 @@ mod tests {
         // A missing number takes the mean; the unseen category "green" is all zeros.
         assert_eq!(rows[1], [0.0, 1.0, 0.0, 1.0]);
         assert_eq!(rows[2], [7.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn imputation_strategies_match_scikit_learns_simple_imputer() {
+        // SimpleImputer on [1, 2, 2, 3, 3, 10]: mean 3.5, median 2.5, most_frequent 2 (smallest tie).
+        let sorted = [1.0, 2.0, 2.0, 3.0, 3.0, 10.0];
+        assert_eq!(impute(&sorted, Imputation::Mean), 3.5);
+        assert_eq!(impute(&sorted, Imputation::Median), 2.5);
+        assert_eq!(impute(&sorted, Imputation::MostFrequent), 2.0);
+        assert_eq!(impute(&sorted, Imputation::Constant(-1.0)), -1.0);
+        assert_eq!(impute(&[1.0, 4.0, 9.0], Imputation::Median), 4.0);
+    }
+
+    #[test]
+    fn per_column_choices_scale_and_bin() {
+        let table = parse_csv(b"a,b,y\n0,1,p\n5,2,q\n10,3,p\n,4,q\n20,5,p\n").unwrap();
+        let config = PrepConfig {
+            columns: vec![
+                (
+                    "a".into(),
+                    NumericChoice { imputation: Imputation::Median, scaling: Scaling::MinMax, bins: None },
+                ),
+                ("b".into(), NumericChoice { bins: Some(2), ..Default::default() }),
+            ],
+            ..Default::default()
+        };
+        let plan = FeaturePlan::fit_with(&table, "y", &[0, 1, 2, 3, 4], &config);
+        assert_eq!(plan.feature_names(), ["a", "b[0]", "b[1]"]);
+        let rows = plan.transform(&table, &[0, 3, 4]);
+        // a: min 0, max 20; the missing value takes the median 7.5 → 0.375. b: one cut at 3.
+        assert_eq!(rows, vec![vec![0.0, 1.0, 0.0], vec![0.375, 0.0, 1.0], vec![1.0, 0.0, 1.0]]);
+        let ignored = FeaturePlan::fit_with(
+            &table,
+            "y",
+            &[0, 1],
+            &PrepConfig { ignore: vec!["a".into()], ..Default::default() },
+        );
+        assert_eq!(ignored.skipped[0].reason, "left out by choice");
+    }
+
+    #[test]
+    fn dates_become_their_parts() {
+        assert_eq!(date_parts("2026-11-23"), Some([2026.0, 11.0, 23.0, 0.0, 0.0]), "a Monday");
+        assert_eq!(date_parts("2000-02-29T17:05:00"), Some([2000.0, 2.0, 29.0, 1.0, 17.0]), "a Tuesday");
+        assert_eq!(date_parts("1969-12-31"), Some([1969.0, 12.0, 31.0, 2.0, 0.0]), "a Wednesday");
+        assert_eq!(date_parts("2026-13-01"), None);
+        let table = parse_csv(b"when,y\n2026-01-05,a\n2026-03-07,b\n2026-03-08,a\n,b\n").unwrap();
+        let plan = FeaturePlan::fit(&table, "y", &[0, 1, 2, 3]);
+        // Year is the same in every row, and so is the hour: only month, day and weekday remain.
+        assert_eq!(plan.feature_names(), ["when.month", "when.day", "when.weekday"]);
+        assert_eq!(plan.transform(&table, &[3])[0], [0.0, 0.0, 0.0], "a missing date sits at the means");
     }
 }

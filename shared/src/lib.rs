@@ -32,7 +32,7 @@ mod validation;
 
 pub use csv_import::{parse_csv, CsvOptions, MISSING_MARKERS};
 pub use error::{CsvError, TabmlError};
-pub use features::FeaturePlan;
+pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling};
 pub use fingerprint::{fingerprint, fingerprint_rows};
 pub use problem::{MissingField, ProblemCard};
 pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};

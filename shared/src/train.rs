@@ -2,7 +2,7 @@
 //! the held-back rows beside a baseline that ignores the features.
 
 use crate::error::TabmlError;
-use crate::features::FeaturePlan;
+use crate::features::{FeaturePlan, PrepConfig};
 use crate::fingerprint::{fingerprint, fingerprint_rows};
 use crate::metrics;
 use crate::split::stratified_split;
@@ -122,12 +122,14 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Trees in a random forest.
     pub n_trees: u16,
+    /// How columns become features (imputation, scaling, binning, columns to ignore).
+    pub prep: PrepConfig,
 }
 
 impl TrainConfig {
-    /// The defaults: an 80/20 split with seed 42 and 100 trees.
+    /// The defaults: an 80/20 split with seed 42, 100 trees, and the default preparation.
     pub fn new(model: ModelKind) -> Self {
-        Self { model, test_fraction: 0.2, seed: 42, n_trees: 100 }
+        Self { model, test_fraction: 0.2, seed: 42, n_trees: 100, prep: PrepConfig::default() }
     }
 }
 
@@ -240,7 +242,7 @@ pub fn train(table: &Table, target: &str, config: &TrainConfig) -> Result<TrainR
     };
     let split = stratified_split(&labelled, &strata, config.test_fraction, config.seed)?;
 
-    let features = FeaturePlan::fit(table, target, &split.train);
+    let features = FeaturePlan::fit_with(table, target, &split.train, &config.prep);
     if features.inputs.is_empty() {
         return Err(TabmlError::NoFeatures);
     }
