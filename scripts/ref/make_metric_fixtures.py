@@ -115,6 +115,45 @@ def main():
     proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9], [0.8, 0.2], [0.7, 0.3], [0.4, 0.6]])
     classification.append(classification_case("binary_perfect_ranking", y, proba))
 
+    # Per-group measures and their gaps (fairlearn's definitions, computed here with scikit-learn):
+    # selection rate = share predicted positive; TPR = recall of the positive class.
+    groups_cases = []
+    for case in classification:
+        if case["n_classes"] != 2:
+            continue
+        y_true, y_pred = np.array(case["y_true"]), np.array(case["y_pred"])
+        groups = rng.choice(["A", "B", "C"], size=len(y_true), p=[0.5, 0.3, 0.2])
+        per_group = {}
+        for g in sorted(set(groups)):
+            m = groups == g
+            per_group[g] = {
+                "count": int(m.sum()),
+                "accuracy": metrics.accuracy_score(y_true[m], y_pred[m]),
+                "selection_rate": float(np.mean(y_pred[m] == 1)),
+                "true_positive_rate": (
+                    metrics.recall_score(y_true[m], y_pred[m], pos_label=1, zero_division=0)
+                    if (y_true[m] == 1).any() else None
+                ),
+            }
+        rates = [v["selection_rate"] for v in per_group.values()]
+        tprs = [v["true_positive_rate"] for v in per_group.values() if v["true_positive_rate"] is not None]
+        groups_cases.append({
+            "name": case["name"],
+            "groups": groups.tolist(),
+            "per_group": per_group,
+            "demographic_parity_difference": max(rates) - min(rates),
+            "equal_opportunity_difference": max(tprs) - min(tprs),
+        })
+
+    # Latency percentiles as numpy computes them by default (linear interpolation).
+    latencies = rng.lognormal(mean=3.0, sigma=0.6, size=257)
+    percentiles = {
+        "values": latencies.tolist(),
+        "p50": float(np.percentile(latencies, 50)),
+        "p90": float(np.percentile(latencies, 90)),
+        "p99": float(np.percentile(latencies, 99)),
+    }
+
     regression = []
     t = rng.normal(150.0, 60.0, size=120)
     regression.append(regression_case("noisy", t, t + rng.normal(0.0, 25.0, size=120)))
@@ -126,6 +165,8 @@ def main():
         "sklearn_version": sklearn.__version__,
         "numpy_version": np.__version__,
         "classification": classification,
+        "groups": groups_cases,
+        "percentiles": percentiles,
         "regression": regression,
     }
     with open(OUT, "w", encoding="utf-8") as f:

@@ -260,6 +260,135 @@ pub fn mape(truth: &[f64], predicted: &[f64]) -> f64 {
     mean(truth.iter().zip(predicted).map(|(t, p)| (t - p).abs() / t.abs().max(f64::EPSILON)))
 }
 
+/// How a model does within one group of rows (one value of a chosen column).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupScores {
+    /// The group's value.
+    pub group: String,
+    /// Rows in the group.
+    pub count: usize,
+    /// Accuracy within the group.
+    pub accuracy: f64,
+    /// Share of the group predicted as the positive class.
+    pub selection_rate: f64,
+    /// Recall of the positive class within the group; `None` if the group has no positive rows.
+    pub true_positive_rate: Option<f64>,
+}
+
+/// Per-group scores and the gaps between groups (fairlearn's definitions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupReport {
+    /// One entry per group, sorted by group value.
+    pub groups: Vec<GroupScores>,
+    /// Largest minus smallest selection rate.
+    pub demographic_parity_difference: f64,
+    /// Largest minus smallest true positive rate, over groups with positive rows.
+    pub equal_opportunity_difference: f64,
+    /// Largest minus smallest accuracy.
+    pub accuracy_gap: f64,
+}
+
+/// Scores per group of `groups` (parallel to `truth` and `predicted`), with `positive` as the class
+/// whose selection and recall are compared.
+pub fn group_report(groups: &[&str], truth: &[usize], predicted: &[usize], positive: usize) -> GroupReport {
+    let mut members: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        members.entry(g).or_default().push(i);
+    }
+    let scores: Vec<GroupScores> = members
+        .into_iter()
+        .map(|(group, rows)| {
+            let n = rows.len() as f64;
+            let right = rows.iter().filter(|&&i| truth[i] == predicted[i]).count() as f64;
+            let selected = rows.iter().filter(|&&i| predicted[i] == positive).count() as f64;
+            let positives: Vec<usize> = rows.iter().copied().filter(|&i| truth[i] == positive).collect();
+            let found = positives.iter().filter(|&&i| predicted[i] == positive).count() as f64;
+            GroupScores {
+                group: group.to_owned(),
+                count: rows.len(),
+                accuracy: right / n,
+                selection_rate: selected / n,
+                true_positive_rate: (!positives.is_empty()).then(|| found / positives.len() as f64),
+            }
+        })
+        .collect();
+    let spread = |values: Vec<f64>| {
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        if values.is_empty() {
+            0.0
+        } else {
+            max - min
+        }
+    };
+    GroupReport {
+        demographic_parity_difference: spread(scores.iter().map(|g| g.selection_rate).collect()),
+        equal_opportunity_difference: spread(scores.iter().filter_map(|g| g.true_positive_rate).collect()),
+        accuracy_gap: spread(scores.iter().map(|g| g.accuracy).collect()),
+        groups: scores,
+    }
+}
+
+/// The `q`-th percentile (0–100) with linear interpolation between ranks, as numpy's default.
+/// `None` for no values.
+pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let h = (sorted.len() - 1) as f64 * (q.clamp(0.0, 100.0) / 100.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+/// How much a score drops when one feature is shuffled, over several shuffles.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Importance {
+    /// Mean drop of the score (higher: the model leans on the feature more).
+    pub mean: f64,
+    /// Standard deviation of the drop over the repeats (population, as scikit-learn reports).
+    pub std: f64,
+}
+
+/// Permutation feature importance (Breiman; scikit-learn's `permutation_importance`): for each
+/// feature column of `x`, shuffle it `n_repeats` times (seeded) and record `score(x) − score(shuffled)`.
+/// `score` is any higher-is-better measure of the fitted model on `x`.
+pub fn permutation_importance(
+    x: &[Vec<f64>],
+    n_repeats: usize,
+    seed: u64,
+    mut score: impl FnMut(&[Vec<f64>]) -> f64,
+) -> Vec<Importance> {
+    let n_features = x.first().map_or(0, Vec::len);
+    let baseline = score(x);
+    let mut rng = crate::rng::SplitMix64::new(seed);
+    let mut shuffled = x.to_vec();
+    (0..n_features)
+        .map(|j| {
+            let original: Vec<f64> = x.iter().map(|row| row[j]).collect();
+            let drops: Vec<f64> = (0..n_repeats.max(1))
+                .map(|_| {
+                    let mut column = original.clone();
+                    rng.shuffle(&mut column);
+                    for (row, v) in shuffled.iter_mut().zip(&column) {
+                        row[j] = *v;
+                    }
+                    baseline - score(&shuffled)
+                })
+                .collect();
+            for (row, v) in shuffled.iter_mut().zip(&original) {
+                row[j] = *v;
+            }
+            let n = drops.len() as f64;
+            let mean = drops.iter().sum::<f64>() / n;
+            let std = (drops.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n).sqrt();
+            Importance { mean, std }
+        })
+        .collect()
+}
+
 fn ratio(numerator: f64, denominator: f64) -> f64 {
     if denominator == 0.0 {
         0.0
@@ -312,6 +441,22 @@ mod tests {
             confusion_matrix(3, &truth, &predicted),
             vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 1]]
         );
+    }
+
+    #[test]
+    fn permutation_importance_sees_only_the_feature_the_model_uses() {
+        // A "model" that predicts class 1 when feature 0 is positive; feature 1 is ignored.
+        let x: Vec<Vec<f64>> =
+            (0..100).map(|i| vec![if i % 2 == 0 { 1.0 } else { -1.0 }, i as f64]).collect();
+        let truth: Vec<usize> = (0..100).map(|i| usize::from(i % 2 == 0)).collect();
+        let score = |x: &[Vec<f64>]| {
+            let predicted: Vec<usize> = x.iter().map(|row| usize::from(row[0] > 0.0)).collect();
+            accuracy(&truth, &predicted)
+        };
+        let importances = permutation_importance(&x, 5, 7, score);
+        assert!(importances[0].mean > 0.3, "{:?}", importances[0]);
+        assert_eq!(importances[1], Importance { mean: 0.0, std: 0.0 });
+        assert_eq!(importances, permutation_importance(&x, 5, 7, score), "seeded");
     }
 
     #[test]

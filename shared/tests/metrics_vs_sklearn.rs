@@ -113,3 +113,50 @@ fn auc_is_undefined_with_one_side_only() {
     assert_eq!(metrics::roc_curve(&[false, false], &[0.1, 0.9]), None);
     assert_eq!(metrics::pr_curve(&[false, false], &[0.1, 0.9]), None);
 }
+
+#[test]
+fn group_scores_and_gaps_match_the_reference() {
+    let doc = fixtures();
+    let cases = doc["classification"].as_array().unwrap();
+    for case in doc["groups"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let source = cases.iter().find(|c| c["name"] == case["name"]).unwrap();
+        let (truth, predicted) = (ints(&source["y_true"]), ints(&source["y_pred"]));
+        let groups: Vec<&str> =
+            case["groups"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
+        let report = metrics::group_report(&groups, &truth, &predicted, 1);
+        for scores in &report.groups {
+            let theirs = &case["per_group"][&scores.group];
+            assert_eq!(scores.count as u64, theirs["count"].as_u64().unwrap(), "{name} {}", scores.group);
+            close(name, "group accuracy", scores.accuracy, &theirs["accuracy"]);
+            close(name, "selection rate", scores.selection_rate, &theirs["selection_rate"]);
+            match scores.true_positive_rate {
+                Some(tpr) => close(name, "true positive rate", tpr, &theirs["true_positive_rate"]),
+                None => assert!(theirs["true_positive_rate"].is_null(), "{name} {}", scores.group),
+            }
+        }
+        close(
+            name,
+            "demographic parity difference",
+            report.demographic_parity_difference,
+            &case["demographic_parity_difference"],
+        );
+        close(
+            name,
+            "equal opportunity difference",
+            report.equal_opportunity_difference,
+            &case["equal_opportunity_difference"],
+        );
+    }
+}
+
+#[test]
+fn percentiles_match_numpy() {
+    let doc = fixtures();
+    let values = floats(&doc["percentiles"]["values"]);
+    for (q, key) in [(50.0, "p50"), (90.0, "p90"), (99.0, "p99")] {
+        close("latencies", key, metrics::percentile(&values, q).unwrap(), &doc["percentiles"][key]);
+    }
+    assert_eq!(metrics::percentile(&[], 50.0), None);
+    assert_eq!(metrics::percentile(&[3.0], 99.0), Some(3.0));
+}
