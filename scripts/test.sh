@@ -20,4 +20,10 @@ step "building the browser app for the browser tests (trunk build → dist/)"
 trunk build
 
 step "cargo test --workspace (screenshots land in target/screenshots/)"
-cargo test --workspace
+log=$(mktemp)
+status=0
+cargo test --workspace 2>&1 | tee "$log" || status=$?
+# cargo prints one summary per test binary, the last often "0 passed" (doc tests); add them up.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+rm -f "$log"
+exit "$status"
