@@ -77,26 +77,10 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             };
             view! {
                 <div class="metrics">
-                    <div class="metric headline">
-                        <div class="label">"test accuracy"</div>
-                        <div class="value" id="result-accuracy" data-value=accuracy.to_string()>{percent(*accuracy)}</div>
-                        <div class="note">"share of test rows predicted right"</div>
-                    </div>
-                    <div class="metric">
-                        <div class="label">"baseline accuracy"</div>
-                        <div class="value" id="result-baseline" data-value=baseline_accuracy.to_string()>{percent(*baseline_accuracy)}</div>
-                        <div class="note">"always guessing the most common class"</div>
-                    </div>
-                    <div class="metric">
-                        <div class="label">"balanced accuracy"</div>
-                        <div class="value" id="result-balanced-accuracy" data-value=balanced_accuracy.to_string()>{percent(*balanced_accuracy)}</div>
-                        <div class="note">"mean hit rate per class; a guesser gets 1 ÷ classes"</div>
-                    </div>
-                    <div class="metric">
-                        <div class="label">"macro F1"</div>
-                        <div class="value" id="result-f1-macro" data-value=f1_macro.to_string()>{format!("{f1_macro:.3}")}</div>
-                        <div class="note">"precision and recall, averaged over classes"</div>
-                    </div>
+                    <Metric label="test accuracy" id="result-accuracy" value=*accuracy shown=percent(*accuracy) note="share of test rows predicted right" headline=true/>
+                    <Metric label="baseline accuracy" id="result-baseline" value=*baseline_accuracy shown=percent(*baseline_accuracy) note="always guessing the most common class"/>
+                    <Metric label="balanced accuracy" id="result-balanced-accuracy" value=*balanced_accuracy shown=percent(*balanced_accuracy) note="mean hit rate per class; a guesser gets 1 ÷ classes"/>
+                    <Metric label="macro F1" id="result-f1-macro" value=*f1_macro shown=format!("{f1_macro:.3}") note="precision and recall, averaged over classes"/>
                 </div>
                 <p class=verdict.0>{verdict.1}</p>
                 <div class="two-col">
@@ -131,26 +115,10 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             };
             view! {
                 <div class="metrics">
-                    <div class="metric headline">
-                        <div class="label">"R² on test rows"</div>
-                        <div class="value" id="result-r2" data-value=r2.to_string()>{format!("{r2:.3}")}</div>
-                        <div class="note">"1 is perfect; 0 is no better than the mean"</div>
-                    </div>
-                    <div class="metric">
-                        <div class="label">"RMSE"</div>
-                        <div class="value" id="result-rmse" data-value=rmse.to_string()>{format!("{rmse:.3}")}</div>
-                        <div class="note">"typical error, in the target's units"</div>
-                    </div>
-                    <div class="metric">
-                        <div class="label">"baseline RMSE"</div>
-                        <div class="value" data-value=baseline_rmse.to_string()>{format!("{baseline_rmse:.3}")}</div>
-                        <div class="note">"always predicting the training mean"</div>
-                    </div>
-                    <div class="metric">
-                        <div class="label">"MAE"</div>
-                        <div class="value" data-value=mae.to_string()>{format!("{mae:.3}")}</div>
-                        <div class="note">"mean absolute error"</div>
-                    </div>
+                    <Metric label="R² on test rows" id="result-r2" value=*r2 shown=format!("{r2:.3}") note="1 is perfect; 0 is no better than the mean" headline=true/>
+                    <Metric label="RMSE" id="result-rmse" value=*rmse shown=format!("{rmse:.3}") note="typical error, in the target's units"/>
+                    <Metric label="baseline RMSE" value=*baseline_rmse shown=format!("{baseline_rmse:.3}") note="always predicting the training mean"/>
+                    <Metric label="MAE" value=*mae shown=format!("{mae:.3}") note="mean absolute error"/>
                 </div>
                 <p class=verdict.0>{verdict.1}</p>
                 <h3>"Predicted against actual"</h3>
@@ -219,4 +187,31 @@ fn percent(share: f64) -> String {
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// One measure on a card: its name, the value as shown, the exact value for tools, and a note.
+#[component]
+fn Metric(
+    /// What the number is.
+    label: &'static str,
+    /// The exact value, kept in `data-value` for tests and tools.
+    value: f64,
+    /// The value as a learner reads it.
+    shown: String,
+    /// One line on what it means.
+    note: &'static str,
+    /// The `id` of the value element.
+    #[prop(optional)]
+    id: &'static str,
+    /// Whether this is the measure to lead with.
+    #[prop(optional)]
+    headline: bool,
+) -> impl IntoView {
+    view! {
+        <div class=if headline { "metric headline" } else { "metric" }>
+            <div class="label">{label}</div>
+            <div class="value" id=(!id.is_empty()).then_some(id) data-value=value.to_string()>{shown}</div>
+            <div class="note">{note}</div>
+        </div>
+    }
 }
