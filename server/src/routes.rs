@@ -22,12 +22,13 @@ async fn health_get(State(state): State<AppState>) -> Json<Health> {
         Ok(Ok(schema_version)) => {
             DatabaseHealth { status: "ok".into(), engine: "sqlite".into(), schema_version }
         }
-        Ok(Err(error)) => {
+        failed => {
+            let error = match failed {
+                Ok(Err(error)) => error.to_string(),
+                Err(error) => error.to_string(),
+                Ok(Ok(_)) => unreachable!("matched above"),
+            };
             tracing::error!(%error, "health check: database query failed");
-            DatabaseHealth { status: "error".into(), engine: "sqlite".into(), schema_version: 0 }
-        }
-        Err(error) => {
-            tracing::error!(%error, "health check: database task failed");
             DatabaseHealth { status: "error".into(), engine: "sqlite".into(), schema_version: 0 }
         }
     };

@@ -32,11 +32,7 @@ pub fn stratified_split(
         return Err(TabmlError::TooFewRows { rows: rows.len(), needed: MIN_ROWS });
     }
     debug_assert_eq!(rows.len(), strata.len());
-    let n_strata = strata.iter().copied().max().map_or(0, |m| m + 1);
-    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); n_strata];
-    for (&row, &stratum) in rows.iter().zip(strata) {
-        groups[stratum].push(row);
-    }
+    let groups = group_by_stratum(rows, strata);
     let mut rng = SplitMix64::new(seed);
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for mut group in groups {
@@ -97,11 +93,7 @@ pub fn k_fold(rows: &[usize], strata: &[usize], k: usize, seed: u64) -> Result<V
     if rows.len() < k {
         return Err(TabmlError::TooFewRows { rows: rows.len(), needed: k });
     }
-    let n_strata = strata.iter().copied().max().map_or(0, |m| m + 1);
-    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); n_strata];
-    for (&row, &stratum) in rows.iter().zip(strata) {
-        groups[stratum].push(row);
-    }
+    let groups = group_by_stratum(rows, strata);
     let mut rng = SplitMix64::new(seed);
     let mut folds: Vec<Vec<usize>> = vec![Vec::new(); k];
     let mut next = 0;
@@ -122,6 +114,16 @@ pub fn k_fold(rows: &[usize], strata: &[usize], k: usize, seed: u64) -> Result<V
             Split { train, test }
         })
         .collect())
+}
+
+/// The rows of each stratum, in the order given; `strata` is parallel to `rows`.
+fn group_by_stratum(rows: &[usize], strata: &[usize]) -> Vec<Vec<usize>> {
+    let n_strata = strata.iter().copied().max().map_or(0, |m| m + 1);
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); n_strata];
+    for (&row, &stratum) in rows.iter().zip(strata) {
+        groups[stratum].push(row);
+    }
+    groups
 }
 
 #[cfg(test)]

@@ -248,13 +248,12 @@ fn duplicate_rows(table: &Table) -> Option<Finding> {
     let mut examples = Vec::new();
     let mut count = 0;
     for row in 0..table.n_rows {
-        if let Some(&first) = first_seen.get(&row_key(table, row)) {
+        let first = *first_seen.entry(row_key(table, row)).or_insert(row);
+        if first != row {
             count += 1;
             if examples.len() < 5 {
                 examples.push((table.line_of(row), table.line_of(first)));
             }
-        } else {
-            first_seen.insert(row_key(table, row), row);
         }
     }
     (count > 0).then_some(Finding::DuplicateRows { count, examples })

@@ -55,6 +55,13 @@ async fn save_screenshot(client: &Client, name: &str) {
     eprintln!("screenshot: {}", path.display());
 }
 
+/// The exact number a result card keeps in its `data-value`.
+async fn data_value(client: &Client, css: &str) -> f64 {
+    let element = wait_for(client, css).await;
+    let text = element.attr("data-value").await.unwrap().unwrap_or_else(|| panic!("{css} has no data-value"));
+    text.parse().unwrap_or_else(|e| panic!("{css} data-value {text:?}: {e}"))
+}
+
 async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
         .wait()
@@ -85,19 +92,11 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     model.select_by_value("logistic regression").await.unwrap();
     wait_for(client, "#train-button").await.click().await.unwrap();
 
-    let accuracy = wait_for(client, "#result-accuracy").await;
-    let value: f64 = accuracy.attr("data-value").await.unwrap().expect("data-value").parse().unwrap();
+    let value = data_value(client, "#result-accuracy").await;
     assert!(value >= 0.9, "iris test accuracy {value} is below 0.9");
-    let shown = accuracy.text().await.unwrap();
+    let shown = wait_for(client, "#result-accuracy").await.text().await.unwrap();
     assert!(shown.ends_with('%'), "{shown}");
-    let balanced: f64 = wait_for(client, "#result-balanced-accuracy")
-        .await
-        .attr("data-value")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let balanced = data_value(client, "#result-balanced-accuracy").await;
     assert!(balanced >= 0.9, "iris balanced accuracy {balanced}");
 
     // 30 test rows (a stratified 20% of 150) add up in the confusion matrix.
@@ -171,10 +170,8 @@ async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline()
     assert_eq!(offered.len(), 2);
 
     wait_for(client, "#train-button").await.click().await.unwrap();
-    let r2: f64 =
-        wait_for(client, "#result-r2").await.attr("data-value").await.unwrap().unwrap().parse().unwrap();
-    let rmse: f64 =
-        wait_for(client, "#result-rmse").await.attr("data-value").await.unwrap().unwrap().parse().unwrap();
+    let r2 = data_value(client, "#result-r2").await;
+    let rmse = data_value(client, "#result-rmse").await;
     assert!(r2 > 0.3 && rmse > 0.0, "r2 {r2}, rmse {rmse}");
     wait_for(client, ".verdict.good").await;
 
