@@ -3,20 +3,18 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
-use tabml::{Evaluation, Task, TrainReport};
+use tabml::{Evaluation, ModelBundle, Task};
 
 /// Draws the chart that fits the report's task onto `canvas`.
-pub fn draw(canvas: &web_sys::HtmlCanvasElement, report: &TrainReport) -> Result<(), String> {
+pub fn draw(canvas: &web_sys::HtmlCanvasElement, bundle: &ModelBundle) -> Result<(), String> {
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    match (&report.evaluation, &report.task) {
-        (Evaluation::Classification { confusion, .. }, Task::Classification { classes }) => {
-            recall_bars(&root, classes, confusion)
+    match (&bundle.evaluation, &bundle.task) {
+        (Some(Evaluation::Classification(r)), Task::Classification { classes }) => {
+            recall_bars(&root, classes, &r.confusion)
         }
-        (Evaluation::Regression { actual, predicted, .. }, _) => {
-            predicted_vs_actual(&root, actual, predicted)
-        }
+        (Some(Evaluation::Regression(r)), _) => predicted_vs_actual(&root, &r.actual, &r.predicted),
         _ => Ok(()),
     }
     .map_err(|e| e.to_string())?;

@@ -12,7 +12,7 @@ mod train_step;
 
 use leptos::prelude::*;
 use std::sync::Arc;
-use tabml::{ModelKind, Table, TrainReport};
+use tabml::{ModelKind, Table, Trained};
 
 /// A data set the learner has loaded.
 #[derive(Clone)]
@@ -43,8 +43,8 @@ pub struct Workbench {
 /// A finished training with how long it took.
 #[derive(Clone, PartialEq)]
 pub struct TrainedModel {
-    /// What the core reported.
-    pub report: Arc<TrainReport>,
+    /// The bundle and run the core produced.
+    pub report: Arc<Trained>,
     /// Wall-clock milliseconds in the tab.
     pub millis: f64,
 }

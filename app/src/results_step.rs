@@ -5,6 +5,7 @@ use crate::Step;
 use crate::{TrainedModel, Workbench};
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use std::sync::Arc;
 use tabml::{Evaluation, Task};
 
 /// The results step.
@@ -27,7 +28,10 @@ pub fn ResultsStep() -> impl IntoView {
 
 #[component]
 fn Results(trained: TrainedModel) -> impl IntoView {
-    let report = trained.report.clone();
+    let bundle = Arc::new(trained.report.bundle.clone());
+    let bytes = bundle.encode();
+    let digest = bundle.digest();
+    let report = bundle.clone();
     let canvas = NodeRef::<Canvas>::new();
     {
         let report = report.clone();
@@ -43,29 +47,26 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}) in {:.0} ms. Data fingerprint {}…{}",
         capitalise(report.model.label()),
         report.target,
-        report.n_train,
-        report.n_test,
-        report.config.seed,
+        report.training.n_train,
+        report.training.n_test,
+        report.training.seed,
         trained.millis,
-        &report.fingerprints.data[..19],
-        if report.n_unlabelled > 0 {
-            format!(" {} rows with no target value were left out.", report.n_unlabelled)
+        &report.training.fingerprints.data[..19],
+        if report.training.n_unlabelled > 0 {
+            format!(" {} rows with no target value were left out.", report.training.n_unlabelled)
         } else {
             String::new()
         }
     );
     let body = match (&report.evaluation, &report.task) {
-        (
-            Evaluation::Classification {
-                accuracy,
-                baseline_accuracy,
-                balanced_accuracy,
-                f1_macro,
-                confusion,
-                ..
-            },
-            Task::Classification { classes },
-        ) => {
+        (Some(Evaluation::Classification(r)), Task::Classification { classes }) => {
+            let (accuracy, baseline_accuracy) = (&r.metrics.accuracy, &r.baseline.accuracy);
+            let (balanced_accuracy, f1_macro, confusion) = (&r.metrics.balanced_accuracy, &r.metrics.f1_macro, &r.confusion);
+            let log_loss = r.metrics.log_loss;
+            let baseline_log_loss = r.baseline.log_loss;
+            let auc = r.metrics.roc_auc.map(|auc| view! {
+                <Metric label="ROC AUC" id="result-roc-auc" value=auc shown=format!("{auc:.3}") note="chance a random positive row is ranked above a random negative one; 0.5 is guessing"/>
+            });
             let beats = accuracy - baseline_accuracy;
             let verdict = if beats > 0.02 {
                 (
@@ -81,6 +82,8 @@ fn Results(trained: TrainedModel) -> impl IntoView {
                     <Metric label="baseline accuracy" id="result-baseline" value=*baseline_accuracy shown=percent(*baseline_accuracy) note="always guessing the most common class"/>
                     <Metric label="balanced accuracy" id="result-balanced-accuracy" value=*balanced_accuracy shown=percent(*balanced_accuracy) note="mean hit rate per class; a guesser gets 1 ÷ classes"/>
                     <Metric label="macro F1" id="result-f1-macro" value=*f1_macro shown=format!("{f1_macro:.3}") note="precision and recall, averaged over classes"/>
+                    {auc}
+                    <Metric label="log loss" id="result-log-loss" value=log_loss shown=format!("{log_loss:.3}") note=format!("how sure the model was of the right class; lower is better (baseline {baseline_log_loss:.3})")/>
                 </div>
                 <p class=verdict.0>{verdict.1}</p>
                 <div class="two-col">
@@ -97,7 +100,8 @@ fn Results(trained: TrainedModel) -> impl IntoView {
                 </div>
             }.into_any()
         }
-        (Evaluation::Regression { rmse, mae, r2, baseline_rmse, .. }, _) => {
+        (Some(Evaluation::Regression(r)), _) => {
+            let (rmse, mae, r2, baseline_rmse) = (&r.metrics.rmse, &r.metrics.mae, &r.metrics.r2, &r.baseline.rmse);
             let verdict = if rmse < &(baseline_rmse * 0.95) {
                 (
                     "verdict good",
@@ -128,16 +132,23 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         }
         _ => view! { <p class="error">"The report does not match its task."</p> }.into_any(),
     };
-    let used = report.features.feature_names().len();
-    let skipped = report.features.skipped.clone();
+    let used = report.feature_names.len();
+    let skipped = report.prep.skipped.clone();
+    let bundle_note = format!(
+        "Model bundle: {:.1} KB ({}). Its SHA-256 is {}…; the same data, model and seed give the same bundle, byte for byte, here and on the tabml command line.",
+        bytes.len() as f64 / 1024.0,
+        report.estimator.summary(),
+        &digest[..16]
+    );
     view! {
         <p class="summary" id="result-context">{context}</p>
         {body}
         <h3>"Features"</h3>
         <p class="hint">{format!(
             "{} input columns became {} features (numbers standardised, categories one-hot encoded, dates split into year, month, day, weekday and hour; all learned from the training rows only).",
-            report.features.inputs.len(), used
+            report.prep.inputs.len(), used
         )}</p>
+        <p class="hint" id="result-bundle" data-digest=digest.clone() data-bytes=bytes.len().to_string()>{bundle_note}</p>
         {(!skipped.is_empty()).then(|| view! {
             <ul class="skipped">
                 {skipped.into_iter().map(|s| view! { <li><strong>{s.column}</strong>" left out: "{s.reason}</li> }).collect_view()}
@@ -199,7 +210,8 @@ fn Metric(
     /// The value as a learner reads it.
     shown: String,
     /// One line on what it means.
-    note: &'static str,
+    #[prop(into)]
+    note: String,
     /// The `id` of the value element.
     #[prop(optional)]
     id: &'static str,

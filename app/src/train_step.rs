@@ -22,15 +22,7 @@ pub(crate) fn choose_target(bench: Workbench, table: &Table, target: &str) {
 
 /// What each model does, in one line a learner can read.
 fn model_explanation(kind: ModelKind) -> &'static str {
-    match kind {
-        ModelKind::LogisticRegression => {
-            "Weighs each feature and turns the sum into a probability per class. Fast, and easy to explain."
-        }
-        ModelKind::LinearRegression => "Fits the straight-line (weighted sum) that best predicts the number.",
-        ModelKind::RandomForest => {
-            "100 decision trees, each grown on a random sample of rows and features, vote on the answer. Captures interactions and curves."
-        }
-    }
+    kind.explanation()
 }
 
 /// The train step.
@@ -57,7 +49,7 @@ pub fn TrainStep() -> impl IntoView {
             // Give the browser a frame to show "Training…" before the work holds the main thread.
             next_frame().await;
             let started = now_millis();
-            let outcome = tabml::train(&data.table, &target, &config)
+            let outcome = tabml::train_with(&data.table, &target, &config, &mut tabml::Progress::none(), &now_millis)
                 .map(|report| TrainedModel { report: Arc::new(report), millis: now_millis() - started })
                 .map_err(|e| e.to_string());
             bench.outcome.set(Some(outcome));

@@ -69,4 +69,71 @@ pub enum TabmlError {
     /// The estimator failed inside the fitting library.
     #[error("training {model} failed: {message}")]
     Fit { model: &'static str, message: String },
+    /// No model family has that short name.
+    #[error("there is no model called {name:?}; pick one of: {known}")]
+    UnknownModel { name: String, known: String },
+    /// A hyperparameter the model family does not have.
+    #[error("{model} has no hyperparameter {name:?}; it has: {known}")]
+    UnknownParam { model: &'static str, name: String, known: String },
+    /// A hyperparameter value outside what the model accepts.
+    #[error("{model}: {name}={value} is not valid: expected {expected}")]
+    BadParam { model: &'static str, name: String, value: String, expected: String },
+    /// The caller cancelled the work through its progress callback.
+    #[error("cancelled")]
+    Cancelled,
+    /// A search that cannot run as asked (no searchable hyperparameter, zero trials, …).
+    #[error("cannot search: {0}")]
+    BadSearch(String),
+    /// Per-group metrics asked of a regressor.
+    #[error("per-group metrics (for column {0:?}) need a classifier: the gaps compare selection and true positive rates")]
+    GroupNeedsClassifier(String),
+    /// A target forced to regression that is not numeric.
+    #[error("the target column {0:?} is not numeric, so it cannot be a regression target")]
+    NotNumericTarget(String),
+    /// A model bundle that cannot be read.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// Data that does not match what the model was trained on.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+/// A model bundle that cannot be read. A reader never guesses: it names what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BundleError {
+    /// The bytes do not start with the bundle signature.
+    #[error("this is not a tabml model bundle (it does not start with the TABMLBND signature)")]
+    NotABundle,
+    /// Written by a newer (or unknown) format.
+    #[error("the bundle uses format version {found}, but this tabml ({tabml}) reads only version {supported}; upgrade tabml to read it")]
+    UnknownVersion { found: u16, supported: u16, tabml: &'static str },
+    /// Fewer bytes than the header promises.
+    #[error("the bundle is truncated: expected {expected} bytes, found {found}")]
+    Truncated { expected: u64, found: u64 },
+    /// More bytes than the header promises.
+    #[error("the bundle has {extra} unexpected bytes after its end")]
+    TrailingBytes { extra: u64 },
+    /// The checksum does not match the content.
+    #[error("the bundle is corrupted: its SHA-256 checksum does not match its content")]
+    ChecksumMismatch,
+    /// The checksum matched but the content does not decode (a writer bug, not disk damage).
+    #[error("the bundle content cannot be decoded: {0}")]
+    Undecodable(String),
+}
+
+/// Data to score that does not fit the model's input schema.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SchemaError {
+    /// A column the model needs is absent.
+    #[error("the data has no column {column:?}, which the model needs (it was trained on: {expected})")]
+    MissingColumn { column: String, expected: String },
+    /// A numeric column holds a value that is not a number.
+    #[error("line {line}, column {column:?}: {value:?} is not a number, but the model was trained on numbers in this column")]
+    NotANumber { line: u64, column: String, value: String },
+    /// A boolean column holds a value that is not a boolean.
+    #[error("line {line}, column {column:?}: {value:?} is not true/false, but the model was trained on booleans in this column")]
+    NotABoolean { line: u64, column: String, value: String },
+    /// The target column holds a label the model has never seen.
+    #[error("line {line}, column {column:?}: the label {value:?} is not one of the classes the model knows ({classes})")]
+    UnknownLabel { line: u64, column: String, value: String, classes: String },
 }

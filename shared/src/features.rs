@@ -7,12 +7,14 @@
 //! weekday and hour. A [`PrepConfig`] changes the imputation, scaling or binning per column. Free
 //! text is set aside, with the reason.
 
+use crate::error::SchemaError;
 use crate::table::{Column, ColumnKind, Table};
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 /// How a missing number is filled in.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+#[serde(rename_all = "snake_case")]
 pub enum Imputation {
     /// The training mean.
     Mean,
@@ -72,7 +74,7 @@ impl PrepConfig {
 
 /// A fitted rescaling.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 pub enum FittedScaling {
     /// Unchanged.
     None,
@@ -94,7 +96,7 @@ impl FittedScaling {
 
 /// How one column becomes one or more feature values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 pub enum Encoding {
     /// A number: missing values take `fill`, then `scaling` applies.
     Numeric { fill: f64, scaling: FittedScaling },
@@ -213,6 +215,71 @@ impl FeaturePlan {
             }
         }
         names
+    }
+
+    /// The feature matrix for `rows` of `table` (see [`FeaturePlan::transform`]).
+    pub fn transform_matrix(&self, table: &Table, rows: &[usize]) -> Array2<f64> {
+        let width = self.width();
+        let columns: Vec<Option<&Column>> = self.inputs.iter().map(|i| table.column(&i.column)).collect();
+        let mut data = Vec::with_capacity(rows.len() * width);
+        for &r in rows {
+            for (input, column) in self.inputs.iter().zip(&columns) {
+                let cell = column.and_then(|c| c.cells[r].as_deref());
+                encode(&input.encoding, cell, &mut data);
+            }
+        }
+        Array2::from_shape_vec((rows.len(), width), data).expect("every row encodes to the same width")
+    }
+
+    /// The number of features produced.
+    pub fn width(&self) -> usize {
+        self.inputs
+            .iter()
+            .map(|input| match &input.encoding {
+                Encoding::OneHot { categories } => categories.len(),
+                Encoding::Binned { edges, .. } => edges.len() + 1,
+                Encoding::DateParts { parts } => parts.len(),
+                Encoding::Numeric { .. } | Encoding::Boolean { .. } => 1,
+            })
+            .sum()
+    }
+
+    /// Checks that `table` can be scored: every input column is present, and numeric and boolean
+    /// columns hold numbers and booleans (or missing values). A category never seen in training is
+    /// fine (it encodes as all zeros); so is an unreadable date (it takes the training mean).
+    pub fn check(&self, table: &Table) -> Result<(), SchemaError> {
+        for input in &self.inputs {
+            let Some(column) = table.column(&input.column) else {
+                let expected: Vec<&str> = self.inputs.iter().map(|i| i.column.as_str()).collect();
+                return Err(SchemaError::MissingColumn {
+                    column: input.column.clone(),
+                    expected: expected.join(", "),
+                });
+            };
+            let numeric = matches!(input.encoding, Encoding::Numeric { .. } | Encoding::Binned { .. });
+            let boolean = matches!(input.encoding, Encoding::Boolean { .. });
+            if !numeric && !boolean {
+                continue;
+            }
+            for (row, cell) in column.cells.iter().enumerate() {
+                let Some(value) = cell.as_deref() else { continue };
+                if numeric && crate::table::parse_number(value).is_none() {
+                    return Err(SchemaError::NotANumber {
+                        line: table.line_of(row),
+                        column: column.name.clone(),
+                        value: value.to_owned(),
+                    });
+                }
+                if boolean && crate::table::parse_bool(value).is_none() {
+                    return Err(SchemaError::NotABoolean {
+                        line: table.line_of(row),
+                        column: column.name.clone(),
+                        value: value.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The feature rows for `rows` of `table`. Columns are looked up by name, so `table` may be a
@@ -351,7 +418,7 @@ fn fit_scaling(values: &[f64], scaling: Scaling) -> FittedScaling {
         Scaling::Standard => {
             let n = values.len() as f64;
             let mean = values.iter().sum::<f64>() / n;
-            let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
             FittedScaling::Standard { mean, std }
         }
         Scaling::MinMax => {

@@ -13,31 +13,45 @@
 //!     csv.push_str(&format!("{},{}\n", i, if i < 20 { "low" } else { "high" }));
 //! }
 //! let table = parse_csv(csv.as_bytes()).unwrap();
-//! let report = train(&table, "label", &TrainConfig::new(ModelKind::LogisticRegression)).unwrap();
-//! assert!(report.evaluation.headline() > 0.9);
+//! let trained = train(&table, "label", &TrainConfig::new(ModelKind::LogisticRegression)).unwrap();
+//! assert!(trained.bundle.evaluation.unwrap().headline() > 0.9);
 //! ```
 
 pub mod api;
+mod bundle;
 mod csv_import;
 mod error;
+mod evaluation;
 mod features;
 mod fingerprint;
+mod math;
+pub mod models;
 pub mod metrics;
 mod problem;
+mod profile;
 mod rng;
+mod search;
 mod split;
 mod table;
 mod train;
 mod validation;
 
 pub use csv_import::{parse_csv, CsvOptions, MISSING_MARKERS};
-pub use error::{CsvError, TabmlError};
+pub use bundle::{Gate, ModelBundle, SchemaColumn, TrainingInfo, FORMAT_VERSION};
+pub use error::{BundleError, CsvError, SchemaError, TabmlError};
+pub use evaluation::{
+    evaluate, BinaryCurves, ClassificationMetrics, ClassificationReport, ColumnImportance, EvaluateOptions,
+    Evaluation, EvaluationReport, Latency, Predictions, RegressionMetrics, RegressionReport,
+};
+pub use models::{ModelKind, Params, Progress};
+pub use profile::{ColumnProfile, ColumnSummary, Histogram, PredictionProfile, ReferenceProfile};
+pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling};
 pub use fingerprint::{fingerprint, fingerprint_rows};
 pub use problem::{MissingField, ProblemCard};
 pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
 pub use table::{Column, ColumnKind, Table};
-pub use train::{train, DataFingerprints, Evaluation, ModelKind, Task, TrainConfig, TrainReport};
+pub use train::{train, train_with, DataFingerprints, Durations, Run, Task, TaskKind, TrainConfig, Trained};
 pub use validation::{validate, DeclaredRange, Finding, Severity, ValidationOptions, ValidationReport};
 
 /// The version of this library, recorded with every model and reported by the server.

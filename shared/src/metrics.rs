@@ -85,7 +85,7 @@ pub fn balanced_accuracy(matrix: &[Vec<usize>]) -> f64 {
 /// the f64 machine epsilon, as scikit-learn's `log_loss` does. `proba[i][k]` is row `i`'s class `k`.
 pub fn log_loss(truth: &[usize], proba: &[Vec<f64>]) -> f64 {
     let eps = f64::EPSILON;
-    mean(truth.iter().zip(proba).map(|(&t, p)| -p[t].clamp(eps, 1.0 - eps).ln()))
+    mean(truth.iter().zip(proba).map(|(&t, p)| -crate::math::ln(p[t].clamp(eps, 1.0 - eps))))
 }
 
 /// Area under the ROC curve of `scores` for telling `positive` rows from the rest; ties count half
@@ -337,6 +337,14 @@ pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
+    percentile_sorted(&sorted, q)
+}
+
+/// [`percentile`] of values already in ascending order (no copy, no sort).
+pub fn percentile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
     let h = (sorted.len() - 1) as f64 * (q.clamp(0.0, 100.0) / 100.0);
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(sorted.len() - 1);
@@ -383,7 +391,7 @@ pub fn permutation_importance(
             }
             let n = drops.len() as f64;
             let mean = drops.iter().sum::<f64>() / n;
-            let std = (drops.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let std = (drops.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / n).sqrt();
             Importance { mean, std }
         })
         .collect()
@@ -399,7 +407,7 @@ fn ratio(numerator: f64, denominator: f64) -> f64 {
 
 /// Root mean squared error.
 pub fn rmse(truth: &[f64], predicted: &[f64]) -> f64 {
-    mean(truth.iter().zip(predicted).map(|(t, p)| (t - p).powi(2))).sqrt()
+    mean(truth.iter().zip(predicted).map(|(t, p)| (t - p) * (t - p))).sqrt()
 }
 
 /// Mean absolute error.
@@ -411,8 +419,8 @@ pub fn mae(truth: &[f64], predicted: &[f64]) -> f64 {
 /// 1 for a perfect prediction and 0 otherwise.
 pub fn r2(truth: &[f64], predicted: &[f64]) -> f64 {
     let m = mean(truth.iter().copied());
-    let ss_tot: f64 = truth.iter().map(|t| (t - m).powi(2)).sum();
-    let ss_res: f64 = truth.iter().zip(predicted).map(|(t, p)| (t - p).powi(2)).sum();
+    let ss_tot: f64 = truth.iter().map(|t| (t - m) * (t - m)).sum();
+    let ss_res: f64 = truth.iter().zip(predicted).map(|(t, p)| (t - p) * (t - p)).sum();
     if ss_tot == 0.0 {
         return if ss_res == 0.0 { 1.0 } else { 0.0 };
     }

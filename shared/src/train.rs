@@ -1,63 +1,33 @@
 //! Training a model on a table: pick the task from the target, split, prepare, fit, and measure on
 //! the held-back rows beside a baseline that ignores the features.
 
+use crate::bundle::{ModelBundle, TrainingInfo};
 use crate::error::TabmlError;
+use crate::evaluation::{evaluate_predictions, Evaluation, Predictions};
 use crate::features::{FeaturePlan, PrepConfig};
 use crate::fingerprint::{fingerprint, fingerprint_rows};
-use crate::metrics;
+use crate::models::{self, ModelKind, Params, Progress, Target};
+use crate::problem::ProblemCard;
+use crate::profile::ReferenceProfile;
+use crate::search::{self, SearchConfig, SearchSummary};
 use crate::split::stratified_split;
 use crate::table::{parse_number, Column, ColumnKind, Table};
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use smartcore::ensemble::random_forest_classifier::{
-    RandomForestClassifier, RandomForestClassifierParameters,
-};
-use smartcore::ensemble::random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParameters};
-use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::linear::linear_regression::{
-    LinearRegression, LinearRegressionParameters, LinearRegressionSolverName,
-};
-use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 
-/// A family of model a learner can train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Classification or regression, without the classes: what `--task` forces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ModelKind {
-    /// Logistic regression (classification), L2-regularised.
-    LogisticRegression,
-    /// Ordinary least squares (regression).
-    LinearRegression,
-    /// A random forest of decision trees (classification or regression).
-    RandomForest,
-}
-
-impl ModelKind {
-    /// Every kind, in the order a learner sees them.
-    pub const ALL: [ModelKind; 3] =
-        [ModelKind::LogisticRegression, ModelKind::LinearRegression, ModelKind::RandomForest];
-
-    /// The name a learner sees.
-    pub fn label(self) -> &'static str {
-        match self {
-            ModelKind::LogisticRegression => "logistic regression",
-            ModelKind::LinearRegression => "linear regression",
-            ModelKind::RandomForest => "random forest",
-        }
-    }
-
-    /// Whether this kind can do `task`.
-    pub fn supports(self, task: &Task) -> bool {
-        matches!(
-            (self, task),
-            (ModelKind::LogisticRegression, Task::Classification { .. })
-                | (ModelKind::LinearRegression, Task::Regression)
-                | (ModelKind::RandomForest, _)
-        )
-    }
+pub enum TaskKind {
+    /// Predict a class.
+    Classification,
+    /// Predict a number.
+    Regression,
 }
 
 /// What the target asks of the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 pub enum Task {
     /// Predict one of these labels (in a stable order: numeric labels by value, others alphabetically).
     Classification { classes: Vec<String> },
@@ -74,7 +44,22 @@ impl Task {
     /// Reads the task off the target column: labels, booleans and integers with at most 10 distinct
     /// values are classification; other numbers are regression.
     pub fn for_target(column: &Column) -> Result<Task, TabmlError> {
+        Self::for_target_as(column, None)
+    }
+
+    /// Like [`Task::for_target`], but `forced` overrides the inference: a numeric target can be read
+    /// as classes, and a target that is not numeric cannot be regression.
+    pub fn for_target_as(column: &Column, forced: Option<TaskKind>) -> Result<Task, TabmlError> {
         let counts = column.value_counts();
+        if forced == Some(TaskKind::Regression) {
+            if column.kind != ColumnKind::Numeric {
+                return Err(TabmlError::NotNumericTarget(column.name.clone()));
+            }
+            if counts.is_empty() {
+                return Err(TabmlError::EmptyTarget(column.name.clone()));
+            }
+            return Ok(Task::Regression);
+        }
         if counts.is_empty() {
             return Err(TabmlError::EmptyTarget(column.name.clone()));
         }
@@ -82,7 +67,7 @@ impl Task {
         if column.kind == ColumnKind::Numeric {
             let numbers: Vec<f64> = classes.iter().filter_map(|c| parse_number(c)).collect();
             let integers = numbers.iter().all(|v| v.fract() == 0.0);
-            if !integers || classes.len() > Self::MAX_INTEGER_CLASSES {
+            if forced.is_none() && (!integers || classes.len() > Self::MAX_INTEGER_CLASSES) {
                 return Ok(Task::Regression);
             }
             classes.sort_by(|a, b| {
@@ -102,6 +87,14 @@ impl Task {
         Ok(Task::Classification { classes })
     }
 
+    /// The classes, empty for regression.
+    pub fn classes(&self) -> &[String] {
+        match self {
+            Task::Classification { classes } => classes,
+            Task::Regression => &[],
+        }
+    }
+
     /// `"classification"` or `"regression"`.
     pub fn label(&self) -> &'static str {
         match self {
@@ -116,68 +109,41 @@ impl Task {
 pub struct TrainConfig {
     /// Which model family to fit.
     pub model: ModelKind,
-    /// The share of labelled rows held back for testing, in (0, 1).
+    /// Hyperparameters as `(name, value)` text, scikit-learn's names; the rest take their defaults.
+    pub params: Vec<(String, String)>,
+    /// The share of labelled rows held back for testing, in `[0, 1)`; 0 trains on every row.
     pub test_fraction: f64,
-    /// Seeds the split and the forest: the same seed gives the same model.
+    /// Seeds the split, the search and the model: the same seed gives the same bundle.
     pub seed: u64,
-    /// Trees in a random forest.
-    pub n_trees: u16,
     /// How columns become features (imputation, scaling, binning, columns to ignore).
     pub prep: PrepConfig,
+    /// Forces classification or regression instead of reading it off the target.
+    pub task: Option<TaskKind>,
+    /// Tunes the hyperparameters by cross-validation on the training rows first.
+    pub search: Option<SearchConfig>,
+    /// The problem card stored with the model.
+    pub card: ProblemCard,
 }
 
 impl TrainConfig {
-    /// The defaults: an 80/20 split with seed 42, 100 trees, and the default preparation.
+    /// The defaults: scikit-learn's hyperparameters, an 80/20 split with seed 42, default preparation.
     pub fn new(model: ModelKind) -> Self {
-        Self { model, test_fraction: 0.2, seed: 42, n_trees: 100, prep: PrepConfig::default() }
-    }
-}
-
-/// How the model did on the test rows, beside a baseline that ignores the features.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "task")]
-pub enum Evaluation {
-    /// Measures of a classifier.
-    Classification {
-        /// Share of test rows predicted right.
-        accuracy: f64,
-        /// Accuracy of always predicting the most frequent training class.
-        baseline_accuracy: f64,
-        /// Mean recall over classes: not fooled by a majority class.
-        balanced_accuracy: f64,
-        /// Unweighted mean F1 over classes.
-        f1_macro: f64,
-        /// Precision, recall and F1 per class, in [`Task::Classification`] order.
-        per_class: Vec<metrics::ClassScores>,
-        /// `confusion[t][p]`: test rows of class `t` predicted as `p`, in [`Task::Classification`] order.
-        confusion: Vec<Vec<usize>>,
-    },
-    /// Measures of a regressor.
-    Regression {
-        /// Root mean squared error on the test rows.
-        rmse: f64,
-        /// Mean absolute error on the test rows.
-        mae: f64,
-        /// R² on the test rows.
-        r2: f64,
-        /// Mean absolute percentage error (a fraction; huge when a true value is near zero).
-        mape: f64,
-        /// RMSE of always predicting the training mean.
-        baseline_rmse: f64,
-        /// The true test values, for plots.
-        actual: Vec<f64>,
-        /// The predicted test values, parallel to `actual`.
-        predicted: Vec<f64>,
-    },
-}
-
-impl Evaluation {
-    /// The one number to lead with: accuracy for classification, R² for regression.
-    pub fn headline(&self) -> f64 {
-        match self {
-            Evaluation::Classification { accuracy, .. } => *accuracy,
-            Evaluation::Regression { r2, .. } => *r2,
+        Self {
+            model,
+            params: Vec::new(),
+            test_fraction: 0.2,
+            seed: 42,
+            prep: PrepConfig::default(),
+            task: None,
+            search: None,
+            card: ProblemCard::default(),
         }
+    }
+
+    /// Sets one hyperparameter (text as on the command line).
+    pub fn with_param(mut self, name: &str, value: &str) -> Self {
+        self.params.push((name.to_owned(), value.to_owned()));
+        self
     }
 }
 
@@ -188,220 +154,306 @@ pub struct DataFingerprints {
     pub data: String,
     /// The training rows.
     pub train: String,
-    /// The test rows.
+    /// The test rows (the fingerprint of no rows when everything trained).
     pub test: String,
 }
 
-/// Everything a learner sees after training.
+/// How long each stage took, in milliseconds, by the caller's clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Durations {
+    /// Splitting and fitting the preparation.
+    pub prepare_ms: f64,
+    /// The hyperparameter search (0 without one).
+    pub search_ms: f64,
+    /// Fitting the final model.
+    pub fit_ms: f64,
+    /// Measuring it on the test rows and profiling the training data.
+    pub evaluate_ms: f64,
+    /// All of it.
+    pub total_ms: f64,
+}
+
+/// One training as a tracked run: what went in, what came out, how long it took. Unlike the bundle,
+/// a run holds wall-clock times, so two runs of the same inputs differ only in `durations`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainReport {
-    /// The target column.
-    pub target: String,
-    /// The task read off the target.
-    pub task: Task,
+pub struct Run {
     /// The model family.
     pub model: ModelKind,
-    /// The configuration used.
-    pub config: TrainConfig,
-    /// Rows the model learned from.
-    pub n_train: usize,
-    /// Rows it was measured on.
-    pub n_test: usize,
-    /// Rows left out because the target was missing.
-    pub n_unlabelled: usize,
-    /// Content fingerprints of the whole data set and of the training and test rows.
+    /// Every hyperparameter, defaults included.
+    pub params: Params,
+    /// The seed.
+    pub seed: u64,
+    /// The target column.
+    pub target: String,
+    /// Fingerprints of the data and its split.
     pub fingerprints: DataFingerprints,
-    /// The preparation fitted on the training rows.
-    pub features: FeaturePlan,
-    /// The measures on the test rows.
-    pub evaluation: Evaluation,
+    /// Test metrics by name (empty when every row trained), then `cv_score` after a search.
+    pub metrics: Vec<(String, f64)>,
+    /// Stage timings.
+    pub durations: Durations,
+    /// The search, if one ran.
+    pub search: Option<SearchSummary>,
+}
+
+/// A trained model: the bundle to keep and the run that made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trained {
+    /// Everything needed to score and monitor the model.
+    pub bundle: ModelBundle,
+    /// The tracked run.
+    pub run: Run,
 }
 
 /// Trains `config.model` to predict `target` from the other columns of `table` and measures it on a
-/// held-back, seeded (and for classification stratified) test split.
-pub fn train(table: &Table, target: &str, config: &TrainConfig) -> Result<TrainReport, TabmlError> {
+/// held-back, seeded (and for classification stratified) test split. No clock and no progress.
+pub fn train(table: &Table, target: &str, config: &TrainConfig) -> Result<Trained, TabmlError> {
+    train_with(table, target, config, &mut Progress::none(), &|| 0.0)
+}
+
+/// [`train`] with a progress reporter (which may cancel) and a clock in milliseconds for the run's
+/// durations (the core reads no clock itself).
+pub fn train_with(
+    table: &Table,
+    target: &str,
+    config: &TrainConfig,
+    progress: &mut Progress<'_>,
+    clock: &dyn Fn() -> f64,
+) -> Result<Trained, TabmlError> {
+    let started = clock();
     let column = table.column(target).ok_or_else(|| TabmlError::UnknownColumn(target.to_owned()))?;
-    let task = Task::for_target(column)?;
-    if !config.model.supports(&task) {
-        let alternatives: Vec<&str> =
-            ModelKind::ALL.iter().filter(|k| k.supports(&task)).map(|k| k.label()).collect();
-        return Err(TabmlError::ModelTaskMismatch {
-            model: config.model.label(),
-            task: task.label(),
-            alternatives: alternatives.join(" or "),
-        });
-    }
+    let task = Task::for_target_as(column, config.task)?;
+    check_model_fits(config.model, &task)?;
+    // Check the hyperparameters before any work.
+    let given = Params::resolve(config.model, &task, &config.params)?;
 
-    let labelled: Vec<usize> = (0..table.n_rows).filter(|&r| target_present(column, &task, r)).collect();
+    let labels = Labels::read(column, &task);
+    let labelled: Vec<usize> = (0..table.n_rows).filter(|&r| labels.present(r)).collect();
     let n_unlabelled = table.n_rows - labelled.len();
-    let strata: Vec<usize> = match &task {
-        Task::Classification { classes } => {
-            labelled.iter().map(|&r| class_index(column, classes, r)).collect()
+    let strata = labels.strata(&labelled);
+    let (train_rows, test_rows) = if config.test_fraction == 0.0 {
+        if labelled.len() < 2 {
+            return Err(TabmlError::TooFewRows { rows: labelled.len(), needed: 2 });
         }
-        Task::Regression => vec![0; labelled.len()],
+        (labelled.clone(), Vec::new())
+    } else {
+        let split = stratified_split(&labelled, &strata, config.test_fraction, config.seed)?;
+        (split.train, split.test)
     };
-    let split = stratified_split(&labelled, &strata, config.test_fraction, config.seed)?;
 
-    let features = FeaturePlan::fit_with(table, target, &split.train, &config.prep);
-    if features.inputs.is_empty() {
+    let plan = FeaturePlan::fit_with(table, target, &train_rows, &config.prep);
+    if plan.inputs.is_empty() {
         return Err(TabmlError::NoFeatures);
     }
-    let x_train = matrix(features.transform(table, &split.train), config.model)?;
-    let x_test = matrix(features.transform(table, &split.test), config.model)?;
+    let x_train = plan.transform_matrix(table, &train_rows);
+    let prepared = clock();
 
-    let evaluation = match &task {
-        Task::Classification { classes } => {
-            let label = |rows: &[usize]| -> Vec<u32> {
-                rows.iter().map(|&r| class_index(column, classes, r) as u32).collect()
-            };
-            let (y_train, y_test) = (label(&split.train), label(&split.test));
-            let predicted = fit_classifier(config, &x_train, &y_train, &x_test)?;
-            let truth: Vec<usize> = y_test.iter().map(|&c| c as usize).collect();
-            let predicted: Vec<usize> = predicted.iter().map(|&c| c as usize).collect();
-            let majority = majority_class(&y_train, classes.len());
-            let confusion = metrics::confusion_matrix(classes.len(), &truth, &predicted);
-            let per_class = metrics::class_scores(&confusion);
-            Evaluation::Classification {
-                accuracy: metrics::accuracy(&truth, &predicted),
-                baseline_accuracy: metrics::accuracy(&truth, &vec![majority; truth.len()]),
-                balanced_accuracy: metrics::balanced_accuracy(&confusion),
-                f1_macro: metrics::macro_average(&per_class).f1,
-                per_class,
-                confusion,
-            }
+    let (params, search) = match &config.search {
+        Some(search_config) => {
+            let train_strata = labels.strata(&train_rows);
+            let summary = search::run(
+                table,
+                target,
+                &task,
+                &labels,
+                config,
+                search_config,
+                &train_rows,
+                &train_strata,
+                &mut progress.part(0.0, 0.8),
+            )?;
+            let best = Params::resolve(config.model, &task, &summary.trials[summary.best].params)?;
+            (best, Some(summary))
         }
-        Task::Regression => {
-            let values =
-                |rows: &[usize]| -> Vec<f64> { rows.iter().filter_map(|&r| column.number(r)).collect() };
-            let (y_train, actual) = (values(&split.train), values(&split.test));
-            let predicted = fit_regressor(config, &x_train, &y_train, &x_test)?;
-            let train_mean = y_train.iter().sum::<f64>() / y_train.len() as f64;
-            Evaluation::Regression {
-                rmse: metrics::rmse(&actual, &predicted),
-                mae: metrics::mae(&actual, &predicted),
-                r2: metrics::r2(&actual, &predicted),
-                mape: metrics::mape(&actual, &predicted),
-                baseline_rmse: metrics::rmse(&actual, &vec![train_mean; actual.len()]),
-                actual,
-                predicted,
-            }
-        }
+        None => (given, None),
     };
+    let searched = clock();
 
-    Ok(TrainReport {
-        target: target.to_owned(),
-        task,
+    let y = labels.target_for(&train_rows);
+    let fit_from = if search.is_some() { 0.8 } else { 0.0 };
+    let estimator =
+        models::fit(config.model, &params, &x_train, y.as_target(), config.seed, &mut progress.part(fit_from, 1.0))?;
+    let baseline = models::fit(
+        ModelKind::Dummy,
+        &Params::resolve(ModelKind::Dummy, &task, &[])?,
+        &x_train,
+        y.as_target(),
+        config.seed,
+        &mut Progress::none(),
+    )?;
+    let fitted = clock();
+
+    let evaluation = if test_rows.is_empty() {
+        None
+    } else {
+        let x_test = plan.transform_matrix(table, &test_rows);
+        let truth = labels.target_for(&test_rows);
+        Some(evaluate_predictions(
+            &task,
+            &truth,
+            &Predictions::of(&estimator, &x_test, &task),
+            &Predictions::of(&baseline, &x_test, &task),
+        ))
+    };
+    let profile = ReferenceProfile::build(table, target, &train_rows, &Predictions::of(&estimator, &x_train, &task));
+    let fingerprints = DataFingerprints {
+        data: fingerprint(table),
+        train: fingerprint_rows(table, &train_rows),
+        test: fingerprint_rows(table, &test_rows),
+    };
+    let bundle = ModelBundle {
+        tabml_version: crate::VERSION.to_owned(),
         model: config.model,
-        config: config.clone(),
-        n_train: split.train.len(),
-        n_test: split.test.len(),
-        n_unlabelled,
-        fingerprints: DataFingerprints {
-            data: fingerprint(table),
-            train: fingerprint_rows(table, &split.train),
-            test: fingerprint_rows(table, &split.test),
+        params: params.clone(),
+        target: target.to_owned(),
+        task: task.clone(),
+        schema: crate::bundle::schema_of(table, &plan),
+        feature_names: plan.feature_names(),
+        prep: plan,
+        estimator,
+        baseline,
+        training: TrainingInfo {
+            seed: config.seed,
+            test_fraction: config.test_fraction,
+            n_train: train_rows.len(),
+            n_test: test_rows.len(),
+            n_unlabelled,
+            fingerprints: fingerprints.clone(),
+            search: search.clone(),
         },
-        features,
         evaluation,
+        profile,
+        gates: Vec::new(),
+        card: config.card.clone(),
+    };
+    let evaluated = clock();
+    let mut metrics = bundle.evaluation.as_ref().map(Evaluation::metric_pairs).unwrap_or_default();
+    if let Some(summary) = &search {
+        metrics.push(("cv_score".to_owned(), summary.trials[summary.best].score));
+    }
+    let run = Run {
+        model: config.model,
+        params,
+        seed: config.seed,
+        target: target.to_owned(),
+        fingerprints,
+        metrics,
+        durations: Durations {
+            prepare_ms: prepared - started,
+            search_ms: searched - prepared,
+            fit_ms: fitted - searched,
+            evaluate_ms: evaluated - fitted,
+            total_ms: evaluated - started,
+        },
+        search,
+    };
+    Ok(Trained { bundle, run })
+}
+
+fn check_model_fits(model: ModelKind, task: &Task) -> Result<(), TabmlError> {
+    if model.supports(task) {
+        return Ok(());
+    }
+    let alternatives: Vec<&str> = ModelKind::ALL.iter().filter(|k| k.supports(task)).map(|k| k.name()).collect();
+    Err(TabmlError::ModelTaskMismatch {
+        model: model.label(),
+        task: task.label(),
+        alternatives: alternatives.join(", "),
     })
 }
 
-fn target_present(column: &Column, task: &Task, row: usize) -> bool {
-    match task {
-        Task::Classification { .. } => column.cells[row].is_some(),
-        Task::Regression => column.number(row).is_some(),
+/// The target column read as class indices or numbers.
+pub(crate) enum Labels<'a> {
+    Classes { column: &'a Column, classes: &'a [String] },
+    Values(&'a Column),
+}
+
+/// Target values for some rows, owned.
+pub(crate) enum TargetValues {
+    Classes(Vec<usize>, usize),
+    Values(Vec<f64>),
+}
+
+impl TargetValues {
+    pub(crate) fn as_target(&self) -> Target<'_> {
+        match self {
+            TargetValues::Classes(labels, n_classes) => Target::Classes { labels, n_classes: *n_classes },
+            TargetValues::Values(values) => Target::Values(values),
+        }
     }
 }
 
-/// The class index of a labelled row. Numeric labels compare by value, so `1` and `1.0` are one class.
-fn class_index(column: &Column, classes: &[String], row: usize) -> usize {
-    let cell = column.cells[row].as_deref().unwrap_or_default();
-    classes
-        .iter()
-        .position(|c| c == cell)
-        .or_else(|| {
+impl<'a> Labels<'a> {
+    pub(crate) fn read(column: &'a Column, task: &'a Task) -> Self {
+        match task {
+            Task::Classification { classes } => Labels::Classes { column, classes },
+            Task::Regression => Labels::Values(column),
+        }
+    }
+
+    pub(crate) fn present(&self, row: usize) -> bool {
+        match self {
+            Labels::Classes { column, .. } => column.cells[row].is_some(),
+            Labels::Values(column) => column.number(row).is_some(),
+        }
+    }
+
+    /// The class of a labelled row, if it is one of the known classes. Numeric labels compare by
+    /// value, so `1` and `1.0` are one class.
+    pub(crate) fn class_of(&self, row: usize) -> Option<usize> {
+        let Labels::Classes { column, classes } = self else { return None };
+        let cell = column.cells[row].as_deref()?;
+        classes.iter().position(|c| c == cell).or_else(|| {
             let value = parse_number(cell)?;
             classes.iter().position(|c| parse_number(c) == Some(value))
         })
-        .unwrap_or(0)
-}
-
-fn majority_class(labels: &[u32], n_classes: usize) -> usize {
-    let mut counts = vec![0usize; n_classes];
-    for &l in labels {
-        counts[l as usize] += 1;
     }
-    // The first of the most frequent classes, as scikit-learn's DummyClassifier picks.
-    (0..n_classes).max_by_key(|&c| (counts[c], usize::MAX - c)).unwrap_or(0)
+
+    pub(crate) fn strata(&self, rows: &[usize]) -> Vec<usize> {
+        match self {
+            Labels::Classes { .. } => rows.iter().map(|&r| self.class_of(r).unwrap_or(0)).collect(),
+            Labels::Values(_) => vec![0; rows.len()],
+        }
+    }
+
+    pub(crate) fn target_for(&self, rows: &[usize]) -> TargetValues {
+        match self {
+            Labels::Classes { classes, .. } => {
+                TargetValues::Classes(rows.iter().map(|&r| self.class_of(r).unwrap_or(0)).collect(), classes.len())
+            }
+            Labels::Values(column) => {
+                TargetValues::Values(rows.iter().map(|&r| column.number(r).unwrap_or(f64::NAN)).collect())
+            }
+        }
+    }
 }
 
-fn matrix(rows: Vec<Vec<f64>>, model: ModelKind) -> Result<DenseMatrix<f64>, TabmlError> {
-    DenseMatrix::from_2d_vec(&rows).map_err(|e| fit_error(model, e))
-}
-
-fn fit_error(model: ModelKind, error: impl std::fmt::Display) -> TabmlError {
-    TabmlError::Fit { model: model.label(), message: error.to_string() }
-}
-
-fn fit_classifier(
+/// Fits `kind` with `params` on `rows` of `table` (preparation included) and scores it on `valid`
+/// rows: accuracy for classification, R² for regression (scikit-learn's default scoring).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_and_score(
+    table: &Table,
+    target: &str,
+    task: &Task,
+    labels: &Labels<'_>,
     config: &TrainConfig,
-    x_train: &DenseMatrix<f64>,
-    y_train: &Vec<u32>,
-    x_test: &DenseMatrix<f64>,
-) -> Result<Vec<u32>, TabmlError> {
-    let err = |e| fit_error(config.model, e);
-    match config.model {
-        ModelKind::LogisticRegression => {
-            // alpha = 1 matches scikit-learn's default C = 1 on standardised features closely enough
-            // for a first model; the ML core issue replaces this with our own solver.
-            let params = LogisticRegressionParameters::default().with_alpha(1.0);
-            let model = LogisticRegression::fit(x_train, y_train, params).map_err(err)?;
-            model.predict(x_test).map_err(err)
-        }
-        ModelKind::RandomForest => {
-            let params = RandomForestClassifierParameters {
-                n_trees: config.n_trees,
-                seed: config.seed,
-                ..Default::default()
-            };
-            let model = RandomForestClassifier::fit(x_train, y_train, params).map_err(err)?;
-            model.predict(x_test).map_err(err)
-        }
-        ModelKind::LinearRegression => unreachable!("checked by ModelKind::supports"),
-    }
-}
-
-fn fit_regressor(
-    config: &TrainConfig,
-    x_train: &DenseMatrix<f64>,
-    y_train: &Vec<f64>,
-    x_test: &DenseMatrix<f64>,
-) -> Result<Vec<f64>, TabmlError> {
-    let err = |e| fit_error(config.model, e);
-    match config.model {
-        ModelKind::LinearRegression => {
-            // SVD copes with the collinear columns one-hot encoding produces; QR does not.
-            let params = LinearRegressionParameters::default().with_solver(LinearRegressionSolverName::SVD);
-            let model = LinearRegression::fit(x_train, y_train, params).map_err(err)?;
-            model.predict(x_test).map_err(err)
-        }
-        ModelKind::RandomForest => {
-            let params = RandomForestRegressorParameters {
-                n_trees: usize::from(config.n_trees),
-                seed: config.seed,
-                ..Default::default()
-            };
-            let model = RandomForestRegressor::fit(x_train, y_train, params).map_err(err)?;
-            model.predict(x_test).map_err(err)
-        }
-        ModelKind::LogisticRegression => unreachable!("checked by ModelKind::supports"),
-    }
+    params: &Params,
+    rows: &[usize],
+    valid: &[usize],
+    progress: &mut Progress<'_>,
+) -> Result<f64, TabmlError> {
+    let plan = FeaturePlan::fit_with(table, target, rows, &config.prep);
+    let x: Array2<f64> = plan.transform_matrix(table, rows);
+    let y = labels.target_for(rows);
+    let estimator = models::fit(config.model, params, &x, y.as_target(), config.seed, progress)?;
+    let x_valid = plan.transform_matrix(table, valid);
+    let truth = labels.target_for(valid);
+    Ok(Predictions::of(&estimator, &x_valid, task).score(&truth))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse_csv;
+    use crate::{parse_csv, ModelBundle};
 
     /// Two well separated blobs with a categorical and a text column along for the ride.
     fn blobs(rows: usize) -> Table {
@@ -417,48 +469,120 @@ mod tests {
         parse_csv(csv.as_bytes()).unwrap()
     }
 
-    #[test]
-    fn both_classifiers_separate_blobs() {
-        let table = blobs(90);
-        for kind in [ModelKind::LogisticRegression, ModelKind::RandomForest] {
-            let report = train(&table, "label", &TrainConfig::new(kind)).unwrap();
-            assert_eq!(report.task, Task::Classification { classes: vec!["no".into(), "yes".into()] });
-            assert_eq!((report.n_train, report.n_test), (72, 18));
-            assert_eq!(report.evaluation.headline(), 1.0, "{kind:?}");
-            let Evaluation::Classification { baseline_accuracy, confusion, .. } = &report.evaluation else {
-                panic!("classification expected")
-            };
-            assert_eq!(*baseline_accuracy, 12.0 / 18.0);
-            assert_eq!(confusion, &vec![vec![12, 0], vec![0, 6]]);
-            assert_eq!(report.features.skipped[0].column, "id");
+    fn report(trained: &Trained) -> &crate::ClassificationReport {
+        match trained.bundle.evaluation.as_ref().unwrap() {
+            Evaluation::Classification(r) => r,
+            Evaluation::Regression(_) => panic!("classification expected"),
         }
     }
 
     #[test]
-    fn same_seed_same_result() {
-        let table = blobs(60);
-        let config = TrainConfig { seed: 7, ..TrainConfig::new(ModelKind::RandomForest) };
-        let report = train(&table, "label", &config).unwrap();
-        assert_eq!(report, train(&table, "label", &config).unwrap());
-        assert_eq!(report.fingerprints.data, crate::fingerprint(&table));
-        assert_ne!(report.fingerprints.train, report.fingerprints.test);
+    fn every_classifier_separates_blobs_and_beats_the_baseline() {
+        let table = blobs(90);
+        for kind in ModelKind::ALL.into_iter().filter(|k| k.supports(&Task::Classification { classes: vec![] })) {
+            let trained = train(&table, "label", &TrainConfig::new(kind)).unwrap();
+            assert_eq!(trained.bundle.task, Task::Classification { classes: vec!["no".into(), "yes".into()] });
+            assert_eq!((trained.bundle.training.n_train, trained.bundle.training.n_test), (72, 18));
+            let r = report(&trained);
+            assert_eq!(r.baseline.accuracy, 12.0 / 18.0);
+            if kind != ModelKind::Dummy {
+                assert_eq!(r.metrics.accuracy, 1.0, "{kind:?}");
+                assert_eq!(r.confusion, vec![vec![12, 0], vec![0, 6]]);
+                assert_eq!(r.metrics.roc_auc, Some(1.0), "{kind:?}");
+            }
+            assert_eq!(trained.bundle.prep.skipped[0].column, "id");
+            assert!(trained.run.metrics.iter().any(|(n, _)| n == "baseline_log_loss"));
+        }
     }
 
     #[test]
-    fn numeric_target_with_many_values_is_regression() {
+    fn same_seed_same_bundle_bytes() {
+        let table = blobs(60);
+        let config = TrainConfig { seed: 7, ..TrainConfig::new(ModelKind::RandomForest) };
+        let first = train(&table, "label", &config).unwrap();
+        let second = train(&table, "label", &config).unwrap();
+        assert_eq!(first.bundle.encode(), second.bundle.encode());
+        assert_eq!(first.run.fingerprints.data, crate::fingerprint(&table));
+        assert_ne!(first.run.fingerprints.train, first.run.fingerprints.test);
+        let other_seed = train(&table, "label", &TrainConfig { seed: 8, ..config }).unwrap();
+        assert_ne!(first.bundle.digest(), other_seed.bundle.digest());
+        assert_eq!(ModelBundle::decode(&first.bundle.encode()).unwrap(), first.bundle);
+    }
+
+    #[test]
+    fn numeric_target_with_many_values_is_regression_and_every_regressor_fits_a_line() {
         let mut csv = String::from("x,y\n");
         for i in 0..50 {
             csv.push_str(&format!("{i},{}\n", 2.0 * i as f64 + 1.0));
         }
         let table = parse_csv(csv.as_bytes()).unwrap();
-        let report = train(&table, "y", &TrainConfig::new(ModelKind::LinearRegression)).unwrap();
-        assert_eq!(report.task, Task::Regression);
-        assert!(report.evaluation.headline() > 0.999_999);
+        for kind in [ModelKind::LinearRegression, ModelKind::Ridge, ModelKind::RandomForest, ModelKind::KNearestNeighbours]
+        {
+            let trained = train(&table, "y", &TrainConfig::new(kind)).unwrap();
+            assert_eq!(trained.bundle.task, Task::Regression);
+            assert!(trained.bundle.evaluation.unwrap().headline() > 0.95, "{kind:?}");
+        }
         let err = train(&table, "y", &TrainConfig::new(ModelKind::LogisticRegression)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "logistic regression cannot be used for regression: pick one of linear regression or random forest"
+            "logistic regression cannot be used for regression: pick one of dummy, linreg, ridge, lasso, elasticnet, tree, forest, knn"
         );
+        let forced = TrainConfig { task: Some(TaskKind::Classification), ..TrainConfig::new(ModelKind::DecisionTree) };
+        assert_eq!(train(&table, "y", &forced).unwrap().bundle.task.classes().len(), 50);
+        let labels = parse_csv(b"x,y\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n").unwrap();
+        let forced = TrainConfig { task: Some(TaskKind::Regression), ..TrainConfig::new(ModelKind::DecisionTree) };
+        assert_eq!(train(&labels, "y", &forced).unwrap_err(), TabmlError::NotNumericTarget("y".into()));
+    }
+
+    #[test]
+    fn test_size_zero_trains_on_every_row() {
+        let table = blobs(30);
+        let config = TrainConfig { test_fraction: 0.0, ..TrainConfig::new(ModelKind::GaussianNaiveBayes) };
+        let trained = train(&table, "label", &config).unwrap();
+        assert_eq!((trained.bundle.training.n_train, trained.bundle.training.n_test), (30, 0));
+        assert!(trained.bundle.evaluation.is_none());
+        assert!(trained.run.metrics.is_empty());
+    }
+
+    #[test]
+    fn bad_hyperparameters_fail_before_fitting() {
+        let table = blobs(30);
+        let err = train(&table, "label", &TrainConfig::new(ModelKind::RandomForest).with_param("n_estimators", "0"))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "forest: n_estimators=0 is not valid: expected a whole number from 1 to 10000");
+    }
+
+    #[test]
+    fn search_picks_the_best_trial_and_records_it() {
+        let table = blobs(60);
+        let config = TrainConfig {
+            search: Some(SearchConfig { method: search::SearchMethod::Grid, trials: 10, folds: 3 }),
+            ..TrainConfig::new(ModelKind::KNearestNeighbours)
+        };
+        let trained = train(&table, "label", &config).unwrap();
+        let summary = trained.run.search.as_ref().unwrap();
+        assert_eq!(summary.trials.len(), 5);
+        assert!(summary.trials.iter().all(|t| t.fold_scores.len() == 3));
+        let best = &summary.trials[summary.best];
+        assert_eq!(trained.bundle.params.describe(), format!("n_neighbors={}", best.params[0].1));
+        assert_eq!(trained.run.metrics.last().unwrap().0, "cv_score");
+    }
+
+    #[test]
+    fn progress_reaches_the_end_and_cancelling_stops_training() {
+        let table = blobs(60);
+        let config = TrainConfig::new(ModelKind::RandomForest).with_param("n_estimators", "20");
+        let mut seen = Vec::new();
+        let mut record = |done: f64| {
+            seen.push(done);
+            true
+        };
+        train_with(&table, "label", &config, &mut Progress::new(&mut record), &|| 0.0).unwrap();
+        assert_eq!(seen.last(), Some(&1.0));
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]));
+        let mut stop = |done: f64| done < 0.5;
+        let err = train_with(&table, "label", &config, &mut Progress::new(&mut stop), &|| 0.0).unwrap_err();
+        assert_eq!(err, TabmlError::Cancelled);
     }
 
     #[test]
@@ -473,9 +597,9 @@ mod tests {
             csv.push_str(&format!("{i},{label}\n"));
         }
         let table = parse_csv(csv.as_bytes()).unwrap();
-        let report = train(&table, "y", &TrainConfig::new(ModelKind::RandomForest)).unwrap();
-        assert_eq!(report.n_unlabelled, 10);
-        assert_eq!(report.n_train + report.n_test, 30);
+        let trained = train(&table, "y", &TrainConfig::new(ModelKind::RandomForest)).unwrap();
+        assert_eq!(trained.bundle.training.n_unlabelled, 10);
+        assert_eq!(trained.bundle.training.n_train + trained.bundle.training.n_test, 30);
     }
 
     #[test]

@@ -369,8 +369,8 @@ fn pearson(pairs: &[(f64, f64)]) -> f64 {
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
     for (x, y) in pairs {
         sxy += (x - mx) * (y - my);
-        sxx += (x - mx).powi(2);
-        syy += (y - my).powi(2);
+        sxx += (x - mx) * (x - mx);
+        syy += (y - my) * (y - my);
     }
     if sxx == 0.0 || syy == 0.0 {
         0.0

@@ -10,9 +10,9 @@ fn load(name: &str) -> tabml::Table {
 }
 
 fn accuracy_and_baseline(table: &tabml::Table, target: &str, model: ModelKind) -> (f64, f64) {
-    let report = train(table, target, &TrainConfig::new(model)).unwrap();
-    match report.evaluation {
-        Evaluation::Classification { accuracy, baseline_accuracy, .. } => (accuracy, baseline_accuracy),
+    let trained = train(table, target, &TrainConfig::new(model)).unwrap();
+    match trained.bundle.evaluation {
+        Some(Evaluation::Classification(r)) => (r.metrics.accuracy, r.baseline.accuracy),
         other => panic!("expected classification, got {other:?}"),
     }
 }
@@ -50,8 +50,9 @@ fn diabetes_is_regression_and_beats_the_mean() {
     let target = table.column("progression").unwrap();
     assert_eq!(Task::for_target(target).unwrap(), Task::Regression);
     for model in [ModelKind::LinearRegression, ModelKind::RandomForest] {
-        let report = train(&table, "progression", &TrainConfig::new(model)).unwrap();
-        let Evaluation::Regression { rmse, baseline_rmse, r2, .. } = report.evaluation else { panic!() };
+        let trained = train(&table, "progression", &TrainConfig::new(model)).unwrap();
+        let Some(Evaluation::Regression(r)) = trained.bundle.evaluation else { panic!() };
+        let (rmse, baseline_rmse, r2) = (r.metrics.rmse, r.baseline.rmse, r.metrics.r2);
         assert!(r2 > 0.3 && rmse < baseline_rmse, "{model:?}: r2 {r2}, rmse {rmse} vs {baseline_rmse}");
     }
 }

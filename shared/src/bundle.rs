@@ -1,0 +1,250 @@
+//! The model bundle: one self-contained, versioned document per trained model. Scoring and drift
+//! checks need nothing else.
+//!
+//! Layout: the 8-byte signature `TABMLBND`, the format version (u16, little-endian), the payload
+//! length (u64, little-endian), the SHA-256 of the payload (32 bytes), then the payload: the
+//! [`ModelBundle`] in `postcard` (a compact, deterministic serde encoding: varint integers, raw
+//! little-endian floats). A reader checks each in turn and names what is wrong; it never guesses at
+//! a version it does not know. Encoding the same bundle twice gives the same bytes.
+
+use crate::error::{BundleError, SchemaError, TabmlError};
+use crate::evaluation::{Evaluation, Predictions};
+use crate::features::FeaturePlan;
+use crate::models::{Estimator, ModelKind, Params};
+use crate::problem::ProblemCard;
+use crate::profile::ReferenceProfile;
+use crate::search::SearchSummary;
+use crate::table::{ColumnKind, Table};
+use crate::train::DataFingerprints;
+use crate::Task;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The bundle signature.
+pub const MAGIC: &[u8; 8] = b"TABMLBND";
+/// The format version this library writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+const HEADER: usize = 8 + 2 + 8 + 32;
+
+/// An input column the model reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaColumn {
+    /// The column name.
+    pub name: String,
+    /// Its type in training.
+    pub kind: ColumnKind,
+}
+
+/// How the model was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// The seed of the split and the model.
+    pub seed: u64,
+    /// The share of labelled rows held back for testing (0: none).
+    pub test_fraction: f64,
+    /// Training rows.
+    pub n_train: usize,
+    /// Test rows.
+    pub n_test: usize,
+    /// Rows without a label, not used.
+    pub n_unlabelled: usize,
+    /// Content fingerprints of the data and its split.
+    pub fingerprints: DataFingerprints,
+    /// The hyperparameter search, if one chose the parameters.
+    pub search: Option<SearchSummary>,
+}
+
+/// A bar the model must clear before promotion (used by the registry's gates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gate {
+    /// A metric name as in [`Evaluation::metric_pairs`].
+    pub metric: String,
+    /// The bar.
+    pub threshold: f64,
+    /// Whether larger values are better (`accuracy`) or smaller (`rmse`).
+    pub higher_is_better: bool,
+}
+
+/// Everything about one trained model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelBundle {
+    /// The tabml version that trained it.
+    pub tabml_version: String,
+    /// The model family.
+    pub model: ModelKind,
+    /// Every hyperparameter.
+    pub params: Params,
+    /// The target column.
+    pub target: String,
+    /// The task and its classes.
+    pub task: Task,
+    /// The input columns, with their training types.
+    pub schema: Vec<SchemaColumn>,
+    /// The names of the prepared features, in estimator order.
+    pub feature_names: Vec<String>,
+    /// The fitted preparation.
+    pub prep: FeaturePlan,
+    /// The fitted model.
+    pub estimator: Estimator,
+    /// The dummy baseline fitted on the same rows, for metrics beside it on new data.
+    pub baseline: Estimator,
+    /// How it was trained.
+    pub training: TrainingInfo,
+    /// Test metrics (none when every row trained).
+    pub evaluation: Option<Evaluation>,
+    /// The training data's profile, for drift checks.
+    pub profile: ReferenceProfile,
+    /// Bars for promotion.
+    pub gates: Vec<Gate>,
+    /// The problem card.
+    pub card: ProblemCard,
+}
+
+/// The input columns a plan reads, with their types in `table`.
+pub(crate) fn schema_of(table: &Table, plan: &FeaturePlan) -> Vec<SchemaColumn> {
+    plan.inputs
+        .iter()
+        .filter_map(|i| table.column(&i.column))
+        .map(|c| SchemaColumn { name: c.name.clone(), kind: c.kind })
+        .collect()
+}
+
+impl ModelBundle {
+    /// The bundle as bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let payload = postcard::to_allocvec(self).expect("every bundle field serialises");
+        let mut out = Vec::with_capacity(HEADER + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&Sha256::digest(&payload));
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Reads a bundle, checking signature, version, length and checksum first.
+    pub fn decode(bytes: &[u8]) -> Result<Self, BundleError> {
+        let signature_len = bytes.len().min(MAGIC.len());
+        if bytes[..signature_len] != MAGIC[..signature_len] {
+            return Err(BundleError::NotABundle);
+        }
+        if bytes.len() < HEADER {
+            return Err(BundleError::Truncated { expected: HEADER as u64, found: bytes.len() as u64 });
+        }
+        let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+        if version != FORMAT_VERSION {
+            return Err(BundleError::UnknownVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+                tabml: crate::VERSION,
+            });
+        }
+        let length = u64::from_le_bytes(bytes[10..18].try_into().expect("8 bytes"));
+        let expected = (HEADER as u64).saturating_add(length);
+        let found = bytes.len() as u64;
+        if found < expected {
+            return Err(BundleError::Truncated { expected, found });
+        }
+        if found > expected {
+            return Err(BundleError::TrailingBytes { extra: found - expected });
+        }
+        let payload = &bytes[HEADER..];
+        if Sha256::digest(payload)[..] != bytes[18..HEADER] {
+            return Err(BundleError::ChecksumMismatch);
+        }
+        postcard::from_bytes(payload).map_err(|e| BundleError::Undecodable(e.to_string()))
+    }
+
+    /// The SHA-256 of the encoded bundle, in hex: two bundles with the same digest are the same model.
+    pub fn digest(&self) -> String {
+        Sha256::digest(self.encode()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Scores every row of `table`, which must have the model's input columns (others are ignored).
+    pub fn score(&self, table: &Table) -> Result<Predictions, TabmlError> {
+        self.prep.check(table).map_err(TabmlError::from)?;
+        let rows: Vec<usize> = (0..table.n_rows).collect();
+        let x = self.prep.transform_matrix(table, &rows);
+        Ok(Predictions::of(&self.estimator, &x, &self.task))
+    }
+
+    /// The column names the model needs, for messages.
+    pub fn input_columns(&self) -> Vec<&str> {
+        self.schema.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// Checks that `table` has every input column (see [`FeaturePlan::check`]).
+    pub fn check(&self, table: &Table) -> Result<(), SchemaError> {
+        self.prep.check(table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{parse_csv, train, TrainConfig};
+
+    fn bundle() -> ModelBundle {
+        let mut csv = String::from("x,colour,label\n");
+        for i in 0..60 {
+            let colour = ["red", "blue", "green"][i % 3];
+            csv.push_str(&format!("{},{colour},{}\n", i % 17, if i % 17 > 8 { "hi" } else { "lo" }));
+        }
+        let table = parse_csv(csv.as_bytes()).unwrap();
+        train(&table, "label", &TrainConfig::new(ModelKind::RandomForest).with_param("n_estimators", "5"))
+            .unwrap()
+            .bundle
+    }
+
+    #[test]
+    fn round_trips_bit_for_bit() {
+        let bundle = bundle();
+        let bytes = bundle.encode();
+        let back = ModelBundle::decode(&bytes).unwrap();
+        assert_eq!(back, bundle);
+        assert_eq!(back.encode(), bytes);
+    }
+
+    #[test]
+    fn every_kind_of_damage_has_its_own_error() {
+        let bytes = bundle().encode();
+        assert_eq!(ModelBundle::decode(b"x,y\n1,2\n"), Err(BundleError::NotABundle));
+        assert_eq!(ModelBundle::decode(b""), Err(BundleError::Truncated { expected: 50, found: 0 }));
+        let cut = &bytes[..bytes.len() - 10];
+        assert_eq!(
+            ModelBundle::decode(cut),
+            Err(BundleError::Truncated { expected: bytes.len() as u64, found: cut.len() as u64 })
+        );
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(ModelBundle::decode(&longer), Err(BundleError::TrailingBytes { extra: 1 }));
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(ModelBundle::decode(&flipped), Err(BundleError::ChecksumMismatch));
+        let mut future = bytes.clone();
+        future[8] = 2;
+        let err = ModelBundle::decode(&future).unwrap_err();
+        assert_eq!(err, BundleError::UnknownVersion { found: 2, supported: 1, tabml: crate::VERSION });
+        assert!(err.to_string().contains("format version 2"), "{err}");
+    }
+
+    #[test]
+    fn scoring_data_with_the_wrong_schema_is_refused_with_the_place() {
+        let bundle = bundle();
+        let missing = parse_csv(b"colour\nred\nblue\n").unwrap();
+        assert_eq!(
+            bundle.score(&missing).unwrap_err().to_string(),
+            "the data has no column \"x\", which the model needs (it was trained on: x, colour)"
+        );
+        let wrong = parse_csv(b"x,colour\n1,red\n2,blue\nabc,red\n").unwrap();
+        assert_eq!(
+            bundle.score(&wrong).unwrap_err().to_string(),
+            "line 4, column \"x\": \"abc\" is not a number, but the model was trained on numbers in this column"
+        );
+        // A colour never seen in training scores (as no known colour), it does not fail.
+        let unseen = parse_csv(b"x,colour\n1,purple\n12,red\n").unwrap();
+        let Predictions::Proba(p) = bundle.score(&unseen).unwrap() else { panic!("a classifier") };
+        assert_eq!(p.len(), 2);
+    }
+}
