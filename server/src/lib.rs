@@ -7,6 +7,7 @@
 //!   names no file gets `index.html`, so the app's own routes survive a reload. Without a built app,
 //!   those paths answer a short page that says how to build it.
 
+pub mod batch;
 pub mod config;
 mod error;
 mod routes;

@@ -1,11 +1,12 @@
-//! `tabml`: the command line. `tabml serve` runs the server; later subcommands run batch jobs on the
-//! same core the browser app uses.
+//! `tabml`: the command line. `tabml serve` runs the server; `train`, `evaluate`, `score` and `bench`
+//! run batch jobs on the same core the browser app uses.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tabml_server::batch::{self, TrainArgs};
 use tabml_server::{Server, ServerConfig};
 
 #[derive(Parser)]
@@ -19,6 +20,93 @@ struct Cli {
 enum Command {
     /// Run the server: the model registry API and the browser app.
     Serve(ServeArgs),
+    /// Train a model on a CSV file and write its bundle.
+    Train(TrainCli),
+    /// Measure a model bundle on a labelled CSV file.
+    Evaluate(EvaluateCli),
+    /// Write predictions of a model bundle for every row of a CSV file.
+    Score(ScoreCli),
+    /// Time tabml on the benchmark files (see scripts/bench.sh) and print JSON.
+    Bench(BenchCli),
+}
+
+#[derive(clap::Args)]
+struct TrainCli {
+    /// The CSV file to learn from.
+    #[arg(long)]
+    data: PathBuf,
+    /// The column to predict.
+    #[arg(long)]
+    target: String,
+    /// dummy, logreg, linreg, ridge, lasso, elasticnet, tree, forest, knn or gnb.
+    #[arg(long)]
+    model: String,
+    /// Columns to leave out (comma separated; may repeat).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// A hyperparameter with scikit-learn's name, as NAME=VALUE (may repeat).
+    #[arg(long = "param")]
+    params: Vec<String>,
+    /// The share of labelled rows held back for testing; 0 trains on every row.
+    #[arg(long, default_value_t = 0.2)]
+    test_size: f64,
+    /// Seeds the split, the search and the model.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Tune hyperparameters first by cross-validation: grid, random or tpe.
+    #[arg(long)]
+    search: Option<String>,
+    /// Candidates a search tries.
+    #[arg(long, default_value_t = 20)]
+    trials: usize,
+    /// Cross-validation folds of a search.
+    #[arg(long, default_value_t = 5)]
+    cv: usize,
+    /// Force classification or regression instead of reading it off the target.
+    #[arg(long)]
+    task: Option<String>,
+    /// Where to write the model bundle.
+    #[arg(long)]
+    out: PathBuf,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct EvaluateCli {
+    /// The model bundle.
+    #[arg(long)]
+    model: PathBuf,
+    /// A CSV file with the model's input columns and its target column.
+    #[arg(long)]
+    data: PathBuf,
+    /// Report metrics per value of this column, with the fairness gaps.
+    #[arg(long)]
+    group: Option<String>,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct ScoreCli {
+    /// The model bundle.
+    #[arg(long)]
+    model: PathBuf,
+    /// A CSV file with the model's input columns.
+    #[arg(long)]
+    data: PathBuf,
+    /// Where to write the predictions (CSV).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct BenchCli {
+    /// The folder with classif_100k.csv and parse_1m.csv.
+    #[arg(long)]
+    data: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -46,6 +134,35 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    let batch_output = match &cli.command {
+        Command::Serve(_) => None,
+        Command::Train(a) => Some(batch::train(&TrainArgs {
+            data: a.data.clone(),
+            target: a.target.clone(),
+            model: a.model.clone(),
+            ignore: a.ignore.clone(),
+            params: a.params.clone(),
+            test_size: a.test_size,
+            seed: a.seed,
+            search: a.search.clone(),
+            trials: a.trials,
+            cv: a.cv,
+            task: a.task.clone(),
+            out: a.out.clone(),
+            json: a.json,
+        })),
+        Command::Evaluate(a) => Some(batch::evaluate(&a.model, &a.data, a.group.as_deref(), a.json)),
+        Command::Score(a) => Some(batch::score(&a.model, &a.data, &a.out)),
+        Command::Bench(a) => Some(batch::bench(&a.data)),
+    };
+    if let Some(output) = batch_output {
+        let text = output?;
+        print!("{text}");
+        if !text.ends_with('\n') {
+            println!();
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -55,6 +172,7 @@ fn run() -> anyhow::Result<ExitCode> {
         .init();
     match cli.command {
         Command::Serve(args) => serve(ServerConfig { addr: args.addr, db: args.db, dist: args.dist }),
+        _ => unreachable!("batch commands returned above"),
     }
 }
 

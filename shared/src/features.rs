@@ -315,6 +315,10 @@ fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<En
             if let Some(bins) = choice.bins {
                 return Ok(Encoding::Binned { fill, edges: quantile_edges(&values, bins) });
             }
+            // Scale what the model will see: the imputed values count, as in scikit-learn's
+            // SimpleImputer followed by StandardScaler.
+            let missing = rows.len() - values.len();
+            values.extend(std::iter::repeat_n(fill, missing));
             Ok(Encoding::Numeric { fill, scaling: fit_scaling(&values, choice.scaling) })
         }
         ColumnKind::Boolean => {
@@ -479,11 +483,13 @@ mod tests {
         assert_eq!(plan.skipped.len(), 1);
         assert_eq!(plan.skipped[0].column, "id");
         let rows = plan.transform(&table, &[0, 2, 3]);
-        // x: mean 2, std 1 over the training values 1 and 3.
-        assert_eq!(rows[0], [-1.0, 1.0, 0.0, 1.0]);
+        // x: the training values 1 and 3 and the imputed mean 2 (as scikit-learn's imputer then
+        // scaler sees them): mean 2, std √(2/3).
+        let std = (2.0f64 / 3.0).sqrt();
+        assert_eq!(rows[0], [-1.0 / std, 1.0, 0.0, 1.0]);
         // A missing number takes the mean; the unseen category "green" is all zeros.
         assert_eq!(rows[1], [0.0, 1.0, 0.0, 1.0]);
-        assert_eq!(rows[2], [7.0, 0.0, 0.0, 0.0]);
+        assert_eq!(rows[2], [7.0 / std, 0.0, 0.0, 0.0]);
     }
 
     #[test]

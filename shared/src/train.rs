@@ -123,6 +123,9 @@ pub struct TrainConfig {
     pub search: Option<SearchConfig>,
     /// The problem card stored with the model.
     pub card: ProblemCard,
+    /// Test on exactly these rows (0-based data rows; unlabelled ones are skipped) instead of a random
+    /// split: for time-based splits, or to compare with another tool on the same rows.
+    pub test_rows: Option<Vec<usize>>,
 }
 
 impl TrainConfig {
@@ -137,6 +140,7 @@ impl TrainConfig {
             task: None,
             search: None,
             card: ProblemCard::default(),
+            test_rows: None,
         }
     }
 
@@ -230,7 +234,15 @@ pub fn train_with(
     let labelled: Vec<usize> = (0..table.n_rows).filter(|&r| labels.present(r)).collect();
     let n_unlabelled = table.n_rows - labelled.len();
     let strata = labels.strata(&labelled);
-    let (train_rows, test_rows) = if config.test_fraction == 0.0 {
+    let (train_rows, test_rows) = if let Some(chosen) = &config.test_rows {
+        let mut is_test = vec![false; table.n_rows];
+        for &r in chosen {
+            if r < table.n_rows {
+                is_test[r] = true;
+            }
+        }
+        labelled.iter().partition(|&&r| !is_test[r])
+    } else if config.test_fraction == 0.0 {
         if labelled.len() < 2 {
             return Err(TabmlError::TooFewRows { rows: labelled.len(), needed: 2 });
         }

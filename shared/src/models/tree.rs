@@ -213,7 +213,7 @@ pub(crate) fn fit_ensemble(
     let n = x.nrows();
     let n_bins: Vec<usize> = binner.edges.iter().map(|e| e.len() + 1).collect();
     let mut rng = SplitMix64::new(seed);
-    let mut builder = Builder::new(&binned, n, &n_bins, target, params);
+    let mut builder = Builder::new(&binned, n, &n_bins, &binner.edges, target, params);
     let mut trees = Vec::with_capacity(n_trees);
     let mut samples: Vec<u32> = Vec::with_capacity(n);
     for t in 0..n_trees {
@@ -238,6 +238,7 @@ struct Builder<'a> {
     binned: &'a [u8],
     n: usize,
     n_bins: &'a [usize],
+    edges: &'a [Vec<f64>],
     target: TreeTarget<'a>,
     params: TreeParams,
     /// Per bin: row count, then class counts or the target sum (`stride` values per bin).
@@ -258,7 +259,14 @@ struct Best {
 }
 
 impl<'a> Builder<'a> {
-    fn new(binned: &'a [u8], n: usize, n_bins: &'a [usize], target: TreeTarget<'a>, params: TreeParams) -> Self {
+    fn new(
+        binned: &'a [u8],
+        n: usize,
+        n_bins: &'a [usize],
+        edges: &'a [Vec<f64>],
+        target: TreeTarget<'a>,
+        params: TreeParams,
+    ) -> Self {
         let stride = match target {
             TreeTarget::Classes(_, k) => 1 + k,
             TreeTarget::Values(_) => 2,
@@ -267,6 +275,7 @@ impl<'a> Builder<'a> {
             binned,
             n,
             n_bins,
+            edges,
             target,
             params,
             hist: vec![0.0; MAX_BINS * stride],
@@ -380,9 +389,9 @@ impl<'a> Builder<'a> {
                 continue; // constant in this node: does not count as tried, as in scikit-learn
             }
             tried += 1;
-            if let Some((bin, score)) = self.scan() {
+            if let Some((left, right, score)) = self.scan() {
                 if best.as_ref().is_none_or(|b| score > b.score) {
-                    best = Some(Best { feature: f, bin, score });
+                    best = Some(Best { feature: f, bin: self.middle_cut(f, left, right), score });
                 }
             }
         }
@@ -439,15 +448,34 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The best boundary between consecutive groups: the last bin on the left and its score
-    /// (larger is better: the weighted impurity, up to a constant, with the sign flipped).
-    fn scan(&mut self) -> Option<(u8, f64)> {
+    /// Any cut from bin `left` up to (not including) bin `right`, the neighbouring non-empty bins of
+    /// this node, splits its rows the same way; like scikit-learn, take the one nearest the middle of
+    /// the gap, so that unseen values between the two sides go to the nearer one.
+    fn middle_cut(&self, feature: usize, left: u8, right: u8) -> u8 {
+        let edges = &self.edges[feature];
+        let (lo, hi) = (left as usize, right as usize - 1);
+        if lo >= hi {
+            return left;
+        }
+        let middle = edges[lo] + (edges[hi] - edges[lo]) / 2.0;
+        let mut best = lo;
+        for t in lo..=hi {
+            if (edges[t] - middle).abs() < (edges[best] - middle).abs() {
+                best = t;
+            }
+        }
+        best as u8
+    }
+
+    /// The best boundary between consecutive groups: the last bin on the left, the first on the right,
+    /// and its score (larger is better: the weighted impurity, up to a constant, with the sign flipped).
+    fn scan(&mut self) -> Option<(u8, u8, f64)> {
         let stride = self.stride;
         let total = &self.node_stats;
         let n = total[0];
         let min_leaf = self.params.min_samples_leaf as f64;
         self.left.fill(0.0);
-        let mut best: Option<(u8, f64)> = None;
+        let mut best: Option<(u8, u8, f64)> = None;
         for g in 0..self.groups.len() - 1 {
             let (bin, offset) = self.groups[g];
             for (l, s) in self.left.iter_mut().zip(&self.group_stats[offset..offset + stride]) {
@@ -466,8 +494,8 @@ impl<'a> Builder<'a> {
                 right_sq += r * r;
             }
             let score = left_sq / n_left + right_sq / n_right;
-            if best.is_none_or(|(_, s)| score > s) {
-                best = Some((bin, score));
+            if best.is_none_or(|(_, _, s)| score > s) {
+                best = Some((bin, self.groups[g + 1].0, score));
             }
         }
         best

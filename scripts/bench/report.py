@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Print tabml's benchmark against scikit-learn's as Markdown tables, with the targets.
+
+Standard library only:
+
+    python3 scripts/bench/report.py target/bench/tabml.json target/bench/sklearn.json
+
+Both files have the shape scripts/bench/sklearn_bench.py writes ("tool", "versions", "data",
+"timings" in seconds, "latency_us", "accuracy"). The ratio column is scikit-learn / tabml, so a
+ratio above 1 means tabml is faster. Targets: every fit, predict and CSV parse at least as fast as
+scikit-learn (ratio >= 1); forest_fit ratio >= 3; tabml's median single-row latency under 50 us
+(the p99 rows are shown without a target). A missing key prints as "n/a".
+"""
+import json
+import os
+import sys
+
+TIMINGS = ["logreg_fit", "logreg_predict", "tree_fit", "tree_predict", "forest_fit", "forest_predict", "csv_parse"]
+MIN_RATIO = {"forest_fit": 3.0}
+MODELS = ["logreg", "tree", "forest"]
+LATENCY_TARGET_US = 50.0
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} logical cores"
+
+
+def number(doc, section, key):
+    value = doc.get(section, {}).get(key) if isinstance(doc.get(section), dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def fmt_seconds(s):
+    if s is None:
+        return "n/a"
+    if s >= 1.0:
+        return f"{s:.3f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s * 1e6:.1f} µs"
+
+
+def fmt_us(us):
+    return "n/a" if us is None else f"{us:.1f} µs"
+
+
+def fmt_ratio(tabml, sklearn):
+    if tabml is None or sklearn is None or tabml <= 0:
+        return None, "n/a"
+    r = sklearn / tabml
+    return r, f"{r:.2f}×"
+
+
+def met(ok):
+    return "n/a" if ok is None else ("yes" if ok else "**no**")
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(f"usage: {sys.argv[0]} TABML_JSON SKLEARN_JSON")
+    docs = []
+    for path in sys.argv[1:]:
+        with open(path, encoding="utf-8") as f:
+            docs.append(json.load(f))
+    tabml, skl = docs
+
+    print(f"Machine: {machine()}")
+    print()
+    for label, doc in (("tabml", tabml), ("scikit-learn", skl)):
+        versions = doc.get("versions", {})
+        text = ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) if isinstance(versions, dict) else ""
+        data = doc.get("data", {})
+        rows = ", ".join(f"{k} {v}" for k, v in sorted(data.items())) if isinstance(data, dict) else ""
+        print(f"- {label} (tool: {doc.get('tool', 'n/a')}): {text or 'versions n/a'}; data: {rows or 'n/a'}")
+    if isinstance(tabml.get("data"), dict) and isinstance(skl.get("data"), dict) and tabml["data"] != skl["data"]:
+        print()
+        print("**Warning: the two runs used different data sizes; the comparison is not like for like.**")
+    print()
+
+    print("| measure | tabml | scikit-learn | ratio (sklearn / tabml) | target | met? |")
+    print("| --- | ---: | ---: | ---: | --- | --- |")
+    for key in TIMINGS:
+        t, s = number(tabml, "timings", key), number(skl, "timings", key)
+        r, r_text = fmt_ratio(t, s)
+        need = MIN_RATIO.get(key, 1.0)
+        target = f"ratio ≥ {need:g}"
+        print(f"| {key} | {fmt_seconds(t)} | {fmt_seconds(s)} | {r_text} | {target} | {met(None if r is None else r >= need)} |")
+    for name in MODELS:
+        for key, has_target in ((f"{name}_row_us", True), (f"{name}_row_p99_us", False)):
+            t, s = number(tabml, "latency_us", key), number(skl, "latency_us", key)
+            _, r_text = fmt_ratio(t, s)
+            if has_target:
+                target = f"tabml < {LATENCY_TARGET_US:g} µs"
+                ok = None if t is None else t < LATENCY_TARGET_US
+            else:
+                target, ok = "—", None
+            print(f"| {key} | {fmt_us(t)} | {fmt_us(s)} | {r_text} | {target} | {met(ok) if has_target else '—'} |")
+    print()
+
+    print("| model | tabml accuracy | scikit-learn accuracy | difference (tabml − sklearn) |")
+    print("| --- | ---: | ---: | ---: |")
+    for name in MODELS:
+        key = f"{name}_accuracy"
+        t, s = number(tabml, "accuracy", key), number(skl, "accuracy", key)
+        diff = "n/a" if t is None or s is None else f"{t - s:+.4f}"
+        print(f"| {name} | {'n/a' if t is None else f'{t:.4f}'} | {'n/a' if s is None else f'{s:.4f}'} | {diff} |")
+
+
+if __name__ == "__main__":
+    main()

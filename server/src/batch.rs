@@ -1,0 +1,550 @@
+//! The batch commands of the `tabml` command line: `train`, `evaluate`, `score` and `bench`. They read
+//! files, call the core, and write bundles, predictions and reports; the core does the rest.
+
+use serde_json::{json, Map, Value};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tabml::metrics::GroupReport;
+use tabml::models::{self, Target};
+use tabml::{
+    parse_csv, EvaluateOptions, Evaluation, EvaluationReport, ModelBundle, ModelKind, Params, Predictions,
+    Progress, SearchConfig, SearchMethod, TabmlError, Table, Task, TaskKind, TrainConfig, Trained,
+};
+use thiserror::Error;
+
+/// A batch command that could not finish, saying which file and what is wrong.
+#[derive(Debug, Error)]
+pub enum BatchError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// The core refused the input.
+    #[error("{path}: {source}")]
+    Input { path: PathBuf, source: TabmlError },
+    /// The core refused the request (a bad model, parameter, target, …).
+    #[error(transparent)]
+    Core(#[from] TabmlError),
+    /// A command-line value that makes no sense.
+    #[error("{0}")]
+    Argument(String),
+}
+
+/// What `tabml train` was asked.
+#[derive(Debug, Clone)]
+pub struct TrainArgs {
+    pub data: PathBuf,
+    pub target: String,
+    pub model: String,
+    pub ignore: Vec<String>,
+    pub params: Vec<String>,
+    pub test_size: f64,
+    pub seed: u64,
+    pub search: Option<String>,
+    pub trials: usize,
+    pub cv: usize,
+    pub task: Option<String>,
+    pub out: PathBuf,
+    pub json: bool,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, BatchError> {
+    std::fs::read(path).map_err(|source| BatchError::Io { path: path.to_owned(), source })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
+    std::fs::write(path, bytes).map_err(|source| BatchError::Io { path: path.to_owned(), source })
+}
+
+/// Reads a CSV file into a table; errors name the file and the line.
+pub fn load_table(path: &Path) -> Result<Table, BatchError> {
+    parse_csv(&read(path)?).map_err(|e| BatchError::Input { path: path.to_owned(), source: e.into() })
+}
+
+/// Reads a model bundle; errors name the file.
+pub fn load_bundle(path: &Path) -> Result<ModelBundle, BatchError> {
+    ModelBundle::decode(&read(path)?).map_err(|e| BatchError::Input { path: path.to_owned(), source: e.into() })
+}
+
+fn clock() -> impl Fn() -> f64 {
+    let start = Instant::now();
+    move || start.elapsed().as_secs_f64() * 1000.0
+}
+
+/// A progress bar on standard error, drawn only when it is a terminal.
+struct Bar {
+    label: &'static str,
+    shown: i64,
+    tty: bool,
+}
+
+impl Bar {
+    fn new(label: &'static str) -> Self {
+        Self { label, shown: -1, tty: std::io::stderr().is_terminal() }
+    }
+
+    fn update(&mut self, done: f64) -> bool {
+        let percent = (done * 100.0).floor() as i64;
+        if self.tty && percent != self.shown {
+            self.shown = percent;
+            let filled = (percent / 4) as usize;
+            eprint!("\r{} [{}{}] {percent:>3}%", self.label, "#".repeat(filled), " ".repeat(25 - filled.min(25)));
+            let _ = std::io::stderr().flush();
+        }
+        true
+    }
+
+    fn finish(&self) {
+        if self.tty && self.shown >= 0 {
+            eprintln!();
+        }
+    }
+}
+
+/// `tabml train`: trains, writes the bundle, prints the run.
+pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
+    let table = load_table(&args.data)?;
+    let model = ModelKind::from_name(&args.model)?;
+    let mut params = Vec::new();
+    for text in &args.params {
+        let (name, value) = text
+            .split_once('=')
+            .ok_or_else(|| BatchError::Argument(format!("--param {text:?}: expected NAME=VALUE, e.g. C=0.5")))?;
+        params.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    if !(0.0..1.0).contains(&args.test_size) {
+        return Err(BatchError::Argument(format!(
+            "--test-size {}: expected a share in [0, 1), e.g. 0.2 (0 trains on every row)",
+            args.test_size
+        )));
+    }
+    for column in &args.ignore {
+        if table.column(column).is_none() {
+            return Err(BatchError::Input {
+                path: args.data.clone(),
+                source: TabmlError::UnknownColumn(column.clone()),
+            });
+        }
+    }
+    let task = match args.task.as_deref() {
+        None => None,
+        Some("classification") => Some(TaskKind::Classification),
+        Some("regression") => Some(TaskKind::Regression),
+        Some(other) => {
+            return Err(BatchError::Argument(format!("--task {other:?}: expected classification or regression")))
+        }
+    };
+    let search = match &args.search {
+        None => None,
+        Some(method) => Some(SearchConfig {
+            method: SearchMethod::from_name(method)?,
+            trials: args.trials,
+            folds: args.cv,
+        }),
+    };
+    let mut config = TrainConfig::new(model);
+    config.params = params;
+    config.test_fraction = args.test_size;
+    config.seed = args.seed;
+    config.prep.ignore = args.ignore.clone();
+    config.task = task;
+    config.search = search;
+    if args.target.is_empty() || table.column(&args.target).is_none() {
+        return Err(BatchError::Input { path: args.data.clone(), source: TabmlError::UnknownColumn(args.target.clone()) });
+    }
+
+    let mut bar = Bar::new("training");
+    let mut update = |done: f64| bar.update(done);
+    let trained = tabml::train_with(&table, &args.target, &config, &mut Progress::new(&mut update), &clock())
+        .map_err(|source| match source {
+            TabmlError::Csv(_) | TabmlError::UnknownColumn(_) => BatchError::Input { path: args.data.clone(), source },
+            other => BatchError::Core(other),
+        })?;
+    bar.finish();
+    let bytes = trained.bundle.encode();
+    write(&args.out, &bytes)?;
+    Ok(if args.json { train_json(&trained, &args.out, bytes.len()).to_string() } else { train_text(&trained, &args.out, bytes.len()) })
+}
+
+fn params_json(params: &Params) -> Value {
+    let mut map = Map::new();
+    for (name, value) in &params.values {
+        let v = match value {
+            tabml::models::ParamValue::Int(i) => json!(i),
+            tabml::models::ParamValue::Float(f) => json!(f),
+            tabml::models::ParamValue::Text(t) => json!(t),
+            tabml::models::ParamValue::Bool(b) => json!(b),
+            tabml::models::ParamValue::None => Value::Null,
+        };
+        map.insert(name.clone(), v);
+    }
+    Value::Object(map)
+}
+
+/// The headline metrics of an evaluation and of its baseline, as two JSON objects of numbers.
+fn metrics_json(evaluation: &Evaluation) -> (Value, Value) {
+    let mut metrics = Map::new();
+    let mut baseline = Map::new();
+    for (name, value) in evaluation.metric_pairs() {
+        match name.strip_prefix("baseline_") {
+            Some(base) => baseline.insert(base.to_owned(), json!(value)),
+            None => metrics.insert(name, json!(value)),
+        };
+    }
+    (Value::Object(metrics), Value::Object(baseline))
+}
+
+fn train_json(trained: &Trained, out: &Path, size: usize) -> Value {
+    let b = &trained.bundle;
+    let (metrics, baseline) = b.evaluation.as_ref().map(metrics_json).unwrap_or((json!({}), json!({})));
+    let search = trained.run.search.as_ref().map(|s| {
+        json!({
+            "method": s.method,
+            "metric": s.metric,
+            "folds": s.folds,
+            "best": s.best,
+            "best_score": s.trials[s.best].score,
+            "trials": s.trials.iter().map(|t| json!({
+                "params": t.params.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<Map<_, _>>(),
+                "score": t.score,
+                "fold_scores": t.fold_scores,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let d = trained.run.durations;
+    json!({
+        "bundle": out.display().to_string(),
+        "bytes": size,
+        "digest": b.digest(),
+        "model": b.model.name(),
+        "task": b.task.label(),
+        "classes": b.task.classes(),
+        "target": b.target,
+        "params": params_json(&b.params),
+        "seed": b.training.seed,
+        "n_train": b.training.n_train,
+        "n_test": b.training.n_test,
+        "n_unlabelled": b.training.n_unlabelled,
+        "fingerprints": b.training.fingerprints,
+        "features": b.feature_names.len(),
+        "skipped_columns": b.prep.skipped.iter().map(|s| json!({"column": s.column, "reason": s.reason})).collect::<Vec<_>>(),
+        "metrics": metrics,
+        "baseline": baseline,
+        "search": search,
+        "estimator": b.estimator.summary(),
+        "durations_ms": {"prepare": d.prepare_ms, "search": d.search_ms, "fit": d.fit_ms, "evaluate": d.evaluate_ms, "total": d.total_ms},
+    })
+}
+
+fn table_text(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn metric_rows(evaluation: &Evaluation) -> String {
+    let pairs = evaluation.metric_pairs();
+    let mut rows = vec![vec!["metric".to_owned(), "model".to_owned(), "baseline".to_owned()]];
+    for (name, value) in pairs.iter().filter(|(n, _)| !n.starts_with("baseline_")) {
+        let base = pairs.iter().find(|(n, _)| n == &format!("baseline_{name}")).map_or("".to_owned(), |(_, v)| format!("{v:.4}"));
+        rows.push(vec![name.clone(), format!("{value:.4}"), base]);
+    }
+    table_text(&rows)
+}
+
+fn train_text(trained: &Trained, out: &Path, size: usize) -> String {
+    let b = &trained.bundle;
+    let mut text = format!(
+        "Trained {} ({}) to predict {:?} ({}).\n  params: {}\n  rows: {} train, {} test, {} without a label\n  model: {}\n",
+        b.model.label(),
+        b.model.name(),
+        b.target,
+        b.task.label(),
+        b.params.describe(),
+        b.training.n_train,
+        b.training.n_test,
+        b.training.n_unlabelled,
+        b.estimator.summary(),
+    );
+    if let Some(search) = &trained.run.search {
+        let best = &search.trials[search.best];
+        text.push_str(&format!(
+            "  search: {:?}, {} trials, {}-fold CV; best mean {} {:.4} with {}\n",
+            search.method,
+            search.trials.len(),
+            search.folds,
+            search.metric,
+            best.score,
+            best.params.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    match &b.evaluation {
+        Some(evaluation) => {
+            text.push_str("\nTest metrics beside the dummy baseline:\n");
+            text.push_str(&metric_rows(evaluation));
+        }
+        None => text.push_str("\nEvery row trained (--test-size 0): no test metrics. Use `tabml evaluate` on held-out data.\n"),
+    }
+    text.push_str(&format!(
+        "\nWrote {} ({:.1} KB, sha256 {}) in {:.0} ms.\n",
+        out.display(),
+        size as f64 / 1024.0,
+        &b.digest()[..16],
+        trained.run.durations.total_ms
+    ));
+    text
+}
+
+/// `tabml evaluate`: measures a bundle on a labelled file.
+pub fn evaluate(model: &Path, data: &Path, group: Option<&str>, json_out: bool) -> Result<String, BatchError> {
+    let bundle = load_bundle(model)?;
+    let table = load_table(data)?;
+    let options =
+        EvaluateOptions { group: group.map(str::to_owned), importance_repeats: 3, latency_rows: 1000 };
+    let report = tabml::evaluate(&bundle, &table, &options, &clock())
+        .map_err(|source| BatchError::Input { path: data.to_owned(), source })?;
+    Ok(if json_out { evaluate_json(&bundle, &report, group).to_string() } else { evaluate_text(&bundle, &report, group) })
+}
+
+fn groups_json(column: &str, groups: &GroupReport) -> Value {
+    json!({
+        "column": column,
+        "by_value": groups.groups.iter().map(|g| (g.group.clone(), json!({
+            "count": g.count,
+            "accuracy": g.accuracy,
+            "selection_rate": g.selection_rate,
+            "true_positive_rate": g.true_positive_rate,
+        }))).collect::<Map<_, _>>(),
+        "demographic_parity_difference": groups.demographic_parity_difference,
+        "equal_opportunity_difference": groups.equal_opportunity_difference,
+        "accuracy_gap": groups.accuracy_gap,
+    })
+}
+
+fn evaluate_json(bundle: &ModelBundle, report: &EvaluationReport, group: Option<&str>) -> Value {
+    let (metrics, baseline) = metrics_json(&report.evaluation);
+    let mut out = json!({
+        "model": bundle.model.name(),
+        "task": bundle.task.label(),
+        "n_rows": report.n_rows,
+        "n_unlabelled": report.n_unlabelled,
+        "metrics": metrics,
+        "baseline": baseline,
+        "importance": report.importance.iter().map(|i| json!({"column": i.column, "mean": i.importance.mean, "std": i.importance.std})).collect::<Vec<_>>(),
+        "latency_us": report.latency.map(|l| json!({"p50": l.p50_us, "p99": l.p99_us, "rows": l.rows})),
+    });
+    if let Evaluation::Classification(r) = &report.evaluation {
+        out["confusion"] = json!(r.confusion);
+        out["classes"] = json!(bundle.task.classes());
+        if let Some(curves) = &r.curves {
+            out["best_f1_threshold"] = json!(curves.best_f1_threshold.map(|(t, _)| t));
+            out["threshold_for_80_recall"] = json!(curves.threshold_for_80_recall);
+        }
+    }
+    if let (Some(groups), Some(column)) = (&report.groups, group) {
+        out["groups"] = groups_json(column, groups);
+    }
+    out
+}
+
+fn evaluate_text(bundle: &ModelBundle, report: &EvaluationReport, group: Option<&str>) -> String {
+    let mut text = format!(
+        "{} ({}) on {} labelled rows ({} without a label skipped):\n\n",
+        bundle.model.label(),
+        bundle.model.name(),
+        report.n_rows,
+        report.n_unlabelled
+    );
+    text.push_str(&metric_rows(&report.evaluation));
+    if let Evaluation::Classification(r) = &report.evaluation {
+        let classes = bundle.task.classes();
+        text.push_str("\nConfusion matrix (rows: true class, columns: predicted):\n");
+        let mut rows = vec![std::iter::once("true \\ predicted".to_owned()).chain(classes.iter().cloned()).collect()];
+        for (c, row) in r.confusion.iter().enumerate() {
+            rows.push(std::iter::once(classes[c].clone()).chain(row.iter().map(|n| n.to_string())).collect());
+        }
+        text.push_str(&table_text(&rows));
+        if let Some(curves) = &r.curves {
+            if let Some((t, f1)) = curves.best_f1_threshold {
+                text.push_str(&format!("\nBest F1 {f1:.4} at a {:?} probability threshold of {t:.4}.\n", classes[curves.positive]));
+            }
+            if let Some(t) = curves.threshold_for_80_recall {
+                text.push_str(&format!("80% recall of {:?} needs a threshold of {t:.4} or lower.\n", classes[curves.positive]));
+            }
+        }
+    }
+    if let (Some(groups), Some(column)) = (&report.groups, group) {
+        text.push_str(&format!("\nBy {column:?}:\n"));
+        let mut rows = vec![vec![
+            "group".to_owned(),
+            "rows".to_owned(),
+            "accuracy".to_owned(),
+            "selection rate".to_owned(),
+            "true positive rate".to_owned(),
+        ]];
+        for g in &groups.groups {
+            rows.push(vec![
+                g.group.clone(),
+                g.count.to_string(),
+                format!("{:.4}", g.accuracy),
+                format!("{:.4}", g.selection_rate),
+                g.true_positive_rate.map_or("n/a".to_owned(), |v| format!("{v:.4}")),
+            ]);
+        }
+        text.push_str(&table_text(&rows));
+        text.push_str(&format!(
+            "demographic parity difference {:.4}, equal opportunity difference {:.4}\n",
+            groups.demographic_parity_difference, groups.equal_opportunity_difference
+        ));
+    }
+    if !report.importance.is_empty() {
+        text.push_str("\nPermutation importance (drop in score when the column is shuffled):\n");
+        let mut rows = vec![vec!["column".to_owned(), "mean drop".to_owned(), "std".to_owned()]];
+        for i in &report.importance {
+            rows.push(vec![i.column.clone(), format!("{:.4}", i.importance.mean), format!("{:.4}", i.importance.std)]);
+        }
+        text.push_str(&table_text(&rows));
+    }
+    if let Some(l) = report.latency {
+        text.push_str(&format!("\nLatency per row (raw cells to prediction): p50 {:.1} µs, p99 {:.1} µs over {} rows.\n", l.p50_us, l.p99_us, l.rows));
+    }
+    text
+}
+
+/// `tabml score`: writes one prediction per row of `data` to `out`.
+pub fn score(model: &Path, data: &Path, out: &Path) -> Result<String, BatchError> {
+    let bundle = load_bundle(model)?;
+    let table = load_table(data)?;
+    let predictions = bundle.score(&table).map_err(|source| BatchError::Input { path: data.to_owned(), source })?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| BatchError::Io { path: out.to_owned(), source: std::io::Error::other(e) };
+    match (&predictions, &bundle.task) {
+        (Predictions::Proba(proba), Task::Classification { classes }) => {
+            let header: Vec<String> =
+                std::iter::once("prediction".to_owned()).chain(classes.iter().map(|c| format!("proba_{c}"))).collect();
+            writer.write_record(&header).map_err(io)?;
+            for (row, label) in proba.iter().zip(predictions.labels()) {
+                let record: Vec<String> =
+                    std::iter::once(classes[label].clone()).chain(row.iter().map(|p| p.to_string())).collect();
+                writer.write_record(&record).map_err(io)?;
+            }
+        }
+        (Predictions::Values(values), _) => {
+            writer.write_record(["prediction"]).map_err(io)?;
+            for v in values {
+                writer.write_record([v.to_string()]).map_err(io)?;
+            }
+        }
+        _ => return Err(BatchError::Argument("the bundle's predictions do not match its task".into())),
+    }
+    let bytes = writer.into_inner().map_err(|e| BatchError::Io { path: out.to_owned(), source: std::io::Error::other(e.to_string()) })?;
+    write(out, &bytes)?;
+    Ok(format!("Scored {} rows with {} ({}); wrote {}.\n", table.n_rows, bundle.model.label(), bundle.target, out.display()))
+}
+
+/// `tabml bench`: times tabml on the benchmark files `scripts/bench/make_data.py` writes, in the JSON
+/// shape `scripts/bench/report.py` compares with scikit-learn's.
+pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
+    let classif_path = data_dir.join("classif_100k.csv");
+    let table = load_table(&classif_path)?;
+    let n = table.n_rows;
+    let n_train = n * 4 / 5;
+    let train_rows: Vec<usize> = (0..n_train).collect();
+    let test_rows: Vec<usize> = (n_train..n).collect();
+    let task = Task::for_target(table.column("label").ok_or_else(|| BatchError::Input {
+        path: classif_path.clone(),
+        source: TabmlError::UnknownColumn("label".into()),
+    })?)?;
+    let classes = task.classes().to_vec();
+    let label_of = |r: usize| -> usize {
+        let cell = table.column("label").and_then(|c| c.cells[r].as_deref()).unwrap_or_default();
+        classes.iter().position(|c| c == cell).unwrap_or(0)
+    };
+    let plan = tabml::FeaturePlan::fit(&table, "label", &train_rows);
+    let x_train = plan.transform_matrix(&table, &train_rows);
+    let x_test = plan.transform_matrix(&table, &test_rows);
+    let y_train: Vec<usize> = train_rows.iter().map(|&r| label_of(r)).collect();
+    let y_test: Vec<usize> = test_rows.iter().map(|&r| label_of(r)).collect();
+    let target = Target::Classes { labels: &y_train, n_classes: classes.len() };
+
+    let mut timings = Map::new();
+    let mut latency = Map::new();
+    let mut accuracy = Map::new();
+    for (name, kind, fit_runs, row_repeats) in [
+        ("logreg", ModelKind::LogisticRegression, 3, 1000),
+        ("tree", ModelKind::DecisionTree, 3, 1000),
+        ("forest", ModelKind::RandomForest, 1, 200),
+    ] {
+        let params = Params::resolve(kind, &task, &[])?;
+        let mut best_fit = f64::INFINITY;
+        let mut estimator = None;
+        for _ in 0..fit_runs {
+            let start = Instant::now();
+            let fitted = models::fit(kind, &params, &x_train, target, 0, &mut Progress::none())?;
+            best_fit = best_fit.min(start.elapsed().as_secs_f64());
+            estimator = Some(fitted);
+        }
+        let estimator = estimator.expect("at least one fit");
+        let mut best_predict = f64::INFINITY;
+        let mut proba = Vec::new();
+        for _ in 0..3 {
+            let start = Instant::now();
+            proba = estimator.predict_proba(&x_test, classes.len());
+            best_predict = best_predict.min(start.elapsed().as_secs_f64());
+        }
+        let predicted: Vec<usize> = proba.iter().map(|p| if p.len() > 1 && p[1] > p[0] { 1 } else { 0 }).collect();
+        accuracy.insert(format!("{name}_accuracy"), json!(tabml::metrics::accuracy(&y_test, &predicted)));
+        timings.insert(format!("{name}_fit"), json!(best_fit));
+        timings.insert(format!("{name}_predict"), json!(best_predict));
+
+        let row: Vec<f64> = x_test.row(0).to_vec();
+        let mut scratch = models::Scratch::default();
+        let mut out = vec![0.0; classes.len()];
+        let mut times: Vec<f64> = (0..row_repeats)
+            .map(|_| {
+                let start = Instant::now();
+                estimator.proba_row(std::hint::black_box(&row), &mut scratch, &mut out);
+                std::hint::black_box(&out);
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        latency.insert(format!("{name}_row_us"), json!(tabml::metrics::percentile_sorted(&times, 50.0)));
+        latency.insert(format!("{name}_row_p99_us"), json!(tabml::metrics::percentile_sorted(&times, 99.0)));
+    }
+
+    let parse_path = data_dir.join("parse_1m.csv");
+    let bytes = read(&parse_path)?;
+    let mut best_parse = f64::INFINITY;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let parsed = parse_csv(&bytes).map_err(|e| BatchError::Input { path: parse_path.clone(), source: e.into() })?;
+        best_parse = best_parse.min(start.elapsed().as_secs_f64());
+        std::hint::black_box(parsed.n_rows);
+    }
+    timings.insert("csv_parse".into(), json!(best_parse));
+    Ok(json!({
+        "tool": "tabml",
+        "versions": {"tabml": tabml::VERSION},
+        "timings": timings,
+        "latency_us": latency,
+        "accuracy": accuracy,
+    })
+    .to_string())
+}
