@@ -61,7 +61,8 @@ fn Results(trained: TrainedModel) -> impl IntoView {
     let body = match (&report.evaluation, &report.task) {
         (Some(Evaluation::Classification(r)), Task::Classification { classes }) => {
             let (accuracy, baseline_accuracy) = (&r.metrics.accuracy, &r.baseline.accuracy);
-            let (balanced_accuracy, f1_macro, confusion) = (&r.metrics.balanced_accuracy, &r.metrics.f1_macro, &r.confusion);
+            let (balanced_accuracy, f1_macro, confusion) =
+                (&r.metrics.balanced_accuracy, &r.metrics.f1_macro, &r.confusion);
             let log_loss = r.metrics.log_loss;
             let baseline_log_loss = r.baseline.log_loss;
             let auc = r.metrics.roc_auc.map(|auc| view! {
@@ -101,7 +102,8 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             }.into_any()
         }
         (Some(Evaluation::Regression(r)), _) => {
-            let (rmse, mae, r2, baseline_rmse) = (&r.metrics.rmse, &r.metrics.mae, &r.metrics.r2, &r.baseline.rmse);
+            let (rmse, mae, r2, baseline_rmse) =
+                (&r.metrics.rmse, &r.metrics.mae, &r.metrics.r2, &r.baseline.rmse);
             let verdict = if rmse < &(baseline_rmse * 0.95) {
                 (
                     "verdict good",

@@ -49,9 +49,10 @@ pub fn TrainStep() -> impl IntoView {
             // Give the browser a frame to show "Training…" before the work holds the main thread.
             next_frame().await;
             let started = now_millis();
-            let outcome = tabml::train_with(&data.table, &target, &config, &mut tabml::Progress::none(), &now_millis)
-                .map(|report| TrainedModel { report: Arc::new(report), millis: now_millis() - started })
-                .map_err(|e| e.to_string());
+            let outcome =
+                tabml::train_with(&data.table, &target, &config, &mut tabml::Progress::none(), &now_millis)
+                    .map(|report| TrainedModel { report: Arc::new(report), millis: now_millis() - started })
+                    .map_err(|e| e.to_string());
             bench.outcome.set(Some(outcome));
             bench.training.set(false);
         });

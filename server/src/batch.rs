@@ -9,7 +9,7 @@ use tabml::metrics::GroupReport;
 use tabml::models::{self, Target};
 use tabml::{
     parse_csv, EvaluateOptions, Evaluation, EvaluationReport, ModelBundle, ModelKind, Params, Predictions,
-    Progress, SearchConfig, SearchMethod, TabmlError, Table, Task, TaskKind, TrainConfig, Trained,
+    Progress, SearchConfig, SearchMethod, Table, TabmlError, Task, TaskKind, TrainConfig, Trained,
 };
 use thiserror::Error;
 
@@ -63,7 +63,8 @@ pub fn load_table(path: &Path) -> Result<Table, BatchError> {
 
 /// Reads a model bundle; errors name the file.
 pub fn load_bundle(path: &Path) -> Result<ModelBundle, BatchError> {
-    ModelBundle::decode(&read(path)?).map_err(|e| BatchError::Input { path: path.to_owned(), source: e.into() })
+    ModelBundle::decode(&read(path)?)
+        .map_err(|e| BatchError::Input { path: path.to_owned(), source: e.into() })
 }
 
 fn clock() -> impl Fn() -> f64 {
@@ -88,7 +89,12 @@ impl Bar {
         if self.tty && percent != self.shown {
             self.shown = percent;
             let filled = (percent / 4) as usize;
-            eprint!("\r{} [{}{}] {percent:>3}%", self.label, "#".repeat(filled), " ".repeat(25 - filled.min(25)));
+            eprint!(
+                "\r{} [{}{}] {percent:>3}%",
+                self.label,
+                "#".repeat(filled),
+                " ".repeat(25 - filled.min(25))
+            );
             let _ = std::io::stderr().flush();
         }
         true
@@ -107,9 +113,9 @@ pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
     let model = ModelKind::from_name(&args.model)?;
     let mut params = Vec::new();
     for text in &args.params {
-        let (name, value) = text
-            .split_once('=')
-            .ok_or_else(|| BatchError::Argument(format!("--param {text:?}: expected NAME=VALUE, e.g. C=0.5")))?;
+        let (name, value) = text.split_once('=').ok_or_else(|| {
+            BatchError::Argument(format!("--param {text:?}: expected NAME=VALUE, e.g. C=0.5"))
+        })?;
         params.push((name.trim().to_owned(), value.trim().to_owned()));
     }
     if !(0.0..1.0).contains(&args.test_size) {
@@ -131,7 +137,9 @@ pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
         Some("classification") => Some(TaskKind::Classification),
         Some("regression") => Some(TaskKind::Regression),
         Some(other) => {
-            return Err(BatchError::Argument(format!("--task {other:?}: expected classification or regression")))
+            return Err(BatchError::Argument(format!(
+                "--task {other:?}: expected classification or regression"
+            )))
         }
     };
     let search = match &args.search {
@@ -150,20 +158,29 @@ pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
     config.task = task;
     config.search = search;
     if args.target.is_empty() || table.column(&args.target).is_none() {
-        return Err(BatchError::Input { path: args.data.clone(), source: TabmlError::UnknownColumn(args.target.clone()) });
+        return Err(BatchError::Input {
+            path: args.data.clone(),
+            source: TabmlError::UnknownColumn(args.target.clone()),
+        });
     }
 
     let mut bar = Bar::new("training");
     let mut update = |done: f64| bar.update(done);
     let trained = tabml::train_with(&table, &args.target, &config, &mut Progress::new(&mut update), &clock())
         .map_err(|source| match source {
-            TabmlError::Csv(_) | TabmlError::UnknownColumn(_) => BatchError::Input { path: args.data.clone(), source },
+            TabmlError::Csv(_) | TabmlError::UnknownColumn(_) => {
+                BatchError::Input { path: args.data.clone(), source }
+            }
             other => BatchError::Core(other),
         })?;
     bar.finish();
     let bytes = trained.bundle.encode();
     write(&args.out, &bytes)?;
-    Ok(if args.json { train_json(&trained, &args.out, bytes.len()).to_string() } else { train_text(&trained, &args.out, bytes.len()) })
+    Ok(if args.json {
+        train_json(&trained, &args.out, bytes.len()).to_string()
+    } else {
+        train_text(&trained, &args.out, bytes.len())
+    })
 }
 
 fn params_json(params: &Params) -> Value {
@@ -262,7 +279,10 @@ fn metric_rows(evaluation: &Evaluation) -> String {
     let pairs = evaluation.metric_pairs();
     let mut rows = vec![vec!["metric".to_owned(), "model".to_owned(), "baseline".to_owned()]];
     for (name, value) in pairs.iter().filter(|(n, _)| !n.starts_with("baseline_")) {
-        let base = pairs.iter().find(|(n, _)| n == &format!("baseline_{name}")).map_or("".to_owned(), |(_, v)| format!("{v:.4}"));
+        let base = pairs
+            .iter()
+            .find(|(n, _)| n == &format!("baseline_{name}"))
+            .map_or("".to_owned(), |(_, v)| format!("{v:.4}"));
         rows.push(vec![name.clone(), format!("{value:.4}"), base]);
     }
     table_text(&rows)
@@ -299,7 +319,9 @@ fn train_text(trained: &Trained, out: &Path, size: usize) -> String {
             text.push_str("\nTest metrics beside the dummy baseline:\n");
             text.push_str(&metric_rows(evaluation));
         }
-        None => text.push_str("\nEvery row trained (--test-size 0): no test metrics. Use `tabml evaluate` on held-out data.\n"),
+        None => text.push_str(
+            "\nEvery row trained (--test-size 0): no test metrics. Use `tabml evaluate` on held-out data.\n",
+        ),
     }
     text.push_str(&format!(
         "\nWrote {} ({:.1} KB, sha256 {}) in {:.0} ms.\n",
@@ -312,14 +334,23 @@ fn train_text(trained: &Trained, out: &Path, size: usize) -> String {
 }
 
 /// `tabml evaluate`: measures a bundle on a labelled file.
-pub fn evaluate(model: &Path, data: &Path, group: Option<&str>, json_out: bool) -> Result<String, BatchError> {
+pub fn evaluate(
+    model: &Path,
+    data: &Path,
+    group: Option<&str>,
+    json_out: bool,
+) -> Result<String, BatchError> {
     let bundle = load_bundle(model)?;
     let table = load_table(data)?;
     let options =
         EvaluateOptions { group: group.map(str::to_owned), importance_repeats: 3, latency_rows: 1000 };
     let report = tabml::evaluate(&bundle, &table, &options, &clock())
         .map_err(|source| BatchError::Input { path: data.to_owned(), source })?;
-    Ok(if json_out { evaluate_json(&bundle, &report, group).to_string() } else { evaluate_text(&bundle, &report, group) })
+    Ok(if json_out {
+        evaluate_json(&bundle, &report, group).to_string()
+    } else {
+        evaluate_text(&bundle, &report, group)
+    })
 }
 
 fn groups_json(column: &str, groups: &GroupReport) -> Value {
@@ -375,17 +406,24 @@ fn evaluate_text(bundle: &ModelBundle, report: &EvaluationReport, group: Option<
     if let Evaluation::Classification(r) = &report.evaluation {
         let classes = bundle.task.classes();
         text.push_str("\nConfusion matrix (rows: true class, columns: predicted):\n");
-        let mut rows = vec![std::iter::once("true \\ predicted".to_owned()).chain(classes.iter().cloned()).collect()];
+        let mut rows =
+            vec![std::iter::once("true \\ predicted".to_owned()).chain(classes.iter().cloned()).collect()];
         for (c, row) in r.confusion.iter().enumerate() {
             rows.push(std::iter::once(classes[c].clone()).chain(row.iter().map(|n| n.to_string())).collect());
         }
         text.push_str(&table_text(&rows));
         if let Some(curves) = &r.curves {
             if let Some((t, f1)) = curves.best_f1_threshold {
-                text.push_str(&format!("\nBest F1 {f1:.4} at a {:?} probability threshold of {t:.4}.\n", classes[curves.positive]));
+                text.push_str(&format!(
+                    "\nBest F1 {f1:.4} at a {:?} probability threshold of {t:.4}.\n",
+                    classes[curves.positive]
+                ));
             }
             if let Some(t) = curves.threshold_for_80_recall {
-                text.push_str(&format!("80% recall of {:?} needs a threshold of {t:.4} or lower.\n", classes[curves.positive]));
+                text.push_str(&format!(
+                    "80% recall of {:?} needs a threshold of {t:.4} or lower.\n",
+                    classes[curves.positive]
+                ));
             }
         }
     }
@@ -417,12 +455,19 @@ fn evaluate_text(bundle: &ModelBundle, report: &EvaluationReport, group: Option<
         text.push_str("\nPermutation importance (drop in score when the column is shuffled):\n");
         let mut rows = vec![vec!["column".to_owned(), "mean drop".to_owned(), "std".to_owned()]];
         for i in &report.importance {
-            rows.push(vec![i.column.clone(), format!("{:.4}", i.importance.mean), format!("{:.4}", i.importance.std)]);
+            rows.push(vec![
+                i.column.clone(),
+                format!("{:.4}", i.importance.mean),
+                format!("{:.4}", i.importance.std),
+            ]);
         }
         text.push_str(&table_text(&rows));
     }
     if let Some(l) = report.latency {
-        text.push_str(&format!("\nLatency per row (raw cells to prediction): p50 {:.1} µs, p99 {:.1} µs over {} rows.\n", l.p50_us, l.p99_us, l.rows));
+        text.push_str(&format!(
+            "\nLatency per row (raw cells to prediction): p50 {:.1} µs, p99 {:.1} µs over {} rows.\n",
+            l.p50_us, l.p99_us, l.rows
+        ));
     }
     text
 }
@@ -431,17 +476,20 @@ fn evaluate_text(bundle: &ModelBundle, report: &EvaluationReport, group: Option<
 pub fn score(model: &Path, data: &Path, out: &Path) -> Result<String, BatchError> {
     let bundle = load_bundle(model)?;
     let table = load_table(data)?;
-    let predictions = bundle.score(&table).map_err(|source| BatchError::Input { path: data.to_owned(), source })?;
+    let predictions =
+        bundle.score(&table).map_err(|source| BatchError::Input { path: data.to_owned(), source })?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| BatchError::Io { path: out.to_owned(), source: std::io::Error::other(e) };
     match (&predictions, &bundle.task) {
         (Predictions::Proba(proba), Task::Classification { classes }) => {
-            let header: Vec<String> =
-                std::iter::once("prediction".to_owned()).chain(classes.iter().map(|c| format!("proba_{c}"))).collect();
+            let header: Vec<String> = std::iter::once("prediction".to_owned())
+                .chain(classes.iter().map(|c| format!("proba_{c}")))
+                .collect();
             writer.write_record(&header).map_err(io)?;
             for (row, label) in proba.iter().zip(predictions.labels()) {
-                let record: Vec<String> =
-                    std::iter::once(classes[label].clone()).chain(row.iter().map(|p| p.to_string())).collect();
+                let record: Vec<String> = std::iter::once(classes[label].clone())
+                    .chain(row.iter().map(|p| p.to_string()))
+                    .collect();
                 writer.write_record(&record).map_err(io)?;
             }
         }
@@ -453,9 +501,17 @@ pub fn score(model: &Path, data: &Path, out: &Path) -> Result<String, BatchError
         }
         _ => return Err(BatchError::Argument("the bundle's predictions do not match its task".into())),
     }
-    let bytes = writer.into_inner().map_err(|e| BatchError::Io { path: out.to_owned(), source: std::io::Error::other(e.to_string()) })?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| BatchError::Io { path: out.to_owned(), source: std::io::Error::other(e.to_string()) })?;
     write(out, &bytes)?;
-    Ok(format!("Scored {} rows with {} ({}); wrote {}.\n", table.n_rows, bundle.model.label(), bundle.target, out.display()))
+    Ok(format!(
+        "Scored {} rows with {} ({}); wrote {}.\n",
+        table.n_rows,
+        bundle.model.label(),
+        bundle.target,
+        out.display()
+    ))
 }
 
 /// `tabml bench`: times tabml on the benchmark files `scripts/bench/make_data.py` writes, in the JSON
@@ -505,10 +561,11 @@ pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
         let mut proba = Vec::new();
         for _ in 0..3 {
             let start = Instant::now();
-            proba = estimator.predict_proba(&x_test, classes.len());
+            proba = estimator.predict_proba_flat(&x_test, classes.len());
             best_predict = best_predict.min(start.elapsed().as_secs_f64());
         }
-        let predicted: Vec<usize> = proba.iter().map(|p| if p.len() > 1 && p[1] > p[0] { 1 } else { 0 }).collect();
+        let predicted: Vec<usize> =
+            proba.chunks_exact(classes.len()).map(|p| usize::from(p.len() > 1 && p[1] > p[0])).collect();
         accuracy.insert(format!("{name}_accuracy"), json!(tabml::metrics::accuracy(&y_test, &predicted)));
         timings.insert(format!("{name}_fit"), json!(best_fit));
         timings.insert(format!("{name}_predict"), json!(best_predict));
@@ -534,7 +591,8 @@ pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
     let mut best_parse = f64::INFINITY;
     for _ in 0..3 {
         let start = Instant::now();
-        let parsed = parse_csv(&bytes).map_err(|e| BatchError::Input { path: parse_path.clone(), source: e.into() })?;
+        let parsed = parse_csv(&bytes)
+            .map_err(|e| BatchError::Input { path: parse_path.clone(), source: e.into() })?;
         best_parse = best_parse.min(start.elapsed().as_secs_f64());
         std::hint::black_box(parsed.n_rows);
     }

@@ -152,7 +152,12 @@ impl ModelBundle {
         if Sha256::digest(payload)[..] != bytes[18..HEADER] {
             return Err(BundleError::ChecksumMismatch);
         }
-        postcard::from_bytes(payload).map_err(|e| BundleError::Undecodable(e.to_string()))
+        let mut bundle: ModelBundle =
+            postcard::from_bytes(payload).map_err(|e| BundleError::Undecodable(e.to_string()))?;
+        if let Estimator::Trees(ensemble) = &mut bundle.estimator {
+            ensemble.restore_thresholds();
+        }
+        Ok(bundle)
     }
 
     /// The SHA-256 of the encoded bundle, in hex: two bundles with the same digest are the same model.

@@ -44,27 +44,26 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut records = reader.records();
-
-    let header = match records.next() {
-        Some(record) => record.map_err(malformed)?,
-        None => return Err(CsvError::Empty),
-    };
-    let names: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
+    // One record buffer for the whole file: no allocation per row. The text is valid UTF-8 and the
+    // delimiters are ASCII, so every field is valid UTF-8 too.
+    let mut record = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record).map_err(malformed)? {
+        return Err(CsvError::Empty);
+    }
+    let names: Vec<String> = record.iter().map(|h| field_text(h).trim().to_owned()).collect();
     check_header(&names)?;
 
     let mut cells: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
     let mut lines = Vec::new();
     let mut line_counter = LineCounter { text: text.as_bytes(), byte: 0, line: 1 };
-    for record in records {
-        let record = record.map_err(malformed)?;
+    while reader.read_byte_record(&mut record).map_err(malformed)? {
         let line = line_counter.line_at(record.position().map_or(0, |p| p.byte()));
         if record.len() != names.len() {
             return Err(CsvError::RaggedRow { line, expected: names.len(), found: record.len() });
         }
         lines.push(line);
         for (column, field) in cells.iter_mut().zip(record.iter()) {
-            column.push(cell_value(field));
+            column.push(cell_value(field_text(field)));
         }
     }
     let n_rows = cells.first().map_or(0, Vec::len);
@@ -114,6 +113,10 @@ fn check_header(names: &[String]) -> Result<(), CsvError> {
         }
     }
     Ok(())
+}
+
+fn field_text(field: &[u8]) -> &str {
+    std::str::from_utf8(field).unwrap_or_default()
 }
 
 fn cell_value(field: &str) -> Option<String> {

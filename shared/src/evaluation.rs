@@ -383,9 +383,7 @@ pub fn evaluate(
                 rows.iter().map(|&r| group_column.cells[r].as_deref().unwrap_or("(missing)")).collect();
             Some(metrics::group_report(&names, truth, &predicted.labels(), n_classes - 1))
         }
-        (Some(name), TargetValues::Values(_)) => {
-            return Err(TabmlError::GroupNeedsClassifier(name.clone()))
-        }
+        (Some(name), TargetValues::Values(_)) => return Err(TabmlError::GroupNeedsClassifier(name.clone())),
         (None, _) => None,
     };
 
@@ -421,7 +419,14 @@ pub fn evaluate(
         }
     });
 
-    Ok(EvaluationReport { n_rows: rows.len(), n_unlabelled: table.n_rows - rows.len(), evaluation, groups, importance, latency })
+    Ok(EvaluationReport {
+        n_rows: rows.len(),
+        n_unlabelled: table.n_rows - rows.len(),
+        evaluation,
+        groups,
+        importance,
+        latency,
+    })
 }
 
 /// The drop in the default score when each input column's cells are shuffled among `rows`.
@@ -460,7 +465,10 @@ fn permutation_importance(
             let n = drops.len() as f64;
             let mean = drops.iter().sum::<f64>() / n;
             let std = (drops.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / n).sqrt();
-            Some(ColumnImportance { column: input.column.clone(), importance: metrics::Importance { mean, std } })
+            Some(ColumnImportance {
+                column: input.column.clone(),
+                importance: metrics::Importance { mean, std },
+            })
         })
         .collect();
     out.sort_by(|a, b| b.importance.mean.total_cmp(&a.importance.mean));

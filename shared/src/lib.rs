@@ -25,8 +25,8 @@ mod evaluation;
 mod features;
 mod fingerprint;
 mod math;
-pub mod models;
 pub mod metrics;
+pub mod models;
 mod problem;
 mod profile;
 mod rng;
@@ -36,19 +36,19 @@ mod table;
 mod train;
 mod validation;
 
-pub use csv_import::{parse_csv, CsvOptions, MISSING_MARKERS};
 pub use bundle::{Gate, ModelBundle, SchemaColumn, TrainingInfo, FORMAT_VERSION};
+pub use csv_import::{parse_csv, CsvOptions, MISSING_MARKERS};
 pub use error::{BundleError, CsvError, SchemaError, TabmlError};
 pub use evaluation::{
     evaluate, BinaryCurves, ClassificationMetrics, ClassificationReport, ColumnImportance, EvaluateOptions,
     Evaluation, EvaluationReport, Latency, Predictions, RegressionMetrics, RegressionReport,
 };
-pub use models::{ModelKind, Params, Progress};
-pub use profile::{ColumnProfile, ColumnSummary, Histogram, PredictionProfile, ReferenceProfile};
-pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling};
 pub use fingerprint::{fingerprint, fingerprint_rows};
+pub use models::{ModelKind, Params, Progress};
 pub use problem::{MissingField, ProblemCard};
+pub use profile::{ColumnProfile, ColumnSummary, Histogram, PredictionProfile, ReferenceProfile};
+pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
 pub use table::{Column, ColumnKind, Table};
 pub use train::{train, train_with, DataFingerprints, Durations, Run, Task, TaskKind, TrainConfig, Trained};

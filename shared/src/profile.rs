@@ -111,23 +111,28 @@ impl ReferenceProfile {
             .columns
             .iter()
             .map(|column| {
-                let present_rows: Vec<usize> = rows.iter().copied().filter(|&r| column.cells[r].is_some()).collect();
+                let present_rows: Vec<usize> =
+                    rows.iter().copied().filter(|&r| column.cells[r].is_some()).collect();
                 let missing = (rows.len() - present_rows.len()) as u64;
                 let summary = if present_rows.is_empty() {
                     ColumnSummary::Empty
                 } else if column.kind == ColumnKind::Numeric {
-                    let mut values: Vec<f64> = present_rows.iter().filter_map(|&r| column.number(r)).collect();
+                    let mut values: Vec<f64> =
+                        present_rows.iter().filter_map(|&r| column.number(r)).collect();
                     values.sort_by(f64::total_cmp);
                     let n = values.len() as f64;
                     let mean = values.iter().sum::<f64>() / n;
                     let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
                     match Histogram::of(&values, HISTOGRAM_BINS) {
-                        Some(histogram) => ColumnSummary::Numeric { mean, std, quantiles: quantiles(&values), histogram },
+                        Some(histogram) => {
+                            ColumnSummary::Numeric { mean, std, quantiles: quantiles(&values), histogram }
+                        }
                         None => ColumnSummary::Empty,
                     }
                 } else {
                     let mut counts: Vec<(String, u64)> = Vec::new();
-                    let mut sorted: Vec<&str> = present_rows.iter().filter_map(|&r| column.cells[r].as_deref()).collect();
+                    let mut sorted: Vec<&str> =
+                        present_rows.iter().filter_map(|&r| column.cells[r].as_deref()).collect();
                     sorted.sort_unstable();
                     for value in sorted {
                         match counts.last_mut() {

@@ -115,7 +115,17 @@ pub(crate) fn run(
         for (i, fold) in folds.iter().enumerate() {
             let share = |i: usize| i as f64 / folds.len() as f64;
             let mut part = progress.part(share(i), share(i + 1));
-            scores.push(fit_and_score(table, target, task, labels, config, &params, &fold.train, &fold.test, &mut part)?);
+            scores.push(fit_and_score(
+                table,
+                target,
+                task,
+                labels,
+                config,
+                &params,
+                &fold.train,
+                &fold.test,
+                &mut part,
+            )?);
         }
         Ok((given, scores))
     };
@@ -125,8 +135,8 @@ pub(crate) fn run(
 }
 
 /// The objective: candidate values → (every parameter as given, fold scores).
-type Objective<'a> =
-    dyn FnMut(&[(String, String)], &mut Progress<'_>) -> Result<(Vec<(String, String)>, Vec<f64>), TabmlError> + 'a;
+type Objective<'a> = dyn FnMut(&[(String, String)], &mut Progress<'_>) -> Result<(Vec<(String, String)>, Vec<f64>), TabmlError>
+    + 'a;
 
 /// The search loop over `specs`, maximising the mean of the objective's scores.
 pub(crate) fn optimise(
@@ -165,8 +175,11 @@ pub(crate) fn optimise(
             }
             _ => searched.iter().map(|s| sample_uniform(s.space.expect("searched"), &mut rng)).collect(),
         };
-        let candidate: Vec<(String, String)> =
-            searched.iter().zip(&point).map(|(s, &x)| (s.name.to_owned(), value_text(s, x, grid.is_some()))).collect();
+        let candidate: Vec<(String, String)> = searched
+            .iter()
+            .zip(&point)
+            .map(|(s, &x)| (s.name.to_owned(), value_text(s, x, grid.is_some())))
+            .collect();
         let share = |i: usize| i as f64 / trials_total as f64;
         let (params, fold_scores) = objective(&candidate, &mut progress.part(share(t), share(t + 1)))?;
         let score = fold_scores.iter().sum::<f64>() / fold_scores.len().max(1) as f64;
@@ -421,7 +434,8 @@ mod tests {
             Ok((c.to_vec(), vec![0.0]))
         };
         let mut stop_after_half = |done: f64| done < 0.3;
-        let err = optimise(&SPECS, &config, 1, &mut objective, &mut Progress::new(&mut stop_after_half)).unwrap_err();
+        let err = optimise(&SPECS, &config, 1, &mut objective, &mut Progress::new(&mut stop_after_half))
+            .unwrap_err();
         assert_eq!(err, TabmlError::Cancelled);
         // Trials report 0.05, 0.15, 0.25, then 0.35, which the callback refuses.
         assert_eq!(calls, 4);

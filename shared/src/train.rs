@@ -282,8 +282,14 @@ pub fn train_with(
 
     let y = labels.target_for(&train_rows);
     let fit_from = if search.is_some() { 0.8 } else { 0.0 };
-    let estimator =
-        models::fit(config.model, &params, &x_train, y.as_target(), config.seed, &mut progress.part(fit_from, 1.0))?;
+    let estimator = models::fit(
+        config.model,
+        &params,
+        &x_train,
+        y.as_target(),
+        config.seed,
+        &mut progress.part(fit_from, 1.0),
+    )?;
     let baseline = models::fit(
         ModelKind::Dummy,
         &Params::resolve(ModelKind::Dummy, &task, &[])?,
@@ -306,7 +312,8 @@ pub fn train_with(
             &Predictions::of(&baseline, &x_test, &task),
         ))
     };
-    let profile = ReferenceProfile::build(table, target, &train_rows, &Predictions::of(&estimator, &x_train, &task));
+    let profile =
+        ReferenceProfile::build(table, target, &train_rows, &Predictions::of(&estimator, &x_train, &task));
     let fingerprints = DataFingerprints {
         data: fingerprint(table),
         train: fingerprint_rows(table, &train_rows),
@@ -365,7 +372,8 @@ fn check_model_fits(model: ModelKind, task: &Task) -> Result<(), TabmlError> {
     if model.supports(task) {
         return Ok(());
     }
-    let alternatives: Vec<&str> = ModelKind::ALL.iter().filter(|k| k.supports(task)).map(|k| k.name()).collect();
+    let alternatives: Vec<&str> =
+        ModelKind::ALL.iter().filter(|k| k.supports(task)).map(|k| k.name()).collect();
     Err(TabmlError::ModelTaskMismatch {
         model: model.label(),
         task: task.label(),
@@ -429,9 +437,10 @@ impl<'a> Labels<'a> {
 
     pub(crate) fn target_for(&self, rows: &[usize]) -> TargetValues {
         match self {
-            Labels::Classes { classes, .. } => {
-                TargetValues::Classes(rows.iter().map(|&r| self.class_of(r).unwrap_or(0)).collect(), classes.len())
-            }
+            Labels::Classes { classes, .. } => TargetValues::Classes(
+                rows.iter().map(|&r| self.class_of(r).unwrap_or(0)).collect(),
+                classes.len(),
+            ),
             Labels::Values(column) => {
                 TargetValues::Values(rows.iter().map(|&r| column.number(r).unwrap_or(f64::NAN)).collect())
             }
@@ -491,9 +500,14 @@ mod tests {
     #[test]
     fn every_classifier_separates_blobs_and_beats_the_baseline() {
         let table = blobs(90);
-        for kind in ModelKind::ALL.into_iter().filter(|k| k.supports(&Task::Classification { classes: vec![] })) {
+        for kind in
+            ModelKind::ALL.into_iter().filter(|k| k.supports(&Task::Classification { classes: vec![] }))
+        {
             let trained = train(&table, "label", &TrainConfig::new(kind)).unwrap();
-            assert_eq!(trained.bundle.task, Task::Classification { classes: vec!["no".into(), "yes".into()] });
+            assert_eq!(
+                trained.bundle.task,
+                Task::Classification { classes: vec!["no".into(), "yes".into()] }
+            );
             assert_eq!((trained.bundle.training.n_train, trained.bundle.training.n_test), (72, 18));
             let r = report(&trained);
             assert_eq!(r.baseline.accuracy, 12.0 / 18.0);
@@ -528,8 +542,12 @@ mod tests {
             csv.push_str(&format!("{i},{}\n", 2.0 * i as f64 + 1.0));
         }
         let table = parse_csv(csv.as_bytes()).unwrap();
-        for kind in [ModelKind::LinearRegression, ModelKind::Ridge, ModelKind::RandomForest, ModelKind::KNearestNeighbours]
-        {
+        for kind in [
+            ModelKind::LinearRegression,
+            ModelKind::Ridge,
+            ModelKind::RandomForest,
+            ModelKind::KNearestNeighbours,
+        ] {
             let trained = train(&table, "y", &TrainConfig::new(kind)).unwrap();
             assert_eq!(trained.bundle.task, Task::Regression);
             assert!(trained.bundle.evaluation.unwrap().headline() > 0.95, "{kind:?}");
@@ -539,10 +557,12 @@ mod tests {
             err.to_string(),
             "logistic regression cannot be used for regression: pick one of dummy, linreg, ridge, lasso, elasticnet, tree, forest, knn"
         );
-        let forced = TrainConfig { task: Some(TaskKind::Classification), ..TrainConfig::new(ModelKind::DecisionTree) };
+        let forced =
+            TrainConfig { task: Some(TaskKind::Classification), ..TrainConfig::new(ModelKind::DecisionTree) };
         assert_eq!(train(&table, "y", &forced).unwrap().bundle.task.classes().len(), 50);
         let labels = parse_csv(b"x,y\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n").unwrap();
-        let forced = TrainConfig { task: Some(TaskKind::Regression), ..TrainConfig::new(ModelKind::DecisionTree) };
+        let forced =
+            TrainConfig { task: Some(TaskKind::Regression), ..TrainConfig::new(ModelKind::DecisionTree) };
         assert_eq!(train(&labels, "y", &forced).unwrap_err(), TabmlError::NotNumericTarget("y".into()));
     }
 
@@ -559,9 +579,16 @@ mod tests {
     #[test]
     fn bad_hyperparameters_fail_before_fitting() {
         let table = blobs(30);
-        let err = train(&table, "label", &TrainConfig::new(ModelKind::RandomForest).with_param("n_estimators", "0"))
-            .unwrap_err();
-        assert_eq!(err.to_string(), "forest: n_estimators=0 is not valid: expected a whole number from 1 to 10000");
+        let err = train(
+            &table,
+            "label",
+            &TrainConfig::new(ModelKind::RandomForest).with_param("n_estimators", "0"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "forest: n_estimators=0 is not valid: expected a whole number from 1 to 10000"
+        );
     }
 
     #[test]

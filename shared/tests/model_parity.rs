@@ -46,9 +46,10 @@ fn param_text(value: &Value) -> String {
 #[test]
 fn every_model_is_within_two_points_of_scikit_learn() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let fixture: Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{root}/tests/fixtures/model_parity.json")).unwrap())
-            .unwrap();
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/tests/fixtures/model_parity.json")).unwrap(),
+    )
+    .unwrap();
     let mut failures = Vec::new();
     let mut compared = 0;
     for case in fixture["cases"].as_array().unwrap() {
@@ -68,12 +69,18 @@ fn every_model_is_within_two_points_of_scikit_learn() {
                 config.params.push((name.clone(), param_text(value)));
             }
         }
-        let seeds: Vec<u64> = case["seeds"].as_array().map_or(vec![0], |s| s.iter().map(|v| v.as_u64().unwrap()).collect());
+        let seeds: Vec<u64> =
+            case["seeds"].as_array().map_or(vec![0], |s| s.iter().map(|v| v.as_u64().unwrap()).collect());
         let mut sums: BTreeMap<String, f64> = BTreeMap::new();
         for &seed in &seeds {
             config.seed = seed;
-            let trained = train(&table, target, &config).unwrap_or_else(|e| panic!("{dataset} {model:?}: {e}"));
-            assert_eq!(trained.bundle.training.n_train as u64, case["n_train"].as_u64().unwrap(), "{dataset}");
+            let trained =
+                train(&table, target, &config).unwrap_or_else(|e| panic!("{dataset} {model:?}: {e}"));
+            assert_eq!(
+                trained.bundle.training.n_train as u64,
+                case["n_train"].as_u64().unwrap(),
+                "{dataset}"
+            );
             assert_eq!(trained.bundle.training.n_test as u64, case["n_test"].as_u64().unwrap(), "{dataset}");
             for (name, value) in metrics_of(trained.bundle.evaluation.as_ref().unwrap()) {
                 *sums.entry(name).or_default() += value / seeds.len() as f64;
@@ -91,11 +98,19 @@ fn every_model_is_within_two_points_of_scikit_learn() {
             let diff = (ours - expected).abs() / scale;
             compared += 1;
             eprintln!("{key:<90} {name:<18} tabml {ours:>10.4} sklearn {expected:>10.4} diff {diff:.4}");
-            if diff > TOLERANCE && !tree_log_loss && !KNOWN_DIFFERENCES.iter().any(|(k, m, _)| *k == key && *m == name) {
+            if diff > TOLERANCE
+                && !tree_log_loss
+                && !KNOWN_DIFFERENCES.iter().any(|(k, m, _)| *k == key && *m == name)
+            {
                 failures.push(format!("{key} {name}: tabml {ours:.4}, scikit-learn {expected:.4}"));
             }
         }
     }
     assert!(compared > 150, "only {compared} comparisons");
-    assert!(failures.is_empty(), "{} metrics differ by more than {TOLERANCE}:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} metrics differ by more than {TOLERANCE}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

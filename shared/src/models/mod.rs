@@ -17,7 +17,7 @@ pub use linear::{LinearModel, LogisticModel};
 pub use naive_bayes::GaussianNb;
 pub use neighbors::Neighbours;
 pub use params::{ParamKind, ParamSpec, ParamValue, Params, Space};
-pub use tree::{Binner, Tree, TreeEnsemble, MAX_BINS};
+pub use tree::{Binner, Node, Tree, TreeEnsemble, MAX_BINS};
 
 use crate::error::TabmlError;
 use ndarray::Array2;
@@ -272,7 +272,9 @@ pub fn fit(
             .map_err(cancelled)?;
             Estimator::Logistic(model)
         }
-        (ModelKind::LinearRegression, Target::Values(y)) => Estimator::Linear(linear::least_squares(x, y, 0.0)),
+        (ModelKind::LinearRegression, Target::Values(y)) => {
+            Estimator::Linear(linear::least_squares(x, y, 0.0))
+        }
         (ModelKind::Ridge, Target::Values(y)) => {
             Estimator::Linear(linear::least_squares(x, y, params.float("alpha")))
         }
@@ -300,10 +302,14 @@ pub fn fit(
                 Target::Classes { labels, n_classes } => TreeTarget::Classes(labels, n_classes),
                 Target::Values(y) => TreeTarget::Values(y),
             };
-            let (n_trees, bootstrap) =
-                if forest { (params.int("n_estimators") as usize, params.flag("bootstrap")) } else { (1, false) };
-            let ensemble = tree::fit_ensemble(x, tree_target, tree_params, n_trees, bootstrap, seed, progress)
-                .map_err(cancelled)?;
+            let (n_trees, bootstrap) = if forest {
+                (params.int("n_estimators") as usize, params.flag("bootstrap"))
+            } else {
+                (1, false)
+            };
+            let ensemble =
+                tree::fit_ensemble(x, tree_target, tree_params, n_trees, bootstrap, seed, progress)
+                    .map_err(cancelled)?;
             Estimator::Trees(ensemble)
         }
         (ModelKind::KNearestNeighbours, target) => {
@@ -387,16 +393,24 @@ impl Estimator {
 
     /// Class probabilities of every row of `x`, `n_rows × n_classes`.
     pub fn predict_proba(&self, x: &Array2<f64>, n_classes: usize) -> Vec<Vec<f64>> {
+        self.predict_proba_flat(x, n_classes).chunks_exact(n_classes.max(1)).map(<[f64]>::to_vec).collect()
+    }
+
+    /// Class probabilities of every row of `x` in one row-major buffer (row `i` at
+    /// `i · n_classes ..`): for batch scoring without an allocation per row.
+    pub fn predict_proba_flat(&self, x: &Array2<f64>, n_classes: usize) -> Vec<f64> {
         let mut scratch = Scratch::default();
         let p = x.ncols();
         let data = x.as_slice().expect("standard layout");
-        (0..x.nrows())
-            .map(|i| {
-                let mut out = vec![0.0; n_classes];
-                self.proba_row(&data[i * p..(i + 1) * p], &mut scratch, &mut out);
-                out
-            })
-            .collect()
+        let mut out = vec![0.0; x.nrows() * n_classes];
+        if let Estimator::Trees(model) = self {
+            model.proba_batch(data, p, &mut out);
+            return out;
+        }
+        for (i, slot) in out.chunks_exact_mut(n_classes.max(1)).enumerate() {
+            self.proba_row(&data[i * p..(i + 1) * p], &mut scratch, slot);
+        }
+        out
     }
 
     /// The predicted number for every row of `x`.
@@ -404,6 +418,11 @@ impl Estimator {
         let mut scratch = Scratch::default();
         let p = x.ncols();
         let data = x.as_slice().expect("standard layout");
+        if let Estimator::Trees(model) = self {
+            let mut out = vec![0.0; x.nrows()];
+            model.values_batch(data, p, &mut out);
+            return out;
+        }
         (0..x.nrows()).map(|i| self.value_row(&data[i * p..(i + 1) * p], &mut scratch)).collect()
     }
 

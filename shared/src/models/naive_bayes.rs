@@ -49,7 +49,8 @@ impl GaussianNb {
         let mut largest = 0.0_f64;
         for j in 0..p {
             let mean = (0..n).map(|i| data[i * p + j]).sum::<f64>() / n as f64;
-            let var = (0..n).map(|i| (data[i * p + j] - mean) * (data[i * p + j] - mean)).sum::<f64>() / n as f64;
+            let var =
+                (0..n).map(|i| (data[i * p + j] - mean) * (data[i * p + j] - mean)).sum::<f64>() / n as f64;
             largest = largest.max(var);
         }
         let epsilon = var_smoothing * largest;

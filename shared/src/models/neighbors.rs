@@ -22,7 +22,13 @@ pub struct Neighbours {
 }
 
 impl Neighbours {
-    pub(crate) fn new(x: &Array2<f64>, k: usize, classes: Vec<u32>, values: Vec<f64>, n_classes: usize) -> Self {
+    pub(crate) fn new(
+        x: &Array2<f64>,
+        k: usize,
+        classes: Vec<u32>,
+        values: Vec<f64>,
+        n_classes: usize,
+    ) -> Self {
         let x_flat = x.as_slice().expect("standard layout").to_vec();
         Self { k, n_features: x.ncols(), x: x_flat, classes, values, n_classes }
     }

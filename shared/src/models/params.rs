@@ -163,7 +163,14 @@ static LOGREG: [ParamSpec; 3] = [
         &["0.01", "0.1", "1", "10", "100"],
         Some(Space::LogFloat(1e-3, 1e3)),
     ),
-    spec("max_iter", ParamKind::Int { min: 1, max: 1_000_000 }, "100", "The most L-BFGS iterations.", &[], None),
+    spec(
+        "max_iter",
+        ParamKind::Int { min: 1, max: 1_000_000 },
+        "100",
+        "The most L-BFGS iterations.",
+        &[],
+        None,
+    ),
     spec("tol", POSITIVE, "1e-4", "Stop when every gradient component is this small.", &[], None),
 ];
 static RIDGE: [ParamSpec; 1] = [spec(
@@ -209,8 +216,14 @@ const N_ESTIMATORS: ParamSpec = spec(
     &["50", "100", "200"],
     Some(Space::LogInt(10, 300)),
 );
-const BOOTSTRAP: ParamSpec =
-    spec("bootstrap", ParamKind::Bool, "true", "Grow each tree on a resample of the rows drawn with replacement.", &[], None);
+const BOOTSTRAP: ParamSpec = spec(
+    "bootstrap",
+    ParamKind::Bool,
+    "true",
+    "Grow each tree on a resample of the rows drawn with replacement.",
+    &[],
+    None,
+);
 static FOREST_CLASSIFIER: [ParamSpec; 6] = [
     N_ESTIMATORS,
     MAX_DEPTH,
@@ -382,7 +395,8 @@ impl Params {
         }
         let mut values = Vec::with_capacity(specs.len());
         for spec in specs {
-            let text = given.iter().rev().find(|(n, _)| n == spec.name).map_or(spec.default, |(_, v)| v.as_str());
+            let text =
+                given.iter().rev().find(|(n, _)| n == spec.name).map_or(spec.default, |(_, v)| v.as_str());
             let value = spec.kind.parse(text).map_err(|expected| TabmlError::BadParam {
                 model: kind.name(),
                 name: spec.name.to_owned(),
@@ -478,11 +492,15 @@ mod tests {
         let p = Params::resolve(ModelKind::DecisionTree, &binary(), &given("max_depth", "4")).unwrap();
         assert_eq!(p.optional_int("max_depth"), Some(4));
         assert_eq!(
-            Params::resolve(ModelKind::LogisticRegression, &binary(), &given("C", "-1")).unwrap_err().to_string(),
+            Params::resolve(ModelKind::LogisticRegression, &binary(), &given("C", "-1"))
+                .unwrap_err()
+                .to_string(),
             "logreg: C=-1 is not valid: expected a number greater than 0"
         );
         assert_eq!(
-            Params::resolve(ModelKind::LogisticRegression, &binary(), &given("alpha", "1")).unwrap_err().to_string(),
+            Params::resolve(ModelKind::LogisticRegression, &binary(), &given("alpha", "1"))
+                .unwrap_err()
+                .to_string(),
             "logreg has no hyperparameter \"alpha\"; it has: C, max_iter, tol"
         );
         assert_eq!(
@@ -491,8 +509,12 @@ mod tests {
                 .to_string(),
             "forest: max_features=1.5 is not valid: expected sqrt, log2, None, a whole number ≥ 1 or a share in (0, 1]"
         );
-        assert!(Params::resolve(ModelKind::ElasticNet, &Task::Regression, &given("l1_ratio", "1.01")).is_err());
-        assert!(Params::resolve(ModelKind::KNearestNeighbours, &binary(), &given("n_neighbors", "2.5")).is_err());
+        assert!(
+            Params::resolve(ModelKind::ElasticNet, &Task::Regression, &given("l1_ratio", "1.01")).is_err()
+        );
+        assert!(
+            Params::resolve(ModelKind::KNearestNeighbours, &binary(), &given("n_neighbors", "2.5")).is_err()
+        );
     }
 
     #[test]

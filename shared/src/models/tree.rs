@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 /// The most bins per feature.
 pub const MAX_BINS: usize = 256;
 const LEAF: u16 = u16::MAX;
+/// From this many trees on, a row is binned once and every tree compares bins; below it, trees compare
+/// raw values with the edges (binning all features would cost more than the few comparisons saved).
+const BIN_FIRST: usize = 4;
 
 /// Per feature, the thresholds between bins learned on the training rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,16 +89,28 @@ impl Binner {
     }
 }
 
-/// One fitted tree in flat arrays.
+/// One node: a split (feature, bin, left child; the right child follows the left) or a leaf
+/// (feature `u16::MAX`, `child` the index of its value). Eight bytes, so a path through a tree
+/// touches one cache line per node.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// The split feature, or `u16::MAX` for a leaf.
+    pub feature: u16,
+    /// Rows with a bin at or below this go left.
+    pub bin: u8,
+    /// The left child of a split; the value index of a leaf.
+    pub child: u32,
+    /// The split's threshold on raw values (`edges[feature][bin]`), kept beside the node so a walk
+    /// on raw values reads one cache line per node. Not stored in bundles: rebuilt from the edges.
+    #[serde(skip)]
+    pub threshold: f64,
+}
+
+/// One fitted tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
-    /// The split feature of each node, or `u16::MAX` for a leaf.
-    pub feature: Vec<u16>,
-    /// The split bin of each node (rows with a bin at or below it go left); 0 for a leaf.
-    pub bin: Vec<u8>,
-    /// For a split node the index of its left child (the right child follows it); for a leaf the
-    /// index of its value.
-    pub child: Vec<u32>,
+    /// The nodes, root first.
+    pub nodes: Vec<Node>,
     /// Classification: the training rows of each class per leaf, `n_classes` per leaf. Empty for
     /// regression.
     pub counts: Vec<u32>,
@@ -105,22 +120,33 @@ pub struct Tree {
 
 impl Tree {
     fn leaf_of(&self, bins: &[u8]) -> usize {
-        let mut node = 0;
-        while self.feature[node] != LEAF {
-            let go_right = bins[self.feature[node] as usize] > self.bin[node];
-            node = self.child[node] as usize + usize::from(go_right);
+        let mut node = self.nodes[0];
+        while node.feature != LEAF {
+            let go_right = bins[node.feature as usize] > node.bin;
+            node = self.nodes[node.child as usize + usize::from(go_right)];
         }
-        self.child[node] as usize
+        node.child as usize
+    }
+
+    /// The leaf a raw (unbinned) row falls in, comparing with the bin edges directly: cheaper than
+    /// binning every feature when only a few trees are asked.
+    fn leaf_of_raw(&self, row: &[f64]) -> usize {
+        let mut node = self.nodes[0];
+        while node.feature != LEAF {
+            let go_right = row[node.feature as usize] > node.threshold;
+            node = self.nodes[node.child as usize + usize::from(go_right)];
+        }
+        node.child as usize
     }
 
     /// The number of nodes.
     pub fn len(&self) -> usize {
-        self.feature.len()
+        self.nodes.len()
     }
 
     /// Whether the tree has no nodes (never true for a fitted tree).
     pub fn is_empty(&self) -> bool {
-        self.feature.is_empty()
+        self.nodes.is_empty()
     }
 
     /// The depth of the deepest leaf (a single leaf has depth 0).
@@ -128,10 +154,10 @@ impl Tree {
         let mut deepest = 0;
         let mut stack = vec![(0usize, 0usize)];
         while let Some((node, depth)) = stack.pop() {
-            if self.feature[node] == LEAF {
+            if self.nodes[node].feature == LEAF {
                 deepest = deepest.max(depth);
             } else {
-                let left = self.child[node] as usize;
+                let left = self.nodes[node].child as usize;
                 stack.push((left, depth + 1));
                 stack.push((left + 1, depth + 1));
             }
@@ -154,11 +180,14 @@ pub struct TreeEnsemble {
 impl TreeEnsemble {
     /// Class probabilities of one row: the mean over trees of each leaf's class shares.
     pub(crate) fn proba_row(&self, row: &[f64], bins: &mut Vec<u8>, out: &mut [f64]) {
-        self.binner.row(row, bins);
+        let binned = self.trees.len() >= BIN_FIRST;
+        if binned {
+            self.binner.row(row, bins);
+        }
         out.fill(0.0);
         let k = self.n_classes;
         for tree in &self.trees {
-            let leaf = tree.leaf_of(bins);
+            let leaf = if binned { tree.leaf_of(bins) } else { tree.leaf_of_raw(row) };
             let counts = &tree.counts[leaf * k..(leaf + 1) * k];
             let total: u32 = counts.iter().sum();
             for (o, &c) in out.iter_mut().zip(counts) {
@@ -173,9 +202,85 @@ impl TreeEnsemble {
 
     /// The predicted value of one row: the mean over trees of each leaf's mean.
     pub(crate) fn value_row(&self, row: &[f64], bins: &mut Vec<u8>) -> f64 {
-        self.binner.row(row, bins);
-        let sum: f64 = self.trees.iter().map(|t| t.means[t.leaf_of(bins)]).sum();
+        let sum: f64 = if self.trees.len() >= BIN_FIRST {
+            self.binner.row(row, bins);
+            self.trees.iter().map(|t| t.means[t.leaf_of(bins)]).sum()
+        } else {
+            self.trees.iter().map(|t| t.means[t.leaf_of_raw(row)]).sum()
+        };
         sum / self.trees.len() as f64
+    }
+}
+
+impl TreeEnsemble {
+    /// Rebuilds every split's raw threshold from the bin edges (after reading a bundle).
+    pub(crate) fn restore_thresholds(&mut self) {
+        for tree in &mut self.trees {
+            for node in &mut tree.nodes {
+                if node.feature != LEAF {
+                    node.threshold = self.binner.edges[node.feature as usize][node.bin as usize];
+                }
+            }
+        }
+    }
+
+    /// Class probabilities of many rows (`data` row-major, `p` features) into `out` (row-major,
+    /// `n_classes` per row), tree by tree so that each tree stays in cache while every row walks it.
+    pub(crate) fn proba_batch(&self, data: &[f64], p: usize, out: &mut [f64]) {
+        let k = self.n_classes;
+        let n = out.len() / k.max(1);
+        out.fill(0.0);
+        let bins = self.bin_rows(data, p, n);
+        for tree in &self.trees {
+            let fractions: Vec<f64> = tree
+                .counts
+                .chunks_exact(k)
+                .flat_map(|counts| {
+                    let total = f64::from(counts.iter().sum::<u32>());
+                    counts.iter().map(move |&c| f64::from(c) / total)
+                })
+                .collect();
+            for (i, slot) in out.chunks_exact_mut(k).enumerate() {
+                let leaf = match &bins {
+                    Some(bins) => tree.leaf_of(&bins[i * p..(i + 1) * p]),
+                    None => tree.leaf_of_raw(&data[i * p..(i + 1) * p]),
+                };
+                for (o, f) in slot.iter_mut().zip(&fractions[leaf * k..(leaf + 1) * k]) {
+                    *o += f;
+                }
+            }
+        }
+        let trees = self.trees.len() as f64;
+        out.iter_mut().for_each(|o| *o /= trees);
+    }
+
+    /// Predicted values of many rows, tree by tree (see [`TreeEnsemble::proba_batch`]).
+    pub(crate) fn values_batch(&self, data: &[f64], p: usize, out: &mut [f64]) {
+        let n = out.len();
+        out.fill(0.0);
+        let bins = self.bin_rows(data, p, n);
+        for tree in &self.trees {
+            for (i, o) in out.iter_mut().enumerate() {
+                let leaf = match &bins {
+                    Some(bins) => tree.leaf_of(&bins[i * p..(i + 1) * p]),
+                    None => tree.leaf_of_raw(&data[i * p..(i + 1) * p]),
+                };
+                *o += tree.means[leaf];
+            }
+        }
+        let trees = self.trees.len() as f64;
+        out.iter_mut().for_each(|o| *o /= trees);
+    }
+
+    /// Every row's bins, row-major, when there are enough trees to make binning pay.
+    fn bin_rows(&self, data: &[f64], p: usize, n: usize) -> Option<Vec<u8>> {
+        (self.trees.len() >= BIN_FIRST).then(|| {
+            let mut bins = Vec::with_capacity(n * p);
+            for row in data.chunks_exact(p.max(1)).take(n) {
+                bins.extend(row.iter().enumerate().map(|(f, &v)| self.binner.bin(f, v)));
+            }
+            bins
+        })
     }
 }
 
@@ -292,7 +397,8 @@ impl<'a> Builder<'a> {
         let mut rng = SplitMix64::new(seed);
         let p = self.n_bins.len();
         let mut features: Vec<usize> = (0..p).collect();
-        let mut tree = Tree { feature: vec![0], bin: vec![0], child: vec![0], counts: Vec::new(), means: Vec::new() };
+        let blank = Node { feature: 0, bin: 0, child: 0, threshold: 0.0 };
+        let mut tree = Tree { nodes: vec![blank], counts: Vec::new(), means: Vec::new() };
         let mut stack = vec![(0usize, samples.len(), 0usize, 0usize)];
         while let Some((start, end, depth, node)) = stack.pop() {
             let rows = &mut samples[start..end];
@@ -316,31 +422,30 @@ impl<'a> Builder<'a> {
                             rows.swap(i, j);
                         }
                     }
-                    let left = tree.feature.len();
-                    tree.feature[node] = best.feature as u16;
-                    tree.bin[node] = best.bin;
-                    tree.child[node] = left as u32;
-                    for _ in 0..2 {
-                        tree.feature.push(0);
-                        tree.bin.push(0);
-                        tree.child.push(0);
-                    }
+                    let left = tree.nodes.len();
+                    tree.nodes[node] = Node {
+                        feature: best.feature as u16,
+                        bin: best.bin,
+                        child: left as u32,
+                        threshold: self.edges[best.feature][best.bin as usize],
+                    };
+                    tree.nodes.extend([blank, blank]);
                     // Right first so the left subtree is built (and numbered) first.
                     stack.push((start + i, end, depth + 1, left + 1));
                     stack.push((start, start + i, depth + 1, left));
                 }
                 None => {
-                    tree.feature[node] = LEAF;
-                    match self.target {
+                    let value = match self.target {
                         TreeTarget::Classes(_, k) => {
-                            tree.child[node] = (tree.counts.len() / k) as u32;
                             tree.counts.extend(self.node_stats[1..].iter().map(|&c| c as u32));
+                            tree.counts.len() / k - 1
                         }
                         TreeTarget::Values(_) => {
-                            tree.child[node] = tree.means.len() as u32;
                             tree.means.push(self.node_stats[1] / self.node_stats[0]);
+                            tree.means.len() - 1
                         }
-                    }
+                    };
+                    tree.nodes[node] = Node { feature: LEAF, bin: 0, child: value as u32, threshold: 0.0 };
                 }
             }
         }
@@ -520,7 +625,8 @@ mod tests {
 
     #[test]
     fn many_distinct_values_get_at_most_256_bins_of_similar_counts() {
-        let x = Array2::from_shape_vec((10_000, 1), (0..10_000).map(|i| f64::from(i) * 0.5).collect()).unwrap();
+        let x =
+            Array2::from_shape_vec((10_000, 1), (0..10_000).map(|i| f64::from(i) * 0.5).collect()).unwrap();
         let binner = Binner::fit(&x);
         assert_eq!(binner.edges[0].len(), MAX_BINS - 1);
         let mut counts = vec![0usize; MAX_BINS];
@@ -532,11 +638,15 @@ mod tests {
 
     #[test]
     fn a_full_tree_fits_xor_exactly() {
-        let x = Array2::from_shape_vec((8, 2), vec![0., 0., 0., 1., 1., 0., 1., 1., 0., 0., 0., 1., 1., 0., 1., 1.])
-            .unwrap();
+        let x = Array2::from_shape_vec(
+            (8, 2),
+            vec![0., 0., 0., 1., 1., 0., 1., 1., 0., 0., 0., 1., 1., 0., 1., 1.],
+        )
+        .unwrap();
         let y = [0, 1, 1, 0, 0, 1, 1, 0];
         let model =
-            fit_ensemble(&x, TreeTarget::Classes(&y, 2), params(2), 1, false, 1, &mut Progress::none()).unwrap();
+            fit_ensemble(&x, TreeTarget::Classes(&y, 2), params(2), 1, false, 1, &mut Progress::none())
+                .unwrap();
         let mut bins = Vec::new();
         let mut out = [0.0; 2];
         for (i, &label) in y.iter().enumerate() {
@@ -552,7 +662,8 @@ mod tests {
         let x = Array2::from_shape_vec((n, 1), (0..n).map(|i| i as f64).collect()).unwrap();
         let y: Vec<f64> = (0..n).map(|i| (i / 50) as f64).collect();
         let limited = TreeParams { max_depth: Some(2), min_samples_leaf: 10, ..params(1) };
-        let model = fit_ensemble(&x, TreeTarget::Values(&y), limited, 1, false, 3, &mut Progress::none()).unwrap();
+        let model =
+            fit_ensemble(&x, TreeTarget::Values(&y), limited, 1, false, 3, &mut Progress::none()).unwrap();
         assert_eq!(model.trees[0].depth(), 2);
         let mut bins = Vec::new();
         assert_eq!(model.value_row(&[10.0], &mut bins), 0.0);
@@ -562,10 +673,12 @@ mod tests {
     #[test]
     fn forests_are_seeded() {
         let n = 300;
-        let x = Array2::from_shape_vec((n, 2), (0..2 * n).map(|i| ((i * 7919) % 101) as f64).collect()).unwrap();
+        let x =
+            Array2::from_shape_vec((n, 2), (0..2 * n).map(|i| ((i * 7919) % 101) as f64).collect()).unwrap();
         let y: Vec<usize> = (0..n).map(|i| usize::from(x[[i, 0]] + x[[i, 1]] > 100.0)).collect();
         let fit = |seed| {
-            fit_ensemble(&x, TreeTarget::Classes(&y, 2), params(1), 10, true, seed, &mut Progress::none()).unwrap()
+            fit_ensemble(&x, TreeTarget::Classes(&y, 2), params(1), 10, true, seed, &mut Progress::none())
+                .unwrap()
         };
         assert_eq!(fit(5), fit(5));
         assert_ne!(fit(5), fit(6));

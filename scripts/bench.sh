@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The benchmark: tabml (native, release build) against scikit-learn on the same machine and the same
+# files, one after the other, single-threaded on both sides. Prints Markdown tables with the ratios
+# and the targets; BENCHMARKS.md records a run.
+#
+#   scripts/bench.sh            # full size: 100,000 x 20 classification, 1,000,000 x 20 CSV (minutes)
+#   BENCH_SMALL=1 scripts/bench.sh   # 10,000 rows / 50,000 CSV rows, for a quick look
+#
+# scikit-learn lives in a virtualenv under target/ (never a product dependency); this script creates
+# it from scripts/ref/requirements.txt when it is missing (needs PyPI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tabml-target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+out="target/bench"
+[ -n "${BENCH_SMALL:-}" ] && out="target/bench-small"
+mkdir -p "$out"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if [ ! -x target/ref-venv/bin/python ]; then
+  step "creating the reference virtualenv (scikit-learn, numpy, pandas) under target/ref-venv"
+  python3 -m venv target/ref-venv
+  target/ref-venv/bin/pip install --quiet -r scripts/ref/requirements.txt
+fi
+
+step "writing the benchmark data to $out (skipped when present)"
+target/ref-venv/bin/python scripts/bench/make_data.py "$out"
+
+step "building tabml (release)"
+cargo build --quiet --release -p tabml-server
+
+step "timing tabml"
+"$CARGO_TARGET_DIR/release/tabml" bench --data "$out" > "$out/tabml.json"
+
+step "timing scikit-learn (one thread)"
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+  target/ref-venv/bin/python scripts/bench/sklearn_bench.py "$out" "$out/sklearn.json" >&2
+
+python3 scripts/bench/report.py "$out/tabml.json" "$out/sklearn.json"
