@@ -66,7 +66,7 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             let log_loss = r.metrics.log_loss;
             let baseline_log_loss = r.baseline.log_loss;
             let auc = r.metrics.roc_auc.map(|auc| view! {
-                <Metric label="ROC AUC" id="result-roc-auc" value=auc shown=format!("{auc:.3}") note="chance a random positive row is ranked above a random negative one; 0.5 is guessing"/>
+                <Metric label="ROC AUC" id="result-roc-auc" value=auc shown=format!("{auc:.3}") note=if classes.len() == 2 { "chance a random positive row is ranked above a random negative one; 0.5 is guessing" } else { "each class against the rest, averaged: how well the model ranks rows of a class first; 0.5 is guessing" }/>
             });
             let beats = accuracy - baseline_accuracy;
             let verdict = if beats > 0.02 {
@@ -150,7 +150,7 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             "{} input columns became {} features (numbers standardised, categories one-hot encoded, dates split into year, month, day, weekday and hour; all learned from the training rows only).",
             report.prep.inputs.len(), used
         )}</p>
-        <p class="hint" id="result-bundle" data-digest=digest.clone() data-bytes=bytes.len().to_string()>{bundle_note}</p>
+        <p class="hint" id="result-bundle" data-digest=digest.clone() data-bytes=bytes.len().to_string() data-model=report.model.name()>{bundle_note}</p>
         {(!skipped.is_empty()).then(|| view! {
             <ul class="skipped">
                 {skipped.into_iter().map(|s| view! { <li><strong>{s.column}</strong>" left out: "{s.reason}</li> }).collect_view()}

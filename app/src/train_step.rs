@@ -7,13 +7,16 @@ use leptos::task::spawn_local;
 use std::sync::Arc;
 use tabml::{ModelKind, Table, Task, TrainConfig};
 
-/// Sets the target and, if the current model cannot do the target's task, the first model that can.
+/// Sets the target and, if the current model cannot do the target's task, the first real model that
+/// can (the dummy baseline is measured beside every model anyway).
 pub(crate) fn choose_target(bench: Workbench, table: &Table, target: &str) {
     bench.target.set(target.to_owned());
     if let Some(task) = table.column(target).and_then(|c| Task::for_target(c).ok()) {
         let current = bench.model.get_untracked();
         if !current.supports(&task) {
-            if let Some(kind) = ModelKind::ALL.into_iter().find(|k| k.supports(&task)) {
+            if let Some(kind) =
+                ModelKind::ALL.into_iter().find(|k| *k != ModelKind::Dummy && k.supports(&task))
+            {
                 bench.model.set(kind);
             }
         }

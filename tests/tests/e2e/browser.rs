@@ -128,7 +128,25 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     assert!(status.contains("connected"), "{status}");
 
     save_screenshot(client, "iris-trained.png").await;
+
+    // The model trained in the tab is the very bundle the native library makes from the same file,
+    // model and seed: bit-identical across wasm32 and x86-64, for a solver (exp, log) and a forest.
+    same_bundle_as_native(client, tabml::ModelKind::LogisticRegression).await;
+    wait_for(client, "#model-select").await.select_by_value("random forest").await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    wait_for(client, "#result-bundle[data-model='forest']").await;
+    same_bundle_as_native(client, tabml::ModelKind::RandomForest).await;
     session.close().await;
+}
+
+async fn same_bundle_as_native(client: &Client, kind: tabml::ModelKind) {
+    let element = wait_for(client, &format!("#result-bundle[data-model='{}']", kind.name())).await;
+    let in_browser = element.attr("data-digest").await.unwrap().unwrap();
+    let bytes = std::fs::read(workspace_root().join("public/data/iris.csv")).unwrap();
+    let table = tabml::parse_csv(&bytes).unwrap();
+    let config = tabml::TrainConfig { seed: 42, ..tabml::TrainConfig::new(kind) };
+    let native = tabml::train(&table, "species", &config).unwrap().bundle.digest();
+    assert_eq!(in_browser, native, "{kind:?}: the bundle trained in the browser differs from the native one");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,8 +184,9 @@ async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline()
     // Only models that can predict a number are offered, and one of them is chosen.
     let model = wait_for(client, "#model-select").await;
     assert_eq!(model.prop("value").await.unwrap().as_deref(), Some("linear regression"));
+    // dummy, linreg, ridge, lasso, elastic net, tree, forest, k-NN: not the classifiers.
     let offered = client.find_all(Locator::Css("#model-select option")).await.unwrap();
-    assert_eq!(offered.len(), 2);
+    assert_eq!(offered.len(), 8);
 
     wait_for(client, "#train-button").await.click().await.unwrap();
     let r2 = data_value(client, "#result-r2").await;

@@ -1,0 +1,230 @@
+//! `tabml train | evaluate | score` as a user runs them: files in, files and JSON out, and a clear
+//! message with a non-zero exit on bad input.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tabml(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tabml")).args(args).output().unwrap()
+}
+
+fn data(name: &str) -> String {
+    format!("{}/../public/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn fails_with(output: &Output, needle: &str) {
+    assert!(
+        !output.status.success(),
+        "expected a failure; stdout: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(needle), "stderr {stderr:?} lacks {needle:?}");
+}
+
+fn path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
+
+#[test]
+fn train_evaluate_and_score_a_binary_classifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = path(dir.path(), "support.tabml");
+    let bundle_arg = bundle.to_str().unwrap();
+    let support = data("learner_support.csv");
+    let train = |out: &str, json: bool| {
+        let mut args = vec!["train", "--data", &support, "--target", "needs_support", "--model", "forest"];
+        args.extend(["--ignore", "learner_id,mentor_notes", "--param", "n_estimators=30"]);
+        args.extend(["--param", "min_samples_leaf=2", "--seed", "7", "--out", out]);
+        if json {
+            args.push("--json");
+        }
+        ok(&tabml(&args))
+    };
+    let trained: Value = serde_json::from_str(&train(bundle_arg, true)).unwrap();
+    assert_eq!(trained["model"], "forest");
+    assert_eq!(trained["params"]["n_estimators"], 30);
+    assert_eq!(trained["params"]["max_features"], "sqrt");
+    assert_eq!((trained["n_train"].as_u64(), trained["n_test"].as_u64()), (Some(4000), Some(1000)));
+    let accuracy = trained["metrics"]["accuracy"].as_f64().unwrap();
+    assert!(accuracy > trained["baseline"]["accuracy"].as_f64().unwrap(), "{trained}");
+    assert_eq!(trained["bytes"].as_u64().unwrap(), std::fs::metadata(&bundle).unwrap().len());
+
+    // The same command twice writes the same bytes.
+    let again = path(dir.path(), "again.tabml");
+    train(again.to_str().unwrap(), false);
+    assert_eq!(std::fs::read(&bundle).unwrap(), std::fs::read(&again).unwrap());
+
+    let evaluated: Value = serde_json::from_str(&ok(&tabml(&[
+        "evaluate",
+        "--model",
+        bundle_arg,
+        "--data",
+        &data("learner_support.csv"),
+        "--group",
+        "group",
+        "--json",
+    ])))
+    .unwrap();
+    let metrics = &evaluated["metrics"];
+    for key in ["accuracy", "balanced_accuracy", "f1_macro", "log_loss", "roc_auc"] {
+        assert!(metrics[key].is_number(), "{key} missing from {metrics}");
+    }
+    let groups = &evaluated["groups"];
+    assert_eq!(groups["column"], "group");
+    assert!(groups["demographic_parity_difference"].is_number(), "{groups}");
+    assert!(groups["by_value"].as_object().unwrap().len() >= 2, "{groups}");
+
+    let predictions = path(dir.path(), "predictions.csv");
+    ok(&tabml(&[
+        "score",
+        "--model",
+        bundle_arg,
+        "--data",
+        &data("learner_support.csv"),
+        "--out",
+        predictions.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&predictions).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("prediction,proba_no,proba_yes"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 5000);
+    let first: Vec<&str> = rows[0].split(',').collect();
+    let (p_no, p_yes): (f64, f64) = (first[1].parse().unwrap(), first[2].parse().unwrap());
+    assert!((p_no + p_yes - 1.0).abs() < 1e-12);
+    assert_eq!(first[0], if p_yes > p_no { "yes" } else { "no" });
+}
+
+#[test]
+fn regression_with_a_search_and_every_row_trained() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = path(dir.path(), "diabetes.tabml");
+    let trained: Value = serde_json::from_str(&ok(&tabml(&[
+        "train",
+        "--data",
+        &data("diabetes.csv"),
+        "--target",
+        "progression",
+        "--model",
+        "ridge",
+        "--search",
+        "tpe",
+        "--trials",
+        "8",
+        "--cv",
+        "3",
+        "--out",
+        bundle.to_str().unwrap(),
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(trained["search"]["trials"].as_array().unwrap().len(), 8);
+    assert_eq!(trained["search"]["metric"], "r2");
+    assert!(trained["metrics"]["r2"].as_f64().unwrap() > 0.3, "{trained}");
+
+    let evaluated: Value = serde_json::from_str(&ok(&tabml(&[
+        "evaluate",
+        "--model",
+        bundle.to_str().unwrap(),
+        "--data",
+        &data("diabetes.csv"),
+        "--json",
+    ])))
+    .unwrap();
+    for key in ["rmse", "mae", "r2"] {
+        assert!(evaluated["metrics"][key].is_number(), "{key}");
+    }
+
+    let all_rows = path(dir.path(), "all.tabml");
+    let text = ok(&tabml(&[
+        "train",
+        "--data",
+        &data("diabetes.csv"),
+        "--target",
+        "progression",
+        "--model",
+        "lasso",
+        "--test-size",
+        "0",
+        "--out",
+        all_rows.to_str().unwrap(),
+    ]));
+    assert!(text.contains("442 train, 0 test"), "{text}");
+    assert!(text.contains("no test metrics"), "{text}");
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_a_failing_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = path(dir.path(), "m.tabml");
+    let out_arg = out.to_str().unwrap();
+    let iris = data("iris.csv");
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", "--data", &iris, "--target", "species", "--out", out_arg];
+        args.extend_from_slice(extra);
+        tabml(&args)
+    };
+    fails_with(&train(&["--model", "svm"]), "there is no model called \"svm\"; pick one of: dummy logreg");
+    fails_with(
+        &train(&["--model", "logreg", "--param", "C=-2"]),
+        "logreg: C=-2 is not valid: expected a number greater than 0",
+    );
+    fails_with(
+        &train(&["--model", "logreg", "--param", "depth=3"]),
+        "logreg has no hyperparameter \"depth\"",
+    );
+    fails_with(&train(&["--model", "linreg"]), "linear regression cannot be used for classification");
+    fails_with(&train(&["--model", "tree", "--ignore", "nope"]), "there is no column named \"nope\"");
+    fails_with(&train(&["--model", "tree", "--test-size", "1.5"]), "--test-size 1.5");
+    fails_with(&train(&["--model", "tree", "--search", "tpe", "--cv", "1"]), "at least 2 folds");
+
+    // A good bundle, then every way to damage it.
+    ok(&train(&["--model", "tree"]));
+    let bytes = std::fs::read(&out).unwrap();
+    let broken = path(dir.path(), "broken.tabml");
+    let evaluate = |bundle: &Path| tabml(&["evaluate", "--model", bundle.to_str().unwrap(), "--data", &iris]);
+    std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
+    fails_with(&evaluate(&broken), "the bundle is truncated");
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x40;
+    std::fs::write(&broken, &flipped).unwrap();
+    fails_with(&evaluate(&broken), "corrupted");
+    let mut future = bytes.clone();
+    future[8] = 9;
+    std::fs::write(&broken, &future).unwrap();
+    fails_with(&evaluate(&broken), "format version 9");
+    std::fs::write(&broken, b"species\nsetosa\n").unwrap();
+    fails_with(&evaluate(&broken), "not a tabml model bundle");
+
+    // Data that does not fit the model: a missing column, and a word where a number belongs.
+    let wrong = path(dir.path(), "wrong.csv");
+    std::fs::write(&wrong, "sepal_length,sepal_width,petal_length\n5.1,3.5,1.4\n").unwrap();
+    let scored =
+        tabml(&["score", "--model", out_arg, "--data", wrong.to_str().unwrap(), "--out", "/dev/null"]);
+    fails_with(&scored, "the data has no column \"petal_width\"");
+    std::fs::write(
+        &wrong,
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n4.9,three,1.4,0.2\n",
+    )
+    .unwrap();
+    let scored =
+        tabml(&["score", "--model", out_arg, "--data", wrong.to_str().unwrap(), "--out", "/dev/null"]);
+    fails_with(&scored, "line 3, column \"sepal_width\": \"three\" is not a number");
+    let missing =
+        tabml(&["train", "--data", "/nonexistent.csv", "--target", "y", "--model", "tree", "--out", out_arg]);
+    fails_with(&missing, "/nonexistent.csv");
+}
