@@ -53,8 +53,10 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
     let names: Vec<String> = record.iter().map(|h| field_text(h).trim().to_owned()).collect();
     check_header(&names)?;
 
-    let mut cells: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
-    let mut lines = Vec::new();
+    // Size every column once (the line count bounds the row count) instead of growing it by copies.
+    let capacity = text.as_bytes().iter().filter(|&&b| b == b'\n').count() + 1;
+    let mut cells: Vec<Vec<Option<String>>> = (0..names.len()).map(|_| Vec::with_capacity(capacity)).collect();
+    let mut lines = Vec::with_capacity(capacity);
     let mut line_counter = LineCounter { text: text.as_bytes(), byte: 0, line: 1 };
     while reader.read_byte_record(&mut record).map_err(malformed)? {
         let line = line_counter.line_at(record.position().map_or(0, |p| p.byte()));

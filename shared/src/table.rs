@@ -147,13 +147,14 @@ const MAX_CATEGORIES: usize = 50;
 /// Infers a kind from the present cells: numeric, then boolean, then datetime; otherwise categorical
 /// when values repeat (at most 50 distinct, and at most half as many distinct values as rows), else text.
 pub(crate) fn infer_kind(cells: &[Option<String>]) -> ColumnKind {
-    let present: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
-    if present.is_empty() {
+    let mut present = cells.iter().flatten().map(String::as_str).peekable();
+    if present.peek().is_none() {
         return ColumnKind::Text;
     }
-    if present.iter().all(|c| parse_number(c).is_some()) {
+    if present.all(|c| parse_number(c).is_some()) {
         return ColumnKind::Numeric;
     }
+    let present: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
     if present.iter().all(|c| parse_bool(c).is_some()) {
         return ColumnKind::Boolean;
     }
