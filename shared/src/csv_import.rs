@@ -55,7 +55,8 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
 
     // Size every column once (the line count bounds the row count) instead of growing it by copies.
     let capacity = text.as_bytes().iter().filter(|&&b| b == b'\n').count() + 1;
-    let mut cells: Vec<Vec<Option<String>>> = (0..names.len()).map(|_| Vec::with_capacity(capacity)).collect();
+    let mut cells: Vec<Vec<Option<String>>> =
+        (0..names.len()).map(|_| Vec::with_capacity(capacity)).collect();
     let mut lines = Vec::with_capacity(capacity);
     let mut line_counter = LineCounter { text: text.as_bytes(), byte: 0, line: 1 };
     while reader.read_byte_record(&mut record).map_err(malformed)? {
