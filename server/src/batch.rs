@@ -8,8 +8,9 @@ use std::time::Instant;
 use tabml::metrics::GroupReport;
 use tabml::models::{self, Target};
 use tabml::{
-    parse_csv, EvaluateOptions, Evaluation, EvaluationReport, ModelBundle, ModelKind, Params, Predictions,
-    Progress, SearchConfig, SearchMethod, Table, TabmlError, Task, TaskKind, TrainConfig, Trained,
+    parse_csv, ColumnKind, EvaluateOptions, Evaluation, EvaluationReport, ModelBundle, ModelKind, Params,
+    Predictions, ProblemCard, Progress, SearchConfig, SearchMethod, Table, TabmlError, Task, TaskKind,
+    TrainConfig, Trained,
 };
 use thiserror::Error;
 
@@ -44,6 +45,8 @@ pub struct TrainArgs {
     pub trials: usize,
     pub cv: usize,
     pub task: Option<String>,
+    pub types: Vec<String>,
+    pub card: Option<PathBuf>,
     pub out: PathBuf,
     pub json: bool,
 }
@@ -109,7 +112,29 @@ impl Bar {
 
 /// `tabml train`: trains, writes the bundle, prints the run.
 pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
-    let table = load_table(&args.data)?;
+    let mut table = load_table(&args.data)?;
+    for text in &args.types {
+        let (column, kind) = text.split_once('=').ok_or_else(|| {
+            BatchError::Argument(format!("--type {text:?}: expected COLUMN=KIND, e.g. zip_code=categorical"))
+        })?;
+        let kind = ColumnKind::from_label(kind.trim()).ok_or_else(|| {
+            BatchError::Argument(format!(
+                "--type {text:?}: the kind must be one of numeric, categorical, boolean, datetime, text"
+            ))
+        })?;
+        table
+            .set_kind(column.trim(), kind)
+            .map_err(|source| BatchError::Input { path: args.data.clone(), source })?;
+    }
+    let card = match &args.card {
+        Some(path) => serde_json::from_slice::<ProblemCard>(&read(path)?).map_err(|e| {
+            BatchError::Argument(format!(
+                "{}: not a problem card ({e}); expected a JSON object with target_outcome, serves, decision, costly_errors, success_metric, constraints and risks",
+                path.display()
+            ))
+        })?,
+        None => ProblemCard::default(),
+    };
     let model = ModelKind::from_name(&args.model)?;
     let mut params = Vec::new();
     for text in &args.params {
@@ -157,6 +182,7 @@ pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
     config.prep.ignore = args.ignore.clone();
     config.task = task;
     config.search = search;
+    config.card = card;
     if args.target.is_empty() || table.column(&args.target).is_none() {
         return Err(BatchError::Input {
             path: args.data.clone(),

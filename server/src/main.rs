@@ -65,6 +65,14 @@ struct TrainCli {
     /// Force classification or regression instead of reading it off the target.
     #[arg(long)]
     task: Option<String>,
+    /// Override an inferred column type, as COLUMN=KIND (numeric, categorical, boolean, datetime,
+    /// text; may repeat).
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// A problem card (JSON: target_outcome, serves, decision, costly_errors, success_metric,
+    /// constraints, risks) to store with the model.
+    #[arg(long)]
+    card: Option<PathBuf>,
     /// Where to write the model bundle.
     #[arg(long)]
     out: PathBuf,
@@ -148,6 +156,8 @@ fn run() -> anyhow::Result<ExitCode> {
             trials: a.trials,
             cv: a.cv,
             task: a.task.clone(),
+            types: a.types.clone(),
+            card: a.card.clone(),
             out: a.out.clone(),
             json: a.json,
         })),

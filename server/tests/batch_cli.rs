@@ -164,6 +164,30 @@ fn regression_with_a_search_and_every_row_trained() {
     ]));
     assert!(text.contains("442 train, 0 test"), "{text}");
     assert!(text.contains("no test metrics"), "{text}");
+
+    // A type override and a problem card travel with the model.
+    let card = path(dir.path(), "card.json");
+    std::fs::write(&card, r#"{"target_outcome": "disease progression after a year", "serves": "clinicians", "decision": "follow-up", "costly_errors": "missed progression", "success_metric": "R² above 0.4", "constraints": "none", "risks": "over-trust"}"#).unwrap();
+    let typed = path(dir.path(), "typed.tabml");
+    let text = ok(&tabml(&[
+        "train",
+        "--data",
+        &data("diabetes.csv"),
+        "--target",
+        "progression",
+        "--model",
+        "linreg",
+        "--type",
+        "sex=categorical",
+        "--card",
+        card.to_str().unwrap(),
+        "--out",
+        typed.to_str().unwrap(),
+    ]));
+    assert!(text.contains("Trained linear regression"), "{text}");
+    let bundle = tabml::ModelBundle::decode(&std::fs::read(&typed).unwrap()).unwrap();
+    assert_eq!(bundle.card.serves, "clinicians");
+    assert!(bundle.feature_names.iter().any(|f| f.starts_with("sex=")), "{:?}", bundle.feature_names);
 }
 
 #[test]

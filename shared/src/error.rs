@@ -84,6 +84,9 @@ pub enum TabmlError {
     /// A search that cannot run as asked (no searchable hyperparameter, zero trials, …).
     #[error("cannot search: {0}")]
     BadSearch(String),
+    /// A column's type overridden to a kind one of its values cannot be read as.
+    #[error("line {line}, column {column:?}: {value:?} cannot be read as {kind}, so the column cannot be made {kind}")]
+    BadKind { column: String, kind: &'static str, line: u64, value: String },
     /// Per-group metrics asked of a regressor.
     #[error("per-group metrics (for column {0:?}) need a classifier: the gaps compare selection and true positive rates")]
     GroupNeedsClassifier(String),

@@ -22,6 +22,20 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
+    /// Every kind, in the order inference tries them.
+    pub const ALL: [ColumnKind; 5] = [
+        ColumnKind::Numeric,
+        ColumnKind::Boolean,
+        ColumnKind::Datetime,
+        ColumnKind::Categorical,
+        ColumnKind::Text,
+    ];
+
+    /// The kind with this label (`numeric`, `categorical`, `boolean`, `datetime`, `text`).
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.label() == label)
+    }
+
     /// The word a learner sees for this kind.
     pub fn label(self) -> &'static str {
         match self {
@@ -102,6 +116,36 @@ impl Table {
     /// The file line of data row `row`, as an editor numbers it.
     pub fn line_of(&self, row: usize) -> u64 {
         self.lines.get(row).copied().unwrap_or(row as u64 + 2)
+    }
+
+    /// Overrides the inferred kind of column `name`. Every present value must read as the new kind
+    /// (a number, a boolean, a date); otherwise nothing changes and the error names the first value
+    /// that does not, with its line.
+    pub fn set_kind(&mut self, name: &str, kind: ColumnKind) -> Result<(), crate::TabmlError> {
+        let index =
+            self.column_index(name).ok_or_else(|| crate::TabmlError::UnknownColumn(name.to_owned()))?;
+        let fits = |cell: &str| match kind {
+            ColumnKind::Numeric => parse_number(cell).is_some(),
+            ColumnKind::Boolean => parse_bool(cell).is_some(),
+            ColumnKind::Datetime => looks_like_datetime(cell),
+            ColumnKind::Categorical | ColumnKind::Text => true,
+        };
+        let column = &self.columns[index];
+        let bad = column
+            .cells
+            .iter()
+            .enumerate()
+            .find_map(|(r, c)| c.as_deref().filter(|c| !fits(c)).map(|c| (r, c)));
+        if let Some((row, cell)) = bad {
+            return Err(crate::TabmlError::BadKind {
+                column: name.to_owned(),
+                kind: kind.label(),
+                line: self.line_of(row),
+                value: cell.to_owned(),
+            });
+        }
+        self.columns[index].kind = kind;
+        Ok(())
     }
 
     /// The column names in order.
@@ -185,6 +229,21 @@ mod tests {
         assert_eq!(infer_kind(&cells(&["a", "b", "a", "b", "a"])), ColumnKind::Categorical);
         assert_eq!(infer_kind(&cells(&["L1", "L2", "L3", "L4"])), ColumnKind::Text);
         assert_eq!(infer_kind(&cells(&["", ""])), ColumnKind::Text);
+    }
+
+    #[test]
+    fn a_kind_override_must_fit_every_value() {
+        let mut table = crate::parse_csv(b"code,label\n1,a\n2,b\n3,a\nx7,b\n").unwrap();
+        assert_eq!(table.column("code").unwrap().kind, ColumnKind::Text);
+        table.set_kind("code", ColumnKind::Categorical).unwrap();
+        assert_eq!(table.column("code").unwrap().kind, ColumnKind::Categorical);
+        let err = table.set_kind("code", ColumnKind::Numeric).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 5, column \"code\": \"x7\" cannot be read as numeric, so the column cannot be made numeric"
+        );
+        assert_eq!(table.column("code").unwrap().kind, ColumnKind::Categorical);
+        assert_eq!(ColumnKind::from_label("boolean"), Some(ColumnKind::Boolean));
     }
 
     #[test]
