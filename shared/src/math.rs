@@ -7,6 +7,32 @@ pub(crate) fn exp(x: f64) -> f64 {
     libm::exp(x)
 }
 
+/// `2^(j/64)` for `j` in `0..64`, from `libm` (the same bits everywhere).
+fn exp2_table() -> &'static [f64; 64] {
+    static TABLE: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|j| libm::exp2(j as f64 / 64.0)))
+}
+
+/// `e^x` for `x ≤ 0`, faster than [`exp`] and within a few units in the last place: `x = k·ln2/64 + r`
+/// with `|r| ≤ ln2/128`, `e^x = 2^(k/64) · e^r`, a table for `2^(j/64)` and a degree-5 polynomial for
+/// `e^r` (error below 4e-17). Plain arithmetic, so the same bits on every platform.
+pub(crate) fn exp_neg(x: f64) -> f64 {
+    const N_OVER_LN2: f64 = 64.0 / std::f64::consts::LN_2;
+    // ln2/64 split so that k · LN2_HI is exact for |k| < 2^20.
+    const LN2_HI: f64 = 0.010_830_424_696_223_417;
+    const LN2_LO: f64 = 2.572_804_622_327_669e-14;
+    if x < -700.0 || x.is_nan() {
+        return libm::exp(x);
+    }
+    let k = (x * N_OVER_LN2).round();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let poly = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0)))));
+    let k = k as i64;
+    let (m, j) = (k.div_euclid(64), k.rem_euclid(64) as usize);
+    let scale = f64::from_bits(((m + 1023) as u64) << 52);
+    exp2_table()[j] * scale * poly
+}
+
 /// The natural logarithm.
 pub(crate) fn ln(x: f64) -> f64 {
     libm::log(x)
@@ -14,10 +40,10 @@ pub(crate) fn ln(x: f64) -> f64 {
 
 /// `1 / (1 + e^−z)` without overflow.
 pub(crate) fn sigmoid(z: f64) -> f64 {
+    let e = exp_neg(-z.abs());
     if z >= 0.0 {
-        1.0 / (1.0 + exp(-z))
+        1.0 / (1.0 + e)
     } else {
-        let e = exp(z);
         e / (1.0 + e)
     }
 }
@@ -42,6 +68,19 @@ pub(crate) fn softmax_in_place(values: &mut [f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_exp_agrees_with_libm() {
+        let mut worst = 0.0_f64;
+        for i in 0..200_000 {
+            let x = -(i as f64) * 0.003_7;
+            let (fast, exact) = (exp_neg(x), libm::exp(x));
+            worst = worst.max(((fast - exact) / exact).abs());
+        }
+        assert!(worst < 1e-15, "relative error {worst}");
+        assert_eq!(exp_neg(0.0), 1.0);
+        assert_eq!(exp_neg(-1000.0), 0.0);
+    }
 
     #[test]
     fn stable_at_the_extremes() {

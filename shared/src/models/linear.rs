@@ -310,7 +310,7 @@ fn logistic_loss(
         let mut intercept_grad = 0.0;
         for (xi, &yi) in data.chunks_exact(p.max(1)).zip(y) {
             let z = b + dot(w, xi);
-            let e = math::exp(-z.abs());
+            let e = math::exp_neg(-z.abs());
             let positive = yi == 1;
             loss += if positive { (-z).max(0.0) } else { z.max(0.0) } + libm::log1p(e);
             let prob = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
