@@ -226,14 +226,9 @@ fn params_json(params: &Params) -> Value {
 
 /// The headline metrics of an evaluation and of its baseline, as two JSON objects of numbers.
 fn metrics_json(evaluation: &Evaluation) -> (Value, Value) {
-    let mut metrics = Map::new();
-    let mut baseline = Map::new();
-    for (name, value) in evaluation.metric_pairs() {
-        match name.strip_prefix("baseline_") {
-            Some(base) => baseline.insert(base.to_owned(), json!(value)),
-            None => metrics.insert(name, json!(value)),
-        };
-    }
+    let table = evaluation.metric_table();
+    let metrics = table.iter().map(|(name, model, _)| ((*name).to_owned(), json!(model))).collect();
+    let baseline = table.iter().map(|(name, _, baseline)| ((*name).to_owned(), json!(baseline))).collect();
     (Value::Object(metrics), Value::Object(baseline))
 }
 
@@ -302,14 +297,9 @@ fn table_text(rows: &[Vec<String>]) -> String {
 }
 
 fn metric_rows(evaluation: &Evaluation) -> String {
-    let pairs = evaluation.metric_pairs();
     let mut rows = vec![vec!["metric".to_owned(), "model".to_owned(), "baseline".to_owned()]];
-    for (name, value) in pairs.iter().filter(|(n, _)| !n.starts_with("baseline_")) {
-        let base = pairs
-            .iter()
-            .find(|(n, _)| n == &format!("baseline_{name}"))
-            .map_or("".to_owned(), |(_, v)| format!("{v:.4}"));
-        rows.push(vec![name.clone(), format!("{value:.4}"), base]);
+    for (name, model, baseline) in evaluation.metric_table() {
+        rows.push(vec![name.to_owned(), format!("{model:.4}"), format!("{baseline:.4}")]);
     }
     table_text(&rows)
 }
@@ -549,13 +539,14 @@ pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
     let n_train = n * 4 / 5;
     let train_rows: Vec<usize> = (0..n_train).collect();
     let test_rows: Vec<usize> = (n_train..n).collect();
-    let task = Task::for_target(table.column("label").ok_or_else(|| BatchError::Input {
+    let label = table.column("label").ok_or_else(|| BatchError::Input {
         path: classif_path.clone(),
         source: TabmlError::UnknownColumn("label".into()),
-    })?)?;
+    })?;
+    let task = Task::for_target(label)?;
     let classes = task.classes().to_vec();
     let label_of = |r: usize| -> usize {
-        let cell = table.column("label").and_then(|c| c.cells[r].as_deref()).unwrap_or_default();
+        let cell = label.cells[r].as_deref().unwrap_or_default();
         classes.iter().position(|c| c == cell).unwrap_or(0)
     };
     let plan = tabml::FeaturePlan::fit(&table, "label", &train_rows);

@@ -7,7 +7,7 @@
 //! little-endian floats). A reader checks each in turn and names what is wrong; it never guesses at
 //! a version it does not know. Encoding the same bundle twice gives the same bytes.
 
-use crate::error::{BundleError, SchemaError, TabmlError};
+use crate::error::{BundleError, TabmlError};
 use crate::evaluation::{Evaluation, Predictions};
 use crate::features::FeaturePlan;
 use crate::models::{Estimator, ModelKind, Params};
@@ -57,7 +57,7 @@ pub struct TrainingInfo {
 /// A bar the model must clear before promotion (used by the registry's gates).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gate {
-    /// A metric name as in [`Evaluation::metric_pairs`].
+    /// A metric name as in [`Evaluation::metric_table`].
     pub metric: String,
     /// The bar.
     pub threshold: f64,
@@ -167,20 +167,10 @@ impl ModelBundle {
 
     /// Scores every row of `table`, which must have the model's input columns (others are ignored).
     pub fn score(&self, table: &Table) -> Result<Predictions, TabmlError> {
-        self.prep.check(table).map_err(TabmlError::from)?;
+        self.prep.check(table)?;
         let rows: Vec<usize> = (0..table.n_rows).collect();
         let x = self.prep.transform_matrix(table, &rows);
         Ok(Predictions::of(&self.estimator, &x, &self.task))
-    }
-
-    /// The column names the model needs, for messages.
-    pub fn input_columns(&self) -> Vec<&str> {
-        self.schema.iter().map(|c| c.name.as_str()).collect()
-    }
-
-    /// Checks that `table` has every input column (see [`FeaturePlan::check`]).
-    pub fn check(&self, table: &Table) -> Result<(), SchemaError> {
-        self.prep.check(table)
     }
 }
 

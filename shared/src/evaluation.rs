@@ -5,7 +5,6 @@ use crate::bundle::ModelBundle;
 use crate::error::{SchemaError, TabmlError};
 use crate::metrics::{self, ClassScores, GroupReport, PrCurve, RocCurve};
 use crate::models::{argmax, Estimator, Scratch};
-use crate::rng::SplitMix64;
 use crate::table::Table;
 use crate::train::{Labels, TargetValues};
 use crate::Task;
@@ -163,44 +162,61 @@ impl Evaluation {
         }
     }
 
-    /// Every headline metric as `(name, value)`, names as in scikit-learn (`roc_auc`, `f1_macro`, …),
-    /// then the baseline's as `baseline_<name>`.
-    pub fn metric_pairs(&self) -> Vec<(String, f64)> {
-        let mut out = Vec::new();
+    /// Every headline metric as `(name, model's value, baseline's value)`, names as in scikit-learn
+    /// (`roc_auc`, `f1_macro`, …); a metric that is undefined on these rows is left out.
+    pub fn metric_table(&self) -> Vec<(&'static str, f64, f64)> {
         match self {
             Evaluation::Classification(r) => {
-                for (prefix, m) in [("", &r.metrics), ("baseline_", &r.baseline)] {
-                    let mut push = |name: &str, v: Option<f64>| {
-                        if let Some(v) = v {
-                            out.push((format!("{prefix}{name}"), v));
-                        }
-                    };
-                    push("accuracy", Some(m.accuracy));
-                    push("balanced_accuracy", Some(m.balanced_accuracy));
-                    push("precision_macro", Some(m.precision_macro));
-                    push("recall_macro", Some(m.recall_macro));
-                    push("f1_macro", Some(m.f1_macro));
-                    push("precision_weighted", Some(m.precision_weighted));
-                    push("recall_weighted", Some(m.recall_weighted));
-                    push("f1_weighted", Some(m.f1_weighted));
-                    push("log_loss", Some(m.log_loss));
-                    push("roc_auc", m.roc_auc);
-                    push("pr_auc", m.pr_auc);
-                }
-            }
-            Evaluation::Regression(r) => {
-                for (prefix, m) in [("", &r.metrics), ("baseline_", &r.baseline)] {
-                    for (name, v) in [("rmse", m.rmse), ("mae", m.mae), ("r2", m.r2), ("mape", m.mape)] {
-                        out.push((format!("{prefix}{name}"), v));
+                let (m, b) = (&r.metrics, &r.baseline);
+                let mut rows = vec![
+                    ("accuracy", m.accuracy, b.accuracy),
+                    ("balanced_accuracy", m.balanced_accuracy, b.balanced_accuracy),
+                    ("precision_macro", m.precision_macro, b.precision_macro),
+                    ("recall_macro", m.recall_macro, b.recall_macro),
+                    ("f1_macro", m.f1_macro, b.f1_macro),
+                    ("precision_weighted", m.precision_weighted, b.precision_weighted),
+                    ("recall_weighted", m.recall_weighted, b.recall_weighted),
+                    ("f1_weighted", m.f1_weighted, b.f1_weighted),
+                    ("log_loss", m.log_loss, b.log_loss),
+                ];
+                for (name, model, baseline) in
+                    [("roc_auc", m.roc_auc, b.roc_auc), ("pr_auc", m.pr_auc, b.pr_auc)]
+                {
+                    if let (Some(model), Some(baseline)) = (model, baseline) {
+                        rows.push((name, model, baseline));
                     }
                 }
+                rows
+            }
+            Evaluation::Regression(r) => {
+                let (m, b) = (&r.metrics, &r.baseline);
+                vec![
+                    ("rmse", m.rmse, b.rmse),
+                    ("mae", m.mae, b.mae),
+                    ("r2", m.r2, b.r2),
+                    ("mape", m.mape, b.mape),
+                ]
             }
         }
-        out
+    }
+
+    /// Every headline metric as `(name, value)` (see [`Evaluation::metric_table`]), then the
+    /// baseline's as `baseline_<name>`: the flat form a run records.
+    pub fn metric_pairs(&self) -> Vec<(String, f64)> {
+        let table = self.metric_table();
+        let models = table.iter().map(|(name, model, _)| ((*name).to_owned(), *model));
+        let baselines = table.iter().map(|(name, _, baseline)| (format!("baseline_{name}"), *baseline));
+        models.chain(baselines).collect()
     }
 }
 
-fn classification_metrics(truth: &[usize], proba: &[Vec<f64>], n_classes: usize) -> ClassificationMetrics {
+/// The headline measures of `proba` against `truth`, with the confusion matrix and per-class scores
+/// they were computed from.
+fn classification_metrics(
+    truth: &[usize],
+    proba: &[Vec<f64>],
+    n_classes: usize,
+) -> (ClassificationMetrics, Vec<Vec<usize>>, Vec<ClassScores>) {
     let predicted: Vec<usize> = proba.iter().map(|p| argmax(p)).collect();
     let confusion = metrics::confusion_matrix(n_classes, truth, &predicted);
     let per_class = metrics::class_scores(&confusion);
@@ -223,7 +239,7 @@ fn classification_metrics(truth: &[usize], proba: &[Vec<f64>], n_classes: usize)
             per_class_ap.map(|v| v.iter().sum::<f64>() / v.len() as f64),
         )
     };
-    ClassificationMetrics {
+    let scores = ClassificationMetrics {
         accuracy: metrics::accuracy(truth, &predicted),
         balanced_accuracy: metrics::balanced_accuracy(&confusion),
         precision_macro: macro_avg.precision,
@@ -235,7 +251,8 @@ fn classification_metrics(truth: &[usize], proba: &[Vec<f64>], n_classes: usize)
         log_loss: metrics::log_loss(truth, proba),
         roc_auc,
         pr_auc,
-    }
+    };
+    (scores, confusion, per_class)
 }
 
 fn regression_metrics(actual: &[f64], predicted: &[f64]) -> RegressionMetrics {
@@ -257,8 +274,7 @@ pub(crate) fn evaluate_predictions(
     match (truth, predicted, baseline) {
         (TargetValues::Classes(truth, n_classes), Predictions::Proba(proba), Predictions::Proba(base)) => {
             let n_classes = (*n_classes).max(task.classes().len());
-            let labels = predicted.labels();
-            let confusion = metrics::confusion_matrix(n_classes, truth, &labels);
+            let (scores, confusion, per_class) = classification_metrics(truth, proba, n_classes);
             let curves = (n_classes == 2).then(|| {
                 let positive: Vec<bool> = truth.iter().map(|&t| t == 1).collect();
                 let scores: Vec<f64> = proba.iter().map(|p| p[1]).collect();
@@ -272,9 +288,9 @@ pub(crate) fn evaluate_predictions(
                 }
             });
             Evaluation::Classification(ClassificationReport {
-                metrics: classification_metrics(truth, proba, n_classes),
-                baseline: classification_metrics(truth, base, n_classes),
-                per_class: metrics::class_scores(&confusion),
+                metrics: scores,
+                baseline: classification_metrics(truth, base, n_classes).0,
+                per_class,
                 confusion,
                 curves,
                 truth: truth.clone(),
@@ -429,7 +445,8 @@ pub fn evaluate(
     })
 }
 
-/// The drop in the default score when each input column's cells are shuffled among `rows`.
+/// The drop in the default score when each input column's cells are shuffled among `rows`: one
+/// unit per input column, so a one-hot column's features move together.
 fn permutation_importance(
     bundle: &ModelBundle,
     table: &Table,
@@ -441,35 +458,38 @@ fn permutation_importance(
         let x = bundle.prep.transform_matrix(t, rows);
         Predictions::of(&bundle.estimator, &x, &bundle.task).score(truth)
     };
-    let reference = score(table);
-    let mut rng = SplitMix64::new(bundle.training.seed);
-    let mut shuffled = table.clone();
-    let mut out: Vec<ColumnImportance> = bundle
+    let columns: Vec<(&str, usize)> = bundle
         .prep
         .inputs
         .iter()
-        .filter_map(|input| {
-            let index = table.column_index(&input.column)?;
-            let original = table.columns[index].cells.clone();
-            let drops: Vec<f64> = (0..repeats)
-                .map(|_| {
-                    let mut cells: Vec<Option<String>> = rows.iter().map(|&r| original[r].clone()).collect();
-                    rng.shuffle(&mut cells);
-                    for (&r, cell) in rows.iter().zip(cells) {
-                        shuffled.columns[index].cells[r] = cell;
-                    }
-                    reference - score(&shuffled)
-                })
-                .collect();
-            shuffled.columns[index].cells = original;
-            let n = drops.len() as f64;
-            let mean = drops.iter().sum::<f64>() / n;
-            let std = (drops.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / n).sqrt();
-            Some(ColumnImportance {
-                column: input.column.clone(),
-                importance: metrics::Importance { mean, std },
-            })
-        })
+        .filter_map(|input| Some((input.column.as_str(), table.column_index(&input.column)?)))
+        .collect();
+    let mut shuffled = table.clone();
+    let importances = metrics::importance_by_shuffling(
+        columns.len(),
+        repeats,
+        bundle.training.seed,
+        score(table),
+        |unit, rng| {
+            let original = &table.columns[columns[unit].1].cells;
+            let mut cells: Vec<Option<String>> = rows.iter().map(|&r| original[r].clone()).collect();
+            rng.shuffle(&mut cells);
+            let column = &mut shuffled.columns[columns[unit].1].cells;
+            for (&r, cell) in rows.iter().zip(cells) {
+                column[r] = cell;
+            }
+            let shuffled_score = score(&shuffled);
+            let column = &mut shuffled.columns[columns[unit].1].cells;
+            for &r in rows {
+                column[r].clone_from(&original[r]);
+            }
+            shuffled_score
+        },
+    );
+    let mut out: Vec<ColumnImportance> = columns
+        .iter()
+        .zip(importances)
+        .map(|((name, _), importance)| ColumnImportance { column: (*name).to_owned(), importance })
         .collect();
     out.sort_by(|a, b| b.importance.mean.total_cmp(&a.importance.mean));
     out

@@ -371,24 +371,37 @@ pub fn permutation_importance(
 ) -> Vec<Importance> {
     let n_features = x.first().map_or(0, Vec::len);
     let baseline = score(x);
-    let mut rng = crate::rng::SplitMix64::new(seed);
     let mut shuffled = x.to_vec();
-    (0..n_features)
-        .map(|j| {
-            let original: Vec<f64> = x.iter().map(|row| row[j]).collect();
-            let drops: Vec<f64> = (0..n_repeats.max(1))
-                .map(|_| {
-                    let mut column = original.clone();
-                    rng.shuffle(&mut column);
-                    for (row, v) in shuffled.iter_mut().zip(&column) {
-                        row[j] = *v;
-                    }
-                    baseline - score(&shuffled)
-                })
-                .collect();
-            for (row, v) in shuffled.iter_mut().zip(&original) {
-                row[j] = *v;
-            }
+    importance_by_shuffling(n_features, n_repeats, seed, baseline, |j, rng| {
+        let mut column: Vec<f64> = x.iter().map(|row| row[j]).collect();
+        rng.shuffle(&mut column);
+        for (row, v) in shuffled.iter_mut().zip(&column) {
+            row[j] = *v;
+        }
+        let shuffled_score = score(&shuffled);
+        for (row, original) in shuffled.iter_mut().zip(x) {
+            row[j] = original[j];
+        }
+        shuffled_score
+    })
+}
+
+/// The loop every permutation importance shares: for each of `units` (a feature, or an input column
+/// with all the features it makes), `repeats` times (at least once), the drop
+/// `baseline − shuffled_score(unit, rng)`, where `shuffled_score` scores with that unit shuffled by
+/// `rng` and then puts it back. Returns the mean and population spread of the drops per unit.
+pub(crate) fn importance_by_shuffling(
+    units: usize,
+    repeats: usize,
+    seed: u64,
+    baseline: f64,
+    mut shuffled_score: impl FnMut(usize, &mut crate::rng::SplitMix64) -> f64,
+) -> Vec<Importance> {
+    let mut rng = crate::rng::SplitMix64::new(seed);
+    (0..units)
+        .map(|unit| {
+            let drops: Vec<f64> =
+                (0..repeats.max(1)).map(|_| baseline - shuffled_score(unit, &mut rng)).collect();
             let n = drops.len() as f64;
             let mean = drops.iter().sum::<f64>() / n;
             let std = (drops.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / n).sqrt();

@@ -32,7 +32,7 @@ const LS_FOREST: &str = "learner_support.csv/needs_support/forest/{\"n_estimator
 const DIABETES_TREE: &str = "diabetes.csv/progression/tree/{\"max_depth\":null}";
 
 fn metrics_of(evaluation: &Evaluation) -> BTreeMap<String, f64> {
-    evaluation.metric_pairs().into_iter().filter(|(n, _)| !n.starts_with("baseline_")).collect()
+    evaluation.metric_table().into_iter().map(|(name, model, _)| (name.to_owned(), model)).collect()
 }
 
 fn param_text(value: &Value) -> String {

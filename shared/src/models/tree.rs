@@ -119,24 +119,25 @@ pub struct Tree {
 }
 
 impl Tree {
-    fn leaf_of(&self, bins: &[u8]) -> usize {
+    /// The leaf a row ends in, `go_right` deciding at each split; returns the leaf's value index.
+    #[inline]
+    fn walk(&self, go_right: impl Fn(&Node) -> bool) -> usize {
         let mut node = self.nodes[0];
         while node.feature != LEAF {
-            let go_right = bins[node.feature as usize] > node.bin;
-            node = self.nodes[node.child as usize + usize::from(go_right)];
+            node = self.nodes[node.child as usize + usize::from(go_right(&node))];
         }
         node.child as usize
     }
 
-    /// The leaf a raw (unbinned) row falls in, comparing with the bin edges directly: cheaper than
+    /// The leaf of a binned row.
+    fn leaf_of(&self, bins: &[u8]) -> usize {
+        self.walk(|node| bins[node.feature as usize] > node.bin)
+    }
+
+    /// The leaf a raw (unbinned) row falls in, comparing with each split's threshold: cheaper than
     /// binning every feature when only a few trees are asked.
     fn leaf_of_raw(&self, row: &[f64]) -> usize {
-        let mut node = self.nodes[0];
-        while node.feature != LEAF {
-            let go_right = row[node.feature as usize] > node.threshold;
-            node = self.nodes[node.child as usize + usize::from(go_right)];
-        }
-        node.child as usize
+        self.walk(|node| row[node.feature as usize] > node.threshold)
     }
 
     /// The number of nodes.
@@ -241,10 +242,7 @@ impl TreeEnsemble {
                 })
                 .collect();
             for (i, slot) in out.chunks_exact_mut(k).enumerate() {
-                let leaf = match &bins {
-                    Some(bins) => tree.leaf_of(&bins[i * p..(i + 1) * p]),
-                    None => tree.leaf_of_raw(&data[i * p..(i + 1) * p]),
-                };
+                let leaf = Self::leaf_in_batch(tree, bins.as_deref(), data, p, i);
                 for (o, f) in slot.iter_mut().zip(&fractions[leaf * k..(leaf + 1) * k]) {
                     *o += f;
                 }
@@ -261,15 +259,21 @@ impl TreeEnsemble {
         let bins = self.bin_rows(data, p, n);
         for tree in &self.trees {
             for (i, o) in out.iter_mut().enumerate() {
-                let leaf = match &bins {
-                    Some(bins) => tree.leaf_of(&bins[i * p..(i + 1) * p]),
-                    None => tree.leaf_of_raw(&data[i * p..(i + 1) * p]),
-                };
+                let leaf = Self::leaf_in_batch(tree, bins.as_deref(), data, p, i);
                 *o += tree.means[leaf];
             }
         }
         let trees = self.trees.len() as f64;
         out.iter_mut().for_each(|o| *o /= trees);
+    }
+
+    /// The leaf of row `i` of a batch: by its bins when the batch was binned, else by raw values.
+    #[inline]
+    fn leaf_in_batch(tree: &Tree, bins: Option<&[u8]>, data: &[f64], p: usize, i: usize) -> usize {
+        match bins {
+            Some(bins) => tree.leaf_of(&bins[i * p..(i + 1) * p]),
+            None => tree.leaf_of_raw(&data[i * p..(i + 1) * p]),
+        }
     }
 
     /// Every row's bins, row-major, when there are enough trees to make binning pay.
