@@ -151,8 +151,8 @@ fn DataPreview(data: LoadedData) -> impl IntoView {
             let cells = table
                 .columns
                 .iter()
-                .map(|c| match &c.cells[r] {
-                    Some(v) => view! { <td>{v.clone()}</td> }.into_any(),
+                .map(|c| match c.cell(r) {
+                    Some(v) => view! { <td>{v.to_owned()}</td> }.into_any(),
                     None => view! { <td class="missing">"missing"</td> }.into_any(),
                 })
                 .collect_view();

@@ -546,7 +546,7 @@ pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
     let task = Task::for_target(label)?;
     let classes = task.classes().to_vec();
     let label_of = |r: usize| -> usize {
-        let cell = label.cells[r].as_deref().unwrap_or_default();
+        let cell = label.cell(r).unwrap_or_default();
         classes.iter().position(|c| c == cell).unwrap_or(0)
     };
     let plan = tabml::FeaturePlan::fit(&table, "label", &train_rows);

@@ -2,10 +2,11 @@
 //! missing-value markers, and an error that names the line for every way a file can be wrong.
 
 use crate::error::CsvError;
-use crate::table::{Column, Table};
+pub use crate::table::MISSING_MARKERS;
+use crate::table::{ColumnBuilder, Table};
 
-/// Cell texts (compared without case, after trimming) that mean "no value".
-pub const MISSING_MARKERS: [&str; 6] = ["", "na", "n/a", "nan", "null", "?"];
+/// The largest file read: a column's cells are addressed by 32-bit offsets.
+pub const MAX_BYTES: u64 = u32::MAX as u64;
 
 /// Delimiters tried when none is given, in order of preference on a tie.
 const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
@@ -34,6 +35,9 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
         let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         CsvError::NotUtf8 { line, byte_offset: (offset + bom_len) as u64 }
     })?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(CsvError::TooLarge { bytes: bytes.len() as u64, max: MAX_BYTES });
+    }
     if text.trim().is_empty() {
         return Err(CsvError::Empty);
     }
@@ -55,8 +59,7 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
 
     // Size every column once (the line count bounds the row count) instead of growing it by copies.
     let capacity = text.as_bytes().iter().filter(|&&b| b == b'\n').count() + 1;
-    let mut cells: Vec<Vec<Option<String>>> =
-        (0..names.len()).map(|_| Vec::with_capacity(capacity)).collect();
+    let mut columns: Vec<ColumnBuilder> = (0..names.len()).map(|_| ColumnBuilder::new(capacity)).collect();
     let mut lines = Vec::with_capacity(capacity);
     let mut line_counter = LineCounter { text: text.as_bytes(), byte: 0, line: 1 };
     while reader.read_byte_record(&mut record).map_err(malformed)? {
@@ -65,15 +68,15 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
             return Err(CsvError::RaggedRow { line, expected: names.len(), found: record.len() });
         }
         lines.push(line);
-        for (column, field) in cells.iter_mut().zip(record.iter()) {
-            column.push(cell_value(field_text(field)));
+        for (column, field) in columns.iter_mut().zip(record.iter()) {
+            column.push_bytes(field);
         }
     }
-    let n_rows = cells.first().map_or(0, Vec::len);
+    let n_rows = lines.len();
     if n_rows == 0 {
         return Err(CsvError::HeaderOnly);
     }
-    let columns = names.into_iter().zip(cells).map(|(name, cells)| Column::new(name, cells)).collect();
+    let columns = names.into_iter().zip(columns).map(|(name, column)| column.finish(name)).collect();
     Ok(Table { columns, n_rows, lines })
 }
 
@@ -122,12 +125,6 @@ fn field_text(field: &[u8]) -> &str {
     std::str::from_utf8(field).unwrap_or_default()
 }
 
-fn cell_value(field: &str) -> Option<String> {
-    let trimmed = field.trim();
-    let missing = MISSING_MARKERS.iter().any(|m| trimmed.eq_ignore_ascii_case(m));
-    (!missing).then(|| trimmed.to_owned())
-}
-
 /// Counts each candidate delimiter outside quotes on the header line and picks the most frequent.
 fn detect_delimiter(text: &str) -> u8 {
     let mut counts = [0usize; DELIMITERS.len()];
@@ -159,19 +156,23 @@ mod tests {
         let table = parse_csv(text.as_bytes()).unwrap();
         assert_eq!(table.n_rows, 2);
         assert_eq!(table.column_names(), ["name", "score", "note"]);
-        assert_eq!(table.columns[0].cells[0].as_deref(), Some("Smith, J"));
-        assert_eq!(table.columns[2].cells[0].as_deref(), Some("said \"hi\""));
-        assert_eq!(table.columns[1].cells[1], None);
-        assert_eq!(table.columns[2].cells[1], None);
+        assert_eq!(table.columns[0].cell(0), Some("Smith, J"));
+        assert_eq!(table.columns[2].cell(0), Some("said \"hi\""));
+        assert_eq!(table.columns[1].cell(1), None);
+        assert_eq!(table.columns[2].cell(1), None);
         assert_eq!(table.columns[1].kind, ColumnKind::Numeric);
         assert_eq!(table.lines, [2, 3]);
+        // White space is trimmed as `str::trim` does, no-break spaces included; other text is kept.
+        let spaced = parse_csv("a,b\n\u{a0}x\u{a0}, é \n".as_bytes()).unwrap();
+        assert_eq!(spaced.columns[0].cell(0), Some("x"));
+        assert_eq!(spaced.columns[1].cell(0), Some("é"));
     }
 
     #[test]
     fn detects_semicolon_and_tab() {
         let semi = parse_csv(b"a;b\n1,5;2\n").unwrap();
         assert_eq!(semi.column_names(), ["a", "b"]);
-        assert_eq!(semi.columns[0].cells[0].as_deref(), Some("1,5"));
+        assert_eq!(semi.columns[0].cell(0), Some("1,5"));
         let tab = parse_csv(b"a\tb\n1\t2\n").unwrap();
         assert_eq!(tab.column_names(), ["a", "b"]);
     }

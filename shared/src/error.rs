@@ -23,6 +23,9 @@ pub enum CsvError {
     /// A data row has a different number of fields than the header.
     #[error("line {line}: expected {expected} fields (as in the header) but found {found}")]
     RaggedRow { line: u64, expected: usize, found: usize },
+    /// The file is larger than the reader handles.
+    #[error("the file is {bytes} bytes; tabml reads CSV files of at most {max} bytes (4 GiB)")]
+    TooLarge { bytes: u64, max: u64 },
     /// The CSV reader itself failed (for example, an unterminated quote).
     #[error("line {line}: {message}")]
     Malformed { line: u64, message: String },

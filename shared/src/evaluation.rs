@@ -377,7 +377,7 @@ pub fn evaluate(
             return Err(SchemaError::UnknownLabel {
                 line: table.line_of(bad),
                 column: bundle.target.clone(),
-                value: column.cells[bad].clone().unwrap_or_default(),
+                value: column.cell(bad).unwrap_or_default().to_owned(),
                 classes: classes.join(", "),
             }
             .into());
@@ -396,7 +396,7 @@ pub fn evaluate(
         (Some(name), TargetValues::Classes(truth, n_classes)) => {
             let group_column = table.column(name).ok_or_else(|| TabmlError::UnknownColumn(name.clone()))?;
             let names: Vec<&str> =
-                rows.iter().map(|&r| group_column.cells[r].as_deref().unwrap_or("(missing)")).collect();
+                rows.iter().map(|&r| group_column.cell(r).unwrap_or("(missing)")).collect();
             Some(metrics::group_report(&names, truth, &predicted.labels(), n_classes - 1))
         }
         (Some(name), TargetValues::Values(_)) => return Err(TabmlError::GroupNeedsClassifier(name.clone())),
@@ -471,18 +471,16 @@ fn permutation_importance(
         bundle.training.seed,
         score(table),
         |unit, rng| {
-            let original = &table.columns[columns[unit].1].cells;
-            let mut cells: Vec<Option<String>> = rows.iter().map(|&r| original[r].clone()).collect();
-            rng.shuffle(&mut cells);
-            let column = &mut shuffled.columns[columns[unit].1].cells;
-            for (&r, cell) in rows.iter().zip(cells) {
-                column[r] = cell;
+            let index = columns[unit].1;
+            let mut order = rows.to_vec();
+            rng.shuffle(&mut order);
+            let mut source: Vec<usize> = (0..table.n_rows).collect();
+            for (&r, &from) in rows.iter().zip(&order) {
+                source[r] = from;
             }
+            shuffled.columns[index] = table.columns[index].take(&source);
             let shuffled_score = score(&shuffled);
-            let column = &mut shuffled.columns[columns[unit].1].cells;
-            for &r in rows {
-                column[r].clone_from(&original[r]);
-            }
+            shuffled.columns[index].clone_from(&table.columns[index]);
             shuffled_score
         },
     );

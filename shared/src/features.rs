@@ -224,8 +224,7 @@ impl FeaturePlan {
         let mut data = Vec::with_capacity(rows.len() * width);
         for &r in rows {
             for (input, column) in self.inputs.iter().zip(&columns) {
-                let cell = column.and_then(|c| c.cells[r].as_deref());
-                encode(&input.encoding, cell, &mut data);
+                encode(&input.encoding, *column, r, &mut data);
             }
         }
         Array2::from_shape_vec((rows.len(), width), data).expect("every row encodes to the same width")
@@ -261,9 +260,9 @@ impl FeaturePlan {
             if !numeric && !boolean {
                 continue;
             }
-            for (row, cell) in column.cells.iter().enumerate() {
-                let Some(value) = cell.as_deref() else { continue };
-                if numeric && crate::table::parse_number(value).is_none() {
+            for (row, cell) in column.cells().enumerate() {
+                let Some(value) = cell else { continue };
+                if numeric && column.number(row).is_none() {
                     return Err(SchemaError::NotANumber {
                         line: table.line_of(row),
                         column: column.name.clone(),
@@ -290,8 +289,7 @@ impl FeaturePlan {
             .map(|&r| {
                 let mut out = Vec::with_capacity(self.inputs.len());
                 for (input, column) in self.inputs.iter().zip(&columns) {
-                    let cell = column.and_then(|c| c.cells[r].as_deref());
-                    encode(&input.encoding, cell, &mut out);
+                    encode(&input.encoding, *column, r, &mut out);
                 }
                 out
             })
@@ -330,7 +328,8 @@ fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<En
             Ok(Encoding::Boolean { fill: if trues > falses { 1.0 } else { 0.0 } })
         }
         ColumnKind::Categorical => {
-            let mut categories: Vec<String> = rows.iter().filter_map(|&r| column.cells[r].clone()).collect();
+            let mut categories: Vec<String> =
+                rows.iter().filter_map(|&r| column.cell(r).map(str::to_owned)).collect();
             categories.sort_unstable();
             categories.dedup();
             if categories.len() < 2 {
@@ -340,7 +339,7 @@ fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<En
         }
         ColumnKind::Datetime => {
             let dates: Vec<[f64; 5]> =
-                rows.iter().filter_map(|&r| column.cells[r].as_deref().and_then(date_parts)).collect();
+                rows.iter().filter_map(|&r| column.cell(r).and_then(date_parts)).collect();
             if dates.is_empty() {
                 return Err("no readable dates in the training rows".to_owned());
             }
@@ -360,25 +359,29 @@ fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<En
     }
 }
 
-fn encode(encoding: &Encoding, cell: Option<&str>, out: &mut Vec<f64>) {
+/// Appends the features of `row` of `column` (a column the table lacks reads as all missing).
+fn encode(encoding: &Encoding, column: Option<&Column>, row: usize, out: &mut Vec<f64>) {
+    let number = || column.and_then(|c| c.number(row));
+    let cell = || column.and_then(|c| c.cell(row));
     match encoding {
         Encoding::Numeric { fill, scaling } => {
-            let x = cell.and_then(crate::table::parse_number).unwrap_or(*fill);
+            let x = number().unwrap_or(*fill);
             out.push(scaling.apply(x));
         }
         Encoding::Binned { fill, edges } => {
-            let x = cell.and_then(crate::table::parse_number).unwrap_or(*fill);
+            let x = number().unwrap_or(*fill);
             let bin = edges.partition_point(|edge| *edge <= x);
             out.extend((0..=edges.len()).map(|b| f64::from(u8::from(b == bin))));
         }
         Encoding::Boolean { fill } => {
-            out.push(cell.and_then(crate::table::parse_bool).map_or(*fill, |b| f64::from(u8::from(b))))
+            out.push(cell().and_then(crate::table::parse_bool).map_or(*fill, |b| f64::from(u8::from(b))))
         }
         Encoding::OneHot { categories } => {
+            let cell = cell();
             out.extend(categories.iter().map(|c| f64::from(u8::from(Some(c.as_str()) == cell))))
         }
         Encoding::DateParts { parts } => {
-            let date = cell.and_then(date_parts);
+            let date = cell().and_then(date_parts);
             for (part, scaling) in parts {
                 let index = DatePart::ALL.iter().position(|p| p == part).unwrap_or(0);
                 out.push(date.map_or(0.0, |d| scaling.apply(d[index])));

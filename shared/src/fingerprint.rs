@@ -24,7 +24,7 @@ pub fn fingerprint_rows(table: &Table, rows: &[usize]) -> String {
     }
     for &row in rows {
         for column in &table.columns {
-            match &column.cells[row] {
+            match column.cell(row) {
                 None => hasher.update([0u8]),
                 Some(text) => {
                     hasher.update([1u8]);

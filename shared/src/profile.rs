@@ -112,7 +112,7 @@ impl ReferenceProfile {
             .iter()
             .map(|column| {
                 let present_rows: Vec<usize> =
-                    rows.iter().copied().filter(|&r| column.cells[r].is_some()).collect();
+                    rows.iter().copied().filter(|&r| column.cell(r).is_some()).collect();
                 let missing = (rows.len() - present_rows.len()) as u64;
                 let summary = if present_rows.is_empty() {
                     ColumnSummary::Empty
@@ -131,8 +131,7 @@ impl ReferenceProfile {
                     }
                 } else {
                     let mut counts: Vec<(String, u64)> = Vec::new();
-                    let mut sorted: Vec<&str> =
-                        present_rows.iter().filter_map(|&r| column.cells[r].as_deref()).collect();
+                    let mut sorted: Vec<&str> = present_rows.iter().filter_map(|&r| column.cell(r)).collect();
                     sorted.sort_unstable();
                     for value in sorted {
                         match counts.last_mut() {

@@ -48,46 +48,181 @@ impl ColumnKind {
     }
 }
 
-/// One named column: its inferred kind and its cells as text (`None` where missing).
+/// One named column: its inferred kind and its cells.
+///
+/// The cells live in one string per column, back to back, with the end offset of each (a missing
+/// cell is an empty span: cells are trimmed and an empty cell means missing, so a present cell is
+/// never empty). A column whose every present cell is a number also keeps those numbers, parsed once
+/// when the file is read. One allocation per column instead of one per cell is what makes reading a
+/// million-row file fast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     /// The name from the header row.
     pub name: String,
     /// The inferred (or user-chosen) kind.
     pub kind: ColumnKind,
-    /// One entry per data row; `None` for a missing value.
-    pub cells: Vec<Option<String>>,
+    /// Every present cell's text, back to back.
+    text: String,
+    /// Where each row's cell ends in `text` (it starts where the previous row's ends).
+    ends: Vec<u32>,
+    /// Each row's number (NaN when missing), kept when every present cell is a finite number.
+    numbers: Option<Vec<f64>>,
 }
 
 impl Column {
-    /// Builds a column and infers its kind from the cells.
-    pub fn new(name: String, cells: Vec<Option<String>>) -> Self {
-        let kind = infer_kind(&cells);
-        Self { name, kind, cells }
+    /// Builds a column from its cells (`None` for a missing value) and infers its kind. A present
+    /// cell is trimmed; one that is empty after trimming counts as missing.
+    pub fn new<'a>(name: String, cells: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        let mut builder = ColumnBuilder::new(0);
+        for cell in cells {
+            builder.push(cell.unwrap_or_default());
+        }
+        builder.finish(name)
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The text of the cell at `row`, `None` when missing.
+    pub fn cell(&self, row: usize) -> Option<&str> {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] as usize };
+        let end = self.ends[row] as usize;
+        (end > start).then(|| &self.text[start..end])
+    }
+
+    /// Every cell in row order, `None` where missing.
+    pub fn cells(&self) -> impl ExactSizeIterator<Item = Option<&str>> + '_ {
+        (0..self.len()).map(|row| self.cell(row))
     }
 
     /// The number of missing cells.
     pub fn missing_count(&self) -> usize {
-        self.cells.iter().filter(|c| c.is_none()).count()
+        let mut start = 0;
+        let mut missing = 0;
+        for &end in &self.ends {
+            missing += usize::from(end == start);
+            start = end;
+        }
+        missing
     }
 
-    /// The cell at `row` parsed as a number, `None` when missing or not a finite number.
+    /// The cell at `row` as a number, `None` when missing or not a finite number.
     pub fn number(&self, row: usize) -> Option<f64> {
-        self.cells[row].as_deref().and_then(parse_number)
+        match &self.numbers {
+            Some(numbers) => Some(numbers[row]).filter(|v| !v.is_nan()),
+            None => self.cell(row).and_then(parse_number),
+        }
     }
 
     /// The cell at `row` as a boolean, `None` when missing or not a recognised boolean word.
     pub fn boolean(&self, row: usize) -> Option<bool> {
-        self.cells[row].as_deref().and_then(parse_bool)
+        self.cell(row).and_then(parse_bool)
+    }
+
+    /// Whether both columns hold the same cells, row by row (names and kinds aside).
+    pub fn same_cells(&self, other: &Column) -> bool {
+        self.ends == other.ends && self.text == other.text
+    }
+
+    /// A column of the same name and kind whose row `i` is this column's row `rows[i]`.
+    pub fn take(&self, rows: &[usize]) -> Column {
+        let mut builder = ColumnBuilder::new(rows.len());
+        for &row in rows {
+            builder.push_trimmed(self.cell(row).unwrap_or_default().as_bytes());
+        }
+        let mut column = builder.finish(self.name.clone());
+        column.kind = self.kind;
+        column
     }
 
     /// The distinct present values, sorted, with how often each occurs.
     pub fn value_counts(&self) -> Vec<(String, usize)> {
         let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-        for cell in self.cells.iter().flatten() {
-            *counts.entry(cell.as_str()).or_default() += 1;
+        for cell in self.cells().flatten() {
+            *counts.entry(cell).or_default() += 1;
         }
         counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+}
+
+/// Collects one column's cells as a file is read: trims each, turns missing markers into missing
+/// cells, and parses numbers for as long as every cell so far is one.
+#[derive(Debug)]
+pub(crate) struct ColumnBuilder {
+    /// Cell bytes; valid UTF-8 because every cell pushed is.
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    numbers: Option<Vec<f64>>,
+}
+
+/// Cell texts (compared without case, after trimming) that mean "no value".
+pub const MISSING_MARKERS: [&str; 6] = ["", "na", "n/a", "nan", "null", "?"];
+
+impl ColumnBuilder {
+    /// A builder with room for `rows` cells.
+    pub(crate) fn new(rows: usize) -> Self {
+        Self { text: Vec::new(), ends: Vec::with_capacity(rows), numbers: Some(Vec::with_capacity(rows)) }
+    }
+
+    /// Adds one cell's raw text.
+    pub(crate) fn push(&mut self, raw: &str) {
+        self.push_bytes(raw.as_bytes());
+    }
+
+    /// Adds one cell given as the bytes of UTF-8 text (a field of a file already checked to be UTF-8),
+    /// so that a cell that is plain ASCII is never validated again.
+    pub(crate) fn push_bytes(&mut self, raw: &[u8]) {
+        let ascii_trimmed = raw.trim_ascii();
+        match (ascii_trimmed.first(), ascii_trimmed.last()) {
+            // Unicode white space (a no-break space, say) is trimmed as `str::trim` does.
+            (Some(&first), Some(&last)) if first >= 0x80 || last >= 0x80 => {
+                let trimmed = std::str::from_utf8(raw).unwrap_or_default().trim();
+                self.push_trimmed(trimmed.as_bytes());
+            }
+            _ => self.push_trimmed(ascii_trimmed),
+        }
+    }
+
+    fn push_trimmed(&mut self, cell: &[u8]) {
+        // Every marker is at most 4 bytes long: longer cells skip the comparisons.
+        let missing =
+            cell.len() <= 4 && MISSING_MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m.as_bytes()));
+        if missing {
+            if let Some(numbers) = &mut self.numbers {
+                numbers.push(f64::NAN);
+            }
+        } else {
+            self.text.extend_from_slice(cell);
+            if let Some(numbers) = &mut self.numbers {
+                match parse_number_bytes(cell) {
+                    Some(value) => numbers.push(value),
+                    None => self.numbers = None,
+                }
+            }
+        }
+        // Callers keep the total under 4 GiB (`parse_csv` refuses larger files).
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// The finished column, its kind inferred.
+    pub(crate) fn finish(mut self, name: String) -> Column {
+        self.text.shrink_to_fit();
+        // One validation per column (fast on ASCII); it cannot fail, as every cell was UTF-8.
+        let text = String::from_utf8(self.text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let present = self.numbers.as_ref().map(|n| n.iter().filter(|v| !v.is_nan()).count());
+        // A column with no present value has no numbers to keep; it is text.
+        let numbers = self.numbers.filter(|_| present != Some(0));
+        let mut column = Column { name, kind: ColumnKind::Text, text, ends: self.ends, numbers };
+        column.kind = infer_kind(&column);
+        column
     }
 }
 
@@ -131,11 +266,7 @@ impl Table {
             ColumnKind::Categorical | ColumnKind::Text => true,
         };
         let column = &self.columns[index];
-        let bad = column
-            .cells
-            .iter()
-            .enumerate()
-            .find_map(|(r, c)| c.as_deref().filter(|c| !fits(c)).map(|c| (r, c)));
+        let bad = column.cells().enumerate().find_map(|(r, c)| c.filter(|c| !fits(c)).map(|c| (r, c)));
         if let Some((row, cell)) = bad {
             return Err(crate::TabmlError::BadKind {
                 column: name.to_owned(),
@@ -143,6 +274,10 @@ impl Table {
                 line: self.line_of(row),
                 value: cell.to_owned(),
             });
+        }
+        if kind == ColumnKind::Numeric && column.numbers.is_none() {
+            let numbers = column.cells().map(|c| c.and_then(parse_number).unwrap_or(f64::NAN)).collect();
+            self.columns[index].numbers = Some(numbers);
         }
         self.columns[index].kind = kind;
         Ok(())
@@ -156,7 +291,53 @@ impl Table {
 
 /// Parses a finite number; `inf` and `NaN` are not accepted as values (they count as missing).
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    parse_number_bytes(text.trim().as_bytes())
+}
+
+/// Powers of ten that are exact in an `f64`.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+    1e19, 1e20, 1e21, 1e22,
+];
+
+/// [`parse_number`] on trimmed bytes. Plain decimals (`-12.5`, `0.003511`) whose digits, read as
+/// one integer, stay below 2^53 take Clinger's fast path: the digits as an exact integer divided by an exact
+/// power of ten, one correctly rounded operation, so the result is the same `f64` the standard
+/// parser gives. Everything else (exponents, long digit strings, odd forms) goes to the standard
+/// parser.
+pub(crate) fn parse_number_bytes(bytes: &[u8]) -> Option<f64> {
+    let (negative, digits) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        Some(b'+') => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let mut mantissa: u64 = 0;
+    let mut count = 0usize;
+    let mut fraction_digits = 0usize;
+    let mut seen_point = false;
+    let mut plain = !digits.is_empty() && digits.len() <= 16;
+    if plain {
+        for &b in digits {
+            match b {
+                b'0'..=b'9' => {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    count += 1;
+                    fraction_digits += usize::from(seen_point);
+                }
+                b'.' if !seen_point => seen_point = true,
+                _ => {
+                    plain = false;
+                    break;
+                }
+            }
+        }
+    }
+    // At most 16 bytes, so at most 16 digits: below 10^16 and thus 2^54; below 2^53 it is exact.
+    if plain && count > 0 && mantissa < (1 << 53) {
+        let value = mantissa as f64 / EXACT_POWERS_OF_TEN[fraction_digits];
+        return Some(if negative { -value } else { value });
+    }
+    std::str::from_utf8(bytes).ok()?.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 const TRUE_WORDS: [&str; 4] = ["true", "yes", "t", "y"];
@@ -190,23 +371,28 @@ const MAX_CATEGORIES: usize = 50;
 
 /// Infers a kind from the present cells: numeric, then boolean, then datetime; otherwise categorical
 /// when values repeat (at most 50 distinct, and at most half as many distinct values as rows), else text.
-pub(crate) fn infer_kind(cells: &[Option<String>]) -> ColumnKind {
-    let mut present = cells.iter().flatten().map(String::as_str).peekable();
-    if present.peek().is_none() {
-        return ColumnKind::Text;
-    }
-    if present.all(|c| parse_number(c).is_some()) {
+fn infer_kind(column: &Column) -> ColumnKind {
+    if column.numbers.is_some() {
         return ColumnKind::Numeric;
     }
-    let present: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
+    let present: Vec<&str> = column.cells().flatten().collect();
+    if present.is_empty() {
+        return ColumnKind::Text;
+    }
     if present.iter().all(|c| parse_bool(c).is_some()) {
         return ColumnKind::Boolean;
     }
     if present.iter().all(|c| looks_like_datetime(c)) {
         return ColumnKind::Datetime;
     }
-    let distinct: std::collections::HashSet<&str> = present.iter().copied().collect();
-    if distinct.len() <= MAX_CATEGORIES && distinct.len() * 2 <= present.len() {
+    let mut distinct = std::collections::HashSet::new();
+    for cell in &present {
+        distinct.insert(*cell);
+        if distinct.len() > MAX_CATEGORIES {
+            return ColumnKind::Text;
+        }
+    }
+    if distinct.len() * 2 <= present.len() {
         ColumnKind::Categorical
     } else {
         ColumnKind::Text
@@ -217,18 +403,18 @@ pub(crate) fn infer_kind(cells: &[Option<String>]) -> ColumnKind {
 mod tests {
     use super::*;
 
-    fn cells(values: &[&str]) -> Vec<Option<String>> {
-        values.iter().map(|v| (!v.is_empty()).then(|| v.to_string())).collect()
+    fn column(values: &[&str]) -> Column {
+        Column::new("c".into(), values.iter().map(|v| Some(*v)))
     }
 
     #[test]
     fn infers_each_kind() {
-        assert_eq!(infer_kind(&cells(&["1", "2.5", "", "-3e2"])), ColumnKind::Numeric);
-        assert_eq!(infer_kind(&cells(&["yes", "No", "", "TRUE"])), ColumnKind::Boolean);
-        assert_eq!(infer_kind(&cells(&["2026-01-02", "2026-11-23T08:00:00"])), ColumnKind::Datetime);
-        assert_eq!(infer_kind(&cells(&["a", "b", "a", "b", "a"])), ColumnKind::Categorical);
-        assert_eq!(infer_kind(&cells(&["L1", "L2", "L3", "L4"])), ColumnKind::Text);
-        assert_eq!(infer_kind(&cells(&["", ""])), ColumnKind::Text);
+        assert_eq!(infer_kind(&column(&["1", "2.5", "", "-3e2"])), ColumnKind::Numeric);
+        assert_eq!(infer_kind(&column(&["yes", "No", "", "TRUE"])), ColumnKind::Boolean);
+        assert_eq!(infer_kind(&column(&["2026-01-02", "2026-11-23T08:00:00"])), ColumnKind::Datetime);
+        assert_eq!(infer_kind(&column(&["a", "b", "a", "b", "a"])), ColumnKind::Categorical);
+        assert_eq!(infer_kind(&column(&["L1", "L2", "L3", "L4"])), ColumnKind::Text);
+        assert_eq!(infer_kind(&column(&["", ""])), ColumnKind::Text);
     }
 
     #[test]
@@ -255,8 +441,103 @@ mod tests {
 
     #[test]
     fn value_counts_are_sorted_and_skip_missing() {
-        let col = Column::new("c".into(), cells(&["b", "a", "", "b"]));
+        let col = column(&["b", "a", "", "b"]);
         assert_eq!(col.value_counts(), vec![("a".into(), 1), ("b".into(), 2)]);
         assert_eq!(col.missing_count(), 1);
+    }
+
+    #[test]
+    fn cells_are_trimmed_markers_are_missing_and_numbers_are_kept() {
+        let col = Column::new("c".into(), [Some(" 2.5 "), Some("NA"), None, Some("-1")]);
+        assert_eq!(col.len(), 4);
+        assert_eq!(col.cells().collect::<Vec<_>>(), [Some("2.5"), None, None, Some("-1")]);
+        assert_eq!(col.kind, ColumnKind::Numeric);
+        assert_eq!((col.number(0), col.number(1), col.number(3)), (Some(2.5), None, Some(-1.0)));
+        assert_eq!(col.missing_count(), 2);
+        // Rows picked in any order, repeats allowed; the kind is kept even where inference would differ.
+        let picked = col.take(&[3, 3, 1]);
+        assert_eq!(picked.cells().collect::<Vec<_>>(), [Some("-1"), Some("-1"), None]);
+        assert_eq!((picked.kind, picked.number(1)), (ColumnKind::Numeric, Some(-1.0)));
+        assert!(col.same_cells(&col.take(&[0, 1, 2, 3])));
+        assert!(!col.same_cells(&picked));
+    }
+
+    #[test]
+    fn a_column_made_numeric_reads_its_numbers() {
+        let mut table = crate::parse_csv(
+            b"code,y
+1,a
+2,b
+3,a
+ 4 ,b
+",
+        )
+        .unwrap();
+        table.columns[0].kind = ColumnKind::Categorical;
+        table.columns[0].numbers = None;
+        table.set_kind("code", ColumnKind::Numeric).unwrap();
+        assert_eq!(table.columns[0].number(3), Some(4.0));
+        assert!(table.columns[0].numbers.is_some());
+        // A mixed column answers number() from its text, cell by cell.
+        let mixed = Column::new("m".into(), [Some("x"), Some("7")]);
+        assert_eq!((mixed.kind, mixed.number(0), mixed.number(1)), (ColumnKind::Text, None, Some(7.0)));
+    }
+
+    #[test]
+    fn the_fast_number_path_agrees_with_the_standard_parser() {
+        let fixed = [
+            "0",
+            "-0",
+            "+7",
+            "1.",
+            ".5",
+            "-.25",
+            "0.1",
+            "0.3",
+            "9007199254740991",
+            "9007199254740993",
+            "12345678901234567",
+            "0.0000000000000001",
+            "1e5",
+            "-2.5E-3",
+            ".",
+            "-",
+            "+",
+            "1.2.3",
+            "1,5",
+            "0x10",
+            "12a",
+            "inf",
+            "NaN",
+            "1_000",
+            "  3  ",
+            "123456.7890123456",
+            "-4873.204539",
+        ];
+        let mut rng = crate::rng::SplitMix64::new(7);
+        let mut random = Vec::new();
+        for _ in 0..100_000 {
+            let int_digits = rng.below(10);
+            let frac_digits = rng.below(12);
+            let mut text = String::new();
+            if rng.below(2) == 0 {
+                text.push('-');
+            }
+            for _ in 0..int_digits {
+                text.push(char::from(b'0' + rng.below(10) as u8));
+            }
+            if frac_digits > 0 || rng.below(3) == 0 {
+                text.push('.');
+            }
+            for _ in 0..frac_digits {
+                text.push(char::from(b'0' + rng.below(10) as u8));
+            }
+            random.push(text);
+        }
+        for text in fixed.iter().copied().chain(random.iter().map(String::as_str)) {
+            let expected = text.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+            let got = parse_number(text);
+            assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits), "{text:?}");
+        }
     }
 }

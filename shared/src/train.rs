@@ -412,7 +412,7 @@ impl<'a> Labels<'a> {
 
     pub(crate) fn present(&self, row: usize) -> bool {
         match self {
-            Labels::Classes { column, .. } => column.cells[row].is_some(),
+            Labels::Classes { column, .. } => column.cell(row).is_some(),
             Labels::Values(column) => column.number(row).is_some(),
         }
     }
@@ -421,7 +421,7 @@ impl<'a> Labels<'a> {
     /// value, so `1` and `1.0` are one class.
     pub(crate) fn class_of(&self, row: usize) -> Option<usize> {
         let Labels::Classes { column, classes } = self else { return None };
-        let cell = column.cells[row].as_deref()?;
+        let cell = column.cell(row)?;
         classes.iter().position(|c| c == cell).or_else(|| {
             let value = parse_number(cell)?;
             classes.iter().position(|c| parse_number(c) == Some(value))

@@ -188,7 +188,7 @@ pub fn validate(table: &Table, options: &ValidationOptions) -> ValidationReport 
             let value = counts.first().map(|(v, _)| v.clone());
             findings.push(Finding::ConstantColumn { column: column.name.clone(), value });
         }
-        if let Some(same) = table.columns[..i].iter().find(|other| other.cells == column.cells) {
+        if let Some(same) = table.columns[..i].iter().find(|other| other.same_cells(column)) {
             findings
                 .push(Finding::DuplicateColumn { column: column.name.clone(), same_as: same.name.clone() });
         }
@@ -225,14 +225,14 @@ pub fn validate(table: &Table, options: &ValidationOptions) -> ValidationReport 
 /// Text that differs in (almost) every row, or unique integers rising with the row order (a row
 /// number). "Almost": an identifier stays one when a copied row repeats it.
 fn looks_like_identifier(column: &Column, distinct: usize) -> bool {
-    let present = column.cells.len() - column.missing_count();
+    let present = column.len() - column.missing_count();
     if present < MIN_ROWS_FOR_PATTERNS {
         return false;
     }
     match column.kind {
         ColumnKind::Text => distinct * 20 >= present * 19,
         ColumnKind::Numeric if distinct == present => {
-            let values: Vec<f64> = (0..column.cells.len()).filter_map(|r| column.number(r)).collect();
+            let values: Vec<f64> = (0..column.len()).filter_map(|r| column.number(r)).collect();
             values.iter().all(|v| v.fract() == 0.0) && values.windows(2).all(|w| w[0] < w[1])
         }
         _ => false,
@@ -240,7 +240,7 @@ fn looks_like_identifier(column: &Column, distinct: usize) -> bool {
 }
 
 fn row_key(table: &Table, row: usize) -> Vec<Option<&str>> {
-    table.columns.iter().map(|c| c.cells[row].as_deref()).collect()
+    table.columns.iter().map(|c| c.cell(row)).collect()
 }
 
 fn duplicate_rows(table: &Table) -> Option<Finding> {
@@ -265,14 +265,13 @@ fn out_of_range(table: &Table, range: &DeclaredRange) -> Option<Finding> {
         None => true,
         Some(v) => range.min.is_some_and(|m| v < m) || range.max.is_some_and(|m| v > m),
     };
-    let bad: Vec<usize> =
-        (0..table.n_rows).filter(|&r| column.cells[r].as_deref().is_some_and(outside)).collect();
+    let bad: Vec<usize> = (0..table.n_rows).filter(|&r| column.cell(r).is_some_and(outside)).collect();
     let first = *bad.first()?;
     Some(Finding::OutOfRange {
         column: column.name.clone(),
         count: bad.len(),
         first_line: table.line_of(first),
-        first_value: column.cells[first].clone().unwrap_or_default(),
+        first_value: column.cell(first).unwrap_or_default().to_owned(),
     })
 }
 
@@ -300,7 +299,7 @@ fn leakage(feature: &Column, target: &Column, task: &Task, n_rows: usize) -> Opt
     let (score, measure) = match task {
         Task::Classification { .. } => {
             let rows: Vec<usize> =
-                (0..n_rows).filter(|&r| feature.cells[r].is_some() && target.cells[r].is_some()).collect();
+                (0..n_rows).filter(|&r| feature.cell(r).is_some() && target.cell(r).is_some()).collect();
             if rows.len() < MIN_ROWS_FOR_PATTERNS {
                 return None;
             }
@@ -310,7 +309,7 @@ fn leakage(feature: &Column, target: &Column, task: &Task, n_rows: usize) -> Opt
             for group in bins.values() {
                 let mut classes: HashMap<&str, usize> = HashMap::new();
                 for &r in group {
-                    let class = target.cells[r].as_deref().unwrap_or_default();
+                    let class = target.cell(r).unwrap_or_default();
                     *classes.entry(class).or_default() += 1;
                     *baseline.entry(class).or_default() += 1;
                 }
@@ -357,7 +356,7 @@ fn bin_rows(feature: &Column, rows: &[usize]) -> HashMap<String, Vec<usize>> {
         }
     } else {
         for &r in rows {
-            groups.entry(feature.cells[r].clone().unwrap_or_default()).or_default().push(r);
+            groups.entry(feature.cell(r).unwrap_or_default().to_owned()).or_default().push(r);
         }
     }
     groups

@@ -63,7 +63,7 @@ fn learner_support_has_its_documented_shape_and_is_learnable() {
     assert_eq!(table.n_rows, 5000);
     let target = table.column("needs_support").unwrap();
     assert_eq!(target.kind, ColumnKind::Boolean);
-    let positives = target.cells.iter().filter(|c| c.as_deref() == Some("yes")).count();
+    let positives = target.cells().filter(|c| *c == Some("yes")).count();
     let share = positives as f64 / 5000.0;
     assert!((0.12..=0.18).contains(&share), "needs_support share {share}");
     assert_eq!(table.column("learner_id").unwrap().kind, ColumnKind::Text);

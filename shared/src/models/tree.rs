@@ -106,6 +106,9 @@ pub struct Node {
     pub threshold: f64,
 }
 
+/// How many rows walk a tree together in batch prediction.
+const WALK_LANES: usize = 8;
+
 /// One fitted tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
@@ -127,6 +130,34 @@ impl Tree {
             node = self.nodes[node.child as usize + usize::from(go_right(&node))];
         }
         node.child as usize
+    }
+
+    /// Appends the leaf of rows `0..n` to `out`. Rows walk [`WALK_LANES`] at a time, in step: one
+    /// row's walk is a chain of dependent loads, and several independent chains let the processor
+    /// overlap them instead of waiting on each in turn.
+    fn leaves(&self, n: usize, out: &mut Vec<u32>, go_right: impl Fn(usize, &Node) -> bool) {
+        let mut start = 0;
+        while start + WALK_LANES <= n {
+            let mut at = [0u32; WALK_LANES];
+            loop {
+                let mut moved = false;
+                for (lane, at) in at.iter_mut().enumerate() {
+                    let node = &self.nodes[*at as usize];
+                    if node.feature != LEAF {
+                        *at = node.child + u32::from(go_right(start + lane, node));
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+            out.extend(at.iter().map(|&a| self.nodes[a as usize].child));
+            start += WALK_LANES;
+        }
+        for i in start..n {
+            out.push(self.walk(|node| go_right(i, node)) as u32);
+        }
     }
 
     /// The leaf of a binned row.
@@ -232,6 +263,7 @@ impl TreeEnsemble {
         let n = out.len() / k.max(1);
         out.fill(0.0);
         let bins = self.bin_rows(data, p, n);
+        let mut leaves = Vec::with_capacity(n);
         for tree in &self.trees {
             let fractions: Vec<f64> = tree
                 .counts
@@ -241,8 +273,9 @@ impl TreeEnsemble {
                     counts.iter().map(move |&c| f64::from(c) / total)
                 })
                 .collect();
-            for (i, slot) in out.chunks_exact_mut(k).enumerate() {
-                let leaf = Self::leaf_in_batch(tree, bins.as_deref(), data, p, i);
+            let leaves = Self::leaves_in_batch(tree, bins.as_deref(), data, p, n, &mut leaves);
+            for (slot, &leaf) in out.chunks_exact_mut(k).zip(leaves) {
+                let leaf = leaf as usize;
                 for (o, f) in slot.iter_mut().zip(&fractions[leaf * k..(leaf + 1) * k]) {
                     *o += f;
                 }
@@ -257,23 +290,33 @@ impl TreeEnsemble {
         let n = out.len();
         out.fill(0.0);
         let bins = self.bin_rows(data, p, n);
+        let mut leaves = Vec::with_capacity(n);
         for tree in &self.trees {
-            for (i, o) in out.iter_mut().enumerate() {
-                let leaf = Self::leaf_in_batch(tree, bins.as_deref(), data, p, i);
-                *o += tree.means[leaf];
+            let leaves = Self::leaves_in_batch(tree, bins.as_deref(), data, p, n, &mut leaves);
+            for (o, &leaf) in out.iter_mut().zip(leaves) {
+                *o += tree.means[leaf as usize];
             }
         }
         let trees = self.trees.len() as f64;
         out.iter_mut().for_each(|o| *o /= trees);
     }
 
-    /// The leaf of row `i` of a batch: by its bins when the batch was binned, else by raw values.
-    #[inline]
-    fn leaf_in_batch(tree: &Tree, bins: Option<&[u8]>, data: &[f64], p: usize, i: usize) -> usize {
+    /// The leaf of each of the `n` rows of a batch (by its bins when the batch was binned, else by raw
+    /// values), written into `leaves`.
+    fn leaves_in_batch<'a>(
+        tree: &Tree,
+        bins: Option<&[u8]>,
+        data: &[f64],
+        p: usize,
+        n: usize,
+        leaves: &'a mut Vec<u32>,
+    ) -> &'a [u32] {
+        leaves.clear();
         match bins {
-            Some(bins) => tree.leaf_of(&bins[i * p..(i + 1) * p]),
-            None => tree.leaf_of_raw(&data[i * p..(i + 1) * p]),
+            Some(bins) => tree.leaves(n, leaves, |i, node| bins[i * p + node.feature as usize] > node.bin),
+            None => tree.leaves(n, leaves, |i, node| data[i * p + node.feature as usize] > node.threshold),
         }
+        leaves
     }
 
     /// Every row's bins, row-major, when there are enough trees to make binning pay.
@@ -686,5 +729,54 @@ mod tests {
         };
         assert_eq!(fit(5), fit(5));
         assert_ne!(fit(5), fit(6));
+    }
+
+    #[test]
+    fn batch_walks_in_lanes_agree_with_one_row_walks() {
+        // 203 rows: 25 full blocks of lanes and a remainder of 3; one tree walks raw values, ten
+        // trees walk bins, classification and regression.
+        let n = 203;
+        let x =
+            Array2::from_shape_vec((n, 3), (0..3 * n).map(|i| ((i * 7919) % 103) as f64 * 0.37).collect())
+                .unwrap();
+        let classes: Vec<usize> =
+            (0..n).map(|i| usize::from(x[[i, 0]] > x[[i, 1]] + x[[i, 2]] * 0.3)).collect();
+        let values: Vec<f64> = (0..n).map(|i| x[[i, 0]] - 2.0 * x[[i, 2]]).collect();
+        let data = x.as_slice().unwrap();
+        let mut bins = Vec::new();
+        for trees in [1, 10] {
+            let classifier = fit_ensemble(
+                &x,
+                TreeTarget::Classes(&classes, 2),
+                params(2),
+                trees,
+                trees > 1,
+                3,
+                &mut Progress::none(),
+            )
+            .unwrap();
+            let mut batch = vec![0.0; n * 2];
+            classifier.proba_batch(data, 3, &mut batch);
+            let mut one = [0.0; 2];
+            for i in 0..n {
+                classifier.proba_row(&data[i * 3..(i + 1) * 3], &mut bins, &mut one);
+                assert_eq!(batch[i * 2..i * 2 + 2], one, "row {i}, {trees} trees");
+            }
+            let regressor = fit_ensemble(
+                &x,
+                TreeTarget::Values(&values),
+                params(2),
+                trees,
+                trees > 1,
+                3,
+                &mut Progress::none(),
+            )
+            .unwrap();
+            let mut batch = vec![0.0; n];
+            regressor.values_batch(data, 3, &mut batch);
+            for (i, value) in batch.iter().enumerate() {
+                assert_eq!(*value, regressor.value_row(&data[i * 3..(i + 1) * 3], &mut bins), "row {i}");
+            }
+        }
     }
 }
