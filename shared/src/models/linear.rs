@@ -42,6 +42,27 @@ pub struct LogisticModel {
 }
 
 impl LogisticModel {
+    /// Class probabilities of many rows (`data` row-major, `p` features) into `out` (`n_classes` per
+    /// row). Two passes for two classes: every row's score first (a stream through the data), then
+    /// the sigmoids, whose independent iterations the processor can overlap.
+    pub(crate) fn proba_batch(&self, data: &[f64], p: usize, out: &mut [f64]) {
+        if self.n_classes != 2 || p == 0 {
+            for (row, slot) in data.chunks_exact(p.max(1)).zip(out.chunks_exact_mut(self.n_classes)) {
+                self.proba_row(row, slot);
+            }
+            return;
+        }
+        let coef = &self.coef[..p];
+        for (row, slot) in data.chunks_exact(p).zip(out.chunks_exact_mut(2)) {
+            slot[1] = self.intercept[0] + dot(coef, row);
+        }
+        for slot in out.chunks_exact_mut(2) {
+            let positive = math::sigmoid(slot[1]);
+            slot[0] = 1.0 - positive;
+            slot[1] = positive;
+        }
+    }
+
     pub(crate) fn proba_row(&self, row: &[f64], out: &mut [f64]) {
         let p = row.len();
         if self.n_classes == 2 {
@@ -303,7 +324,7 @@ fn logistic_loss(
     let mut loss = 0.0;
     if rows == 1 {
         // Binary: with e = exp(−|z|), the loss is max(±z, 0) + ln(1 + e) and sigmoid(z) is
-        // 1 / (1 + e) or e / (1 + e): one exp and one log1p per row.
+        // 1 / (1 + e) or e / (1 + e): one exp and one log1p per row, both our own (`math`).
         let (w, b) = theta.split_at(p);
         let b = b[0];
         let (gw, gb) = grad.split_at_mut(p);
@@ -312,7 +333,7 @@ fn logistic_loss(
             let z = b + dot(w, xi);
             let e = math::exp_neg(-z.abs());
             let positive = yi == 1;
-            loss += if positive { (-z).max(0.0) } else { z.max(0.0) } + libm::log1p(e);
+            loss += if positive { (-z).max(0.0) } else { z.max(0.0) } + math::ln_1p_unit(e);
             let prob = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
             let r = prob - if positive { 1.0 } else { 0.0 };
             for (g, v) in gw.iter_mut().zip(xi) {
@@ -504,5 +525,23 @@ mod tests {
         let mut out = [0.0; 2];
         model.proba_row(&[2.0], &mut out);
         assert!(out[1] > 0.7 && (out[0] + out[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn logistic_batch_probabilities_equal_row_by_row() {
+        let rows: Vec<Vec<f64>> = (0..37).map(|i| vec![f64::from(i) * 0.1 - 1.8, f64::from(i % 5)]).collect();
+        let x = matrix(&rows.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        let data = x.as_slice().unwrap();
+        for n_classes in [2, 3] {
+            let y: Vec<usize> = (0..37).map(|i| (i * 7 % 11) % n_classes).collect();
+            let model = logistic(&x, &y, n_classes, 1.0, 100, 1e-6, &mut Progress::none()).unwrap();
+            let mut batch = vec![0.0; 37 * n_classes];
+            model.proba_batch(data, 2, &mut batch);
+            let mut one = vec![0.0; n_classes];
+            for (row, expected) in rows.iter().zip(batch.chunks_exact(n_classes)) {
+                model.proba_row(row, &mut one);
+                assert_eq!(one, expected);
+            }
+        }
     }
 }

@@ -403,9 +403,16 @@ impl Estimator {
         let p = x.ncols();
         let data = x.as_slice().expect("standard layout");
         let mut out = vec![0.0; x.nrows() * n_classes];
-        if let Estimator::Trees(model) = self {
-            model.proba_batch(data, p, &mut out);
-            return out;
+        match self {
+            Estimator::Trees(model) => {
+                model.proba_batch(data, p, &mut out);
+                return out;
+            }
+            Estimator::Logistic(model) => {
+                model.proba_batch(data, p, &mut out);
+                return out;
+            }
+            _ => {}
         }
         for (i, slot) in out.chunks_exact_mut(n_classes.max(1)).enumerate() {
             self.proba_row(&data[i * p..(i + 1) * p], &mut scratch, slot);
