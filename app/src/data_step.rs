@@ -1,18 +1,18 @@
 //! Step 1, data: pick a sample set or open a CSV, then see its first rows and the inferred types.
 
+use crate::background;
 use crate::http::{self, SampleDataset};
+use crate::protocol::{ColumnInfo, DataSummary, Reply, Request};
 use crate::Step;
 use crate::{LoadedData, Workbench};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
-use tabml::{parse_csv, validate, Severity, Table, Task, ValidationOptions};
+use tabml::{ColumnKind, Severity, Task};
 use wasm_bindgen_futures::JsFuture;
 
 /// Files larger than this are refused before reading, so the tab never freezes on a huge upload.
 const MAX_FILE_BYTES: f64 = 100.0 * 1024.0 * 1024.0;
-/// Rows shown in the preview.
-const PREVIEW_ROWS: usize = 8;
 
 /// The data step.
 #[component]
@@ -28,7 +28,7 @@ pub fn DataStep() -> impl IntoView {
         spawn_local(async move {
             match http::sample_csv(&sample).await {
                 Ok(bytes) => {
-                    if accept_csv(bench, load_error, &sample.title, &bytes, Some(&sample.target)) {
+                    if accept_csv(bench, load_error, &sample.title, bytes, Some(&sample.target)).await {
                         selected_sample.set(Some(sample.id.clone()));
                     }
                 }
@@ -55,7 +55,7 @@ pub fn DataStep() -> impl IntoView {
             match JsFuture::from(file.array_buffer()).await {
                 Ok(buffer) => {
                     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                    if accept_csv(bench, load_error, &name, &bytes, None) {
+                    if accept_csv(bench, load_error, &name, bytes, None).await {
                         selected_sample.set(None);
                     }
                 }
@@ -109,32 +109,41 @@ pub fn DataStep() -> impl IntoView {
     }
 }
 
-/// Parses `bytes`; on success replaces the loaded data and picks a target, on failure keeps what was
-/// loaded before and shows the error. Returns whether it was accepted.
-fn accept_csv(
+/// Has the worker parse `bytes`; on success replaces the loaded data and picks a target, on failure
+/// keeps what was loaded before and shows the error. Returns whether it was accepted.
+async fn accept_csv(
     bench: Workbench,
     load_error: RwSignal<Option<String>>,
     name: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     suggested_target: Option<&str>,
 ) -> bool {
-    match parse_csv(bytes) {
-        Ok(table) => {
+    let answer = background::request(Request::Load { name: name.to_owned() }, Some(bytes), None).await;
+    match answer {
+        Ok((Reply::Loaded(summary), _)) => {
             let target = suggested_target
-                .filter(|t| table.column(t).is_some())
+                .filter(|t| summary.column(t).is_some())
                 .map(str::to_owned)
-                .unwrap_or_else(|| table.columns.last().map(|c| c.name.clone()).unwrap_or_default());
-            crate::train_step::choose_target(bench, &table, &target);
-            bench.data.set(Some(LoadedData { name: name.to_owned(), table: Arc::new(table) }));
+                .unwrap_or_else(|| summary.columns.last().map(|c| c.name.clone()).unwrap_or_default());
+            crate::train_step::choose_target(bench, &summary, &target);
+            bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
             bench.outcome.set(None);
             load_error.set(None);
             true
         }
-        Err(e) => {
+        Ok((reply, _)) => {
+            let message = match reply {
+                Reply::Failed(message) => message,
+                other => format!("{name}: unexpected answer {other:?}"),
+            };
             let kept = bench.data.with_untracked(|d| {
-                d.as_ref().map(|d| format!("\n{} stays loaded.", d.name)).unwrap_or_default()
+                d.as_ref().map(|d| format!("\n{} stays loaded.", d.summary.name)).unwrap_or_default()
             });
-            load_error.set(Some(format!("{name}: {e}{kept}")));
+            load_error.set(Some(format!("{message}{kept}")));
+            false
+        }
+        Err(message) => {
+            load_error.set(Some(format!("{name}: {message}")));
             false
         }
     }
@@ -143,16 +152,17 @@ fn accept_csv(
 /// The first rows and one line per column.
 #[component]
 fn DataPreview(data: LoadedData) -> impl IntoView {
-    let table = data.table.clone();
-    let n_rows = table.n_rows.min(PREVIEW_ROWS);
-    let header = table.columns.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view();
-    let rows = (0..n_rows)
-        .map(|r| {
-            let cells = table
-                .columns
+    let summary = data.summary.clone();
+    let header =
+        summary.columns.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view();
+    let rows = summary
+        .preview
+        .iter()
+        .map(|row| {
+            let cells = row
                 .iter()
-                .map(|c| match c.cell(r) {
-                    Some(v) => view! { <td>{v.to_owned()}</td> }.into_any(),
+                .map(|cell| match cell {
+                    Some(v) => view! { <td>{v.clone()}</td> }.into_any(),
                     None => view! { <td class="missing">"missing"</td> }.into_any(),
                 })
                 .collect_view();
@@ -161,42 +171,59 @@ fn DataPreview(data: LoadedData) -> impl IntoView {
         .collect_view();
     view! {
         <p class="summary" id="data-summary">
-            <strong>{data.name.clone()}</strong>
-            {format!(": {} rows × {} columns. The first {} rows:", table.n_rows, table.columns.len(), n_rows)}
+            <strong>{summary.name.clone()}</strong>
+            {format!(": {} rows × {} columns. The first {} rows:", summary.n_rows, summary.columns.len(), summary.preview.len())}
         </p>
         <div class="table-scroll"><table id="preview"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table></div>
-        <h3>"Columns and their inferred types"</h3>
-        <ColumnsTable table=table.clone()/>
-        <ValidationFindings table/>
+        <h3>"Columns and their types"</h3>
+        <p class="hint">"tabml guesses each column's type from its values. Change it where the guess is wrong: a code such as a postcode or a class number is a category, not a quantity. Only the types every value fits are offered."</p>
+        <ColumnsTable summary/>
+        <ValidationFindings/>
     }
 }
 
-/// Name, type, missing values and distinct values of every column.
+/// Name, type (changeable), missing values and distinct values of every column.
 #[component]
-fn ColumnsTable(table: Arc<Table>) -> impl IntoView {
-    let rows = table
+fn ColumnsTable(summary: Arc<DataSummary>) -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    let kind_error = RwSignal::new(None::<String>);
+    let n_rows = summary.n_rows;
+    let rows = summary
         .columns
         .iter()
         .map(|c| {
-            let distinct = c.value_counts().len();
-            let missing = c.missing_count();
-            let missing_text = if missing == 0 {
+            let missing_text = if c.missing == 0 {
                 "none".to_owned()
             } else {
-                format!("{missing} ({:.1}%)", 100.0 * missing as f64 / table.n_rows as f64)
+                format!("{} ({:.1}%)", c.missing, 100.0 * c.missing as f64 / n_rows as f64)
             };
+            let name = c.name.clone();
+            let current = c.kind;
+            let options = c
+                .possible_kinds
+                .iter()
+                .map(|&k| view! { <option value=k.label() selected=k == current>{k.label()}</option> })
+                .collect_view();
+            let label = format!("type of {}", c.name);
             view! {
                 <tr data-column=c.name.clone()>
                     <th scope="row">{c.name.clone()}</th>
-                    <td><span class="kind">{c.kind.label()}</span></td>
+                    <td>
+                        <select class="kind-select" aria-label=label on:change=move |ev| {
+                            if let Some(kind) = ColumnKind::from_label(&event_target_value(&ev)) {
+                                change_kind(bench, kind_error, name.clone(), kind);
+                            }
+                        }>{options}</select>
+                    </td>
                     <td class="num">{missing_text}</td>
-                    <td class="num">{distinct}</td>
+                    <td class="num">{c.distinct}</td>
                     {target_hint(c)}
                 </tr>
             }
         })
         .collect_view();
     view! {
+        {move || kind_error.get().map(|message| view! { <div class="error" role="alert" id="kind-error">{message}</div> })}
         <div class="table-scroll">
             <table id="columns">
                 <thead><tr>
@@ -209,55 +236,75 @@ fn ColumnsTable(table: Arc<Table>) -> impl IntoView {
     }
 }
 
+/// Asks the worker to retype a column; the new summary replaces the old, and any trained result
+/// (made with the old types) is cleared.
+fn change_kind(bench: Workbench, kind_error: RwSignal<Option<String>>, column: String, kind: ColumnKind) {
+    spawn_local(async move {
+        match background::request(Request::SetKind { column, kind }, None, None).await {
+            Ok((Reply::Loaded(summary), _)) => {
+                kind_error.set(None);
+                bench.outcome.set(None);
+                bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
+            }
+            Ok((Reply::Failed(message), _)) | Err(message) => kind_error.set(Some(message)),
+            Ok((other, _)) => kind_error.set(Some(format!("unexpected answer {other:?}"))),
+        }
+    });
+}
+
 /// What predicting this column would be, as a table cell (with the reason when it cannot be a target).
-fn target_hint(column: &tabml::Column) -> impl IntoView {
-    match Task::for_target(column) {
+fn target_hint(column: &ColumnInfo) -> impl IntoView {
+    match &column.as_target {
         Ok(Task::Classification { classes }) => {
             view! { <td>{format!("classification, {} classes", classes.len())}</td> }.into_any()
         }
         Ok(Task::Regression) => view! { <td>"regression"</td> }.into_any(),
-        Err(e) => view! { <td title=e.to_string()>"not usable: " {short_reason(&e)}</td> }.into_any(),
-    }
-}
-
-fn short_reason(error: &tabml::TabmlError) -> &'static str {
-    match error {
-        tabml::TabmlError::TooManyClasses { .. } => "too many different values",
-        tabml::TabmlError::SingleClass { .. } => "only one value",
-        tabml::TabmlError::EmptyTarget(_) => "no values",
-        _ => "see the tooltip",
+        Err(message) => {
+            view! { <td class="not-target">"not usable: " <small>{message.clone()}</small></td> }.into_any()
+        }
     }
 }
 
 /// The validation report for the loaded data and the chosen target, worst findings first.
 #[component]
-fn ValidationFindings(table: Arc<Table>) -> impl IntoView {
+fn ValidationFindings() -> impl IntoView {
     let bench = expect_context::<Workbench>();
-    let report = Memo::new(move |_| {
-        let options = ValidationOptions { target: Some(bench.target.get()), ..Default::default() };
-        validate(&table, &options)
+    // The preview (and so this) is rebuilt whenever the data set or a column's type changes.
+    let report = LocalResource::new(move || {
+        let target = bench.target.get();
+        async move {
+            match background::request(Request::Validate { target }, None, None).await {
+                Ok((Reply::Validated(report), _)) => Ok(report),
+                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
+                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
+            }
+        }
     });
     view! {
         <h3>"Checks"</h3>
         <p class="hint">"What in this data could mislead a model (or you), and what to do about it. The checks follow the target chosen in step 2."</p>
         {move || {
-            let findings = report.get().findings;
+            let findings = match report.get() {
+                None => return view! { <p class="hint" role="status">"Checking the data…"</p> }.into_any(),
+                Some(Err(message)) => return view! { <div class="error" role="alert">{message}</div> }.into_any(),
+                Some(Ok(findings)) => findings,
+            };
             if findings.is_empty() {
                 return view! { <p class="verdict good" id="validation-clean">"No problems found."</p> }.into_any();
             }
             view! {
                 <ul class="findings" id="validation-findings">
                     {findings.into_iter().map(|f| {
-                        let (class, label) = match f.severity() {
+                        let (class, label) = match f.severity {
                             Severity::Problem => ("finding problem", "problem"),
                             Severity::Warning => ("finding warning", "warning"),
                             Severity::Info => ("finding info", "note"),
                         };
                         view! {
-                            <li class=class data-column=f.column().unwrap_or_default().to_owned()>
+                            <li class=class data-column=f.column.unwrap_or_default()>
                                 <span class="severity">{label}</span>
-                                <span class="message">{f.message()}</span>
-                                <span class="advice">{f.advice()}</span>
+                                <span class="message">{f.message}</span>
+                                <span class="advice">{f.advice}</span>
                             </li>
                         }
                     }).collect_view()}

@@ -1,26 +1,27 @@
 //! The tabml browser app: a learner walks a model's life in the tab.
 //!
 //! State lives in [`Workbench`], a struct of signals handed to every step by context. Only
-//! [`http`] speaks HTTP. Training runs in the tab (on the main thread for now; the workbench issue
-//! moves it to a Web Worker).
+//! [`http`] speaks HTTP. Parsing, validation and training run in a Web Worker ([`worker`], driven
+//! from the page by [`background`] over the messages of [`protocol`]), so the page never freezes.
 
+pub mod background;
 mod chart;
 mod data_step;
 pub mod http;
+pub mod protocol;
 mod results_step;
 mod train_step;
+pub mod worker;
 
 use leptos::prelude::*;
 use std::sync::Arc;
-use tabml::{ModelKind, Table, Trained};
+use tabml::{ModelKind, Trained};
 
-/// A data set the learner has loaded.
-#[derive(Clone)]
+/// A data set the learner has loaded: the worker holds the table; the page holds its summary.
+#[derive(Clone, PartialEq)]
 pub struct LoadedData {
-    /// Where it came from: a sample set's title or a file name.
-    pub name: String,
-    /// The parsed table.
-    pub table: Arc<Table>,
+    /// Columns, types, counts and the first rows.
+    pub summary: Arc<protocol::DataSummary>,
 }
 
 /// The learner's work in this tab, shared by every step.
@@ -36,6 +37,8 @@ pub struct Workbench {
     pub seed: RwSignal<u64>,
     /// True while a model trains.
     pub training: RwSignal<bool>,
+    /// How far the current training is, in `[0, 1]`.
+    pub progress: RwSignal<f64>,
     /// The last training's outcome: a report, or the error message to show.
     pub outcome: RwSignal<Option<Result<TrainedModel, String>>>,
 }
@@ -45,7 +48,7 @@ pub struct Workbench {
 pub struct TrainedModel {
     /// The bundle and run the core produced.
     pub report: Arc<Trained>,
-    /// Wall-clock milliseconds in the tab.
+    /// Milliseconds the training took in the worker.
     pub millis: f64,
 }
 
@@ -57,6 +60,7 @@ impl Workbench {
             model: RwSignal::new(ModelKind::LogisticRegression),
             seed: RwSignal::new(42),
             training: RwSignal::new(false),
+            progress: RwSignal::new(0.0),
             outcome: RwSignal::new(None),
         }
     }

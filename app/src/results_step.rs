@@ -15,7 +15,7 @@ pub fn ResultsStep() -> impl IntoView {
     view! {
         <Step id="evaluate" number=3 title="Evaluate" why="Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks.">
             {move || match bench.outcome.get() {
-                None if bench.training.get() => view! { <p class="hint" role="status">"Training in this tab…"</p> }.into_any(),
+                None if bench.training.get() => view! { <p class="hint" role="status">"Training in the background in this tab; the page stays usable…"</p> }.into_any(),
                 None => view! { <p class="hint">"Train a model in step 2 to see how it does."</p> }.into_any(),
                 Some(Err(message)) => view! {
                     <div class="error" role="alert" id="train-error"><strong>"Training failed. "</strong>{message}</div>

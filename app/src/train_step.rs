@@ -1,17 +1,20 @@
 //! Step 2, train: choose the target and a model, then train on a seeded, stratified 80/20 split.
 
+use crate::background;
+use crate::protocol::{self, DataSummary, Reply, Request};
 use crate::Step;
 use crate::{TrainedModel, Workbench};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::rc::Rc;
 use std::sync::Arc;
-use tabml::{ModelKind, Table, Task, TrainConfig};
+use tabml::{ModelKind, Task, TrainConfig};
 
 /// Sets the target and, if the current model cannot do the target's task, the first real model that
 /// can (the dummy baseline is measured beside every model anyway).
-pub(crate) fn choose_target(bench: Workbench, table: &Table, target: &str) {
+pub(crate) fn choose_target(bench: Workbench, summary: &DataSummary, target: &str) {
     bench.target.set(target.to_owned());
-    if let Some(task) = table.column(target).and_then(|c| Task::for_target(c).ok()) {
+    if let Some(task) = summary.column(target).and_then(|c| c.as_target.clone().ok()) {
         let current = bench.model.get_untracked();
         if !current.supports(&task) {
             if let Some(kind) =
@@ -34,28 +37,35 @@ pub fn TrainStep() -> impl IntoView {
     let bench = expect_context::<Workbench>();
     let task = Memo::new(move |_| {
         let target = bench.target.get();
-        bench.data.with(|data| {
-            data.as_ref().and_then(|d| {
-                d.table.column(&target).map(Task::for_target).map(|t| t.map_err(|e| e.to_string()))
-            })
-        })
+        bench
+            .data
+            .with(|data| data.as_ref().and_then(|d| d.summary.column(&target).map(|c| c.as_target.clone())))
     });
 
     let train = move |_| {
-        let Some(data) = bench.data.get_untracked() else { return };
+        if bench.data.with_untracked(Option::is_none) {
+            return;
+        }
         let config =
             TrainConfig { seed: bench.seed.get_untracked(), ..TrainConfig::new(bench.model.get_untracked()) };
         let target = bench.target.get_untracked();
         bench.training.set(true);
+        bench.progress.set(0.0);
         bench.outcome.set(None);
         spawn_local(async move {
-            // Give the browser a frame to show "Training…" before the work holds the main thread.
-            next_frame().await;
-            let started = now_millis();
-            let outcome =
-                tabml::train_with(&data.table, &target, &config, &mut tabml::Progress::none(), &now_millis)
-                    .map(|report| TrainedModel { report: Arc::new(report), millis: now_millis() - started })
-                    .map_err(|e| e.to_string());
+            let on_progress: background::OnProgress = Rc::new(move |fraction| bench.progress.set(fraction));
+            let answer = background::request(
+                Request::Train { target, config: Box::new(config) },
+                None,
+                Some(on_progress),
+            )
+            .await;
+            let outcome = match answer {
+                Ok((Reply::Trained { run, millis }, Some(bundle))) => protocol::trained_from(*run, &bundle)
+                    .map(|report| TrainedModel { report: Arc::new(report), millis }),
+                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
+                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
+            };
             bench.outcome.set(Some(outcome));
             bench.training.set(false);
         });
@@ -66,13 +76,13 @@ pub fn TrainStep() -> impl IntoView {
             {move || match bench.data.get() {
                 None => view! { <p class="hint">"Load a data set in step 1 first."</p> }.into_any(),
                 Some(data) => {
-                    let names: Vec<String> = data.table.columns.iter().map(|c| c.name.clone()).collect();
-                    let table = data.table.clone();
+                    let names: Vec<String> = data.summary.columns.iter().map(|c| c.name.clone()).collect();
+                    let summary = data.summary.clone();
                     view! {
                         <div class="controls">
                             <label>
                                 "Target column (what to predict)"
-                                <select id="target-select" on:change=move |ev| choose_target(bench, &table, &event_target_value(&ev))>
+                                <select id="target-select" on:change=move |ev| choose_target(bench, &summary, &event_target_value(&ev))>
                                     {names.into_iter().map(|name| {
                                         let selected = { let name = name.clone(); move || bench.target.get() == name };
                                         view! { <option value=name.clone() prop:selected=selected>{name.clone()}</option> }
@@ -111,6 +121,16 @@ pub fn TrainStep() -> impl IntoView {
                                 on:click=train>
                                 {move || if bench.training.get() { "Training…" } else { "Train" }}
                             </button>
+                            <Show when=move || bench.training.get()>
+                                <span class="progress-line" role="status">
+                                    <label for="train-progress">"Progress"</label>
+                                    <progress id="train-progress" max="1" prop:value=move || bench.progress.get()>
+                                        {move || format!("{:.0}%", bench.progress.get() * 100.0)}
+                                    </progress>
+                                    {move || format!(" {:.0}%", bench.progress.get() * 100.0)}
+                                    <button id="cancel-button" type="button" on:click=move |_| background::cancel()>"Cancel"</button>
+                                </span>
+                            </Show>
                         </div>
                         <p class="hint" id="task-hint">{move || match task.get() {
                             Some(Ok(Task::Classification { classes })) => format!(
@@ -125,19 +145,4 @@ pub fn TrainStep() -> impl IntoView {
             }}
         </Step>
     }
-}
-
-/// Milliseconds from the page's time origin.
-fn now_millis() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
-}
-
-/// Resolves after the browser has had a chance to paint.
-async fn next_frame() {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -257,30 +257,36 @@ impl Table {
     /// (a number, a boolean, a date); otherwise nothing changes and the error names the first value
     /// that does not, with its line.
     pub fn set_kind(&mut self, name: &str, kind: ColumnKind) -> Result<(), crate::TabmlError> {
-        let index =
-            self.column_index(name).ok_or_else(|| crate::TabmlError::UnknownColumn(name.to_owned()))?;
+        self.check_kind(name, kind)?;
+        let index = self.column_index(name).unwrap_or_default();
+        let column = &mut self.columns[index];
+        if kind == ColumnKind::Numeric && column.numbers.is_none() {
+            let numbers = column.cells().map(|c| c.and_then(parse_number).unwrap_or(f64::NAN)).collect();
+            column.numbers = Some(numbers);
+        }
+        column.kind = kind;
+        Ok(())
+    }
+
+    /// Whether column `name` could be made `kind` ([`Table::set_kind`]'s check, changing nothing).
+    pub fn check_kind(&self, name: &str, kind: ColumnKind) -> Result<(), crate::TabmlError> {
+        let column = self.column(name).ok_or_else(|| crate::TabmlError::UnknownColumn(name.to_owned()))?;
         let fits = |cell: &str| match kind {
             ColumnKind::Numeric => parse_number(cell).is_some(),
             ColumnKind::Boolean => parse_bool(cell).is_some(),
             ColumnKind::Datetime => looks_like_datetime(cell),
             ColumnKind::Categorical | ColumnKind::Text => true,
         };
-        let column = &self.columns[index];
         let bad = column.cells().enumerate().find_map(|(r, c)| c.filter(|c| !fits(c)).map(|c| (r, c)));
-        if let Some((row, cell)) = bad {
-            return Err(crate::TabmlError::BadKind {
+        match bad {
+            Some((row, cell)) => Err(crate::TabmlError::BadKind {
                 column: name.to_owned(),
                 kind: kind.label(),
                 line: self.line_of(row),
                 value: cell.to_owned(),
-            });
+            }),
+            None => Ok(()),
         }
-        if kind == ColumnKind::Numeric && column.numbers.is_none() {
-            let numbers = column.cells().map(|c| c.and_then(parse_number).unwrap_or(f64::NAN)).collect();
-            self.columns[index].numbers = Some(numbers);
-        }
-        self.columns[index].kind = kind;
-        Ok(())
     }
 
     /// The column names in order.

@@ -80,9 +80,8 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     // The sample's preview and inferred types appear, and its target is chosen.
     let summary = wait_for(client, "#data-summary").await.text().await.unwrap();
     assert!(summary.contains("150 rows × 5 columns"), "{summary}");
-    let species_kind =
-        wait_for(client, "#columns tr[data-column='species'] .kind").await.text().await.unwrap();
-    assert_eq!(species_kind, "categorical");
+    let species_kind = wait_for(client, "#columns tr[data-column='species'] .kind-select").await;
+    assert_eq!(species_kind.prop("value").await.unwrap().as_deref(), Some("categorical"));
     let target = wait_for(client, "#target-select").await;
     assert_eq!(target.prop("value").await.unwrap().as_deref(), Some("species"));
     let hint = wait_for(client, "#task-hint").await.text().await.unwrap();
@@ -213,5 +212,41 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
         wait_for(client, "#validation-findings li[data-column='needs_support']").await.text().await.unwrap();
     assert!(balance.contains("balanced accuracy"), "{balance}");
     save_screenshot(client, "learner-support-checks.png").await;
+
+    // A column's type can be changed to one its values allow, and only to those.
+    let cohort = "#columns tr[data-column='cohort'] .kind-select";
+    let offered: Vec<String> = client
+        .execute(
+            &format!("return [...document.querySelector(\"{cohort}\").options].map(o => o.value);"),
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(offered, ["categorical", "text"]);
+    wait_for(client, cohort).await.select_by_value("text").await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#columns tr[data-column='cohort'] option[value='text']:checked"))
+        .await
+        .unwrap();
+
+    // Training runs in the worker with a progress bar and a cancel button; a cancelled run says so,
+    // and the next one works (a fresh worker has the same data, types included).
+    wait_for(client, "#model-select").await.select_by_value("random forest").await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    wait_for(client, "#train-progress").await;
+    save_screenshot(client, "training-progress.png").await;
+    wait_for(client, "#cancel-button").await.click().await.unwrap();
+    let error = wait_for(client, "#train-error").await.text().await.unwrap();
+    assert!(error.contains("Cancelled"), "{error}");
+    wait_for(client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    let accuracy = data_value(client, "#result-accuracy").await;
+    assert!(accuracy > 0.5, "{accuracy}");
     session.close().await;
 }

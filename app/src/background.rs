@@ -1,0 +1,226 @@
+//! The page's side of the Web Worker: sends [`Request`]s, routes progress and replies back to the
+//! caller, and cancels by terminating the worker and starting a fresh one.
+//!
+//! A fresh worker knows nothing, so the client remembers what made the current data set (the last
+//! accepted file and the type changes since) and replays it to the new worker before anything else.
+//! A worker that crashes is replaced the same way, and the requests it held fail with a message.
+
+use crate::protocol::{Reply, Request, ToPage, ToWorker};
+use futures_channel::oneshot;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+/// The worker script Trunk writes for the `worker` binary (see `app/index.html`).
+const WORKER_SCRIPT: &str = "./worker_loader.js";
+
+/// A reply and the bytes attached to it.
+pub type Answer = (Reply, Option<Vec<u8>>);
+
+/// Called with the share of the work done.
+pub type OnProgress = Rc<dyn Fn(f64)>;
+
+/// What a request needs to be replayed to a fresh worker.
+#[derive(Clone)]
+struct Replay {
+    request: Request,
+    payload: Option<Rc<Vec<u8>>>,
+}
+
+struct Pending {
+    on_progress: Option<OnProgress>,
+    done: oneshot::Sender<Result<Answer, String>>,
+    /// Set for requests that change the data set: kept for replay once they succeed.
+    replay: Option<Replay>,
+}
+
+struct Client {
+    worker: Worker,
+    ready: bool,
+    /// Messages waiting for the worker to say it is ready.
+    queue: Vec<(js_sys::Array, js_sys::Array)>,
+    pending: HashMap<u64, Pending>,
+    /// What rebuilds the current data set in a fresh worker.
+    replay: Vec<Replay>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+thread_local! {
+    static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    /// Request ids are never reused, not even across restarted workers.
+    static NEXT_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+/// Sends `request` (with `payload` attached) to the worker and waits for its answer. `Err` carries
+/// a message for the learner: the worker failed, crashed or was cancelled.
+pub async fn request(
+    request: Request,
+    payload: Option<Vec<u8>>,
+    on_progress: Option<OnProgress>,
+) -> Result<Answer, String> {
+    let (done, answer) = oneshot::channel();
+    let payload = payload.map(Rc::new);
+    let replay = matches!(request, Request::Load { .. } | Request::SetKind { .. })
+        .then(|| Replay { request: request.clone(), payload: payload.clone() });
+    with_client(|client| {
+        let id = client.send(&request, payload.as_deref().map(Vec::as_slice));
+        client.pending.insert(id, Pending { on_progress, done, replay });
+    })?;
+    answer.await.unwrap_or_else(|_| Err("the background worker went away".to_owned()))
+}
+
+/// Stops whatever the worker is doing: its requests fail with "cancelled", and a fresh worker takes
+/// over with the same data set.
+pub fn cancel() {
+    restart("Cancelled.");
+}
+
+fn with_client<T>(f: impl FnOnce(&mut Client) -> T) -> Result<T, String> {
+    CLIENT.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(Client::start(Vec::new())?);
+        }
+        Ok(f(slot.as_mut().expect("just started")))
+    })
+}
+
+/// Terminates the worker, fails its requests with `reason`, and starts a fresh one that replays the
+/// data set.
+fn restart(reason: &str) {
+    let failed = CLIENT.with(|cell| {
+        let old = cell.borrow_mut().take();
+        let Some(Client { worker, pending, replay, _on_message, _on_error, .. }) = old else {
+            return Vec::new();
+        };
+        // A terminated worker's late messages must reach nobody.
+        worker.set_onmessage(None);
+        worker.set_onerror(None);
+        worker.terminate();
+        // This may run inside the old worker's error handler: its closures must outlive the call.
+        _on_message.forget();
+        _on_error.forget();
+        match Client::start(replay) {
+            Ok(client) => *cell.borrow_mut() = Some(client),
+            Err(e) => web_sys::console::error_1(&e.into()),
+        }
+        pending.into_values().collect::<Vec<_>>()
+    });
+    // Outside the borrow: a waiting caller may send a new request as soon as it hears.
+    for pending in failed {
+        let _ = pending.done.send(Err(reason.to_owned()));
+    }
+}
+
+impl Client {
+    fn start(replay: Vec<Replay>) -> Result<Self, String> {
+        let worker = Worker::new(WORKER_SCRIPT)
+            .map_err(|e| format!("the background worker could not start: {}", crate::http::js_message(&e)))?;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(|event: ErrorEvent| {
+            event.prevent_default();
+            restart(&format!(
+                "The background worker stopped ({}). Your data is still loaded; try again.",
+                event.message()
+            ));
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let mut client = Self {
+            worker,
+            ready: false,
+            queue: Vec::new(),
+            pending: HashMap::new(),
+            replay: Vec::new(),
+            _on_message: on_message,
+            _on_error: on_error,
+        };
+        for step in &replay {
+            // Replies to replayed requests have no pending entry and are dropped.
+            client.send(&step.request, step.payload.as_deref().map(Vec::as_slice));
+        }
+        client.replay = replay;
+        Ok(client)
+    }
+
+    /// Queues or posts one request; returns its id.
+    fn send(&mut self, request: &Request, payload: Option<&[u8]>) -> u64 {
+        let id = NEXT_ID.with(|next| next.replace(next.get() + 1));
+        let envelope = postcard::to_allocvec(&ToWorker { id, request: request.clone() })
+            .expect("requests always encode");
+        let envelope = js_sys::Uint8Array::from(envelope.as_slice());
+        let transfer = js_sys::Array::of1(&envelope.buffer());
+        let attached = match payload {
+            Some(bytes) => {
+                let array = js_sys::Uint8Array::from(bytes);
+                transfer.push(&array.buffer());
+                JsValue::from(array)
+            }
+            None => JsValue::NULL,
+        };
+        let parts = js_sys::Array::of2(&envelope, &attached);
+        if self.ready {
+            self.post(&parts, &transfer);
+        } else {
+            self.queue.push((parts, transfer));
+        }
+        id
+    }
+
+    fn post(&self, parts: &js_sys::Array, transfer: &js_sys::Array) {
+        if let Err(e) = self.worker.post_message_with_transfer(parts, transfer) {
+            web_sys::console::error_2(&"tabml: posting to the worker failed".into(), &e);
+        }
+    }
+}
+
+fn on_message(event: MessageEvent) {
+    let parts: js_sys::Array = event.data().unchecked_into();
+    let envelope = js_sys::Uint8Array::new(&parts.get(0)).to_vec();
+    let attached = parts.get(1);
+    let attached = (!attached.is_null() && !attached.is_undefined())
+        .then(|| js_sys::Uint8Array::new(&attached).to_vec());
+    let Ok(message) = postcard::from_bytes::<ToPage>(&envelope) else {
+        web_sys::console::error_1(&"tabml: a message from the worker it cannot read".into());
+        return;
+    };
+    match message {
+        ToPage::Ready => CLIENT.with(|cell| {
+            if let Some(client) = cell.borrow_mut().as_mut() {
+                client.ready = true;
+                for (parts, transfer) in std::mem::take(&mut client.queue) {
+                    client.post(&parts, &transfer);
+                }
+            }
+        }),
+        ToPage::Progress { id, fraction } => {
+            let callback = CLIENT.with(|cell| {
+                cell.borrow().as_ref().and_then(|c| c.pending.get(&id)).and_then(|p| p.on_progress.clone())
+            });
+            if let Some(callback) = callback {
+                callback(fraction);
+            }
+        }
+        ToPage::Reply { id, reply } => {
+            let pending = CLIENT.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                let client = slot.as_mut()?;
+                let pending = client.pending.remove(&id)?;
+                if let (Some(step), Reply::Loaded(_)) = (&pending.replay, &reply) {
+                    if matches!(step.request, Request::Load { .. }) {
+                        client.replay.clear();
+                    }
+                    client.replay.push(step.clone());
+                }
+                Some(pending)
+            });
+            if let Some(pending) = pending {
+                let _ = pending.done.send(Ok((reply, attached)));
+            }
+        }
+    }
+}

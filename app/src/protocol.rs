@@ -1,0 +1,352 @@
+//! The messages between the page and its Web Worker, and the worker's side of the work.
+//!
+//! The page never parses, validates or trains itself: it sends a [`Request`] and gets a [`Reply`],
+//! with [`ToPage::Progress`] messages in between. Messages are postcard bytes; a CSV file (to the
+//! worker) or a model bundle (from it) travels beside the message as a second byte array, so it is
+//! moved, never re-encoded. [`Engine`] is the worker's state and logic, plain Rust so that it is
+//! tested natively.
+
+use serde::{Deserialize, Serialize};
+use tabml::models::Progress;
+use tabml::{
+    parse_csv, train_with, validate, ColumnKind, ModelBundle, Run, Severity, Table, TabmlError, Task,
+    TrainConfig, ValidationOptions, ValidationReport,
+};
+
+/// Rows of the data set copied into the summary for the preview table.
+pub const PREVIEW_ROWS: usize = 8;
+
+/// What the page asks the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Parse the attached bytes as a CSV and make it the data set.
+    Load {
+        /// Where the bytes came from (a sample's title or a file name), for messages.
+        name: String,
+    },
+    /// Override a column's inferred type.
+    SetKind { column: String, kind: ColumnKind },
+    /// The validation report of the data set, with this target.
+    Validate { target: String },
+    /// Train on the data set.
+    Train { target: String, config: Box<TrainConfig> },
+}
+
+/// The worker's answer to one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    /// The data set as the page shows it.
+    Loaded(DataSummary),
+    /// The validation report, worst findings first.
+    Validated(Vec<FindingView>),
+    /// A trained model: its bundle is attached; the run is here.
+    Trained { run: Box<Run>, millis: f64 },
+    /// The request could not be done; the message says why and where.
+    Failed(String),
+}
+
+/// One validation finding as the page shows it (the report's own type is tagged for JSON, which
+/// postcard does not encode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingView {
+    /// How much it matters.
+    pub severity: Severity,
+    /// The column it is about, if one.
+    pub column: Option<String>,
+    /// What was found.
+    pub message: String,
+    /// What it means and what to do.
+    pub advice: String,
+}
+
+impl FindingView {
+    /// The findings of `report`, in its order.
+    pub fn all(report: &ValidationReport) -> Vec<Self> {
+        report
+            .findings
+            .iter()
+            .map(|f| Self {
+                severity: f.severity(),
+                column: f.column().map(str::to_owned),
+                message: f.message(),
+                advice: f.advice().to_owned(),
+            })
+            .collect()
+    }
+}
+
+/// A message from the page to the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToWorker {
+    /// Chosen by the page; the reply and progress carry it back.
+    pub id: u64,
+    /// What to do.
+    pub request: Request,
+}
+
+/// A message from the worker to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToPage {
+    /// The worker is listening (sent once, after it has started).
+    Ready,
+    /// How far request `id` is, in `[0, 1]`.
+    Progress { id: u64, fraction: f64 },
+    /// The answer to request `id`.
+    Reply { id: u64, reply: Reply },
+}
+
+/// One column as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    /// The header name.
+    pub name: String,
+    /// The inferred or chosen type.
+    pub kind: ColumnKind,
+    /// Missing cells.
+    pub missing: usize,
+    /// Distinct present values.
+    pub distinct: usize,
+    /// What predicting this column would be, or why it cannot be a target.
+    pub as_target: Result<Task, String>,
+    /// Which kinds the column's values allow (every kind it could be switched to).
+    pub possible_kinds: Vec<ColumnKind>,
+}
+
+/// The loaded data set as the page shows it: everything but the cells, and the first rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSummary {
+    /// Where it came from.
+    pub name: String,
+    /// Data rows.
+    pub n_rows: usize,
+    /// The columns, in file order.
+    pub columns: Vec<ColumnInfo>,
+    /// The first [`PREVIEW_ROWS`] rows, `None` for a missing cell.
+    pub preview: Vec<Vec<Option<String>>>,
+}
+
+impl DataSummary {
+    /// Summarises `table`.
+    pub fn of(name: &str, table: &Table) -> Self {
+        let columns = table
+            .columns
+            .iter()
+            .map(|c| ColumnInfo {
+                name: c.name.clone(),
+                kind: c.kind,
+                missing: c.missing_count(),
+                distinct: c.value_counts().len(),
+                as_target: Task::for_target(c).map_err(|e| e.to_string()),
+                possible_kinds: ColumnKind::ALL
+                    .into_iter()
+                    .filter(|&k| table.check_kind(&c.name, k).is_ok())
+                    .collect(),
+            })
+            .collect();
+        let preview = (0..table.n_rows.min(PREVIEW_ROWS))
+            .map(|r| table.columns.iter().map(|c| c.cell(r).map(str::to_owned)).collect())
+            .collect();
+        Self { name: name.to_owned(), n_rows: table.n_rows, columns, preview }
+    }
+
+    /// The column with this name.
+    pub fn column(&self, name: &str) -> Option<&ColumnInfo> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// The worker's state: the data set it holds, and the work it does on it.
+#[derive(Debug, Default)]
+pub struct Engine {
+    data: Option<(String, Table)>,
+}
+
+impl Engine {
+    /// Does one request. `payload` is the bytes attached to it (a CSV for [`Request::Load`]); the
+    /// second part of the answer is the bytes to attach to the reply (a bundle for a trained model).
+    /// `clock` gives milliseconds.
+    pub fn handle(
+        &mut self,
+        request: Request,
+        payload: Option<Vec<u8>>,
+        progress: &mut Progress<'_>,
+        clock: &dyn Fn() -> f64,
+    ) -> (Reply, Option<Vec<u8>>) {
+        match self.try_handle(request, payload, progress, clock) {
+            Ok(answer) => answer,
+            Err(message) => (Reply::Failed(message), None),
+        }
+    }
+
+    fn try_handle(
+        &mut self,
+        request: Request,
+        payload: Option<Vec<u8>>,
+        progress: &mut Progress<'_>,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(Reply, Option<Vec<u8>>), String> {
+        match request {
+            Request::Load { name } => {
+                let bytes = payload.ok_or("no file came with the request")?;
+                // A file that does not parse leaves the data set that was loaded before in place.
+                let table = parse_csv(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let summary = DataSummary::of(&name, &table);
+                self.data = Some((name, table));
+                Ok((Reply::Loaded(summary), None))
+            }
+            Request::SetKind { column, kind } => {
+                let (name, table) = self.data_mut()?;
+                table.set_kind(&column, kind).map_err(|e| e.to_string())?;
+                Ok((Reply::Loaded(DataSummary::of(name, table)), None))
+            }
+            Request::Validate { target } => {
+                let (_, table) = self.data()?;
+                let options = ValidationOptions { target: Some(target), ..Default::default() };
+                Ok((Reply::Validated(FindingView::all(&validate(table, &options))), None))
+            }
+            Request::Train { target, config } => {
+                let (_, table) = self.data()?;
+                let started = clock();
+                let trained = train_with(table, &target, &config, progress, clock).map_err(|e| match e {
+                    TabmlError::Cancelled => "Training was cancelled.".to_owned(),
+                    e => e.to_string(),
+                })?;
+                let millis = clock() - started;
+                Ok((Reply::Trained { run: Box::new(trained.run), millis }, Some(trained.bundle.encode())))
+            }
+        }
+    }
+
+    fn data(&self) -> Result<&(String, Table), String> {
+        self.data.as_ref().ok_or_else(|| "no data set is loaded".to_owned())
+    }
+
+    fn data_mut(&mut self) -> Result<(&String, &mut Table), String> {
+        self.data.as_mut().map(|(n, t)| (&*n, t)).ok_or_else(|| "no data set is loaded".to_owned())
+    }
+}
+
+/// Decodes the bundle that came with a [`Reply::Trained`].
+pub fn trained_from(run: Run, bundle: &[u8]) -> Result<tabml::Trained, String> {
+    let bundle = ModelBundle::decode(bundle).map_err(|e| e.to_string())?;
+    Ok(tabml::Trained { bundle, run })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tabml::ModelKind;
+
+    fn iris() -> Vec<u8> {
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/iris.csv")).unwrap()
+    }
+
+    /// Runs one request; every reply must survive the trip to the page.
+    fn run(engine: &mut Engine, request: Request, payload: Option<Vec<u8>>) -> (Reply, Option<Vec<u8>>) {
+        let (reply, bytes) = engine.handle(request, payload, &mut Progress::none(), &|| 0.0);
+        let message = ToPage::Reply { id: 1, reply: reply.clone() };
+        let encoded = postcard::to_allocvec(&message).expect("every reply encodes");
+        assert_eq!(postcard::from_bytes::<ToPage>(&encoded).unwrap(), message);
+        (reply, bytes)
+    }
+
+    fn learner_support() -> Vec<u8> {
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/learner_support.csv")).unwrap()
+    }
+
+    #[test]
+    fn loads_validates_trains_and_the_bundle_round_trips() {
+        let mut engine = Engine::default();
+        let (reply, _) = run(&mut engine, Request::Load { name: "iris".into() }, Some(iris()));
+        let Reply::Loaded(summary) = reply else { panic!("{reply:?}") };
+        assert_eq!((summary.n_rows, summary.columns.len(), summary.preview.len()), (150, 5, PREVIEW_ROWS));
+        let species = summary.column("species").unwrap();
+        assert!(matches!(&species.as_target, Ok(Task::Classification { classes }) if classes.len() == 3));
+        assert_eq!(species.possible_kinds, [ColumnKind::Categorical, ColumnKind::Text]);
+
+        let (reply, _) = run(&mut engine, Request::Validate { target: "species".into() }, None);
+        assert!(matches!(reply, Reply::Validated(_)));
+
+        // A set with findings of every common kind: they reach the page with their explanations.
+        let mut support = Engine::default();
+        run(&mut support, Request::Load { name: "learner support".into() }, Some(learner_support()));
+        let (reply, _) = run(&mut support, Request::Validate { target: "needs_support".into() }, None);
+        let Reply::Validated(findings) = reply else { panic!("{reply:?}") };
+        let id = findings.iter().find(|f| f.column.as_deref() == Some("learner_id")).unwrap();
+        assert!(id.message.contains("looks like an identifier") && !id.advice.is_empty(), "{id:?}");
+
+        let config = TrainConfig::new(ModelKind::LogisticRegression);
+        let mut seen = Vec::new();
+        let mut callback = |f: f64| {
+            seen.push(f);
+            true
+        };
+        let (reply, bundle) = engine.handle(
+            Request::Train { target: "species".into(), config: Box::new(config.clone()) },
+            None,
+            &mut Progress::new(&mut callback),
+            &|| 0.0,
+        );
+        let Reply::Trained { run, .. } = reply else { panic!("{reply:?}") };
+        assert!(!seen.is_empty() && seen.windows(2).all(|w| w[0] <= w[1]));
+        let trained = trained_from(*run, &bundle.unwrap()).unwrap();
+        let table = parse_csv(&iris()).unwrap();
+        let native = tabml::train(&table, "species", &config).unwrap();
+        assert_eq!(trained.bundle.digest(), native.bundle.digest());
+    }
+
+    #[test]
+    fn a_bad_file_keeps_the_data_set_and_says_where() {
+        let mut engine = Engine::default();
+        run(&mut engine, Request::Load { name: "iris".into() }, Some(iris()));
+        let (reply, _) =
+            run(&mut engine, Request::Load { name: "broken.csv".into() }, Some(b"a,b\n1,2\n3\n".to_vec()));
+        assert_eq!(
+            reply,
+            Reply::Failed("broken.csv: line 3: expected 2 fields (as in the header) but found 1".into())
+        );
+        let (reply, _) = run(&mut engine, Request::Validate { target: "species".into() }, None);
+        assert!(matches!(reply, Reply::Validated(_)), "iris is still loaded");
+    }
+
+    #[test]
+    fn a_kind_change_is_checked_and_training_can_be_cancelled() {
+        let mut engine = Engine::default();
+        run(&mut engine, Request::Load { name: "iris".into() }, Some(iris()));
+        let (reply, _) =
+            run(&mut engine, Request::SetKind { column: "species".into(), kind: ColumnKind::Numeric }, None);
+        assert!(matches!(&reply, Reply::Failed(m) if m.contains("cannot be read as numeric")), "{reply:?}");
+        let (reply, _) = run(
+            &mut engine,
+            Request::SetKind { column: "petal_width".into(), kind: ColumnKind::Categorical },
+            None,
+        );
+        let Reply::Loaded(summary) = reply else { panic!("{reply:?}") };
+        assert_eq!(summary.column("petal_width").unwrap().kind, ColumnKind::Categorical);
+
+        let mut stop = |_: f64| false;
+        let (reply, bundle) = engine.handle(
+            Request::Train {
+                target: "species".into(),
+                config: Box::new(TrainConfig::new(ModelKind::RandomForest)),
+            },
+            None,
+            &mut Progress::new(&mut stop),
+            &|| 0.0,
+        );
+        assert_eq!((reply, bundle), (Reply::Failed("Training was cancelled.".into()), None));
+    }
+
+    #[test]
+    fn messages_round_trip_as_postcard() {
+        let message = ToWorker {
+            id: 7,
+            request: Request::Train {
+                target: "y".into(),
+                config: Box::new(TrainConfig::new(ModelKind::KNearestNeighbours)),
+            },
+        };
+        let bytes = postcard::to_allocvec(&message).unwrap();
+        assert_eq!(postcard::from_bytes::<ToWorker>(&bytes).unwrap(), message);
+    }
+}
