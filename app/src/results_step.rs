@@ -87,9 +87,12 @@ fn Results(trained: TrainedModel) -> impl IntoView {
                     <Metric label="log loss" id="result-log-loss" value=log_loss shown=format!("{log_loss:.3}") note=format!("how sure the model was of the right class; lower is better (baseline {baseline_log_loss:.3})")/>
                 </div>
                 <p class=verdict.0>{verdict.1}</p>
+                {r.curves.clone().map(|curves| view! {
+                    <ThresholdSlider classes=classes.clone() truth=r.truth.clone() proba=r.proba.clone() curves/>
+                })}
                 <div class="two-col">
                     <div>
-                        <h3>"Confusion matrix"</h3>
+                        <h3>{if classes.len() == 2 { "Confusion matrix (most probable class)" } else { "Confusion matrix" }}</h3>
                         <p class="hint">"Rows are the true class, columns the predicted one. The diagonal (bold, green) counts right answers; everything else is a mistake, and where it sits says which classes get mixed up."</p>
                         <ConfusionTable classes=classes.clone() confusion=confusion.clone()/>
                     </div>
@@ -159,8 +162,82 @@ fn Results(trained: TrainedModel) -> impl IntoView {
     }
 }
 
+/// Two classes: a slider for the probability above which a row is called positive, with precision,
+/// recall, F1 and the confusion matrix following it live.
 #[component]
-fn ConfusionTable(classes: Vec<String>, confusion: Vec<Vec<usize>>) -> impl IntoView {
+fn ThresholdSlider(
+    classes: Vec<String>,
+    truth: Vec<usize>,
+    proba: Vec<Vec<f64>>,
+    curves: tabml::BinaryCurves,
+) -> impl IntoView {
+    let positive = curves.positive;
+    let negative = 1 - positive;
+    let threshold = RwSignal::new(0.5);
+    let scores: Vec<f64> = proba.iter().map(|p| p.get(positive).copied().unwrap_or(0.0)).collect();
+    let counts = Memo::new(move |_| {
+        let t = threshold.get();
+        // confusion[true][predicted] in class order, as the table shows it.
+        let mut confusion = vec![vec![0usize; 2]; 2];
+        for (&truth, &score) in truth.iter().zip(&scores) {
+            let predicted = if score >= t { positive } else { negative };
+            confusion[truth.min(1)][predicted] += 1;
+        }
+        confusion
+    });
+    let scores_at = move || {
+        let c = counts.get();
+        let (tp, fp, fn_) = (c[positive][positive], c[negative][positive], c[positive][negative]);
+        let precision = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+        let recall = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
+        let f1 =
+            if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        (precision, recall, f1)
+    };
+    let positive_name = classes[positive].clone();
+    let presets = [
+        Some(("0.5 (the default)", 0.5)),
+        curves.best_f1_threshold.map(|(t, _)| ("best F1", t)),
+        curves.threshold_for_80_recall.map(|t| ("80% recall", t)),
+    ];
+    view! {
+        <h3>"Choose the threshold"</h3>
+        <p class="hint">{format!(
+            "A row is called {positive_name:?} when the model gives it at least this probability. Lower it to catch more {positive_name:?} rows (higher recall) at the price of more false alarms (lower precision); which way to lean depends on which mistake is costly in the problem card."
+        )}</p>
+        <div class="threshold">
+            <label for="threshold-slider">{move || format!("threshold {:.2}", threshold.get())}</label>
+            <input id="threshold-slider" type="range" min="0" max="1" step="0.01"
+                prop:value=move || threshold.get().to_string()
+                on:input=move |ev| {
+                    if let Ok(value) = event_target_value(&ev).parse::<f64>() {
+                        threshold.set(value);
+                    }
+                }/>
+            {presets.into_iter().flatten().map(|(label, t)| view! {
+                <button type="button" class="preset" on:click=move |_| threshold.set(t)>{format!("{label}: {t:.2}")}</button>
+            }).collect_view()}
+        </div>
+        <div class="metrics">
+            <Metric label="precision" id="threshold-precision" value=0.0 shown=String::new() note="of the rows called positive, the share that are" dynamic=Signal::derive(move || scores_at().0)/>
+            <Metric label="recall" id="threshold-recall" value=0.0 shown=String::new() note="of the positive rows, the share caught" dynamic=Signal::derive(move || scores_at().1)/>
+            <Metric label="F1" id="threshold-f1" value=0.0 shown=String::new() note="precision and recall together" dynamic=Signal::derive(move || scores_at().2)/>
+        </div>
+        <p class="hint">{move || format!("The test rows at threshold {:.2} (rows: true class; columns: predicted):", threshold.get())}</p>
+        <div id="threshold-confusion">
+            {move || view! { <ConfusionTable classes=classes.clone() confusion=counts.get() id="threshold-matrix"/> }}
+        </div>
+    }
+}
+
+#[component]
+fn ConfusionTable(
+    classes: Vec<String>,
+    confusion: Vec<Vec<usize>>,
+    /// The table's `id`.
+    #[prop(default = "confusion-matrix")]
+    id: &'static str,
+) -> impl IntoView {
     let header = classes.iter().map(|c| view! { <th scope="col">{c.clone()}</th> }).collect_view();
     let rows = confusion
         .iter()
@@ -185,7 +262,7 @@ fn ConfusionTable(classes: Vec<String>, confusion: Vec<Vec<usize>>) -> impl Into
         .collect_view();
     view! {
         <div class="table-scroll">
-            <table class="confusion" id="confusion-matrix">
+            <table class="confusion" id=id>
                 <thead><tr><th scope="col">"true ↓ / predicted →"</th>{header}</tr></thead>
                 <tbody>{rows}</tbody>
             </table>
@@ -220,11 +297,19 @@ fn Metric(
     /// Whether this is the measure to lead with.
     #[prop(optional)]
     headline: bool,
+    /// A value that changes (a share, shown with three decimals); overrides `value` and `shown`.
+    #[prop(optional)]
+    dynamic: Option<Signal<f64>>,
 ) -> impl IntoView {
+    let value_text = move || dynamic.map_or(value, |d| d.get()).to_string();
+    let shown = move || match dynamic {
+        Some(d) => format!("{:.3}", d.get()),
+        None => shown.clone(),
+    };
     view! {
         <div class=if headline { "metric headline" } else { "metric" }>
             <div class="label">{label}</div>
-            <div class="value" id=(!id.is_empty()).then_some(id) data-value=value.to_string()>{shown}</div>
+            <div class="value" id=(!id.is_empty()).then_some(id) data-value=value_text>{shown}</div>
             <div class="note">{note}</div>
         </div>
     }

@@ -248,5 +248,31 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
     wait_for(client, "#train-button").await.click().await.unwrap();
     let accuracy = data_value(client, "#result-accuracy").await;
     assert!(accuracy > 0.5, "{accuracy}");
+
+    // Two classes: the threshold slider moves recall and the confusion matrix live. A lower
+    // threshold calls more rows positive, so recall cannot fall; the matrix still counts every
+    // test row (a stratified 20% of 5,000).
+    let recall_at_half = data_value(client, "#threshold-recall").await;
+    let slide = |value: f64| {
+        format!(
+            "const s = document.querySelector('#threshold-slider'); s.value = '{value}';
+             s.dispatchEvent(new Event('input', {{ bubbles: true }}));"
+        )
+    };
+    client.execute(&slide(0.1), vec![]).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//label[@for='threshold-slider' and contains(., '0.10')]"))
+        .await
+        .unwrap();
+    let recall_low = data_value(client, "#threshold-recall").await;
+    assert!(recall_low >= recall_at_half && recall_low > 0.0, "{recall_low} < {recall_at_half}");
+    let cells = client.find_all(Locator::Css("#threshold-matrix tbody td")).await.unwrap();
+    let mut total = 0;
+    for cell in cells {
+        total += cell.text().await.unwrap().parse::<usize>().unwrap();
+    }
+    assert_eq!(total, 1000);
+    save_screenshot(client, "threshold.png").await;
     session.close().await;
 }
