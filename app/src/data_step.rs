@@ -68,7 +68,7 @@ pub fn DataStep() -> impl IntoView {
     };
 
     view! {
-        <Step id="data" number=1 title="Data" why="A model can only learn what the data shows. Pick a sample data set or open a CSV file of your own, then check that each column has the right type: numbers that should be categories (or the reverse) are a common, silent mistake.">
+        <Step id="data" number=2 title="Data" why="A model can only learn what the data shows. Pick a sample data set or open a CSV file of your own, then check that each column has the right type: numbers that should be categories (or the reverse) are a common, silent mistake.">
             <div class="datasets" role="group" aria-label="Sample data sets">
                 {move || match samples.get() {
                     None => view! { <span class="hint">"Loading the sample data sets…"</span> }.into_any(),
@@ -282,7 +282,7 @@ fn ValidationFindings() -> impl IntoView {
     });
     view! {
         <h3>"Checks"</h3>
-        <p class="hint">"What in this data could mislead a model (or you), and what to do about it. The checks follow the target chosen in step 2."</p>
+        <p class="hint">"What in this data could mislead a model (or you), and what to do about it. The checks follow the target chosen in step 3."</p>
         {move || {
             let findings = match report.get() {
                 None => return view! { <p class="hint" role="status">"Checking the data…"</p> }.into_any(),

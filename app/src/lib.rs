@@ -8,6 +8,7 @@ pub mod background;
 mod chart;
 mod data_step;
 pub mod http;
+mod problem_step;
 pub mod protocol;
 mod results_step;
 mod train_step;
@@ -15,7 +16,7 @@ pub mod worker;
 
 use leptos::prelude::*;
 use std::sync::Arc;
-use tabml::{ModelKind, Trained};
+use tabml::{ModelKind, ProblemCard, Trained};
 
 /// A data set the learner has loaded: the worker holds the table; the page holds its summary.
 #[derive(Clone, PartialEq)]
@@ -27,6 +28,8 @@ pub struct LoadedData {
 /// The learner's work in this tab, shared by every step.
 #[derive(Clone, Copy)]
 pub struct Workbench {
+    /// The problem card, stored in every model trained.
+    pub card: RwSignal<ProblemCard>,
     /// The loaded data set, if any.
     pub data: RwSignal<Option<LoadedData>>,
     /// The column to predict.
@@ -55,6 +58,7 @@ pub struct TrainedModel {
 impl Workbench {
     fn new() -> Self {
         Self {
+            card: RwSignal::new(ProblemCard::learner_support_example()),
             data: RwSignal::new(None),
             target: RwSignal::new(String::new()),
             model: RwSignal::new(ModelKind::LogisticRegression),
@@ -79,6 +83,7 @@ pub fn App() -> impl IntoView {
             <ServerStatus/>
         </header>
         <main>
+            <problem_step::ProblemStep/>
             <data_step::DataStep/>
             <train_step::TrainStep/>
             <results_step::ResultsStep/>

@@ -13,10 +13,10 @@ use tabml::{Evaluation, Task};
 pub fn ResultsStep() -> impl IntoView {
     let bench = expect_context::<Workbench>();
     view! {
-        <Step id="evaluate" number=3 title="Evaluate" why="Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks.">
+        <Step id="evaluate" number=4 title="Evaluate" why="Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks.">
             {move || match bench.outcome.get() {
                 None if bench.training.get() => view! { <p class="hint" role="status">"Training in the background in this tab; the page stays usable…"</p> }.into_any(),
-                None => view! { <p class="hint">"Train a model in step 2 to see how it does."</p> }.into_any(),
+                None => view! { <p class="hint">"Train a model in step 3 to see how it does."</p> }.into_any(),
                 Some(Err(message)) => view! {
                     <div class="error" role="alert" id="train-error"><strong>"Training failed. "</strong>{message}</div>
                 }.into_any(),
@@ -154,6 +154,15 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             report.prep.inputs.len(), used
         )}</p>
         <p class="hint" id="result-bundle" data-digest=digest.clone() data-bytes=bytes.len().to_string() data-model=report.model.name()>{bundle_note}</p>
+        <details class="model-card" id="result-card">
+            <summary>{format!("Model card (the problem card stored in this bundle{})", if report.card.missing_fields().is_empty() { "" } else { "; incomplete" })}</summary>
+            <dl>
+                {report.card.fields().into_iter().map(|(label, value)| {
+                    let value = if value.trim().is_empty() { "(not filled in)".to_owned() } else { value.to_owned() };
+                    view! { <dt>{label}</dt><dd>{value}</dd> }
+                }).collect_view()}
+            </dl>
+        </details>
         {(!skipped.is_empty()).then(|| view! {
             <ul class="skipped">
                 {skipped.into_iter().map(|s| view! { <li><strong>{s.column}</strong>" left out: "{s.reason}</li> }).collect_view()}

@@ -46,8 +46,11 @@ pub fn TrainStep() -> impl IntoView {
         if bench.data.with_untracked(Option::is_none) {
             return;
         }
-        let config =
-            TrainConfig { seed: bench.seed.get_untracked(), ..TrainConfig::new(bench.model.get_untracked()) };
+        let config = TrainConfig {
+            seed: bench.seed.get_untracked(),
+            card: bench.card.get_untracked(),
+            ..TrainConfig::new(bench.model.get_untracked())
+        };
         let target = bench.target.get_untracked();
         bench.training.set(true);
         bench.progress.set(0.0);
@@ -72,9 +75,9 @@ pub fn TrainStep() -> impl IntoView {
     };
 
     view! {
-        <Step id="train" number=2 title="Train" why="Choose the column to predict (the target) and a model. tabml holds back 20% of the rows as a test set, drawn at random but keeping each class's share (a stratified split), and trains only on the rest, so the score in step 3 is measured on rows the model has never seen. The same seed always gives the same split and the same model.">
+        <Step id="train" number=3 title="Train" why="Choose the column to predict (the target) and a model. tabml holds back 20% of the rows as a test set, drawn at random but keeping each class's share (a stratified split), and trains only on the rest, so the score in step 4 is measured on rows the model has never seen. The same seed always gives the same split and the same model.">
             {move || match bench.data.get() {
-                None => view! { <p class="hint">"Load a data set in step 1 first."</p> }.into_any(),
+                None => view! { <p class="hint">"Load a data set in step 2 first."</p> }.into_any(),
                 Some(data) => {
                     let names: Vec<String> = data.summary.columns.iter().map(|c| c.name.clone()).collect();
                     let summary = data.summary.clone();

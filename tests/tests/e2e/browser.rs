@@ -128,6 +128,18 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
 
     save_screenshot(client, "iris-trained.png").await;
 
+    // The problem card of step 1 (prefilled with the worked example) travels inside the bundle.
+    let card = wait_for(client, "#result-card").await.text().await.unwrap();
+    assert!(card.contains("Model card"), "{card}");
+    let stored: String = client
+        .execute("return document.querySelector('#result-card dd').textContent;", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(stored, tabml::ProblemCard::learner_support_example().target_outcome);
+
     // The model trained in the tab is the very bundle the native library makes from the same file,
     // model and seed: bit-identical across wasm32 and x86-64, for a solver (exp, log) and a forest.
     same_bundle_as_native(client, tabml::ModelKind::LogisticRegression).await;
@@ -143,7 +155,9 @@ async fn same_bundle_as_native(client: &Client, kind: tabml::ModelKind) {
     let in_browser = element.attr("data-digest").await.unwrap().unwrap();
     let bytes = std::fs::read(workspace_root().join("public/data/iris.csv")).unwrap();
     let table = tabml::parse_csv(&bytes).unwrap();
-    let config = tabml::TrainConfig { seed: 42, ..tabml::TrainConfig::new(kind) };
+    // The page trains with its problem card (the worked example, unless the learner edits it).
+    let card = tabml::ProblemCard::learner_support_example();
+    let config = tabml::TrainConfig { seed: 42, card, ..tabml::TrainConfig::new(kind) };
     let native = tabml::train(&table, "species", &config).unwrap().bundle.digest();
     assert_eq!(in_browser, native, "{kind:?}: the bundle trained in the browser differs from the native one");
 }
