@@ -184,6 +184,63 @@ async fn a_broken_csv_gets_a_clear_message_and_keeps_the_loaded_data() {
     assert!(summary.contains("150 rows"), "{summary}");
 
     save_screenshot(client, "broken-csv.png").await;
+
+    // A binary file (here the first bytes of a PNG) is refused with a reason.
+    let binary = files.path().join("picture.csv");
+    std::fs::write(&binary, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe").unwrap();
+    let input = wait_for(client, "#csv-file").await;
+    input.send_keys(binary.to_str().unwrap()).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//*[@id='load-error'][contains(., 'not UTF-8')]"))
+        .await
+        .unwrap();
+
+    // A 200 MB file is refused before it is read (a sparse file: no disk is used).
+    let huge = files.path().join("huge.csv");
+    std::fs::File::create(&huge).unwrap().set_len(200 * 1024 * 1024).unwrap();
+    let input = wait_for(client, "#csv-file").await;
+    input.send_keys(huge.to_str().unwrap()).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//*[@id='load-error'][contains(., 'huge.csv is 200 MB')]"))
+        .await
+        .unwrap();
+
+    // A hostile cell and a very wide header: the cell is shown as text (no element is made from
+    // it) and 2,000 columns load without freezing the tab.
+    let hostile = files.path().join("hostile.csv");
+    let mut text = String::from("note,label");
+    for i in 0..2_000 {
+        text.push_str(&format!(",c{i}"));
+    }
+    text.push('\n');
+    for row in 0..4 {
+        text.push_str(&format!(
+            "<script>window.pwned=1</script><img src=x onerror=window.pwned=1>,{}",
+            row % 2
+        ));
+        text.push_str(&",1".repeat(2_000));
+        text.push('\n');
+    }
+    std::fs::write(&hostile, text).unwrap();
+    let input = wait_for(client, "#csv-file").await;
+    input.send_keys(hostile.to_str().unwrap()).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//*[@id='data-summary'][contains(., '4 rows × 2002 columns')]"))
+        .await
+        .unwrap();
+    let cell = wait_for(client, "#preview tbody td").await.text().await.unwrap();
+    assert_eq!(cell, "<script>window.pwned=1</script><img src=x onerror=window.pwned=1>");
+    let injected = client
+        .execute(
+            "return document.querySelectorAll('#preview script, #preview img').length + (window.pwned ? 1000 : 0);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(injected.as_u64(), Some(0));
     session.close().await;
 }
 
