@@ -16,7 +16,7 @@ pub mod worker;
 
 use leptos::prelude::*;
 use std::sync::Arc;
-use tabml::{ModelKind, ProblemCard, Trained};
+use tabml::{ModelBundle, ModelKind, ProblemCard};
 
 /// A data set the learner has loaded: the worker holds the table; the page holds its summary.
 #[derive(Clone, PartialEq)]
@@ -46,13 +46,22 @@ pub struct Workbench {
     pub outcome: RwSignal<Option<Result<TrainedModel, String>>>,
 }
 
-/// A finished training with how long it took.
+/// A model to show: trained in this tab, or opened from a bundle file.
 #[derive(Clone, PartialEq)]
 pub struct TrainedModel {
-    /// The bundle and run the core produced.
-    pub report: Arc<Trained>,
-    /// Milliseconds the training took in the worker.
-    pub millis: f64,
+    /// The bundle (for a training in this tab, the one the core produced).
+    pub bundle: Arc<ModelBundle>,
+    /// Where it came from.
+    pub source: ModelSource,
+}
+
+/// Where a shown model came from.
+#[derive(Clone, PartialEq)]
+pub enum ModelSource {
+    /// Trained in this tab's worker, in this many milliseconds.
+    Trained { millis: f64 },
+    /// Opened from a bundle file with this name.
+    File { name: String },
 }
 
 impl Workbench {

@@ -2,7 +2,7 @@
 
 use crate::chart;
 use crate::Step;
-use crate::{TrainedModel, Workbench};
+use crate::{ModelSource, TrainedModel, Workbench};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -14,11 +14,12 @@ pub fn ResultsStep() -> impl IntoView {
     let bench = expect_context::<Workbench>();
     view! {
         <Step id="evaluate" number=4 title="Evaluate" why="Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks.">
+            <BundleOpener/>
             {move || match bench.outcome.get() {
                 None if bench.training.get() => view! { <p class="hint" role="status">"Training in the background in this tab; the page stays usable…"</p> }.into_any(),
                 None => view! { <p class="hint">"Train a model in step 3 to see how it does."</p> }.into_any(),
                 Some(Err(message)) => view! {
-                    <div class="error" role="alert" id="train-error"><strong>"Training failed. "</strong>{message}</div>
+                    <div class="error" role="alert" id="train-error">{message}</div>
                 }.into_any(),
                 Some(Ok(trained)) => view! { <Results trained/> }.into_any(),
             }}
@@ -26,10 +27,45 @@ pub fn ResultsStep() -> impl IntoView {
     }
 }
 
+/// Opens a `.tabml` bundle file and shows it as if just trained.
+#[component]
+fn BundleOpener() -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    let on_file = move |ev: leptos::ev::Event| {
+        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            let outcome = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => {
+                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                    tabml::ModelBundle::decode(&bytes)
+                        .map(|bundle| TrainedModel {
+                            bundle: Arc::new(bundle),
+                            source: ModelSource::File { name: name.clone() },
+                        })
+                        .map_err(|e| format!("This file could not be opened as a model. {name}: {e}"))
+                }
+                Err(e) => Err(format!("Could not read {name}: {}", crate::http::js_message(&e))),
+            };
+            bench.outcome.set(Some(outcome));
+            input.set_value("");
+        });
+    };
+    view! {
+        <label class="file-picker">
+            "Open a saved model bundle (.tabml): "
+            <input id="bundle-file" type="file" accept=".tabml,application/octet-stream" on:change=on_file/>
+        </label>
+    }
+}
+
 #[component]
 fn Results(trained: TrainedModel) -> impl IntoView {
-    let bundle = Arc::new(trained.report.bundle.clone());
+    let bundle = trained.bundle.clone();
     let bytes = bundle.encode();
+    let download =
+        download_link(&bytes, &format!("{}-{}.tabml", file_stem(&bundle.target), bundle.model.name()));
     let digest = bundle.digest();
     let report = bundle.clone();
     let canvas = NodeRef::<Canvas>::new();
@@ -43,14 +79,17 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             }
         });
     }
+    let provenance = match &trained.source {
+        ModelSource::Trained { millis } => format!("in {millis:.0} ms in this tab"),
+        ModelSource::File { name } => format!("opened from the bundle file {name:?}"),
+    };
     let context = format!(
-        "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}) in {:.0} ms. Data fingerprint {}…{}",
+        "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}), {provenance}. Data fingerprint {}…{}",
         capitalise(report.model.label()),
         report.target,
         report.training.n_train,
         report.training.n_test,
         report.training.seed,
-        trained.millis,
         &report.training.fingerprints.data[..19],
         if report.training.n_unlabelled > 0 {
             format!(" {} rows with no target value were left out.", report.training.n_unlabelled)
@@ -154,6 +193,10 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             report.prep.inputs.len(), used
         )}</p>
         <p class="hint" id="result-bundle" data-digest=digest.clone() data-bytes=bytes.len().to_string() data-model=report.model.name()>{bundle_note}</p>
+        {download.map(|(url, name)| view! {
+            <p><a id="download-bundle" class="button-link" href=url download=name.clone()>{format!("Download the model ({name})")}</a>
+            <span class="hint">" It holds everything needed to score new rows and to check them for drift. Open it again with \"Open a saved model bundle\" at the top of this step, or use it with the tabml command line."</span></p>
+        })}
         <details class="model-card" id="result-card">
             <summary>{format!("Model card (the problem card stored in this bundle{})", if report.card.missing_fields().is_empty() { "" } else { "; incomplete" })}</summary>
             <dl>
@@ -276,6 +319,31 @@ fn ConfusionTable(
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+/// An object URL for `bytes` as a downloadable file, revoked when the view goes away.
+fn download_link(bytes: &[u8], name: &str) -> Option<(String, String)> {
+    let array = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options).ok()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let revoke = url.clone();
+    on_cleanup(move || {
+        let _ = web_sys::Url::revoke_object_url(&revoke);
+    });
+    Some((url, name.to_owned()))
+}
+
+/// A file name part from free text: letters, digits, `-` and `_` only.
+fn file_stem(text: &str) -> String {
+    let stem: String =
+        text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(60).collect();
+    if stem.is_empty() {
+        "model".to_owned()
+    } else {
+        stem
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::background;
 use crate::protocol::{self, DataSummary, Reply, Request};
 use crate::Step;
-use crate::{TrainedModel, Workbench};
+use crate::{ModelSource, TrainedModel, Workbench};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -65,11 +65,14 @@ pub fn TrainStep() -> impl IntoView {
             .await;
             let outcome = match answer {
                 Ok((Reply::Trained { run, millis }, Some(bundle))) => protocol::trained_from(*run, &bundle)
-                    .map(|report| TrainedModel { report: Arc::new(report), millis }),
+                    .map(|report| TrainedModel {
+                        bundle: Arc::new(report.bundle),
+                        source: ModelSource::Trained { millis },
+                    }),
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
             };
-            bench.outcome.set(Some(outcome));
+            bench.outcome.set(Some(outcome.map_err(|message| format!("Training failed. {message}"))));
             bench.training.set(false);
         });
     };

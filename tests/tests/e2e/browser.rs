@@ -147,6 +147,43 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     wait_for(client, "#train-button").await.click().await.unwrap();
     wait_for(client, "#result-bundle[data-model='forest']").await;
     same_bundle_as_native(client, tabml::ModelKind::RandomForest).await;
+
+    // The download link holds exactly the bundle's bytes.
+    let link = wait_for(client, "#download-bundle").await;
+    assert_eq!(link.attr("download").await.unwrap().as_deref(), Some("species-forest.tabml"));
+    let downloaded = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.querySelector('#download-bundle').href)
+               .then(r => r.arrayBuffer()).then(b => done(b.byteLength));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let shown = wait_for(client, "#result-bundle").await.attr("data-bytes").await.unwrap().unwrap();
+    assert_eq!(downloaded.as_u64().map(|n| n.to_string()), Some(shown));
+
+    // A bundle file opens again: here the native logistic regression, shown with its own digest.
+    let bytes = std::fs::read(workspace_root().join("public/data/iris.csv")).unwrap();
+    let table = tabml::parse_csv(&bytes).unwrap();
+    let native =
+        tabml::train(&table, "species", &tabml::TrainConfig::new(tabml::ModelKind::LogisticRegression))
+            .unwrap()
+            .bundle;
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("saved.tabml");
+    std::fs::write(&path, native.encode()).unwrap();
+    wait_for(client, "#bundle-file").await.send_keys(path.to_str().unwrap()).await.unwrap();
+    let opened = wait_for(client, "#result-bundle[data-model='logreg']").await;
+    assert_eq!(opened.attr("data-digest").await.unwrap(), Some(native.digest()));
+    let context = wait_for(client, "#result-context").await.text().await.unwrap();
+    assert!(context.contains("opened from the bundle file \"saved.tabml\""), "{context}");
+
+    // A file that is not a bundle says so.
+    std::fs::write(&path, b"sepal_length,species\n1,a\n").unwrap();
+    wait_for(client, "#bundle-file").await.send_keys(path.to_str().unwrap()).await.unwrap();
+    let error = wait_for(client, "#train-error").await.text().await.unwrap();
+    assert!(error.contains("could not be opened as a model"), "{error}");
     session.close().await;
 }
 
