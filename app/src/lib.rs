@@ -36,6 +36,8 @@ pub struct Workbench {
     pub target: RwSignal<String>,
     /// The model family to train.
     pub model: RwSignal<ModelKind>,
+    /// Hyperparameters the learner changed from their defaults (scikit-learn names, text values).
+    pub params: RwSignal<Vec<(String, String)>>,
     /// The seed for the split and the model.
     pub seed: RwSignal<u64>,
     /// True while a model trains.
@@ -71,6 +73,7 @@ impl Workbench {
             data: RwSignal::new(None),
             target: RwSignal::new(String::new()),
             model: RwSignal::new(ModelKind::LogisticRegression),
+            params: RwSignal::new(Vec::new()),
             seed: RwSignal::new(42),
             training: RwSignal::new(false),
             progress: RwSignal::new(0.0),

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
 use std::sync::Arc;
+use tabml::models::ParamKind;
 use tabml::{ModelKind, Task, TrainConfig};
 
 /// Sets the target and, if the current model cannot do the target's task, the first real model that
@@ -21,8 +22,73 @@ pub(crate) fn choose_target(bench: Workbench, summary: &DataSummary, target: &st
                 ModelKind::ALL.into_iter().find(|k| *k != ModelKind::Dummy && k.supports(&task))
             {
                 bench.model.set(kind);
+                bench.params.set(Vec::new());
             }
         }
+    }
+}
+
+/// The chosen model's hyperparameters: scikit-learn's names and defaults, each with one line on
+/// what it does. An empty box means the default.
+#[component]
+fn Hyperparameters(task: Task) -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    move || {
+        let specs = bench.model.get().params(&task);
+        if specs.is_empty() {
+            return view! { <p class="hint">"This model has no hyperparameters to set."</p> }.into_any();
+        }
+        let rows = specs
+            .iter()
+            .map(|spec| {
+                let name = spec.name;
+                let id = format!("param-{name}");
+                let value = move || {
+                    bench.params.with(|p| p.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default())
+                };
+                let set = move |text: String| {
+                    bench.params.update(|params| {
+                        params.retain(|(n, _)| n != name);
+                        if !text.trim().is_empty() {
+                            params.push((name.to_owned(), text.trim().to_owned()));
+                        }
+                    })
+                };
+                let input = match spec.kind {
+                    ParamKind::Choice(options) => view! {
+                        <select id=id.clone() on:change=move |ev| set(event_target_value(&ev))>
+                            <option value="" selected=move || value().is_empty()>{format!("default ({})", spec.default)}</option>
+                            {options.iter().map(|o| view! { <option value=*o selected=move || value() == *o>{*o}</option> }).collect_view()}
+                        </select>
+                    }.into_any(),
+                    ParamKind::Bool => view! {
+                        <select id=id.clone() on:change=move |ev| set(event_target_value(&ev))>
+                            <option value="" selected=move || value().is_empty()>{format!("default ({})", spec.default)}</option>
+                            <option value="true" selected=move || value() == "true">"true"</option>
+                            <option value="false" selected=move || value() == "false">"false"</option>
+                        </select>
+                    }.into_any(),
+                    _ => view! {
+                        <input id=id.clone() type="text" inputmode="decimal" placeholder=format!("default: {}", spec.default)
+                            prop:value=value on:change=move |ev| set(event_target_value(&ev))/>
+                    }.into_any(),
+                };
+                view! {
+                    <div class="param">
+                        <label for=id><code>{name}</code></label>
+                        {input}
+                        <small>{spec.help}</small>
+                    </div>
+                }
+            })
+            .collect_view();
+        view! {
+            <details class="params" open>
+                <summary>"Hyperparameters (scikit-learn's names and defaults; leave a box empty for the default)"</summary>
+                <div class="param-grid" id="params">{rows}</div>
+            </details>
+        }
+        .into_any()
     }
 }
 
@@ -42,12 +108,19 @@ pub fn TrainStep() -> impl IntoView {
             .with(|data| data.as_ref().and_then(|d| d.summary.column(&target).map(|c| c.as_target.clone())))
     });
 
+    // Hyperparameters are checked as they are typed, with the same rules the core applies.
+    let params_error = move || {
+        let task = task.get().and_then(Result::ok)?;
+        tabml::Params::resolve(bench.model.get(), &task, &bench.params.get()).err().map(|e| e.to_string())
+    };
+
     let train = move |_| {
         if bench.data.with_untracked(Option::is_none) {
             return;
         }
         let config = TrainConfig {
             seed: bench.seed.get_untracked(),
+            params: bench.params.get_untracked(),
             card: bench.card.get_untracked(),
             ..TrainConfig::new(bench.model.get_untracked())
         };
@@ -101,6 +174,7 @@ pub fn TrainStep() -> impl IntoView {
                                     let value = event_target_value(&ev);
                                     if let Some(kind) = ModelKind::ALL.into_iter().find(|k| k.label() == value) {
                                         bench.model.set(kind);
+                                        bench.params.set(Vec::new());
                                     }
                                 }>
                                     {move || {
@@ -123,7 +197,7 @@ pub fn TrainStep() -> impl IntoView {
                                     }/>
                             </label>
                             <button id="train-button" class="primary" type="button"
-                                disabled=move || bench.training.get() || !matches!(task.get(), Some(Ok(_)))
+                                disabled=move || bench.training.get() || !matches!(task.get(), Some(Ok(_))) || params_error().is_some()
                                 on:click=train>
                                 {move || if bench.training.get() { "Training…" } else { "Train" }}
                             </button>
@@ -146,6 +220,8 @@ pub fn TrainStep() -> impl IntoView {
                             None => String::new(),
                         }}</p>
                         <p class="hint">{move || model_explanation(bench.model.get())}</p>
+                        {move || task.get().and_then(Result::ok).map(|task| view! { <Hyperparameters task/> })}
+                        {move || params_error().map(|message| view! { <div class="error" role="alert" id="params-error">{message}</div> })}
                     }.into_any()
                 }
             }}

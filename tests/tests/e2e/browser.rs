@@ -302,6 +302,31 @@ async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline()
     wait_for(client, ".verdict.good").await;
 
     save_screenshot(client, "diabetes-regression.png").await;
+
+    // Hyperparameters: a bad value is refused as it is typed (and Train waits); a good one is used,
+    // giving the very bundle the library makes with the same value.
+    wait_for(client, "#model-select").await.select_by_value("ridge regression").await.unwrap();
+    let alpha = wait_for(client, "#param-alpha").await;
+    alpha.send_keys("-1\t").await.unwrap();
+    let error = wait_for(client, "#params-error").await.text().await.unwrap();
+    assert!(error.contains("alpha"), "{error}");
+    let disabled = wait_for(client, "#train-button").await.prop("disabled").await.unwrap();
+    assert_eq!(disabled.as_deref(), Some("true"));
+    alpha.clear().await.unwrap();
+    alpha.send_keys("10\t").await.unwrap();
+    client.wait().for_element(Locator::Css("#train-button:not([disabled])")).await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    let element = wait_for(client, "#result-bundle[data-model='ridge']").await;
+    let in_browser = element.attr("data-digest").await.unwrap().unwrap();
+    let bytes = std::fs::read(workspace_root().join("public/data/diabetes.csv")).unwrap();
+    let table = tabml::parse_csv(&bytes).unwrap();
+    let config = tabml::TrainConfig {
+        params: vec![("alpha".into(), "10".into())],
+        card: tabml::ProblemCard::learner_support_example(),
+        ..tabml::TrainConfig::new(tabml::ModelKind::Ridge)
+    };
+    let native = tabml::train(&table, "progression", &config).unwrap().bundle.digest();
+    assert_eq!(in_browser, native);
     session.close().await;
 }
 
