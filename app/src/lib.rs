@@ -11,6 +11,7 @@ pub mod http;
 mod problem_step;
 pub mod protocol;
 mod results_step;
+mod runs;
 mod train_step;
 pub mod worker;
 
@@ -44,6 +45,10 @@ pub struct Workbench {
     pub training: RwSignal<bool>,
     /// How far the current training is, in `[0, 1]`.
     pub progress: RwSignal<f64>,
+    /// Every model trained in this tab, oldest first.
+    pub runs: RwSignal<Vec<RunRecord>>,
+    /// The run numbers ticked for comparison.
+    pub compare: RwSignal<Vec<usize>>,
     /// The last training's outcome: a report, or the error message to show.
     pub outcome: RwSignal<Option<Result<TrainedModel, String>>>,
 }
@@ -55,6 +60,17 @@ pub struct TrainedModel {
     pub bundle: Arc<ModelBundle>,
     /// Where it came from.
     pub source: ModelSource,
+}
+
+/// One training in this tab.
+#[derive(Clone, PartialEq)]
+pub struct RunRecord {
+    /// 1, 2, … in the order trained.
+    pub number: usize,
+    /// The data set's name.
+    pub data: String,
+    /// The model.
+    pub model: TrainedModel,
 }
 
 /// Where a shown model came from.
@@ -77,6 +93,8 @@ impl Workbench {
             seed: RwSignal::new(42),
             training: RwSignal::new(false),
             progress: RwSignal::new(0.0),
+            runs: RwSignal::new(Vec::new()),
+            compare: RwSignal::new(Vec::new()),
             outcome: RwSignal::new(None),
         }
     }

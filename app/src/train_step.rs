@@ -3,7 +3,7 @@
 use crate::background;
 use crate::protocol::{self, DataSummary, Reply, Request};
 use crate::Step;
-use crate::{ModelSource, TrainedModel, Workbench};
+use crate::{ModelSource, RunRecord, TrainedModel, Workbench};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -145,6 +145,15 @@ pub fn TrainStep() -> impl IntoView {
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
             };
+            if let Ok(model) = &outcome {
+                let data = bench
+                    .data
+                    .with_untracked(|d| d.as_ref().map(|d| d.summary.name.clone()).unwrap_or_default());
+                bench.runs.update(|runs| {
+                    let number = runs.len() + 1;
+                    runs.push(RunRecord { number, data, model: model.clone() });
+                });
+            }
             bench.outcome.set(Some(outcome.map_err(|message| format!("Training failed. {message}"))));
             bench.training.set(false);
         });
@@ -222,6 +231,7 @@ pub fn TrainStep() -> impl IntoView {
                         <p class="hint">{move || model_explanation(bench.model.get())}</p>
                         {move || task.get().and_then(Result::ok).map(|task| view! { <Hyperparameters task/> })}
                         {move || params_error().map(|message| view! { <div class="error" role="alert" id="params-error">{message}</div> })}
+                        <crate::runs::RunsTable/>
                     }.into_any()
                 }
             }}

@@ -412,6 +412,11 @@ impl Params {
         self.values.iter().find(|(n, _)| n == name).map_or(&ParamValue::None, |(_, v)| v)
     }
 
+    /// Every hyperparameter as `(name, value as text)`, in the model's order.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.values.iter().map(|(n, v)| (n.clone(), v.to_string())).collect()
+    }
+
     /// `name = value` pairs, comma separated, for people.
     pub fn describe(&self) -> String {
         self.values.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(", ")

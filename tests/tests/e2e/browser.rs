@@ -148,6 +148,18 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     wait_for(client, "#result-bundle[data-model='forest']").await;
     same_bundle_as_native(client, tabml::ModelKind::RandomForest).await;
 
+    // Both trainings are runs; ticking both compares them metric by metric, best marked in words.
+    let runs = client.find_all(Locator::Css("#runs tbody tr")).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    for tick in client.find_all(Locator::Css("#runs .compare-tick input")).await.unwrap() {
+        tick.click().await.unwrap();
+    }
+    let accuracy_row = wait_for(client, "#compare tbody tr:first-child").await.text().await.unwrap();
+    assert!(accuracy_row.starts_with("accuracy") && accuracy_row.contains("best"), "{accuracy_row}");
+    let compared = wait_for(client, "#compare").await.text().await.unwrap();
+    assert!(compared.contains("n_estimators") && compared.contains("C"), "{compared}");
+    save_screenshot(client, "compare.png").await;
+
     // The download link holds exactly the bundle's bytes.
     let link = wait_for(client, "#download-bundle").await;
     assert_eq!(link.attr("download").await.unwrap().as_deref(), Some("species-forest.tabml"));
