@@ -3,6 +3,7 @@
 use crate::background;
 use crate::http::{self, SampleDataset};
 use crate::protocol::{ColumnInfo, DataSummary, Reply, Request};
+use crate::store::{self, DataSetup};
 use crate::Step;
 use crate::{LoadedData, Workbench};
 use leptos::prelude::*;
@@ -118,6 +119,7 @@ async fn accept_csv(
     bytes: Vec<u8>,
     suggested_target: Option<&str>,
 ) -> bool {
+    let kept = bytes.clone();
     let answer = background::request(Request::Load { name: name.to_owned() }, Some(bytes), None).await;
     match answer {
         Ok((Reply::Loaded(summary), _)) => {
@@ -125,6 +127,9 @@ async fn accept_csv(
                 .filter(|t| summary.column(t).is_some())
                 .map(str::to_owned)
                 .unwrap_or_else(|| summary.columns.last().map(|c| c.name.clone()).unwrap_or_default());
+            bench.setup.set(DataSetup { name: name.to_owned(), kinds: Vec::new(), target: target.clone() });
+            let setup = bench.setup.get_untracked();
+            crate::persist(bench, async move { store::save_data(&setup, &kept).await });
             crate::train_step::choose_target(bench, &summary, &target);
             bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
             bench.outcome.set(None);
@@ -147,6 +152,29 @@ async fn accept_csv(
             false
         }
     }
+}
+
+/// Loads a saved data set into the worker again, with its type changes and target (after a reload).
+/// A file that no longer loads is left out quietly: the learner can open it again.
+pub(crate) async fn restore_data(bench: Workbench, setup: DataSetup, bytes: Vec<u8>) {
+    let load = Request::Load { name: setup.name.clone() };
+    let Ok((Reply::Loaded(mut summary), _)) = background::request(load, Some(bytes), None).await else {
+        return;
+    };
+    for (column, kind) in &setup.kinds {
+        let retype = Request::SetKind { column: column.clone(), kind: *kind };
+        if let Ok((Reply::Loaded(changed), _)) = background::request(retype, None, None).await {
+            summary = changed;
+        }
+    }
+    let target = if summary.column(&setup.target).is_some() {
+        setup.target.clone()
+    } else {
+        summary.columns.last().map(|c| c.name.clone()).unwrap_or_default()
+    };
+    bench.setup.set(setup);
+    crate::train_step::choose_target(bench, &summary, &target);
+    bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
 }
 
 /// The first rows and one line per column.
@@ -240,8 +268,11 @@ fn ColumnsTable(summary: Arc<DataSummary>) -> impl IntoView {
 /// (made with the old types) is cleared.
 fn change_kind(bench: Workbench, kind_error: RwSignal<Option<String>>, column: String, kind: ColumnKind) {
     spawn_local(async move {
-        match background::request(Request::SetKind { column, kind }, None, None).await {
+        match background::request(Request::SetKind { column: column.clone(), kind }, None, None).await {
             Ok((Reply::Loaded(summary), _)) => {
+                bench.setup.update(|setup| setup.kinds.push((column, kind)));
+                let setup = bench.setup.get_untracked();
+                crate::persist(bench, async move { store::save_setup(&setup).await });
                 kind_error.set(None);
                 bench.outcome.set(None);
                 bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));

@@ -12,6 +12,7 @@ mod problem_step;
 pub mod protocol;
 mod results_step;
 mod runs;
+pub mod store;
 mod train_step;
 pub mod worker;
 
@@ -49,6 +50,14 @@ pub struct Workbench {
     pub runs: RwSignal<Vec<RunRecord>>,
     /// The run numbers ticked for comparison.
     pub compare: RwSignal<Vec<usize>>,
+    /// How the loaded data set was set up (name, type changes, target), as saved for a reload.
+    pub setup: RwSignal<store::DataSetup>,
+    /// Whether the saved work has been read back (saving waits for it, so as not to overwrite it).
+    pub restored: RwSignal<bool>,
+    /// Saves in flight (shown on `<main data-saving>`, so tests and tools can wait for them).
+    pub saving: RwSignal<usize>,
+    /// Why saving in the browser failed, if it did.
+    pub storage_error: RwSignal<Option<String>>,
     /// The last training's outcome: a report, or the error message to show.
     pub outcome: RwSignal<Option<Result<TrainedModel, String>>>,
 }
@@ -95,6 +104,10 @@ impl Workbench {
             progress: RwSignal::new(0.0),
             runs: RwSignal::new(Vec::new()),
             compare: RwSignal::new(Vec::new()),
+            setup: RwSignal::new(store::DataSetup::default()),
+            restored: RwSignal::new(false),
+            saving: RwSignal::new(0),
+            storage_error: RwSignal::new(None),
             outcome: RwSignal::new(None),
         }
     }
@@ -103,23 +116,96 @@ impl Workbench {
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(Workbench::new());
+    let bench = Workbench::new();
+    provide_context(bench);
+    leptos::task::spawn_local(restore(bench));
+    // The card is saved as it is edited, once the saved one has been read back.
+    Effect::new(move |_| {
+        let card = bench.card.get();
+        if bench.restored.get_untracked() {
+            persist(bench, async move { store::save_card(&card).await });
+        }
+    });
+    let forget = move |_| {
+        leptos::task::spawn_local(async move {
+            match store::clear().await {
+                Ok(()) => {
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().reload();
+                    }
+                }
+                Err(e) => bench.storage_error.set(Some(e)),
+            }
+        })
+    };
     view! {
         <header class="top">
             <h1>"tabml"</h1>
             <span class="tagline">
-                "Train and check a small model on a table, right here in your browser. Nothing to install; your data stays in this tab."
+                "Train and check a small model on a table, right here in your browser. Nothing to install; your data stays in this browser."
             </span>
             <ServerStatus/>
         </header>
-        <main>
+        {move || bench.storage_error.get().map(|e| view! {
+            <div class="error storage-error" role="alert" id="storage-error">"Your work could not be saved in this browser: " {e} ". It still works in this tab until you close it."</div>
+        })}
+        <main data-restored=move || bench.restored.get().to_string() data-saving=move || bench.saving.get().to_string()>
             <problem_step::ProblemStep/>
             <data_step::DataStep/>
             <train_step::TrainStep/>
             <results_step::ResultsStep/>
         </main>
-        <footer>"tabml " {tabml::VERSION} " · training, scoring and evaluation run in WebAssembly in this tab"</footer>
+        <footer>
+            "tabml " {tabml::VERSION} " · training, scoring and evaluation run in WebAssembly in this tab · your card, data set and runs are kept in this browser (IndexedDB) "
+            <button type="button" id="forget-work" class="small" on:click=forget>"Forget everything saved here"</button>
+        </footer>
     }
+}
+
+/// Saves in the background; a failure is shown at the top, and the work in the tab carries on.
+pub(crate) fn persist(
+    bench: Workbench,
+    work: impl std::future::Future<Output = Result<(), String>> + 'static,
+) {
+    bench.saving.update(|n| *n += 1);
+    leptos::task::spawn_local(async move {
+        if let Err(e) = work.await {
+            bench.storage_error.set(Some(e));
+        }
+        bench.saving.update(|n| *n -= 1);
+    });
+}
+
+/// Reads back what was saved in this browser: the card, the runs (the last one shown), and the data
+/// set with its type changes and target.
+async fn restore(bench: Workbench) {
+    match store::load_card().await {
+        Ok(Some(card)) => bench.card.set(card),
+        Ok(None) => {}
+        Err(e) => bench.storage_error.set(Some(e)),
+    }
+    if let Ok(saved) = store::load_runs().await {
+        let records: Vec<RunRecord> = saved
+            .into_iter()
+            .filter_map(|run| {
+                let bundle = ModelBundle::decode(&run.bundle).ok()?;
+                let source = ModelSource::Trained { millis: run.millis };
+                Some(RunRecord {
+                    number: run.number,
+                    data: run.data,
+                    model: TrainedModel { bundle: Arc::new(bundle), source },
+                })
+            })
+            .collect();
+        if let Some(last) = records.last() {
+            bench.outcome.set(Some(Ok(last.model.clone())));
+        }
+        bench.runs.set(records);
+    }
+    if let Ok(Some((setup, bytes))) = store::load_data().await {
+        data_step::restore_data(bench, setup, bytes).await;
+    }
+    bench.restored.set(true);
 }
 
 /// One numbered stage of the lifecycle, opening with what it is for and the mistake it guards against.

@@ -15,6 +15,11 @@ use tabml::{ModelKind, Task, TrainConfig};
 /// can (the dummy baseline is measured beside every model anyway).
 pub(crate) fn choose_target(bench: Workbench, summary: &DataSummary, target: &str) {
     bench.target.set(target.to_owned());
+    if bench.setup.with_untracked(|s| s.target != target) {
+        bench.setup.update(|s| s.target = target.to_owned());
+        let setup = bench.setup.get_untracked();
+        crate::persist(bench, async move { crate::store::save_setup(&setup).await });
+    }
     if let Some(task) = summary.column(target).and_then(|c| c.as_target.clone().ok()) {
         let current = bench.model.get_untracked();
         if !current.supports(&task) {
@@ -136,12 +141,18 @@ pub fn TrainStep() -> impl IntoView {
                 Some(on_progress),
             )
             .await;
+            let mut saved_bundle = None;
             let outcome = match answer {
-                Ok((Reply::Trained { run, millis }, Some(bundle))) => protocol::trained_from(*run, &bundle)
-                    .map(|report| TrainedModel {
+                Ok((Reply::Trained { run, millis }, Some(bundle))) => {
+                    let trained = protocol::trained_from(*run, &bundle).map(|report| TrainedModel {
                         bundle: Arc::new(report.bundle),
                         source: ModelSource::Trained { millis },
-                    }),
+                    });
+                    if trained.is_ok() {
+                        saved_bundle = Some((bundle, millis));
+                    }
+                    trained
+                }
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
             };
@@ -149,10 +160,12 @@ pub fn TrainStep() -> impl IntoView {
                 let data = bench
                     .data
                     .with_untracked(|d| d.as_ref().map(|d| d.summary.name.clone()).unwrap_or_default());
-                bench.runs.update(|runs| {
-                    let number = runs.len() + 1;
-                    runs.push(RunRecord { number, data, model: model.clone() });
-                });
+                let number = bench.runs.with_untracked(|runs| runs.last().map_or(1, |r| r.number + 1));
+                if let Some((bundle, millis)) = saved_bundle {
+                    let run = crate::store::StoredRun { number, data: data.clone(), millis, bundle };
+                    crate::persist(bench, async move { crate::store::save_run(&run).await });
+                }
+                bench.runs.update(|runs| runs.push(RunRecord { number, data, model: model.clone() }));
             }
             bench.outcome.set(Some(outcome.map_err(|message| format!("Training failed. {message}"))));
             bench.training.set(false);

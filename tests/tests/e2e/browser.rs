@@ -421,3 +421,60 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
     save_screenshot(client, "threshold.png").await;
     session.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_card_data_types_and_runs_are_still_there_after_a_reload() {
+    let session = Session::open().await;
+    let client = &session.client;
+    // Wait until the (empty) saved work has been read, then work.
+    wait_for(client, "main[data-restored='true']").await;
+    let risks = wait_for(client, "#card-risks").await;
+    risks.clear().await.unwrap();
+    risks.send_keys("Flagging could discourage learners.").await.unwrap();
+    wait_for(client, "button[data-dataset='iris']").await.click().await.unwrap();
+    let petal = "#columns tr[data-column='petal_width'] .kind-select";
+    wait_for(client, petal).await.select_by_value("categorical").await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css(
+            "#columns tr[data-column='petal_width'] option[value='categorical']:checked",
+        ))
+        .await
+        .unwrap();
+    wait_for(client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    let accuracy = data_value(client, "#result-accuracy").await;
+    // Saving happens in the background: wait until IndexedDB has committed it all.
+    client.wait().for_element(Locator::Css("#runs tbody tr[data-run='1']")).await.unwrap();
+    wait_for(client, "main[data-saving='0']").await;
+
+    client.refresh().await.unwrap();
+    let summary = wait_for(client, "#data-summary").await.text().await.unwrap();
+    assert!(summary.contains("Iris flowers") && summary.contains("150 rows"), "{summary}");
+    client
+        .wait()
+        .for_element(Locator::Css(
+            "#columns tr[data-column='petal_width'] option[value='categorical']:checked",
+        ))
+        .await
+        .unwrap();
+    let card = wait_for(client, "#card-risks").await.prop("value").await.unwrap();
+    assert_eq!(card.as_deref(), Some("Flagging could discourage learners."));
+    let runs = client.find_all(Locator::Css("#runs tbody tr")).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(data_value(client, "#result-accuracy").await, accuracy);
+    save_screenshot(client, "after-reload.png").await;
+
+    // "Forget" clears it all.
+    wait_for(client, "#forget-work").await.click().await.unwrap();
+    // The page reloads: wait until the old page's data summary is gone, then for the new page.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while client.find(Locator::Css("#data-summary")).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the page did not reload");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    wait_for(client, "main[data-restored='true']").await;
+    assert!(client.find(Locator::Css("#data-summary")).await.is_err(), "the data set was forgotten");
+    assert!(client.find(Locator::Css("#runs")).await.is_err(), "the runs were forgotten");
+    session.close().await;
+}

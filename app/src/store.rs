@@ -1,0 +1,157 @@
+//! What the learner made, kept in the browser (IndexedDB) so that it is there after a reload: the
+//! problem card, the data set (its bytes, type changes and target) and every run with its bundle.
+//! The only module that speaks IndexedDB. Records are postcard bytes under fixed keys; nothing
+//! here is sent anywhere.
+
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
+use tabml::{ColumnKind, ProblemCard};
+use wasm_bindgen::JsValue;
+
+const DATABASE: &str = "tabml";
+/// One store of records keyed by name (`card`, `data`, `run-0001`, …).
+const STORE: &str = "work";
+
+/// How the data set was set up, to redo after a reload (its bytes are a separate record, written
+/// once per file).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataSetup {
+    /// Its name (a sample's title or a file name).
+    pub name: String,
+    /// Type changes, in the order made.
+    pub kinds: Vec<(String, ColumnKind)>,
+    /// The chosen target column.
+    pub target: String,
+}
+
+/// One run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRun {
+    /// Its number in the runs table.
+    pub number: usize,
+    /// The data set's name.
+    pub data: String,
+    /// Training time in the worker, in milliseconds.
+    pub millis: f64,
+    /// The model bundle's bytes.
+    pub bundle: Vec<u8>,
+}
+
+thread_local! {
+    static DB: RefCell<Option<Rc<Rexie>>> = const { RefCell::new(None) };
+}
+
+async fn database() -> Result<Rc<Rexie>, String> {
+    if let Some(db) = DB.with(|db| db.borrow().clone()) {
+        return Ok(db);
+    }
+    let db = Rexie::builder(DATABASE)
+        .version(1)
+        .add_object_store(ObjectStore::new(STORE))
+        .build()
+        .await
+        .map_err(|e| format!("the browser's storage (IndexedDB) is unavailable: {e}"))?;
+    let db = Rc::new(db);
+    DB.with(|slot| *slot.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+async fn put<T: Serialize>(key: &str, value: &T) -> Result<(), String> {
+    let bytes = postcard::to_allocvec(value).map_err(|e| e.to_string())?;
+    put_raw(key, &bytes).await
+}
+
+/// Stores bytes as they are (a file, which needs no encoding).
+async fn put_raw(key: &str, bytes: &[u8]) -> Result<(), String> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(|e| e.to_string())?;
+    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
+    let array = js_sys::Uint8Array::from(bytes);
+    store.put(&array, Some(&JsValue::from_str(key))).await.map_err(|e| e.to_string())?;
+    finish(transaction).await
+}
+
+/// Waits for a write to commit; an aborted one (a full disk, say) is an error.
+async fn finish(transaction: rexie::Transaction) -> Result<(), String> {
+    match transaction.done().await.map_err(|e| e.to_string())? {
+        rexie::TransactionResult::Committed => Ok(()),
+        rexie::TransactionResult::Aborted => {
+            Err("the browser did not save it (the write was aborted)".to_owned())
+        }
+    }
+}
+
+async fn get<T: DeserializeOwned>(key: &str) -> Result<Option<T>, String> {
+    // A record this version cannot read (from an older or newer tabml) is skipped, not fatal.
+    Ok(get_raw(key).await?.and_then(|bytes| postcard::from_bytes(&bytes).ok()))
+}
+
+async fn get_raw(key: &str) -> Result<Option<Vec<u8>>, String> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(|e| e.to_string())?;
+    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
+    let value = store.get(JsValue::from_str(key)).await.map_err(|e| e.to_string())?;
+    let Some(value) = value.filter(|v| !v.is_undefined() && !v.is_null()) else { return Ok(None) };
+    Ok(Some(js_sys::Uint8Array::new(&value).to_vec()))
+}
+
+/// Saves the problem card.
+pub async fn save_card(card: &ProblemCard) -> Result<(), String> {
+    put("card", card).await
+}
+
+/// The saved problem card, if any.
+pub async fn load_card() -> Result<Option<ProblemCard>, String> {
+    get("card").await
+}
+
+/// Saves a newly loaded file's bytes with its setup (replacing the data set saved before).
+pub async fn save_data(setup: &DataSetup, bytes: &[u8]) -> Result<(), String> {
+    put_raw("data-bytes", bytes).await?;
+    put("data", setup).await
+}
+
+/// Saves a changed setup of the current data set.
+pub async fn save_setup(setup: &DataSetup) -> Result<(), String> {
+    put("data", setup).await
+}
+
+/// The saved data set's setup and bytes, if any.
+pub async fn load_data() -> Result<Option<(DataSetup, Vec<u8>)>, String> {
+    let Some(setup) = get::<DataSetup>("data").await? else { return Ok(None) };
+    Ok(get_raw("data-bytes").await?.map(|bytes| (setup, bytes)))
+}
+
+/// Saves one run.
+pub async fn save_run(run: &StoredRun) -> Result<(), String> {
+    put(&format!("run-{:06}", run.number), run).await
+}
+
+/// Every saved run, in run order.
+pub async fn load_runs() -> Result<Vec<StoredRun>, String> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(|e| e.to_string())?;
+    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
+    let keys = store.get_all_keys(None, None).await.map_err(|e| e.to_string())?;
+    let mut runs = Vec::new();
+    for key in keys.into_iter().filter_map(|k| k.as_string()).filter(|k| k.starts_with("run-")) {
+        if let Some(value) = store.get(JsValue::from_str(&key)).await.map_err(|e| e.to_string())? {
+            if let Ok(run) = postcard::from_bytes::<StoredRun>(&js_sys::Uint8Array::new(&value).to_vec()) {
+                runs.push(run);
+            }
+        }
+    }
+    runs.sort_by_key(|r| r.number);
+    Ok(runs)
+}
+
+/// Forgets everything saved.
+pub async fn clear() -> Result<(), String> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(|e| e.to_string())?;
+    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
+    store.clear().await.map_err(|e| e.to_string())?;
+    finish(transaction).await
+}
