@@ -433,14 +433,9 @@ async fn the_card_data_types_and_runs_are_still_there_after_a_reload() {
     risks.send_keys("Flagging could discourage learners.").await.unwrap();
     wait_for(client, "button[data-dataset='iris']").await.click().await.unwrap();
     let petal = "#columns tr[data-column='petal_width'] .kind-select";
+    let petal_is_categorical = "#columns tr[data-column='petal_width'] option[value='categorical']:checked";
     wait_for(client, petal).await.select_by_value("categorical").await.unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css(
-            "#columns tr[data-column='petal_width'] option[value='categorical']:checked",
-        ))
-        .await
-        .unwrap();
+    wait_for(client, petal_is_categorical).await;
     wait_for(client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
     wait_for(client, "#train-button").await.click().await.unwrap();
     let accuracy = data_value(client, "#result-accuracy").await;
@@ -451,13 +446,7 @@ async fn the_card_data_types_and_runs_are_still_there_after_a_reload() {
     client.refresh().await.unwrap();
     let summary = wait_for(client, "#data-summary").await.text().await.unwrap();
     assert!(summary.contains("Iris flowers") && summary.contains("150 rows"), "{summary}");
-    client
-        .wait()
-        .for_element(Locator::Css(
-            "#columns tr[data-column='petal_width'] option[value='categorical']:checked",
-        ))
-        .await
-        .unwrap();
+    wait_for(client, petal_is_categorical).await;
     let card = wait_for(client, "#card-risks").await.prop("value").await.unwrap();
     assert_eq!(card.as_deref(), Some("Flagging could discourage learners."));
     let runs = client.find_all(Locator::Css("#runs tbody tr")).await.unwrap();
