@@ -23,6 +23,9 @@ pub type Answer = (Reply, Option<Vec<u8>>);
 /// Called with the share of the work done.
 pub type OnProgress = Rc<dyn Fn(f64)>;
 
+/// Called with each finished search trial.
+pub type OnTrial = Rc<dyn Fn(tabml::Trial)>;
+
 /// What a request needs to be replayed to a fresh worker.
 #[derive(Clone)]
 struct Replay {
@@ -32,6 +35,7 @@ struct Replay {
 
 struct Pending {
     on_progress: Option<OnProgress>,
+    on_trial: Option<OnTrial>,
     done: oneshot::Sender<Result<Answer, String>>,
     /// Set for requests that change the data set: kept for replay once they succeed.
     replay: Option<Replay>,
@@ -62,13 +66,23 @@ pub async fn request(
     payload: Option<Vec<u8>>,
     on_progress: Option<OnProgress>,
 ) -> Result<Answer, String> {
+    request_with_trials(request, payload, on_progress, None).await
+}
+
+/// [`request`], with each finished search trial reported to `on_trial` as it happens.
+pub async fn request_with_trials(
+    request: Request,
+    payload: Option<Vec<u8>>,
+    on_progress: Option<OnProgress>,
+    on_trial: Option<OnTrial>,
+) -> Result<Answer, String> {
     let (done, answer) = oneshot::channel();
     let payload = payload.map(Rc::new);
     let replay = matches!(request, Request::Load { .. } | Request::SetKind { .. })
         .then(|| Replay { request: request.clone(), payload: payload.clone() });
     with_client(|client| {
         let id = client.send(&request, payload.as_deref().map(Vec::as_slice));
-        client.pending.insert(id, Pending { on_progress, done, replay });
+        client.pending.insert(id, Pending { on_progress, on_trial, done, replay });
     })?;
     answer.await.unwrap_or_else(|_| Err("the background worker went away".to_owned()))
 }
@@ -203,6 +217,14 @@ fn on_message(event: MessageEvent) {
             });
             if let Some(callback) = callback {
                 callback(fraction);
+            }
+        }
+        ToPage::Trial { id, trial } => {
+            let callback = CLIENT.with(|cell| {
+                cell.borrow().as_ref().and_then(|c| c.pending.get(&id)).and_then(|p| p.on_trial.clone())
+            });
+            if let Some(callback) = callback {
+                callback(trial);
             }
         }
         ToPage::Reply { id, reply } => {

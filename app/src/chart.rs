@@ -1,4 +1,5 @@
-//! Charts drawn with plotters on a `<canvas>`: recall per class, or predicted against actual.
+//! Charts drawn with plotters on a `<canvas>`: recall per class, predicted against actual, and the
+//! trials of a hyperparameter search.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -100,6 +101,56 @@ fn predicted_vs_actual(root: &Area<'_>, actual: &[f64], predicted: &[f64]) -> Dr
             .iter()
             .zip(predicted)
             .map(|(a, p)| Circle::new((*a, *p), 3, RGBColor(36, 89, 199).mix(0.6).filled())),
+    )?;
+    Ok(())
+}
+
+/// A search's trials in the order they ran: each trial's mean cross-validated score as a dot, and
+/// the best score so far as a line.
+pub fn draw_trials(canvas: &web_sys::HtmlCanvasElement, scores: &[f64], metric: &str) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    trials(&root, scores, metric).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn trials(root: &Area<'_>, scores: &[f64], metric: &str) -> DrawResult {
+    let finite: Vec<f64> = scores.iter().copied().filter(|s| s.is_finite()).collect();
+    let (lo, hi) =
+        finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.1).max(1e-3);
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.5f64..(scores.len().max(1) as f64 + 0.5), (lo - pad)..(hi + pad))?;
+    chart
+        .configure_mesh()
+        .x_desc("trial")
+        .y_desc(format!("mean cross-validated {metric}"))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 13))
+        .draw()?;
+    let mut best = f64::NEG_INFINITY;
+    let best_so_far: Vec<(f64, f64)> = scores
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_finite())
+        .map(|(i, s)| {
+            best = best.max(*s);
+            (i as f64 + 1.0, best)
+        })
+        .collect();
+    chart.draw_series(LineSeries::new(best_so_far, RGBColor(200, 110, 0).stroke_width(2)))?;
+    chart.draw_series(
+        scores
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_finite())
+            .map(|(i, s)| Circle::new((i as f64 + 1.0, *s), 4, RGBColor(36, 89, 199).filled())),
     )?;
     Ok(())
 }

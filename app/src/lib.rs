@@ -40,6 +40,10 @@ pub struct Workbench {
     pub model: RwSignal<ModelKind>,
     /// Hyperparameters the learner changed from their defaults (scikit-learn names, text values).
     pub params: RwSignal<Vec<(String, String)>>,
+    /// The hyperparameter search to run before the final fit, if any.
+    pub search: RwSignal<Option<tabml::SearchConfig>>,
+    /// The trials of the current (or last) search, as they finish.
+    pub trials: RwSignal<Vec<tabml::Trial>>,
     /// The seed for the split and the model.
     pub seed: RwSignal<u64>,
     /// True while a model trains.
@@ -99,6 +103,8 @@ impl Workbench {
             target: RwSignal::new(String::new()),
             model: RwSignal::new(ModelKind::LogisticRegression),
             params: RwSignal::new(Vec::new()),
+            search: RwSignal::new(None),
+            trials: RwSignal::new(Vec::new()),
             seed: RwSignal::new(42),
             training: RwSignal::new(false),
             progress: RwSignal::new(0.0),

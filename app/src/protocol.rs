@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tabml::models::Progress;
 use tabml::{
     parse_csv, train_with, validate, ColumnKind, ModelBundle, Run, Severity, Table, TabmlError, Task,
-    TrainConfig, ValidationOptions, ValidationReport,
+    TrainConfig, Trial, ValidationOptions, ValidationReport,
 };
 
 /// Rows of the data set copied into the summary for the preview table.
@@ -91,6 +91,8 @@ pub enum ToPage {
     Ready,
     /// How far request `id` is, in `[0, 1]`.
     Progress { id: u64, fraction: f64 },
+    /// A search trial of request `id` finished.
+    Trial { id: u64, trial: Trial },
     /// The answer to request `id`.
     Reply { id: u64, reply: Reply },
 }

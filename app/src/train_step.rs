@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use std::rc::Rc;
 use std::sync::Arc;
 use tabml::models::ParamKind;
-use tabml::{ModelKind, Task, TrainConfig};
+use tabml::{ModelKind, SearchConfig, SearchMethod, Task, TrainConfig};
 
 /// Sets the target and, if the current model cannot do the target's task, the first real model that
 /// can (the dummy baseline is measured beside every model anyway).
@@ -97,6 +97,114 @@ fn Hyperparameters(task: Task) -> impl IntoView {
     }
 }
 
+/// The optional hyperparameter search: method, trial budget and folds.
+#[component]
+fn SearchControls() -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    let trials = RwSignal::new(20usize);
+    let folds = RwSignal::new(5usize);
+    let method = RwSignal::new(None::<SearchMethod>);
+    // The workbench's search follows the three controls.
+    Effect::new(move |_| {
+        let config =
+            method.get().map(|method| SearchConfig { method, trials: trials.get(), folds: folds.get() });
+        bench.search.set(config);
+    });
+    let explanation = move || {
+        match method.get() {
+        None => "No search: the model is fitted once with the hyperparameters above.",
+        Some(SearchMethod::Grid) => "Grid: every combination of a few values per hyperparameter (spread over the grid when there are more combinations than trials).",
+        Some(SearchMethod::Random) => "Random: each trial draws every hyperparameter at random from its range.",
+        Some(SearchMethod::Tpe) => "Model-based (TPE): a few random trials, then values that look like those of the best trials so far; it usually finds good values in fewer trials than random search.",
+    }
+    };
+    let number = |signal: RwSignal<usize>, min: usize, max: usize| {
+        move |ev: leptos::ev::Event| {
+            if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() {
+                signal.set(n.clamp(min, max));
+            }
+        }
+    };
+    view! {
+        <fieldset class="search">
+            <legend>"Search for better hyperparameters (optional)"</legend>
+            <label>
+                "Method"
+                <select id="search-method" on:change=move |ev| {
+                    method.set(match event_target_value(&ev).as_str() {
+                        "grid" => Some(SearchMethod::Grid),
+                        "random" => Some(SearchMethod::Random),
+                        "tpe" => Some(SearchMethod::Tpe),
+                        _ => None,
+                    })
+                }>
+                    <option value="none">"none"</option>
+                    <option value="grid">"grid"</option>
+                    <option value="random">"random"</option>
+                    <option value="tpe">"model-based (TPE)"</option>
+                </select>
+            </label>
+            <label>"Trials" <input id="search-trials" type="number" min="1" max="200" prop:value=move || trials.get().to_string() on:change=number(trials, 1, 200)/></label>
+            <label>"Folds" <input id="search-folds" type="number" min="2" max="10" prop:value=move || folds.get().to_string() on:change=number(folds, 2, 10)/></label>
+            <p class="hint">{explanation}" Each trial is scored by k-fold cross-validation on the training rows only: the test rows never help choose, so the final test score stays honest. Hyperparameters typed above stay fixed."</p>
+        </fieldset>
+    }
+}
+
+/// The search's trials, drawn as they finish.
+#[component]
+fn SearchChart() -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    // The search maximises accuracy for a classifier and R² for a regressor.
+    let metric = move || {
+        let target = bench.target.get();
+        let regression = bench.data.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.summary.column(&target))
+                .is_some_and(|c| matches!(c.as_target, Ok(Task::Regression)))
+        });
+        if regression {
+            "R²"
+        } else {
+            "accuracy"
+        }
+    };
+    Effect::new(move |_| {
+        let scores: Vec<f64> = bench.trials.with(|t| t.iter().map(|t| t.score).collect());
+        if let Some(element) = canvas.get() {
+            if let Err(e) = crate::chart::draw_trials(&element, &scores, metric()) {
+                leptos::logging::warn!("drawing the trials failed: {e}");
+            }
+        }
+    });
+    let best = move || {
+        bench.trials.with(|trials| {
+            // The first of equal scores, as the search itself picks.
+            let (i, best) =
+                trials
+                    .iter()
+                    .enumerate()
+                    .reduce(|best, next| if next.1.score > best.1.score { next } else { best })?;
+            let params: Vec<String> = best.params.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            Some(format!(
+                "Best so far: trial {} of {}, score {:.4} with {}.",
+                i + 1,
+                trials.len(),
+                best.score,
+                params.join(", ")
+            ))
+        })
+    };
+    view! {
+        <div class="search-chart" class:hidden=move || bench.trials.with(Vec::is_empty)>
+            <canvas node_ref=canvas id="trials-chart" width="520" height="260" role="img"
+                aria-label="Each search trial's cross-validated score (dots) and the best so far (line)"></canvas>
+            <p class="hint" id="search-best" data-trials=move || bench.trials.with(Vec::len).to_string()>{best}</p>
+        </div>
+    }
+}
+
 /// What each model does, in one line a learner can read.
 fn model_explanation(kind: ModelKind) -> &'static str {
     kind.explanation()
@@ -126,19 +234,23 @@ pub fn TrainStep() -> impl IntoView {
         let config = TrainConfig {
             seed: bench.seed.get_untracked(),
             params: bench.params.get_untracked(),
+            search: bench.search.get_untracked(),
             card: bench.card.get_untracked(),
             ..TrainConfig::new(bench.model.get_untracked())
         };
         let target = bench.target.get_untracked();
         bench.training.set(true);
         bench.progress.set(0.0);
+        bench.trials.set(Vec::new());
         bench.outcome.set(None);
         spawn_local(async move {
             let on_progress: background::OnProgress = Rc::new(move |fraction| bench.progress.set(fraction));
-            let answer = background::request(
+            let on_trial: background::OnTrial = Rc::new(move |trial| bench.trials.update(|t| t.push(trial)));
+            let answer = background::request_with_trials(
                 Request::Train { target, config: Box::new(config) },
                 None,
                 Some(on_progress),
+                Some(on_trial),
             )
             .await;
             let mut saved_bundle = None;
@@ -244,6 +356,8 @@ pub fn TrainStep() -> impl IntoView {
                         <p class="hint">{move || model_explanation(bench.model.get())}</p>
                         {move || task.get().and_then(Result::ok).map(|task| view! { <Hyperparameters task/> })}
                         {move || params_error().map(|message| view! { <div class="error" role="alert" id="params-error">{message}</div> })}
+                        <SearchControls/>
+                        <SearchChart/>
                         <crate::runs::RunsTable/>
                     }.into_any()
                 }

@@ -47,7 +47,8 @@ fn handle(scope: &DedicatedWorkerGlobalScope, engine: &RefCell<Engine>, event: &
         }
         true
     };
-    let mut progress = Progress::new(&mut report);
+    let mut on_trial = |trial: &tabml::Trial| post(scope, &ToPage::Trial { id, trial: trial.clone() }, None);
+    let mut progress = Progress::with_trials(&mut report, &mut on_trial);
     let (reply, bytes) = engine.borrow_mut().handle(request, payload, &mut progress, &clock);
     post(scope, &ToPage::Reply { id, reply }, bytes);
 }

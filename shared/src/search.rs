@@ -183,7 +183,9 @@ pub(crate) fn optimise(
         let share = |i: usize| i as f64 / trials_total as f64;
         let (params, fold_scores) = objective(&candidate, &mut progress.part(share(t), share(t + 1)))?;
         let score = fold_scores.iter().sum::<f64>() / fold_scores.len().max(1) as f64;
-        trials.push(Trial { params, score, fold_scores });
+        let trial = Trial { params, score, fold_scores };
+        progress.trial(&trial);
+        trials.push(trial);
         points.push(point);
     }
     let mut best = 0;
@@ -411,7 +413,20 @@ mod tests {
             seen.push(c.to_vec());
             Ok((c.to_vec(), vec![0.0]))
         };
-        optimise(&SPECS, &config, 1, &mut objective, &mut Progress::none()).unwrap();
+        // Every finished trial is reported as it finishes, in order, for a live chart.
+        let mut reported = Vec::new();
+        let mut on_trial = |t: &Trial| reported.push(t.params.clone());
+        let mut keep_going = |_: f64| true;
+        let summary = optimise(
+            &SPECS,
+            &config,
+            1,
+            &mut objective,
+            &mut Progress::with_trials(&mut keep_going, &mut on_trial),
+        )
+        .unwrap();
+        let in_summary: Vec<_> = summary.trials.iter().map(|t| t.params.clone()).collect();
+        assert_eq!(reported, in_summary);
         assert_eq!(seen.len(), 9);
         assert_eq!(seen[0], vec![("a".to_owned(), "0.01".to_owned()), ("b".to_owned(), "1".to_owned())]);
     }

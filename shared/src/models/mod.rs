@@ -151,9 +151,11 @@ impl ModelKind {
 pub struct Cancelled;
 
 /// Reports how far a long computation is, and lets the caller stop it: the callback gets the done
-/// share in `[0, 1]` and returns `false` to cancel.
+/// share in `[0, 1]` and returns `false` to cancel. A search also reports each finished trial to
+/// an optional second callback, for a live chart.
 pub struct Progress<'a> {
     callback: Option<&'a mut dyn FnMut(f64) -> bool>,
+    on_trial: Option<&'a mut dyn FnMut(&crate::search::Trial)>,
     start: f64,
     span: f64,
 }
@@ -161,12 +163,20 @@ pub struct Progress<'a> {
 impl<'a> Progress<'a> {
     /// No reporting, never cancelled.
     pub fn none() -> Self {
-        Self { callback: None, start: 0.0, span: 1.0 }
+        Self { callback: None, on_trial: None, start: 0.0, span: 1.0 }
     }
 
     /// Reports to `callback`.
     pub fn new(callback: &'a mut dyn FnMut(f64) -> bool) -> Self {
-        Self { callback: Some(callback), start: 0.0, span: 1.0 }
+        Self { callback: Some(callback), on_trial: None, start: 0.0, span: 1.0 }
+    }
+
+    /// Reports to `callback`, and every finished search trial to `on_trial`.
+    pub fn with_trials(
+        callback: &'a mut dyn FnMut(f64) -> bool,
+        on_trial: &'a mut dyn FnMut(&crate::search::Trial),
+    ) -> Self {
+        Self { callback: Some(callback), on_trial: Some(on_trial), start: 0.0, span: 1.0 }
     }
 
     /// Reports `done` (a share of this piece of work); `Err` when the caller cancelled.
@@ -184,10 +194,18 @@ impl<'a> Progress<'a> {
         }
     }
 
+    /// Reports a finished search trial.
+    pub fn trial(&mut self, trial: &crate::search::Trial) {
+        if let Some(on_trial) = &mut self.on_trial {
+            on_trial(trial);
+        }
+    }
+
     /// A reporter for the part `[from, to]` of this piece of work.
     pub fn part(&mut self, from: f64, to: f64) -> Progress<'_> {
         Progress {
             callback: self.callback.as_mut().map(|c| &mut **c as &mut dyn FnMut(f64) -> bool),
+            on_trial: self.on_trial.as_mut().map(|c| &mut **c as &mut dyn FnMut(&crate::search::Trial)),
             start: self.start + self.span * from,
             span: self.span * (to - from),
         }

@@ -339,6 +339,34 @@ async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline()
     };
     let native = tabml::train(&table, "progression", &config).unwrap().bundle.digest();
     assert_eq!(in_browser, native);
+
+    // A model-based search: its trials are drawn as they finish, and the model it picks is the one
+    // the library picks with the same search.
+    alpha.clear().await.unwrap();
+    alpha.send_keys("\t").await.unwrap();
+    wait_for(client, "#search-method").await.select_by_value("tpe").await.unwrap();
+    let trials = wait_for(client, "#search-trials").await;
+    trials.clear().await.unwrap();
+    trials.send_keys("8\t").await.unwrap();
+    let folds = wait_for(client, "#search-folds").await;
+    folds.clear().await.unwrap();
+    folds.send_keys("3\t").await.unwrap();
+    client.wait().for_element(Locator::Css("#train-button:not([disabled])")).await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    let best = wait_for(client, "#search-best[data-trials='8']").await.text().await.unwrap();
+    assert!(best.contains("Best so far: trial") && best.contains("alpha="), "{best}");
+    save_screenshot(client, "search.png").await;
+    let searched = tabml::TrainConfig {
+        params: Vec::new(),
+        search: Some(tabml::SearchConfig { method: tabml::SearchMethod::Tpe, trials: 8, folds: 3 }),
+        ..config
+    };
+    let native = tabml::train(&table, "progression", &searched).unwrap().bundle.digest();
+    client
+        .wait()
+        .for_element(Locator::Css(&format!("#result-bundle[data-digest='{native}']")))
+        .await
+        .expect("the searched bundle in the browser equals the native one");
     session.close().await;
 }
 
