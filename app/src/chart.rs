@@ -1,5 +1,5 @@
-//! Charts drawn with plotters on a `<canvas>`: recall per class, predicted against actual, and the
-//! trials of a hyperparameter search.
+//! Charts drawn with plotters on a `<canvas>`: recall per class, predicted against actual, ROC and
+//! precision–recall curves, and the trials of a hyperparameter search.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -152,5 +152,84 @@ fn trials(root: &Area<'_>, scores: &[f64], metric: &str) -> DrawResult {
             .filter(|(_, s)| s.is_finite())
             .map(|(i, s)| Circle::new((i as f64 + 1.0, *s), 4, RGBColor(36, 89, 199).filled())),
     )?;
+    Ok(())
+}
+
+/// The ROC curve (left) and the precision–recall curve (right) of a two-class model, with the
+/// point of the chosen threshold marked on both. `point` is (false positive rate, recall,
+/// precision); `positive_share` is the PR curve of a model that guesses.
+pub fn draw_curves(
+    canvas: &web_sys::HtmlCanvasElement,
+    curves: &tabml::BinaryCurves,
+    point: (f64, f64, f64),
+    positive_share: f64,
+) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
+    let (fpr, recall, precision) = point;
+    if let Some(roc) = &curves.roc {
+        let line: Vec<(f64, f64)> = roc.fpr.iter().copied().zip(roc.tpr.iter().copied()).collect();
+        curve(
+            &left,
+            "ROC",
+            "false positive rate",
+            "recall (true positive rate)",
+            &line,
+            (0.0, 0.0),
+            (1.0, 1.0),
+            (fpr, recall),
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    if let Some(pr) = &curves.pr {
+        let line: Vec<(f64, f64)> = pr.recall.iter().copied().zip(pr.precision.iter().copied()).collect();
+        let share = positive_share.clamp(0.0, 1.0);
+        curve(
+            &right,
+            "precision–recall",
+            "recall",
+            "precision",
+            &line,
+            (0.0, share),
+            (1.0, share),
+            (recall, precision),
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+/// One curve in the unit square, a dashed guessing line from `from` to `to`, and a marked point.
+#[allow(clippy::too_many_arguments)]
+fn curve(
+    area: &Area<'_>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    line: &[(f64, f64)],
+    from: (f64, f64),
+    to: (f64, f64),
+    marked: (f64, f64),
+) -> DrawResult {
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 15))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..1f64, 0f64..1.02f64)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(6)
+        .y_labels(6)
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 12))
+        .draw()?;
+    chart.draw_series(DashedLineSeries::new([from, to], 6, 4, BLACK.mix(0.4).into()))?;
+    chart.draw_series(LineSeries::new(line.iter().copied(), RGBColor(36, 89, 199).stroke_width(2)))?;
+    chart.draw_series(std::iter::once(Circle::new(marked, 6, RGBColor(200, 110, 0).filled())))?;
     Ok(())
 }

@@ -247,6 +247,25 @@ fn ThresholdSlider(
         (precision, recall, f1)
     };
     let positive_name = classes[positive].clone();
+    let curves_canvas = NodeRef::<Canvas>::new();
+    {
+        let curves = curves.clone();
+        Effect::new(move |_| {
+            let c = counts.get();
+            let (precision, recall, _) = scores_at();
+            let (fp, tn) = (c[negative][positive], c[negative][negative]);
+            let fpr = if fp + tn == 0 { 0.0 } else { fp as f64 / (fp + tn) as f64 };
+            let positives = c[positive].iter().sum::<usize>() as f64;
+            let total = c.iter().flatten().sum::<usize>().max(1) as f64;
+            if let Some(element) = curves_canvas.get() {
+                if let Err(e) =
+                    chart::draw_curves(&element, &curves, (fpr, recall, precision), positives / total)
+                {
+                    leptos::logging::warn!("drawing the curves failed: {e}");
+                }
+            }
+        });
+    }
     let presets = [
         Some(("0.5 (the default)", 0.5)),
         curves.best_f1_threshold.map(|(t, _)| ("best F1", t)),
@@ -275,6 +294,9 @@ fn ThresholdSlider(
             <Metric label="recall" id="threshold-recall" value=0.0 shown=String::new() note="of the positive rows, the share caught" dynamic=Signal::derive(move || scores_at().1)/>
             <Metric label="F1" id="threshold-f1" value=0.0 shown=String::new() note="precision and recall together" dynamic=Signal::derive(move || scores_at().2)/>
         </div>
+        <canvas node_ref=curves_canvas class="chart" id="curves-chart" width="760" height="320" role="img"
+            aria-label="ROC curve and precision-recall curve of the model on the test rows; the dot marks the chosen threshold"></canvas>
+        <p class="hint">"Left: the ROC curve, recall against false alarms over every threshold; the dashed diagonal is guessing. Right: precision against recall; the dashed line is the share of positive rows, what guessing gets. The orange dot is the threshold above."</p>
         <p class="hint">{move || format!("The test rows at threshold {:.2} (rows: true class; columns: predicted):", threshold.get())}</p>
         <div id="threshold-confusion">
             {move || view! { <ConfusionTable classes=classes.clone() confusion=counts.get() id="threshold-matrix"/> }}

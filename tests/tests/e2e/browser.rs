@@ -47,7 +47,7 @@ async fn save_screenshot(client: &Client, name: &str) {
         .await
         .ok()
         .and_then(|v| v.as_u64())
-        .map_or(900, |h| h.clamp(900, 4000) as u32);
+        .map_or(900, |h| h.clamp(900, 8000) as u32);
     client.set_window_size(1280, height + 120).await.unwrap();
     let png = client.screenshot().await.unwrap();
     let path = screenshot_dir().join(name);
@@ -56,6 +56,11 @@ async fn save_screenshot(client: &Client, name: &str) {
 }
 
 /// The exact number a result card keeps in its `data-value`.
+/// Runs a script that returns true or false in the page.
+async fn js_bool(client: &Client, script: &str) -> bool {
+    client.execute(script, vec![]).await.unwrap().as_bool().unwrap()
+}
+
 async fn data_value(client: &Client, css: &str) -> f64 {
     let element = wait_for(client, css).await;
     let text = element.attr("data-value").await.unwrap().unwrap_or_else(|| panic!("{css} has no data-value"));
@@ -108,18 +113,14 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     assert_eq!(total, 30);
 
     // The chart was drawn: the canvas holds non-white pixels.
-    let inked: bool = client
-        .execute(
-            "const c = document.querySelector('#result-chart');
+    let inked: bool = js_bool(
+        client,
+        "const c = document.querySelector('#result-chart');
              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
              for (let i = 0; i < d.length; i += 4) { if (d[i] < 200 && d[i + 2] > 150) return true; }
              return false;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_bool()
-        .unwrap();
+    )
+    .await;
     assert!(inked, "the chart canvas has no bars drawn on it");
 
     // The badge found the registry server.
@@ -446,6 +447,20 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
         total += cell.text().await.unwrap().parse::<usize>().unwrap();
     }
     assert_eq!(total, 1000);
+    // The ROC and PR curves are drawn, with the chosen threshold marked (an orange dot).
+    let marked: bool = js_bool(
+        client,
+        "const c = document.querySelector('#curves-chart');
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let blue = false, orange = false;
+             for (let i = 0; i < d.length; i += 4) {
+               if (d[i] < 60 && d[i + 1] > 70 && d[i + 1] < 110 && d[i + 2] > 180) blue = true;
+               if (d[i] > 180 && d[i + 1] > 90 && d[i + 1] < 130 && d[i + 2] < 30) orange = true;
+             }
+             return blue && orange;",
+    )
+    .await;
+    assert!(marked, "the curves or the threshold's dot are missing");
     save_screenshot(client, "threshold.png").await;
     session.close().await;
 }
