@@ -30,6 +30,9 @@ pub enum Request {
     Validate { target: String },
     /// Train on the data set.
     Train { target: String, config: Box<TrainConfig> },
+    /// Measure the last model trained here on its test rows: per group of a column (for a
+    /// classifier), permutation importance, and latency. `digest` names the model.
+    Explain { digest: String, group: Option<String> },
 }
 
 /// The worker's answer to one request.
@@ -41,8 +44,24 @@ pub enum Reply {
     Validated(Vec<FindingView>),
     /// A trained model: its bundle is attached; the run is here.
     Trained { run: Box<Run>, millis: f64 },
+    /// What [`Request::Explain`] measured.
+    Explained(Box<Explanation>),
     /// The request could not be done; the message says why and where.
     Failed(String),
+}
+
+/// Measures of a trained model beyond its headline metrics, on its test rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Test rows measured.
+    pub n_rows: usize,
+    /// Per group, with the gaps between groups, when a group column was given.
+    pub groups: Option<tabml::metrics::GroupReport>,
+    /// How much the score drops when each input column is shuffled, most important first.
+    pub importance: Vec<tabml::ColumnImportance>,
+    /// Mean microseconds to score one test row from its raw cells, timed over whole batches: a
+    /// browser's clock is too coarse (0.1 ms or worse) to time single rows.
+    pub micros_per_row: f64,
 }
 
 /// One validation finding as the page shows it (the report's own type is tagged for JSON, which
@@ -161,7 +180,14 @@ impl DataSummary {
 #[derive(Debug, Default)]
 pub struct Engine {
     data: Option<(String, Table)>,
+    /// The last model trained here, by digest, with its test rows.
+    last: Option<(String, ModelBundle, Vec<usize>)>,
 }
+
+/// Permutation-importance repeats per column in [`Request::Explain`].
+const IMPORTANCE_REPEATS: usize = 3;
+/// Batches of test rows are scored for at least this many milliseconds to time them.
+const TIMING_MS: f64 = 50.0;
 
 impl Engine {
     /// Does one request. `payload` is the bytes attached to it (a CSV for [`Request::Load`]); the
@@ -214,7 +240,33 @@ impl Engine {
                     e => e.to_string(),
                 })?;
                 let millis = clock() - started;
-                Ok((Reply::Trained { run: Box::new(trained.run), millis }, Some(trained.bundle.encode())))
+                let bytes = trained.bundle.encode();
+                self.last = Some((trained.bundle.digest(), trained.bundle, trained.test_rows));
+                Ok((Reply::Trained { run: Box::new(trained.run), millis }, Some(bytes)))
+            }
+            Request::Explain { digest, group } => {
+                let (_, table) = self.data()?;
+                let (_, bundle, test_rows) = self
+                    .last
+                    .as_ref()
+                    .filter(|(d, _, _)| *d == digest)
+                    .ok_or("this model was not trained in this tab since the page loaded: train it again to measure more")?;
+                if test_rows.is_empty() {
+                    return Err(
+                        "the model trained on every row, so there are no test rows to measure on".into()
+                    );
+                }
+                let options =
+                    tabml::EvaluateOptions { group, importance_repeats: IMPORTANCE_REPEATS, latency_rows: 0 };
+                let part = table.take_rows(test_rows);
+                let report = tabml::evaluate(bundle, &part, &options, clock).map_err(|e| e.to_string())?;
+                let explanation = Explanation {
+                    n_rows: report.n_rows,
+                    groups: report.groups,
+                    importance: report.importance,
+                    micros_per_row: micros_per_row(bundle, &part, clock),
+                };
+                Ok((Reply::Explained(Box::new(explanation)), None))
             }
         }
     }
@@ -228,10 +280,23 @@ impl Engine {
     }
 }
 
+/// Mean time to score one row of `table` from its raw cells (preparation and prediction), in
+/// microseconds: whole batches are scored until [`TIMING_MS`] have passed.
+fn micros_per_row(bundle: &ModelBundle, table: &Table, clock: &dyn Fn() -> f64) -> f64 {
+    let rows: Vec<usize> = (0..table.n_rows).collect();
+    let started = clock();
+    let mut batches = 0usize;
+    while batches == 0 || (clock() - started < TIMING_MS && batches < 1_000) {
+        let x = bundle.prep.transform_matrix(table, &rows);
+        std::hint::black_box(tabml::Predictions::of(&bundle.estimator, &x, &bundle.task));
+        batches += 1;
+    }
+    (clock() - started) * 1000.0 / (batches * rows.len().max(1)) as f64
+}
+
 /// Decodes the bundle that came with a [`Reply::Trained`].
-pub fn trained_from(run: Run, bundle: &[u8]) -> Result<tabml::Trained, String> {
-    let bundle = ModelBundle::decode(bundle).map_err(|e| e.to_string())?;
-    Ok(tabml::Trained { bundle, run })
+pub fn bundle_from(bytes: &[u8]) -> Result<ModelBundle, String> {
+    ModelBundle::decode(bytes).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -289,12 +354,23 @@ mod tests {
             &mut Progress::new(&mut callback),
             &|| 0.0,
         );
-        let Reply::Trained { run, .. } = reply else { panic!("{reply:?}") };
+        let Reply::Trained { .. } = reply else { panic!("{reply:?}") };
         assert!(!seen.is_empty() && seen.windows(2).all(|w| w[0] <= w[1]));
-        let trained = trained_from(*run, &bundle.unwrap()).unwrap();
+        let trained = bundle_from(&bundle.unwrap()).unwrap();
         let table = parse_csv(&iris()).unwrap();
         let native = tabml::train(&table, "species", &config).unwrap();
-        assert_eq!(trained.bundle.digest(), native.bundle.digest());
+        assert_eq!(trained.digest(), native.bundle.digest());
+
+        // More measures of that model on its 30 test rows; another model's digest is refused.
+        let explain = Request::Explain { digest: trained.digest(), group: Some("species".into()) };
+        let (reply, _) = run(&mut engine, explain, None);
+        let Reply::Explained(explanation) = reply else { panic!("{reply:?}") };
+        assert_eq!(explanation.n_rows, 30);
+        assert_eq!(explanation.importance.len(), 4);
+        assert!(explanation.micros_per_row.is_finite() && explanation.micros_per_row >= 0.0);
+        assert_eq!(explanation.groups.as_ref().map(|g| g.groups.len()), Some(3));
+        let stale = Request::Explain { digest: "sha256:0".into(), group: None };
+        assert!(matches!(run(&mut engine, stale, None).0, Reply::Failed(m) if m.contains("train it again")));
     }
 
     #[test]

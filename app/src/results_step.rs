@@ -1,6 +1,8 @@
 //! Step 3, evaluate: the test score beside the baseline, the confusion matrix, and a chart.
 
+use crate::background;
 use crate::chart;
+use crate::protocol::{Explanation, Reply, Request};
 use crate::Step;
 use crate::{ModelSource, TrainedModel, Workbench};
 use leptos::html::Canvas;
@@ -24,6 +26,125 @@ pub fn ResultsStep() -> impl IntoView {
                 Some(Ok(trained)) => view! { <Results trained/> }.into_any(),
             }}
         </Step>
+    }
+}
+
+/// Measures more of the model on its test rows, on request (it takes a while for big models): the
+/// permutation importance of every input column, scores per group of a chosen column with the gaps
+/// between groups, and latency per row.
+#[component]
+fn Explain(digest: String, classifier: bool) -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    let group = RwSignal::new(String::new());
+    let working = RwSignal::new(false);
+    let result = RwSignal::new(None::<Result<Box<Explanation>, String>>);
+    let group_choices: Vec<String> = bench.data.with_untracked(|d| {
+        d.as_ref()
+            .map(|d| {
+                d.summary
+                    .columns
+                    .iter()
+                    .filter(|c| matches!(c.kind, tabml::ColumnKind::Categorical | tabml::ColumnKind::Boolean))
+                    .map(|c| c.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    let measure = move |_| {
+        let digest = digest.clone();
+        let group = Some(group.get_untracked()).filter(|g| !g.is_empty());
+        working.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = background::request(Request::Explain { digest, group }, None, None).await;
+            result.set(Some(match answer {
+                Ok((Reply::Explained(explanation), _)) => Ok(explanation),
+                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
+                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
+            }));
+            working.set(false);
+        });
+    };
+    view! {
+        <h3>"Look deeper"</h3>
+        <p class="hint">"Which columns the model leans on (shuffle one column's values and see how much the test score drops), whether it works as well for every group of people or things in a column, and how fast it scores one row. Measured on the test rows."</p>
+        <div class="controls">
+            {classifier.then(|| view! {
+                <label>
+                    "Compare groups of"
+                    <select id="group-select" on:change=move |ev| group.set(event_target_value(&ev))>
+                        <option value="">"(no groups)"</option>
+                        {group_choices.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+            })}
+            <button type="button" id="explain-button" disabled=move || working.get() on:click=measure>
+                {move || if working.get() { "Measuring…" } else { "Measure" }}
+            </button>
+        </div>
+        {move || result.get().map(|r| match r {
+            Err(message) => view! { <div class="error" role="alert" id="explain-error">{message}</div> }.into_any(),
+            Ok(e) => view! { <ExplanationView e=*e/> }.into_any(),
+        })}
+    }
+}
+
+#[component]
+fn ExplanationView(e: Explanation) -> impl IntoView {
+    let top = e.importance.first().map_or(0.0, |i| i.importance.mean).max(1e-12);
+    let importance = e
+        .importance
+        .iter()
+        .map(|c| {
+            let width = format!("width: {:.0}%", (c.importance.mean / top).clamp(0.0, 1.0) * 100.0);
+            view! {
+                <tr>
+                    <th scope="row">{c.column.clone()}</th>
+                    <td class="num">{format!("{:.4}", c.importance.mean)}</td>
+                    <td class="num">{format!("± {:.4}", c.importance.std)}</td>
+                    <td class="bar-cell"><span class="bar" style=width></span></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let groups = e.groups.map(|g| {
+        let rows = g
+            .groups
+            .iter()
+            .map(|s| view! {
+                <tr>
+                    <th scope="row">{s.group.clone()}</th>
+                    <td class="num">{s.count}</td>
+                    <td class="num">{format!("{:.3}", s.accuracy)}</td>
+                    <td class="num">{format!("{:.3}", s.selection_rate)}</td>
+                    <td class="num">{s.true_positive_rate.map_or("—".to_owned(), |r| format!("{r:.3}"))}</td>
+                </tr>
+            })
+            .collect_view();
+        view! {
+            <h4>"Per group"</h4>
+            <div class="table-scroll"><table id="group-table">
+                <thead><tr><th scope="col">"group"</th><th scope="col">"test rows"</th><th scope="col">"accuracy"</th><th scope="col">"called positive"</th><th scope="col">"recall of positives"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table></div>
+            <p class="hint" id="group-gaps">{format!(
+                "Gaps between groups: demographic parity difference {:.3} (how differently often groups are called positive), equal opportunity difference {:.3} (how differently well their positive rows are found), accuracy gap {:.3}. Near 0 is even; a large gap is worth explaining before the model is used.",
+                g.demographic_parity_difference, g.equal_opportunity_difference, g.accuracy_gap
+            )}</p>
+        }
+    });
+    let latency = format!(
+        "Scoring takes {:.1} µs per row on average in this browser, from the raw cells to the prediction (timed over whole batches of the test rows).",
+        e.micros_per_row
+    );
+    view! {
+        <h4>"Permutation importance"</h4>
+        <p class="hint">{format!("Drop of the test score when a column is shuffled, mean ± spread over 3 shuffles, on {} test rows. Near 0: the model barely uses it.", e.n_rows)}</p>
+        <div class="table-scroll"><table id="importance-table">
+            <thead><tr><th scope="col">"column"</th><th scope="col">"score drop"</th><th scope="col">"spread"</th><th scope="col"></th></tr></thead>
+            <tbody>{importance}</tbody>
+        </table></div>
+        {groups}
+        <p class="hint" id="latency">{latency}</p>
     }
 }
 
@@ -197,6 +318,7 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             <p><a id="download-bundle" class="button-link" href=url download=name.clone()>{format!("Download the model ({name})")}</a>
             <span class="hint">" It holds everything needed to score new rows and to check them for drift. Open it again with \"Open a saved model bundle\" at the top of this step, or use it with the tabml command line."</span></p>
         })}
+        <Explain digest=digest.clone() classifier=matches!(report.task, Task::Classification { .. })/>
         <details class="model-card" id="result-card">
             <summary>{format!("Model card (the problem card stored in this bundle{})", if report.card.missing_fields().is_empty() { "" } else { "; incomplete" })}</summary>
             <dl>

@@ -255,9 +255,9 @@ pub fn TrainStep() -> impl IntoView {
             .await;
             let mut saved_bundle = None;
             let outcome = match answer {
-                Ok((Reply::Trained { run, millis }, Some(bundle))) => {
-                    let trained = protocol::trained_from(*run, &bundle).map(|report| TrainedModel {
-                        bundle: Arc::new(report.bundle),
+                Ok((Reply::Trained { millis, .. }, Some(bundle))) => {
+                    let trained = protocol::bundle_from(&bundle).map(|decoded| TrainedModel {
+                        bundle: Arc::new(decoded),
                         source: ModelSource::Trained { millis },
                     });
                     if trained.is_ok() {

@@ -289,6 +289,15 @@ impl Table {
         }
     }
 
+    /// A table of the rows `rows` of this one, in that order, with their file lines.
+    pub fn take_rows(&self, rows: &[usize]) -> Table {
+        Table {
+            columns: self.columns.iter().map(|c| c.take(rows)).collect(),
+            n_rows: rows.len(),
+            lines: rows.iter().map(|&r| self.line_of(r)).collect(),
+        }
+    }
+
     /// The column names in order.
     pub fn column_names(&self) -> Vec<&str> {
         self.columns.iter().map(|c| c.name.as_str()).collect()
@@ -545,5 +554,15 @@ mod tests {
             let got = parse_number(text);
             assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits), "{text:?}");
         }
+    }
+
+    #[test]
+    fn taking_rows_keeps_kinds_cells_and_lines() {
+        let mut table = crate::parse_csv(b"x,k\n1,a\n2,b\n3,a\n").unwrap();
+        table.set_kind("x", ColumnKind::Categorical).unwrap();
+        let part = table.take_rows(&[2, 0]);
+        assert_eq!((part.n_rows, part.lines.clone()), (2, vec![4, 2]));
+        assert_eq!(part.columns[0].kind, ColumnKind::Categorical);
+        assert_eq!(part.columns[0].cells().collect::<Vec<_>>(), [Some("3"), Some("1")]);
     }
 }

@@ -206,6 +206,9 @@ pub struct Trained {
     pub bundle: ModelBundle,
     /// The tracked run.
     pub run: Run,
+    /// The data rows held back for testing (empty when every row trained), to measure more on them
+    /// later (groups, importance).
+    pub test_rows: Vec<usize>,
 }
 
 /// Trains `config.model` to predict `target` from the other columns of `table` and measures it on a
@@ -365,7 +368,7 @@ pub fn train_with(
         },
         search,
     };
-    Ok(Trained { bundle, run })
+    Ok(Trained { bundle, run, test_rows })
 }
 
 fn check_model_fits(model: ModelKind, task: &Task) -> Result<(), TabmlError> {

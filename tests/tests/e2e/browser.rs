@@ -462,6 +462,19 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
     .await;
     assert!(marked, "the curves or the threshold's dot are missing");
     save_screenshot(client, "threshold.png").await;
+
+    // Look deeper: importance per input column, scores per group with the gaps, and latency.
+    wait_for(client, "#group-select").await.select_by_value("group").await.unwrap();
+    wait_for(client, "#explain-button").await.click().await.unwrap();
+    let gaps = wait_for(client, "#group-gaps").await.text().await.unwrap();
+    assert!(gaps.contains("demographic parity difference"), "{gaps}");
+    let groups = client.find_all(Locator::Css("#group-table tbody tr")).await.unwrap();
+    assert_eq!(groups.len(), 3, "three groups");
+    let importance = client.find_all(Locator::Css("#importance-table tbody tr")).await.unwrap();
+    assert!(importance.len() >= 5, "{} columns", importance.len());
+    let latency = wait_for(client, "#latency").await.text().await.unwrap();
+    assert!(latency.contains("µs"), "{latency}");
+    save_screenshot(client, "explain.png").await;
     session.close().await;
 }
 
