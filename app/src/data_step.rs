@@ -133,6 +133,7 @@ async fn accept_csv(
             crate::train_step::choose_target(bench, &summary, &target);
             bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
             bench.outcome.set(None);
+            bench.prep.set(tabml::PrepConfig::default());
             load_error.set(None);
             true
         }
@@ -313,7 +314,7 @@ fn ValidationFindings() -> impl IntoView {
     });
     view! {
         <h3>"Checks"</h3>
-        <p class="hint">"What in this data could mislead a model (or you), and what to do about it. The checks follow the target chosen in step 3."</p>
+        <p class="hint">"What in this data could mislead a model (or you), and what to do about it. The checks follow the target chosen in step 4."</p>
         {move || {
             let findings = match report.get() {
                 None => return view! { <p class="hint" role="status">"Checking the data…"</p> }.into_any(),

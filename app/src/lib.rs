@@ -8,6 +8,7 @@ pub mod background;
 mod chart;
 mod data_step;
 pub mod http;
+mod prepare_step;
 mod problem_step;
 pub mod protocol;
 mod results_step;
@@ -44,6 +45,10 @@ pub struct Workbench {
     pub search: RwSignal<Option<tabml::SearchConfig>>,
     /// The trials of the current (or last) search, as they finish.
     pub trials: RwSignal<Vec<tabml::Trial>>,
+    /// How columns become features (fill-ins, scaling, bins, columns left out).
+    pub prep: RwSignal<tabml::PrepConfig>,
+    /// The share of rows held back for testing.
+    pub test_fraction: RwSignal<f64>,
     /// The seed for the split and the model.
     pub seed: RwSignal<u64>,
     /// True while a model trains.
@@ -105,6 +110,8 @@ impl Workbench {
             params: RwSignal::new(Vec::new()),
             search: RwSignal::new(None),
             trials: RwSignal::new(Vec::new()),
+            prep: RwSignal::new(tabml::PrepConfig::default()),
+            test_fraction: RwSignal::new(0.2),
             seed: RwSignal::new(42),
             training: RwSignal::new(false),
             progress: RwSignal::new(0.0),
@@ -158,6 +165,7 @@ pub fn App() -> impl IntoView {
         <main data-restored=move || bench.restored.get().to_string() data-saving=move || bench.saving.get().to_string()>
             <problem_step::ProblemStep/>
             <data_step::DataStep/>
+            <prepare_step::PrepareStep/>
             <train_step::TrainStep/>
             <results_step::ResultsStep/>
         </main>

@@ -30,6 +30,8 @@ pub enum Request {
     Validate { target: String },
     /// Train on the data set.
     Train { target: String, config: Box<TrainConfig> },
+    /// How a training would split the data set, per class (without training).
+    PreviewSplit { target: String, test_fraction: f64, seed: u64 },
     /// Measure the last model trained here on its test rows: per group of a column (for a
     /// classifier), permutation importance, and latency. `digest` names the model.
     Explain { digest: String, group: Option<String> },
@@ -44,6 +46,8 @@ pub enum Reply {
     Validated(Vec<FindingView>),
     /// A trained model: its bundle is attached; the run is here.
     Trained { run: Box<Run>, millis: f64 },
+    /// The split a training would use.
+    Split(tabml::SplitPreview),
     /// What [`Request::Explain`] measured.
     Explained(Box<Explanation>),
     /// The request could not be done; the message says why and where.
@@ -244,6 +248,12 @@ impl Engine {
                 self.last = Some((trained.bundle.digest(), trained.bundle, trained.test_rows));
                 Ok((Reply::Trained { run: Box::new(trained.run), millis }, Some(bytes)))
             }
+            Request::PreviewSplit { target, test_fraction, seed } => {
+                let (_, table) = self.data()?;
+                let config = TrainConfig { test_fraction, seed, ..TrainConfig::new(tabml::ModelKind::Dummy) };
+                let preview = tabml::preview_split(table, &target, &config).map_err(|e| e.to_string())?;
+                Ok((Reply::Split(preview), None))
+            }
             Request::Explain { digest, group } => {
                 let (_, table) = self.data()?;
                 let (_, bundle, test_rows) = self
@@ -333,6 +343,10 @@ mod tests {
 
         let (reply, _) = run(&mut engine, Request::Validate { target: "species".into() }, None);
         assert!(matches!(reply, Reply::Validated(_)));
+        let split = Request::PreviewSplit { target: "species".into(), test_fraction: 0.2, seed: 42 };
+        let (reply, _) = run(&mut engine, split, None);
+        let Reply::Split(split) = reply else { panic!("{reply:?}") };
+        assert_eq!((split.train, split.test), (vec![40, 40, 40], vec![10, 10, 10]));
 
         // A set with findings of every common kind: they reach the page with their explanations.
         let mut support = Engine::default();

@@ -15,11 +15,11 @@ use tabml::{Evaluation, Task};
 pub fn ResultsStep() -> impl IntoView {
     let bench = expect_context::<Workbench>();
     view! {
-        <Step id="evaluate" number=4 title="Evaluate" why="Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks.">
+        <Step id="evaluate" number=5 title="Evaluate" why="Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks.">
             <BundleOpener/>
             {move || match bench.outcome.get() {
                 None if bench.training.get() => view! { <p class="hint" role="status">"Training in the background in this tab; the page stays usable…"</p> }.into_any(),
-                None => view! { <p class="hint">"Train a model in step 3 to see how it does."</p> }.into_any(),
+                None => view! { <p class="hint">"Train a model in step 4 to see how it does."</p> }.into_any(),
                 Some(Err(message)) => view! {
                     <div class="error" role="alert" id="train-error">{message}</div>
                 }.into_any(),

@@ -235,6 +235,8 @@ pub fn TrainStep() -> impl IntoView {
             seed: bench.seed.get_untracked(),
             params: bench.params.get_untracked(),
             search: bench.search.get_untracked(),
+            prep: bench.prep.get_untracked(),
+            test_fraction: bench.test_fraction.get_untracked(),
             card: bench.card.get_untracked(),
             ..TrainConfig::new(bench.model.get_untracked())
         };
@@ -285,7 +287,7 @@ pub fn TrainStep() -> impl IntoView {
     };
 
     view! {
-        <Step id="train" number=3 title="Train" why="Choose the column to predict (the target) and a model. tabml holds back 20% of the rows as a test set, drawn at random but keeping each class's share (a stratified split), and trains only on the rest, so the score in step 4 is measured on rows the model has never seen. The same seed always gives the same split and the same model.">
+        <Step id="train" number=4 title="Train" why="Choose the column to predict (the target) and a model. tabml trains only on the training rows of step 3; the test rows, drawn at random but keeping each class's share (a stratified split), are held back, so the score in step 5 is measured on rows the model has never seen. The same seed always gives the same split and the same model.">
             {move || match bench.data.get() {
                 None => view! { <p class="hint">"Load a data set in step 2 first."</p> }.into_any(),
                 Some(data) => {

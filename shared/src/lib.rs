@@ -51,7 +51,10 @@ pub use profile::{ColumnProfile, ColumnSummary, Histogram, PredictionProfile, Re
 pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
 pub use table::{Column, ColumnKind, Table};
-pub use train::{train, train_with, DataFingerprints, Durations, Run, Task, TaskKind, TrainConfig, Trained};
+pub use train::{
+    preview_split, train, train_with, DataFingerprints, Durations, Run, SplitPreview, Task, TaskKind,
+    TrainConfig, Trained,
+};
 pub use validation::{validate, DeclaredRange, Finding, Severity, ValidationOptions, ValidationReport};
 
 /// The version of this library, recorded with every model and reported by the server.

@@ -234,26 +234,7 @@ pub fn train_with(
     let given = Params::resolve(config.model, &task, &config.params)?;
 
     let labels = Labels::read(column, &task);
-    let labelled: Vec<usize> = (0..table.n_rows).filter(|&r| labels.present(r)).collect();
-    let n_unlabelled = table.n_rows - labelled.len();
-    let strata = labels.strata(&labelled);
-    let (train_rows, test_rows) = if let Some(chosen) = &config.test_rows {
-        let mut is_test = vec![false; table.n_rows];
-        for &r in chosen {
-            if r < table.n_rows {
-                is_test[r] = true;
-            }
-        }
-        labelled.iter().partition(|&&r| !is_test[r])
-    } else if config.test_fraction == 0.0 {
-        if labelled.len() < 2 {
-            return Err(TabmlError::TooFewRows { rows: labelled.len(), needed: 2 });
-        }
-        (labelled.clone(), Vec::new())
-    } else {
-        let split = stratified_split(&labelled, &strata, config.test_fraction, config.seed)?;
-        (split.train, split.test)
-    };
+    let (train_rows, test_rows, n_unlabelled) = split_rows(table, &labels, config)?;
 
     let plan = FeaturePlan::fit_with(table, target, &train_rows, &config.prep);
     if plan.inputs.is_empty() {
@@ -382,6 +363,70 @@ fn check_model_fits(model: ModelKind, task: &Task) -> Result<(), TabmlError> {
         task: task.label(),
         alternatives: alternatives.join(", "),
     })
+}
+
+/// The training and test rows of a training with `config` (labelled rows only), and how many rows
+/// have no label: the one place the split is made, for training and for previews.
+fn split_rows(
+    table: &Table,
+    labels: &Labels<'_>,
+    config: &TrainConfig,
+) -> Result<(Vec<usize>, Vec<usize>, usize), TabmlError> {
+    let labelled: Vec<usize> = (0..table.n_rows).filter(|&r| labels.present(r)).collect();
+    let n_unlabelled = table.n_rows - labelled.len();
+    let strata = labels.strata(&labelled);
+    let (train, test) = if let Some(chosen) = &config.test_rows {
+        let mut is_test = vec![false; table.n_rows];
+        for &r in chosen {
+            if r < table.n_rows {
+                is_test[r] = true;
+            }
+        }
+        labelled.iter().partition(|&&r| !is_test[r])
+    } else if config.test_fraction == 0.0 {
+        if labelled.len() < 2 {
+            return Err(TabmlError::TooFewRows { rows: labelled.len(), needed: 2 });
+        }
+        (labelled.clone(), Vec::new())
+    } else {
+        let split = stratified_split(&labelled, &strata, config.test_fraction, config.seed)?;
+        (split.train, split.test)
+    };
+    Ok((train, test, n_unlabelled))
+}
+
+/// How a training with `config` would split `table`: rows per class (or one count for a regression
+/// target) in the training and test parts, without training anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitPreview {
+    /// The classes, or `["all rows"]` for a regression target.
+    pub classes: Vec<String>,
+    /// Training rows per class.
+    pub train: Vec<usize>,
+    /// Test rows per class.
+    pub test: Vec<usize>,
+    /// Rows left out because their target is missing.
+    pub unlabelled: usize,
+}
+
+/// Previews the split of a training of `target` with `config` (see [`SplitPreview`]).
+pub fn preview_split(table: &Table, target: &str, config: &TrainConfig) -> Result<SplitPreview, TabmlError> {
+    let column = table.column(target).ok_or_else(|| TabmlError::UnknownColumn(target.to_owned()))?;
+    let task = Task::for_target_as(column, config.task)?;
+    let labels = Labels::read(column, &task);
+    let (train_rows, test_rows, unlabelled) = split_rows(table, &labels, config)?;
+    let classes = match &task {
+        Task::Classification { classes } => classes.clone(),
+        Task::Regression => vec!["all rows".to_owned()],
+    };
+    let count = |rows: &[usize]| {
+        let mut counts = vec![0; classes.len()];
+        for &r in rows {
+            counts[labels.class_of(r).unwrap_or(0).min(classes.len() - 1)] += 1;
+        }
+        counts
+    };
+    Ok(SplitPreview { train: count(&train_rows), test: count(&test_rows), classes, unlabelled })
 }
 
 /// The target column read as class indices or numbers.
@@ -660,5 +705,20 @@ mod tests {
             train(&table, "y", &config).unwrap_err(),
             TabmlError::TooManyClasses { column: "y".into(), classes: 60, max: 50 }
         );
+    }
+
+    #[test]
+    fn the_split_preview_is_the_split_training_uses() {
+        let table = blobs(90);
+        let config =
+            TrainConfig { test_fraction: 0.3, seed: 9, ..TrainConfig::new(ModelKind::GaussianNaiveBayes) };
+        let preview = preview_split(&table, "label", &config).unwrap();
+        assert_eq!(preview.classes, ["no", "yes"]);
+        let trained = train(&table, "label", &config).unwrap();
+        assert_eq!(preview.train.iter().sum::<usize>(), trained.bundle.training.n_train);
+        assert_eq!(preview.test.iter().sum::<usize>(), trained.bundle.training.n_test);
+        assert_eq!(preview.test.iter().sum::<usize>(), trained.test_rows.len());
+        // Stratified: each class keeps its share (30 "yes" of 90) in the test part.
+        assert_eq!(preview.test, [18, 9]);
     }
 }

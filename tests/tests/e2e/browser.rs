@@ -92,6 +92,23 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     let hint = wait_for(client, "#task-hint").await.text().await.unwrap();
     assert!(hint.contains("3 classes"), "{hint}");
 
+    // Step 3 shows the stratified split before training: 10 test rows of each species at 20%,
+    // 15 at 30%.
+    let split_counts = |share: &'static str| async move {
+        wait_for(client, "#test-share").await.select_by_value(share).await.unwrap();
+        let expected = if share == "0.2" { "10" } else { "15" };
+        client
+            .wait()
+            .for_element(Locator::XPath(&format!(
+                "//table[@id='split-table']/tbody/tr[3]/td[2][normalize-space()='{expected}']"
+            )))
+            .await
+            .unwrap();
+        client.find_all(Locator::Css("#split-table tbody tr")).await.unwrap().len()
+    };
+    assert_eq!(split_counts("0.3").await, 3);
+    assert_eq!(split_counts("0.2").await, 3);
+
     let model = wait_for(client, "#model-select").await;
     model.select_by_value("logistic regression").await.unwrap();
     wait_for(client, "#train-button").await.click().await.unwrap();
@@ -368,6 +385,18 @@ async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline()
         .for_element(Locator::Css(&format!("#result-bundle[data-digest='{native}']")))
         .await
         .expect("the searched bundle in the browser equals the native one");
+
+    // Step 3's choices reach the model: leave "sex" out and bin "bmi".
+    wait_for(client, "#search-method").await.select_by_value("none").await.unwrap();
+    wait_for(client, "#prep-table tr[data-column='sex'] .use-column").await.click().await.unwrap();
+    wait_for(client, "select[aria-label='bins for bmi']").await.select_by_value("4").await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//*[contains(., '9 input columns became 12 features')]"))
+        .await
+        .expect("9 columns (sex left out), bmi as 4 bins: 8 + 4 features");
+    save_screenshot(client, "prepare.png").await;
     session.close().await;
 }
 
