@@ -182,32 +182,94 @@ pub(crate) async fn restore_data(bench: Workbench, setup: DataSetup, bytes: Vec<
 #[component]
 fn DataPreview(data: LoadedData) -> impl IntoView {
     let summary = data.summary.clone();
-    let header =
-        summary.columns.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view();
-    let rows = summary
-        .preview
-        .iter()
-        .map(|row| {
-            let cells = row
-                .iter()
-                .map(|cell| match cell {
-                    Some(v) => view! { <td>{v.clone()}</td> }.into_any(),
-                    None => view! { <td class="missing">"missing"</td> }.into_any(),
-                })
-                .collect_view();
-            view! { <tr>{cells}</tr> }
-        })
-        .collect_view();
     view! {
         <p class="summary" id="data-summary">
             <strong>{summary.name.clone()}</strong>
-            {format!(": {} rows × {} columns. The first {} rows:", summary.n_rows, summary.columns.len(), summary.preview.len())}
+            {format!(": {} rows × {} columns. Scroll through every row:", summary.n_rows, summary.columns.len())}
         </p>
-        <div class="table-scroll"><table id="preview"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table></div>
+        <RowsTable summary=summary.clone()/>
         <h3>"Columns and their types"</h3>
         <p class="hint">"tabml guesses each column's type from its values. Change it where the guess is wrong: a code such as a postcode or a class number is a category, not a quantity. Only the types every value fits are offered."</p>
         <ColumnsTable summary/>
         <ValidationFindings/>
+    }
+}
+
+/// Height of one row of the scrolling table, in CSS pixels (fixed, so a scroll offset is a row).
+const ROW_HEIGHT: f64 = 28.0;
+/// Rows fetched around the visible ones.
+const ROW_WINDOW: usize = 60;
+
+/// Every row of the data set in a scrolling table that stays smooth at any size: only a window of
+/// rows around the visible ones exists in the page, fetched from the worker as the learner scrolls,
+/// with empty space standing in for the rest.
+#[component]
+fn RowsTable(summary: Arc<DataSummary>) -> impl IntoView {
+    let n_rows = summary.n_rows;
+    let first_visible = RwSignal::new(0usize);
+    // The rows on the page: (index of the first, their cells); the summary's first rows to start.
+    let window = RwSignal::new((0usize, summary.preview.clone()));
+    let wanted = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        let first = first_visible.get();
+        let (start, len) = window.with_untracked(|(s, rows)| (*s, rows.len()));
+        let visible_end = (first + 20).min(n_rows);
+        if first >= start && visible_end <= start + len {
+            return;
+        }
+        let from = first.saturating_sub(ROW_WINDOW / 3);
+        wanted.set(from);
+        spawn_local(async move {
+            if let Ok((Reply::Rows { start, rows }, _)) =
+                background::request(Request::Rows { start: from, count: ROW_WINDOW }, None, None).await
+            {
+                // A later scroll may have asked for other rows meanwhile; keep only the newest.
+                if wanted.get_untracked() == start {
+                    window.set((start, rows));
+                }
+            }
+        });
+    });
+    let header =
+        summary.columns.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view();
+    let n_columns = summary.columns.len() + 1;
+    let body = move || {
+        window.with(|(start, rows)| {
+            let above = *start as f64 * ROW_HEIGHT;
+            let below = n_rows.saturating_sub(start + rows.len()) as f64 * ROW_HEIGHT;
+            let cells = rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let index = start + i;
+                    let cells = row
+                        .iter()
+                        .map(|cell| match cell {
+                            Some(v) => view! { <td>{v.clone()}</td> }.into_any(),
+                            None => view! { <td class="missing">"missing"</td> }.into_any(),
+                        })
+                        .collect_view();
+                    view! { <tr data-row=index.to_string()><th scope="row" class="row-number">{index + 1}</th>{cells}</tr> }
+                })
+                .collect_view();
+            view! {
+                <tr class="spacer" aria-hidden="true"><td colspan=n_columns style=format!("height: {above}px")></td></tr>
+                {cells}
+                <tr class="spacer" aria-hidden="true"><td colspan=n_columns style=format!("height: {below}px")></td></tr>
+            }
+        })
+    };
+    view! {
+        <div class="rows-scroll" id="rows-scroll" tabindex="0" role="region" aria-label="The data set's rows, scrollable"
+            on:scroll=move |ev| {
+                let element = event_target::<web_sys::Element>(&ev);
+                first_visible.set((f64::from(element.scroll_top()) / ROW_HEIGHT).floor() as usize);
+            }>
+            <table id="preview">
+                <thead><tr><th scope="col" class="row-number">"row"</th>{header}</tr></thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
     }
 }
 

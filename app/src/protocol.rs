@@ -30,6 +30,8 @@ pub enum Request {
     Validate { target: String },
     /// Train on the data set.
     Train { target: String, config: Box<TrainConfig> },
+    /// The cells of rows `start..start + count` (fewer at the end), for the scrolling table.
+    Rows { start: usize, count: usize },
     /// How a training would split the data set, per class (without training).
     PreviewSplit { target: String, test_fraction: f64, seed: u64 },
     /// Measure the last model trained here on its test rows: per group of a column (for a
@@ -46,6 +48,8 @@ pub enum Reply {
     Validated(Vec<FindingView>),
     /// A trained model: its bundle is attached; the run is here.
     Trained { run: Box<Run>, millis: f64 },
+    /// Rows of the data set from `start`, `None` for a missing cell.
+    Rows { start: usize, rows: Vec<Vec<Option<String>>> },
     /// The split a training would use.
     Split(tabml::SplitPreview),
     /// What [`Request::Explain`] measured.
@@ -248,6 +252,14 @@ impl Engine {
                 self.last = Some((trained.bundle.digest(), trained.bundle, trained.test_rows));
                 Ok((Reply::Trained { run: Box::new(trained.run), millis }, Some(bytes)))
             }
+            Request::Rows { start, count } => {
+                let (_, table) = self.data()?;
+                let end = start.saturating_add(count).min(table.n_rows);
+                let rows = (start.min(end)..end)
+                    .map(|r| table.columns.iter().map(|c| c.cell(r).map(str::to_owned)).collect())
+                    .collect();
+                Ok((Reply::Rows { start, rows }, None))
+            }
             Request::PreviewSplit { target, test_fraction, seed } => {
                 let (_, table) = self.data()?;
                 let config = TrainConfig { test_fraction, seed, ..TrainConfig::new(tabml::ModelKind::Dummy) };
@@ -343,6 +355,10 @@ mod tests {
 
         let (reply, _) = run(&mut engine, Request::Validate { target: "species".into() }, None);
         assert!(matches!(reply, Reply::Validated(_)));
+        let (reply, _) = run(&mut engine, Request::Rows { start: 148, count: 10 }, None);
+        let Reply::Rows { start: 148, rows } = reply else { panic!("{reply:?}") };
+        assert_eq!(rows.len(), 2, "only two rows after row 148 of 150");
+        assert_eq!(rows[1][4].as_deref(), Some("virginica"));
         let split = Request::PreviewSplit { target: "species".into(), test_fraction: 0.2, seed: 42 };
         let (reply, _) = run(&mut engine, split, None);
         let Reply::Split(split) = reply else { panic!("{reply:?}") };

@@ -298,7 +298,7 @@ async fn a_broken_csv_gets_a_clear_message_and_keeps_the_loaded_data() {
         .for_element(Locator::XPath("//*[@id='data-summary'][contains(., '4 rows × 2002 columns')]"))
         .await
         .unwrap();
-    let cell = wait_for(client, "#preview tbody td").await.text().await.unwrap();
+    let cell = wait_for(client, "#preview tbody tr[data-row='0'] td").await.text().await.unwrap();
     assert_eq!(cell, "<script>window.pwned=1</script><img src=x onerror=window.pwned=1>");
     let injected = client
         .execute(
@@ -415,6 +415,18 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
         wait_for(client, "#validation-findings li[data-column='needs_support']").await.text().await.unwrap();
     assert!(balance.contains("balanced accuracy"), "{balance}");
     save_screenshot(client, "learner-support-checks.png").await;
+
+    // Every row can be reached by scrolling: the last of 5,000 appears, fetched from the worker.
+    client
+        .execute(
+            "const s = document.querySelector('#rows-scroll'); s.scrollTop = s.scrollHeight;
+             s.dispatchEvent(new Event('scroll'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let last = wait_for(client, "#preview tbody tr[data-row='4999']").await.text().await.unwrap();
+    assert!(last.starts_with("5000") && last.contains("L05000"), "{last}");
 
     // A column's type can be changed to one its values allow, and only to those.
     let cohort = "#columns tr[data-column='cohort'] .kind-select";
