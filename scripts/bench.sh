@@ -7,11 +7,14 @@
 #   BENCH_SMALL=1 scripts/bench.sh   # 10,000 rows / 50,000 CSV rows, for a quick look
 #
 # scikit-learn lives in a virtualenv under target/ (never a product dependency); this script creates
-# it from scripts/ref/requirements.txt when it is missing (needs PyPI).
+# it from scripts/ref/requirements.txt when it is missing (needs PyPI). The browser half builds the
+# app for release into target/dist-release and drives it in headless Chromium (browser-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tabml-target}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# trunk, wasm-bindgen and chromium for the browser half (skips whatever is present).
+source scripts/setup.sh test
 out="target/bench"
 [ -n "${BENCH_SMALL:-}" ] && out="target/bench-small"
 mkdir -p "$out"
@@ -38,3 +41,13 @@ OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
   target/ref-venv/bin/python scripts/bench/sklearn_bench.py "$out" "$out/sklearn.json" >&2
 
 python3 scripts/bench/report.py "$out/tabml.json" "$out/sklearn.json"
+
+step "building the app for release (trunk build --release → target/dist-release)"
+trunk build --release --dist target/dist-release
+
+step "building the browser benchmark (release)"
+cargo build --quiet --release -p tabml-tests --bin browser-bench
+
+step "timing the app in headless Chromium against tabml natively"
+"$CARGO_TARGET_DIR/release/browser-bench" --dist target/dist-release --data "$out/classif_100k.csv" \
+  --target label --out "$out/browser.json"

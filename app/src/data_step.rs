@@ -183,7 +183,7 @@ pub(crate) async fn restore_data(bench: Workbench, setup: DataSetup, bytes: Vec<
 fn DataPreview(data: LoadedData) -> impl IntoView {
     let summary = data.summary.clone();
     view! {
-        <p class="summary" id="data-summary">
+        <p class="summary" id="data-summary" data-parse-ms=summary.parse_millis.to_string()>
             <strong>{summary.name.clone()}</strong>
             {format!(": {} rows × {} columns. Scroll through every row:", summary.n_rows, summary.columns.len())}
         </p>

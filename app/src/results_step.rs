@@ -204,6 +204,10 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         ModelSource::Trained { millis } => format!("in {millis:.0} ms in this tab"),
         ModelSource::File { name } => format!("opened from the bundle file {name:?}"),
     };
+    let millis = match &trained.source {
+        ModelSource::Trained { millis } => millis.to_string(),
+        ModelSource::File { .. } => String::new(),
+    };
     let context = format!(
         "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}), {provenance}. Data fingerprint {}…{}",
         capitalise(report.model.label()),
@@ -306,7 +310,7 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         &digest[..16]
     );
     view! {
-        <p class="summary" id="result-context">{context}</p>
+        <p class="summary" id="result-context" data-millis=millis>{context}</p>
         {body}
         <h3>"Features"</h3>
         <p class="hint">{format!(

@@ -1,0 +1,240 @@
+//! The browser half of the benchmark (run by `scripts/bench.sh`): the app, built for release, in
+//! headless Chromium against the same core natively, in one run on the same file.
+//!
+//! Measures parsing the CSV and training logistic regression, a decision tree and a 100-tree forest
+//! (the whole `train_with`: split, preparation, fit, evaluation, profile) in the tab's worker and
+//! natively; the longest main-thread task while the forest trains (from the browser's long-task
+//! observer, which reports tasks over 50 ms); what the first page load transfers, compressed; and
+//! the time from navigation to the interactive page (median of 10 loads). Prints a Markdown table
+//! and writes the figures as JSON.
+//!
+//! `browser-bench --dist DIR --data classif_100k.csv --target label [--out FILE.json]`
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tabml::{ModelKind, TrainConfig};
+use tabml_tests::{ChromeDriver, TestServer};
+
+const PATIENCE: Duration = Duration::from_secs(600);
+const MODELS: [ModelKind; 3] =
+    [ModelKind::LogisticRegression, ModelKind::DecisionTree, ModelKind::RandomForest];
+
+struct Args {
+    dist: PathBuf,
+    data: PathBuf,
+    target: String,
+    out: Option<PathBuf>,
+}
+
+fn args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let (mut dist, mut data, mut target, mut out) = (None, None, None, None);
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--dist" => dist = Some(PathBuf::from(value)),
+            "--data" => data = Some(PathBuf::from(value)),
+            "--target" => target = Some(value),
+            "--out" => out = Some(PathBuf::from(value)),
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    Ok(Args {
+        dist: dist.ok_or("--dist is required")?,
+        data: data.ok_or("--data is required")?,
+        target: target.unwrap_or_else(|| "label".into()),
+        out,
+    })
+}
+
+fn millis(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Native figures: parse (best of 3) and `train_with` per model (best of 3; the forest once).
+fn native(bytes: &[u8], target: &str) -> Value {
+    let mut parse = f64::INFINITY;
+    let mut table = None;
+    for _ in 0..3 {
+        let start = Instant::now();
+        table = Some(tabml::parse_csv(bytes).expect("the benchmark file parses"));
+        parse = parse.min(millis(start));
+    }
+    let table = table.expect("parsed");
+    let mut timings = serde_json::Map::new();
+    timings.insert("csv_parse".into(), json!(parse));
+    for kind in MODELS {
+        let runs = if kind == ModelKind::RandomForest { 1 } else { 3 };
+        let config = TrainConfig { seed: 42, ..TrainConfig::new(kind) };
+        let mut best = f64::INFINITY;
+        for _ in 0..runs {
+            let start = Instant::now();
+            tabml::train(&table, target, &config).expect("the benchmark trains");
+            best = best.min(millis(start));
+        }
+        timings.insert(format!("{}_train", kind.name()), json!(best));
+    }
+    Value::Object(timings)
+}
+
+async fn wait(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+async fn number(client: &Client, script: &str) -> f64 {
+    client.execute(script, vec![]).await.expect("the script runs").as_f64().unwrap_or(f64::NAN)
+}
+
+/// Loads the page and waits for the app's "interactive" mark; returns its time after navigation.
+async fn load(client: &Client, url: &str) -> f64 {
+    client.goto(url).await.expect("the page loads");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let at = number(
+            client,
+            "const m = performance.getEntriesByName('tabml-interactive'); return m.length ? m[0].startTime : -1;",
+        )
+        .await;
+        if at >= 0.0 {
+            return at;
+        }
+        assert!(Instant::now() < deadline, "the app never became interactive");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn browser(args: &Args) -> Value {
+    let server = TestServer::start(&args.dist).await;
+    let driver = ChromeDriver::start();
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let mut builder = ClientBuilder::new(HttpConnector::new());
+    builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
+    let client = builder.connect(&driver.url).await.expect("a ChromeDriver session");
+    let url = server.url("/");
+
+    // First load, cold: every byte it transferred (compressed as sent), once the sample list is in.
+    let cold = load(&client, &url).await;
+    wait(&client, "button[data-dataset]").await;
+    let first_load_bytes = number(
+        &client,
+        "let total = 0;
+         for (const e of performance.getEntriesByType('navigation')) total += e.transferSize;
+         for (const e of performance.getEntriesByType('resource')) total += e.transferSize;
+         return total;",
+    )
+    .await;
+    let mut warm = Vec::new();
+    for _ in 0..10 {
+        warm.push(load(&client, &url).await);
+    }
+    warm.sort_by(f64::total_cmp);
+    let interactive_median = (warm[4] + warm[5]) / 2.0;
+
+    // The data set, through the file picker, parsed in the worker.
+    wait(&client, "button[data-dataset]").await;
+    let file = std::fs::canonicalize(&args.data).expect("the data file exists");
+    wait(&client, "#csv-file").await.send_keys(file.to_str().expect("a UTF-8 path")).await.expect("upload");
+    let summary = wait(&client, "#data-summary[data-parse-ms]").await;
+    let parse: f64 =
+        summary.attr("data-parse-ms").await.ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+    wait(&client, "#target-select").await.select_by_value(&args.target).await.expect("the target exists");
+
+    let mut timings = serde_json::Map::new();
+    timings.insert("csv_parse".into(), json!(parse));
+    let mut longest_task = 0.0;
+    for kind in MODELS {
+        wait(&client, "#model-select")
+            .await
+            .select_by_value(kind.label())
+            .await
+            .expect("the model is offered");
+        if kind == ModelKind::RandomForest {
+            client
+                .execute(
+                    "window.__longest = 0;
+                     new PerformanceObserver(list => {
+                       for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+                     }).observe({ type: 'longtask' });",
+                    vec![],
+                )
+                .await
+                .expect("a long-task observer");
+        }
+        wait(&client, "#train-button:not([disabled])").await.click().await.expect("train");
+        wait(&client, &format!("#result-bundle[data-model='{}']", kind.name())).await;
+        let context = wait(&client, "#result-context[data-millis]").await;
+        let ms: f64 =
+            context.attr("data-millis").await.ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+        timings.insert(format!("{}_train", kind.name()), json!(ms));
+        if kind == ModelKind::RandomForest {
+            longest_task = number(&client, "return window.__longest;").await;
+        }
+    }
+    client.close().await.ok();
+    server.stop().await;
+    json!({
+        "timings": timings,
+        "first_load_bytes": first_load_bytes,
+        "interactive_cold_ms": cold,
+        "interactive_median_ms": interactive_median,
+        "longest_main_thread_task_ms": longest_task,
+    })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = match args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("browser-bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    let bytes = std::fs::read(&args.data).unwrap_or_else(|e| panic!("{}: {e}", args.data.display()));
+    eprintln!("timing tabml natively…");
+    let native = native(&bytes, &args.target);
+    eprintln!("timing the app in headless Chromium…");
+    let browser = browser(&args).await;
+
+    println!("| measure | browser | native | browser / native | target | met? |");
+    println!("| --- | ---: | ---: | ---: | --- | --- |");
+    for name in ["csv_parse", "logreg_train", "tree_train", "forest_train"] {
+        let b = browser["timings"][name].as_f64().unwrap_or(f64::NAN);
+        let n = native[name].as_f64().unwrap_or(f64::NAN);
+        let ratio = b / n;
+        let met = if ratio <= 2.0 { "yes" } else { "**no**" };
+        println!("| {name} | {b:.0} ms | {n:.0} ms | {ratio:.2}× | ≤ 2× | {met} |");
+    }
+    let kb = browser["first_load_bytes"].as_f64().unwrap_or(f64::NAN) / 1024.0;
+    let met = |ok: bool| if ok { "yes" } else { "**no**" };
+    println!("| first load transferred | {kb:.0} KB | | | < 1,536 KB | {} |", met(kb < 1536.0));
+    let cold = browser["interactive_cold_ms"].as_f64().unwrap_or(f64::NAN);
+    let median = browser["interactive_median_ms"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "| navigation → interactive, first load | {cold:.0} ms | | | < 1,000 ms | {} |",
+        met(cold < 1000.0)
+    );
+    println!(
+        "| navigation → interactive, median of 10 | {median:.0} ms | | | < 1,000 ms | {} |",
+        met(median < 1000.0)
+    );
+    let longest = browser["longest_main_thread_task_ms"].as_f64().unwrap_or(f64::NAN);
+    let shown = if longest == 0.0 { "< 50 ms (no long task)".to_owned() } else { format!("{longest:.0} ms") };
+    println!(
+        "| longest main-thread task while the forest trains | {shown} | | | ≤ 100 ms | {} |",
+        met(longest <= 100.0)
+    );
+
+    let report = json!({ "browser": browser, "native": native });
+    if let Some(out) = &args.out {
+        std::fs::write(out, report.to_string()).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+    }
+}
