@@ -76,6 +76,9 @@ pub struct Workbench {
 pub struct TrainedModel {
     /// The bundle (for a training in this tab, the one the core produced).
     pub bundle: Arc<ModelBundle>,
+    /// Its encoded bytes (the `.tabml` file) and their SHA-256, kept so the page never encodes or
+    /// hashes a large bundle again.
+    pub file: Arc<BundleFile>,
     /// Where it came from.
     pub source: ModelSource,
 }
@@ -89,6 +92,23 @@ pub struct RunRecord {
     pub data: String,
     /// The model.
     pub model: TrainedModel,
+}
+
+/// A bundle's bytes and digest.
+#[derive(Debug, PartialEq)]
+pub struct BundleFile {
+    /// The `.tabml` bytes.
+    pub bytes: Vec<u8>,
+    /// `ModelBundle::digest` of them.
+    pub digest: String,
+}
+
+impl BundleFile {
+    /// Bytes whose digest is known (from the worker or the store).
+    pub fn new(bytes: Vec<u8>, digest: Option<String>) -> Arc<Self> {
+        let digest = digest.unwrap_or_else(|| ModelBundle::digest_of(&bytes));
+        Arc::new(Self { bytes, digest })
+    }
 }
 
 /// Where a shown model came from.
@@ -204,11 +224,9 @@ async fn restore(bench: Workbench) {
             .filter_map(|run| {
                 let bundle = ModelBundle::decode(&run.bundle).ok()?;
                 let source = ModelSource::Trained { millis: run.millis };
-                Some(RunRecord {
-                    number: run.number,
-                    data: run.data,
-                    model: TrainedModel { bundle: Arc::new(bundle), source },
-                })
+                let file = BundleFile::new(run.bundle, Some(run.digest));
+                let model = TrainedModel { bundle: Arc::new(bundle), file, source };
+                Some(RunRecord { number: run.number, data: run.data, model })
             })
             .collect();
         if let Some(last) = records.last() {

@@ -47,7 +47,7 @@ pub enum Reply {
     /// The validation report, worst findings first.
     Validated(Vec<FindingView>),
     /// A trained model: its bundle is attached; the run is here.
-    Trained { run: Box<Run>, millis: f64 },
+    Trained { run: Box<Run>, millis: f64, digest: String },
     /// Rows of the data set from `start`, `None` for a missing cell.
     Rows { start: usize, rows: Vec<Vec<Option<String>>> },
     /// The split a training would use.
@@ -253,8 +253,9 @@ impl Engine {
                 })?;
                 let millis = clock() - started;
                 let bytes = trained.bundle.encode();
-                self.last = Some((trained.bundle.digest(), trained.bundle, trained.test_rows));
-                Ok((Reply::Trained { run: Box::new(trained.run), millis }, Some(bytes)))
+                let digest = ModelBundle::digest_of(&bytes);
+                self.last = Some((digest.clone(), trained.bundle, trained.test_rows));
+                Ok((Reply::Trained { run: Box::new(trained.run), millis, digest }, Some(bytes)))
             }
             Request::Rows { start, count } => {
                 let (_, table) = self.data()?;
@@ -388,9 +389,10 @@ mod tests {
             &mut Progress::new(&mut callback),
             &|| 0.0,
         );
-        let Reply::Trained { .. } = reply else { panic!("{reply:?}") };
+        let Reply::Trained { digest, .. } = reply else { panic!("{reply:?}") };
         assert!(!seen.is_empty() && seen.windows(2).all(|w| w[0] <= w[1]));
         let trained = bundle_from(&bundle.unwrap()).unwrap();
+        assert_eq!(digest, trained.digest(), "the digest sent beside the bytes is theirs");
         let table = parse_csv(&iris()).unwrap();
         let native = tabml::train(&table, "species", &config).unwrap();
         assert_eq!(trained.digest(), native.bundle.digest());

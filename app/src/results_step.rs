@@ -163,6 +163,7 @@ fn BundleOpener() -> impl IntoView {
                     tabml::ModelBundle::decode(&bytes)
                         .map(|bundle| TrainedModel {
                             bundle: Arc::new(bundle),
+                            file: crate::BundleFile::new(bytes, None),
                             source: ModelSource::File { name: name.clone() },
                         })
                         .map_err(|e| format!("This file could not be opened as a model. {name}: {e}"))
@@ -184,10 +185,10 @@ fn BundleOpener() -> impl IntoView {
 #[component]
 fn Results(trained: TrainedModel) -> impl IntoView {
     let bundle = trained.bundle.clone();
-    let bytes = bundle.encode();
+    let bytes = &trained.file.bytes;
     let download =
-        download_link(&bytes, &format!("{}-{}.tabml", file_stem(&bundle.target), bundle.model.name()));
-    let digest = bundle.digest();
+        download_link(bytes, &format!("{}-{}.tabml", file_stem(&bundle.target), bundle.model.name()));
+    let digest = trained.file.digest.clone();
     let report = bundle.clone();
     let canvas = NodeRef::<Canvas>::new();
     {

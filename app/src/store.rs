@@ -35,7 +35,10 @@ pub struct StoredRun {
     pub data: String,
     /// Training time in the worker, in milliseconds.
     pub millis: f64,
-    /// The model bundle's bytes.
+    /// The bundle's digest.
+    pub digest: String,
+    /// The model bundle's bytes (stored beside the record, raw; empty in the record itself).
+    #[serde(skip)]
     pub bundle: Vec<u8>,
 }
 
@@ -124,8 +127,9 @@ pub async fn load_data() -> Result<Option<(DataSetup, Vec<u8>)>, String> {
     Ok(get_raw("data-bytes").await?.map(|bytes| (setup, bytes)))
 }
 
-/// Saves one run.
-pub async fn save_run(run: &StoredRun) -> Result<(), String> {
+/// Saves one run and its bundle's bytes (raw: a large bundle is never re-encoded).
+pub async fn save_run(run: &StoredRun, bundle: &[u8]) -> Result<(), String> {
+    put_raw(&format!("bundle-{:06}", run.number), bundle).await?;
     put(&format!("run-{:06}", run.number), run).await
 }
 
@@ -137,10 +141,16 @@ pub async fn load_runs() -> Result<Vec<StoredRun>, String> {
     let keys = store.get_all_keys(None, None).await.map_err(|e| e.to_string())?;
     let mut runs = Vec::new();
     for key in keys.into_iter().filter_map(|k| k.as_string()).filter(|k| k.starts_with("run-")) {
-        if let Some(value) = store.get(JsValue::from_str(&key)).await.map_err(|e| e.to_string())? {
-            if let Ok(run) = postcard::from_bytes::<StoredRun>(&js_sys::Uint8Array::new(&value).to_vec()) {
-                runs.push(run);
-            }
+        let Some(value) = store.get(JsValue::from_str(&key)).await.map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let Ok(mut run) = postcard::from_bytes::<StoredRun>(&js_sys::Uint8Array::new(&value).to_vec()) else {
+            continue;
+        };
+        let bundle_key = JsValue::from_str(&format!("bundle-{:06}", run.number));
+        if let Some(bytes) = store.get(bundle_key).await.map_err(|e| e.to_string())? {
+            run.bundle = js_sys::Uint8Array::new(&bytes).to_vec();
+            runs.push(run);
         }
     }
     runs.sort_by_key(|r| r.number);

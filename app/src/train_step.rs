@@ -3,7 +3,7 @@
 use crate::background;
 use crate::protocol::{self, DataSummary, Reply, Request};
 use crate::Step;
-use crate::{ModelSource, RunRecord, TrainedModel, Workbench};
+use crate::{BundleFile, ModelSource, RunRecord, TrainedModel, Workbench};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -255,18 +255,13 @@ pub fn TrainStep() -> impl IntoView {
                 Some(on_trial),
             )
             .await;
-            let mut saved_bundle = None;
             let outcome = match answer {
-                Ok((Reply::Trained { millis, .. }, Some(bundle))) => {
-                    let trained = protocol::bundle_from(&bundle).map(|decoded| TrainedModel {
+                Ok((Reply::Trained { millis, digest, .. }, Some(bytes))) => protocol::bundle_from(&bytes)
+                    .map(|decoded| TrainedModel {
                         bundle: Arc::new(decoded),
+                        file: BundleFile::new(bytes, Some(digest)),
                         source: ModelSource::Trained { millis },
-                    });
-                    if trained.is_ok() {
-                        saved_bundle = Some((bundle, millis));
-                    }
-                    trained
-                }
+                    }),
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
             };
@@ -275,9 +270,16 @@ pub fn TrainStep() -> impl IntoView {
                     .data
                     .with_untracked(|d| d.as_ref().map(|d| d.summary.name.clone()).unwrap_or_default());
                 let number = bench.runs.with_untracked(|runs| runs.last().map_or(1, |r| r.number + 1));
-                if let Some((bundle, millis)) = saved_bundle {
-                    let run = crate::store::StoredRun { number, data: data.clone(), millis, bundle };
-                    crate::persist(bench, async move { crate::store::save_run(&run).await });
+                if let ModelSource::Trained { millis } = model.source {
+                    let run = crate::store::StoredRun {
+                        number,
+                        data: data.clone(),
+                        millis,
+                        digest: model.file.digest.clone(),
+                        bundle: Vec::new(),
+                    };
+                    let file = model.file.clone();
+                    crate::persist(bench, async move { crate::store::save_run(&run, &file.bytes).await });
                 }
                 bench.runs.update(|runs| runs.push(RunRecord { number, data, model: model.clone() }));
             }

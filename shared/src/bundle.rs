@@ -162,7 +162,12 @@ impl ModelBundle {
 
     /// The SHA-256 of the encoded bundle, in hex: two bundles with the same digest are the same model.
     pub fn digest(&self) -> String {
-        Sha256::digest(self.encode()).iter().map(|b| format!("{b:02x}")).collect()
+        Self::digest_of(&self.encode())
+    }
+
+    /// [`ModelBundle::digest`] from the bundle's encoded bytes, without decoding or encoding.
+    pub fn digest_of(encoded: &[u8]) -> String {
+        Sha256::digest(encoded).iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Scores every row of `table`, which must have the model's input columns (others are ignored).
