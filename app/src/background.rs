@@ -212,18 +212,12 @@ fn on_message(event: MessageEvent) {
             }
         }),
         ToPage::Progress { id, fraction } => {
-            let callback = CLIENT.with(|cell| {
-                cell.borrow().as_ref().and_then(|c| c.pending.get(&id)).and_then(|p| p.on_progress.clone())
-            });
-            if let Some(callback) = callback {
+            if let Some(callback) = listener(id, |p| p.on_progress.clone()) {
                 callback(fraction);
             }
         }
         ToPage::Trial { id, trial } => {
-            let callback = CLIENT.with(|cell| {
-                cell.borrow().as_ref().and_then(|c| c.pending.get(&id)).and_then(|p| p.on_trial.clone())
-            });
-            if let Some(callback) = callback {
+            if let Some(callback) = listener(id, |p| p.on_trial.clone()) {
                 callback(trial);
             }
         }
@@ -245,4 +239,10 @@ fn on_message(event: MessageEvent) {
             }
         }
     }
+}
+
+/// A callback of pending request `id`, taken out of the client so that it runs outside the borrow
+/// (it may send a request itself).
+fn listener<T>(id: u64, pick: impl FnOnce(&Pending) -> Option<T>) -> Option<T> {
+    CLIENT.with(|cell| cell.borrow().as_ref().and_then(|c| c.pending.get(&id)).and_then(pick))
 }

@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 use tabml::models::Progress;
 use tabml::{
-    parse_csv, train_with, validate, ColumnKind, ModelBundle, Run, Severity, Table, TabmlError, Task,
-    TrainConfig, Trial, ValidationOptions, ValidationReport,
+    parse_csv, train_with, validate, ColumnKind, ModelBundle, Severity, Table, TabmlError, Task, TrainConfig,
+    Trial, ValidationOptions, ValidationReport,
 };
 
 /// Rows of the data set copied into the summary for the preview table.
@@ -46,8 +46,8 @@ pub enum Reply {
     Loaded(DataSummary),
     /// The validation report, worst findings first.
     Validated(Vec<FindingView>),
-    /// A trained model: its bundle is attached; the run is here.
-    Trained { run: Box<Run>, millis: f64, digest: String },
+    /// A trained model: its bundle is attached, with its digest and the training time here.
+    Trained { millis: f64, digest: String },
     /// Rows of the data set from `start`, `None` for a missing cell.
     Rows { start: usize, rows: Vec<Vec<Option<String>>> },
     /// The split a training would use.
@@ -166,7 +166,7 @@ impl DataSummary {
                 name: c.name.clone(),
                 kind: c.kind,
                 missing: c.missing_count(),
-                distinct: c.value_counts().len(),
+                distinct: c.distinct_count(),
                 as_target: Task::for_target(c).map_err(|e| e.to_string()),
                 possible_kinds: ColumnKind::ALL
                     .into_iter()
@@ -255,7 +255,7 @@ impl Engine {
                 let bytes = trained.bundle.encode();
                 let digest = ModelBundle::digest_of(&bytes);
                 self.last = Some((digest.clone(), trained.bundle, trained.test_rows));
-                Ok((Reply::Trained { run: Box::new(trained.run), millis, digest }, Some(bytes)))
+                Ok((Reply::Trained { millis, digest }, Some(bytes)))
             }
             Request::Rows { start, count } => {
                 let (_, table) = self.data()?;

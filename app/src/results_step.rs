@@ -184,12 +184,11 @@ fn BundleOpener() -> impl IntoView {
 
 #[component]
 fn Results(trained: TrainedModel) -> impl IntoView {
-    let bundle = trained.bundle.clone();
+    let report = trained.bundle.clone();
     let bytes = &trained.file.bytes;
     let download =
-        download_link(bytes, &format!("{}-{}.tabml", file_stem(&bundle.target), bundle.model.name()));
+        download_link(bytes, &format!("{}-{}.tabml", file_stem(&report.target), report.model.name()));
     let digest = trained.file.digest.clone();
-    let report = bundle.clone();
     let canvas = NodeRef::<Canvas>::new();
     {
         let report = report.clone();
@@ -201,13 +200,9 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             }
         });
     }
-    let provenance = match &trained.source {
-        ModelSource::Trained { millis } => format!("in {millis:.0} ms in this tab"),
-        ModelSource::File { name } => format!("opened from the bundle file {name:?}"),
-    };
-    let millis = match &trained.source {
-        ModelSource::Trained { millis } => millis.to_string(),
-        ModelSource::File { .. } => String::new(),
+    let (provenance, millis) = match &trained.source {
+        ModelSource::Trained { millis } => (format!("in {millis:.0} ms in this tab"), millis.to_string()),
+        ModelSource::File { name } => (format!("opened from the bundle file {name:?}"), String::new()),
     };
     let context = format!(
         "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}), {provenance}. Data fingerprint {}…{}",

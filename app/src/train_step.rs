@@ -153,23 +153,14 @@ fn SearchControls() -> impl IntoView {
 
 /// The search's trials, drawn as they finish.
 #[component]
-fn SearchChart() -> impl IntoView {
+fn SearchChart(
+    /// The target's task (the train step's own).
+    task: Memo<Option<Result<Task, String>>>,
+) -> impl IntoView {
     let bench = expect_context::<Workbench>();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     // The search maximises accuracy for a classifier and R² for a regressor.
-    let metric = move || {
-        let target = bench.target.get();
-        let regression = bench.data.with(|d| {
-            d.as_ref()
-                .and_then(|d| d.summary.column(&target))
-                .is_some_and(|c| matches!(c.as_target, Ok(Task::Regression)))
-        });
-        if regression {
-            "R²"
-        } else {
-            "accuracy"
-        }
-    };
+    let metric = move || if matches!(task.get(), Some(Ok(Task::Regression))) { "R²" } else { "accuracy" };
     Effect::new(move |_| {
         let scores: Vec<f64> = bench.trials.with(|t| t.iter().map(|t| t.score).collect());
         if let Some(element) = canvas.get() {
@@ -256,12 +247,13 @@ pub fn TrainStep() -> impl IntoView {
             )
             .await;
             let outcome = match answer {
-                Ok((Reply::Trained { millis, digest, .. }, Some(bytes))) => protocol::bundle_from(&bytes)
-                    .map(|decoded| TrainedModel {
+                Ok((Reply::Trained { millis, digest }, Some(bytes))) => {
+                    protocol::bundle_from(&bytes).map(|decoded| TrainedModel {
                         bundle: Arc::new(decoded),
                         file: BundleFile::new(bytes, Some(digest)),
                         source: ModelSource::Trained { millis },
-                    }),
+                    })
+                }
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
             };
@@ -361,7 +353,7 @@ pub fn TrainStep() -> impl IntoView {
                         {move || task.get().and_then(Result::ok).map(|task| view! { <Hyperparameters task/> })}
                         {move || params_error().map(|message| view! { <div class="error" role="alert" id="params-error">{message}</div> })}
                         <SearchControls/>
-                        <SearchChart/>
+                        <SearchChart task/>
                         <crate::runs::RunsTable/>
                     }.into_any()
                 }

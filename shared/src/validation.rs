@@ -345,7 +345,7 @@ fn leakage(feature: &Column, target: &Column, task: &Task, n_rows: usize) -> Opt
 fn bin_rows(feature: &Column, rows: &[usize]) -> HashMap<String, Vec<usize>> {
     const BINS: usize = 20;
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    let numeric = feature.kind == ColumnKind::Numeric && feature.value_counts().len() > BINS;
+    let numeric = feature.kind == ColumnKind::Numeric && feature.distinct_count() > BINS;
     if numeric {
         let mut sorted: Vec<(f64, usize)> =
             rows.iter().filter_map(|&r| Some((feature.number(r)?, r))).collect();
