@@ -1,13 +1,14 @@
 //! Charts drawn with plotters on a `<canvas>`: recall per class, predicted against actual, ROC and
 //! precision–recall curves, and the trials of a hyperparameter search.
 
+use crate::protocol::ModelView;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
-use tabml::{Evaluation, ModelBundle, Task};
+use tabml::{Evaluation, Task};
 
 /// Draws the chart that fits the report's task onto `canvas`.
-pub fn draw(canvas: &web_sys::HtmlCanvasElement, bundle: &ModelBundle) -> Result<(), String> {
+pub fn draw(canvas: &web_sys::HtmlCanvasElement, bundle: &ModelView) -> Result<(), String> {
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;

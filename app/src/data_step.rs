@@ -5,7 +5,7 @@ use crate::http::{self, SampleDataset};
 use crate::protocol::{ColumnInfo, DataSummary, Reply, Request};
 use crate::store::{self, DataSetup};
 use crate::Step;
-use crate::{LoadedData, Workbench};
+use crate::{ColumnPager, LoadedData, Workbench, COLUMN_PAGE};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
@@ -182,15 +182,18 @@ pub(crate) async fn restore_data(bench: Workbench, setup: DataSetup, bytes: Vec<
 #[component]
 fn DataPreview(data: LoadedData) -> impl IntoView {
     let summary = data.summary.clone();
+    // The rows table and the types table show the same page of a wide data set's columns.
+    let first_column = RwSignal::new(0usize);
     view! {
         <p class="summary" id="data-summary" data-parse-ms=summary.parse_millis.to_string()>
             <strong>{summary.name.clone()}</strong>
-            {format!(": {} rows × {} columns. Scroll through every row:", summary.n_rows, summary.columns.len())}
+            {format!(": {} rows × {} columns. Scroll through every row:", crate::thousands(summary.n_rows), crate::thousands(summary.columns.len()))}
         </p>
-        <RowsTable summary=summary.clone()/>
+        <ColumnPager id="data-pager" total=summary.columns.len() first=first_column/>
+        <RowsTable summary=summary.clone() first_column/>
         <h3>"Columns and their types"</h3>
         <p class="hint">"tabml guesses each column's type from its values. Change it where the guess is wrong: a code such as a postcode or a class number is a category, not a quantity. Only the types every value fits are offered."</p>
-        <ColumnsTable summary/>
+        <ColumnsTable summary first_column/>
         <ValidationFindings/>
     }
 }
@@ -200,41 +203,53 @@ const ROW_HEIGHT: f64 = 28.0;
 /// Rows fetched around the visible ones.
 const ROW_WINDOW: usize = 60;
 
+/// The rows on the page: the index of the first, the index of the first column, and their cells.
+type RowWindow = (usize, usize, Vec<Vec<Option<String>>>);
+
 /// Every row of the data set in a scrolling table that stays smooth at any size: only a window of
-/// rows around the visible ones exists in the page, fetched from the worker as the learner scrolls,
-/// with empty space standing in for the rest.
+/// rows around the visible ones, in one page of columns, exists in the page, fetched from the
+/// worker as the learner scrolls, with empty space standing in for the rest.
 #[component]
-fn RowsTable(summary: Arc<DataSummary>) -> impl IntoView {
+fn RowsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> impl IntoView {
     let n_rows = summary.n_rows;
+    let n_all_columns = summary.columns.len();
     let first_visible = RwSignal::new(0usize);
-    // The rows on the page: (index of the first, their cells); the summary's first rows to start.
-    let window = RwSignal::new((0usize, summary.preview.clone()));
-    let wanted = RwSignal::new(0usize);
+    // The summary's first rows to start.
+    let initial: Vec<Vec<Option<String>>> =
+        summary.preview.iter().map(|row| row.iter().take(COLUMN_PAGE).cloned().collect()).collect();
+    let window = RwSignal::new((0usize, 0usize, initial) as RowWindow);
+    let wanted = RwSignal::new((0usize, 0usize));
     Effect::new(move |_| {
         let first = first_visible.get();
-        let (start, len) = window.with_untracked(|(s, rows)| (*s, rows.len()));
+        let column = first_column.get();
+        let (start, shown_column, len) = window.with_untracked(|(s, c, rows)| (*s, *c, rows.len()));
         let visible_end = (first + 20).min(n_rows);
-        if first >= start && visible_end <= start + len {
+        if column == shown_column && first >= start && visible_end <= start + len {
             return;
         }
         let from = first.saturating_sub(ROW_WINDOW / 3);
-        wanted.set(from);
+        wanted.set((from, column));
+        let columns = (column, (column + COLUMN_PAGE).min(n_all_columns));
         spawn_local(async move {
             if let Ok((Reply::Rows { start, rows }, _)) =
-                background::request(Request::Rows { start: from, count: ROW_WINDOW }, None, None).await
+                background::request(Request::Rows { start: from, count: ROW_WINDOW, columns }, None, None)
+                    .await
             {
                 // A later scroll may have asked for other rows meanwhile; keep only the newest.
-                if wanted.get_untracked() == start {
-                    window.set((start, rows));
+                if wanted.get_untracked() == (start, column) {
+                    window.set((start, column, rows));
                 }
             }
         });
     });
-    let header =
-        summary.columns.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view();
-    let n_columns = summary.columns.len() + 1;
+    let header = move || {
+        let from = first_column.get();
+        let shown = &summary.columns[from.min(n_all_columns)..(from + COLUMN_PAGE).min(n_all_columns)];
+        shown.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view()
+    };
     let body = move || {
-        window.with(|(start, rows)| {
+        window.with(|(start, _, rows)| {
+            let n_columns = rows.first().map_or(1, Vec::len) + 1;
             let above = *start as f64 * ROW_HEIGHT;
             let below = n_rows.saturating_sub(start + rows.len()) as f64 * ROW_HEIGHT;
             let cells = rows
@@ -275,44 +290,46 @@ fn RowsTable(summary: Arc<DataSummary>) -> impl IntoView {
 
 /// Name, type (changeable), missing values and distinct values of every column.
 #[component]
-fn ColumnsTable(summary: Arc<DataSummary>) -> impl IntoView {
+fn ColumnsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> impl IntoView {
     let bench = expect_context::<Workbench>();
     let kind_error = RwSignal::new(None::<String>);
     let n_rows = summary.n_rows;
-    let rows = summary
-        .columns
-        .iter()
-        .map(|c| {
-            let missing_text = if c.missing == 0 {
-                "none".to_owned()
-            } else {
-                format!("{} ({:.1}%)", c.missing, 100.0 * c.missing as f64 / n_rows as f64)
-            };
-            let name = c.name.clone();
-            let current = c.kind;
-            let options = c
-                .possible_kinds
-                .iter()
-                .map(|&k| view! { <option value=k.label() selected=k == current>{k.label()}</option> })
-                .collect_view();
-            let label = format!("type of {}", c.name);
-            view! {
-                <tr data-column=c.name.clone()>
-                    <th scope="row">{c.name.clone()}</th>
-                    <td>
-                        <select class="kind-select" aria-label=label on:change=move |ev| {
-                            if let Some(kind) = ColumnKind::from_label(&event_target_value(&ev)) {
-                                change_kind(bench, kind_error, name.clone(), kind);
-                            }
-                        }>{options}</select>
-                    </td>
-                    <td class="num">{missing_text}</td>
-                    <td class="num">{c.distinct}</td>
-                    {target_hint(c)}
-                </tr>
-            }
-        })
-        .collect_view();
+    let rows = move || {
+        let from = first_column.get().min(summary.columns.len());
+        summary.columns[from..(from + COLUMN_PAGE).min(summary.columns.len())]
+            .iter()
+            .map(|c| {
+                let missing_text = if c.missing == 0 {
+                    "none".to_owned()
+                } else {
+                    format!("{} ({:.1}%)", c.missing, 100.0 * c.missing as f64 / n_rows as f64)
+                };
+                let name = c.name.clone();
+                let current = c.kind;
+                let options = c
+                    .possible_kinds
+                    .iter()
+                    .map(|&k| view! { <option value=k.label() selected=k == current>{k.label()}</option> })
+                    .collect_view();
+                let label = format!("type of {}", c.name);
+                view! {
+                    <tr data-column=c.name.clone()>
+                        <th scope="row">{c.name.clone()}</th>
+                        <td>
+                            <select class="kind-select" aria-label=label on:change=move |ev| {
+                                if let Some(kind) = ColumnKind::from_label(&event_target_value(&ev)) {
+                                    change_kind(bench, kind_error, name.clone(), kind);
+                                }
+                            }>{options}</select>
+                        </td>
+                        <td class="num">{missing_text}</td>
+                        <td class="num">{c.distinct}</td>
+                        {target_hint(c)}
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
     view! {
         {move || kind_error.get().map(|message| view! { <div class="error" role="alert" id="kind-error">{message}</div> })}
         <div class="table-scroll">
@@ -359,6 +376,9 @@ fn target_hint(column: &ColumnInfo) -> impl IntoView {
     }
 }
 
+/// Findings listed at most (a wide data set can have one per column).
+const MAX_FINDINGS: usize = 100;
+
 /// The validation report for the loaded data and the chosen target, worst findings first.
 #[component]
 fn ValidationFindings() -> impl IntoView {
@@ -386,9 +406,10 @@ fn ValidationFindings() -> impl IntoView {
             if findings.is_empty() {
                 return view! { <p class="verdict good" id="validation-clean">"No problems found."</p> }.into_any();
             }
+            let more = findings.len().saturating_sub(MAX_FINDINGS);
             view! {
                 <ul class="findings" id="validation-findings">
-                    {findings.into_iter().map(|f| {
+                    {findings.into_iter().take(MAX_FINDINGS).map(|f| {
                         let (class, label) = match f.severity {
                             Severity::Problem => ("finding problem", "problem"),
                             Severity::Warning => ("finding warning", "warning"),
@@ -403,6 +424,12 @@ fn ValidationFindings() -> impl IntoView {
                         }
                     }).collect_view()}
                 </ul>
+                {(more > 0).then(|| view! {
+                    <p class="hint" id="more-findings">{format!(
+                        "…and {} more findings, not listed: the {MAX_FINDINGS} above come first because they matter most. Fix those and check again.",
+                        crate::thousands(more)
+                    )}</p>
+                })}
             }.into_any()
         }}
     }

@@ -18,8 +18,9 @@ mod train_step;
 pub mod worker;
 
 use leptos::prelude::*;
+use protocol::{ModelView, Reply, Request};
 use std::sync::Arc;
-use tabml::{ModelBundle, ModelKind, ProblemCard};
+use tabml::{ModelKind, ProblemCard};
 
 /// A data set the learner has loaded: the worker holds the table; the page holds its summary.
 #[derive(Clone, PartialEq)]
@@ -74,8 +75,8 @@ pub struct Workbench {
 /// A model to show: trained in this tab, or opened from a bundle file.
 #[derive(Clone, PartialEq)]
 pub struct TrainedModel {
-    /// The bundle (for a training in this tab, the one the core produced).
-    pub bundle: Arc<ModelBundle>,
+    /// What the page shows of its bundle (the worker decodes bundles; the page never does).
+    pub view: Arc<ModelView>,
     /// Its encoded bytes (the `.tabml` file) and their SHA-256, kept so the page never encodes or
     /// hashes a large bundle again.
     pub file: Arc<BundleFile>,
@@ -99,15 +100,21 @@ pub struct RunRecord {
 pub struct BundleFile {
     /// The `.tabml` bytes.
     pub bytes: Vec<u8>,
-    /// `ModelBundle::digest` of them.
+    /// `ModelBundle::digest` of them, as the worker computed it.
     pub digest: String,
 }
 
-impl BundleFile {
-    /// Bytes whose digest is known (from the worker or the store).
-    pub fn new(bytes: Vec<u8>, digest: Option<String>) -> Arc<Self> {
-        let digest = digest.unwrap_or_else(|| ModelBundle::digest_of(&bytes));
-        Arc::new(Self { bytes, digest })
+impl TrainedModel {
+    /// Asks the worker to read `bytes` as a bundle (`name` says where they came from, for
+    /// messages) and returns the model to show.
+    pub(crate) async fn open(name: &str, bytes: Vec<u8>, source: ModelSource) -> Result<Self, String> {
+        match background::request(Request::Open { name: name.to_owned() }, Some(bytes.clone()), None).await {
+            Ok((Reply::Opened { digest, view }, _)) => {
+                Ok(Self { view: Arc::from(view), file: Arc::new(BundleFile { bytes, digest }), source })
+            }
+            Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
+            Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
+        }
     }
 }
 
@@ -219,16 +226,15 @@ async fn restore(bench: Workbench) {
         Err(e) => bench.storage_error.set(Some(e)),
     }
     if let Ok(saved) = store::load_runs().await {
-        let records: Vec<RunRecord> = saved
-            .into_iter()
-            .filter_map(|run| {
-                let bundle = ModelBundle::decode(&run.bundle).ok()?;
-                let source = ModelSource::Trained { millis: run.millis };
-                let file = BundleFile::new(run.bundle, Some(run.digest));
-                let model = TrainedModel { bundle: Arc::new(bundle), file, source };
-                Some(RunRecord { number: run.number, data: run.data, model })
-            })
-            .collect();
+        // The worker reads the bundles back; one that no longer opens is left out.
+        let mut records = Vec::with_capacity(saved.len());
+        for run in saved {
+            let source = ModelSource::Trained { millis: run.millis };
+            let name = format!("saved run #{}", run.number);
+            if let Ok(model) = TrainedModel::open(&name, run.bundle, source).await {
+                records.push(RunRecord { number: run.number, data: run.data, model });
+            }
+        }
         if let Some(last) = records.last() {
             bench.outcome.set(Some(Ok(last.model.clone())));
         }
@@ -285,5 +291,63 @@ fn ServerStatus() -> impl IntoView {
         }
         .into_any(),
     }
+    }
+}
+
+/// Columns shown at once in the tables with a row per column (or a column per column); a wider data
+/// set is paged, so that 10,000 columns never become 10,000 rows of controls in the page.
+pub const COLUMN_PAGE: usize = 50;
+
+/// Previous and next buttons over `total` columns shown [`COLUMN_PAGE`] at a time from `first`;
+/// nothing when they all fit.
+#[component]
+pub fn ColumnPager(
+    /// The element id.
+    id: &'static str,
+    /// Columns in all.
+    total: usize,
+    /// The index of the first column shown.
+    first: RwSignal<usize>,
+) -> impl IntoView {
+    (total > COLUMN_PAGE).then(|| {
+        let last = move || (first.get() + COLUMN_PAGE).min(total);
+        let at_end = move || last() >= total;
+        view! {
+            <div class="pager" id=id role="group" aria-label="Which columns are shown">
+                <button type="button" class="small pager-previous" disabled=move || first.get() == 0
+                    on:click=move |_| first.update(|f| *f = f.saturating_sub(COLUMN_PAGE))>"◀ Previous columns"</button>
+                <span class="pager-status" aria-live="polite">{move || format!(
+                    "Columns {}–{} of {}, shown {COLUMN_PAGE} at a time",
+                    thousands(first.get() + 1), thousands(last()), thousands(total)
+                )}</span>
+                <button type="button" class="small pager-next" disabled=at_end
+                    on:click=move |_| first.update(|f| *f = (*f + COLUMN_PAGE).min(total.saturating_sub(1)))>"Next columns ▶"</button>
+            </div>
+        }
+    })
+}
+
+/// `n` with a comma between each group of three digits: 100000 → "100,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits_in_threes() {
+        for (n, text) in
+            [(0, "0"), (999, "999"), (1_000, "1,000"), (10_002, "10,002"), (1_234_567, "1,234,567")]
+        {
+            assert_eq!(super::thousands(n), text);
+        }
     }
 }

@@ -4,7 +4,7 @@
 use crate::background;
 use crate::protocol::{ColumnInfo, Reply, Request};
 use crate::Step;
-use crate::Workbench;
+use crate::{ColumnPager, Workbench, COLUMN_PAGE};
 use leptos::prelude::*;
 use tabml::{ColumnKind, Imputation, NumericChoice, Scaling};
 
@@ -101,9 +101,13 @@ fn SplitView() -> impl IntoView {
 fn ColumnPrep(columns: Vec<ColumnInfo>) -> impl IntoView {
     let bench = expect_context::<Workbench>();
     let target = bench.target.get_untracked();
-    let rows = columns
-        .into_iter()
-        .filter(|c| c.name != target)
+    let columns: Vec<ColumnInfo> = columns.into_iter().filter(|c| c.name != target).collect();
+    let total = columns.len();
+    let first = RwSignal::new(0usize);
+    let rows = move || {
+        let from = first.get().min(columns.len());
+        columns[from..(from + COLUMN_PAGE).min(columns.len())]
+        .iter()
         .map(|c| {
             let name = c.name.clone();
             let used = {
@@ -140,10 +144,12 @@ fn ColumnPrep(columns: Vec<ColumnInfo>) -> impl IntoView {
                 </tr>
             }
         })
-        .collect_view();
+        .collect_view()
+    };
     view! {
         <h3>"From columns to features"</h3>
         <p class="hint">{format!("The target {target:?} is what the model predicts, so it is not a feature. Untick a column to leave it out (an identifier, or a value only known after the outcome).")}</p>
+        <ColumnPager id="prep-pager" total first/>
         <div class="table-scroll"><table id="prep-table">
             <thead><tr><th scope="col">"column"</th><th scope="col">"use"</th><th scope="col">"becomes"</th><th scope="col">"numbers: fill gaps with · scale · bins"</th></tr></thead>
             <tbody>{rows}</tbody>

@@ -9,8 +9,9 @@
 use serde::{Deserialize, Serialize};
 use tabml::models::Progress;
 use tabml::{
-    parse_csv, train_with, validate, ColumnKind, ModelBundle, Severity, Table, TabmlError, Task, TrainConfig,
-    Trial, ValidationOptions, ValidationReport,
+    parse_csv, train_with, validate, ColumnKind, Evaluation, ModelBundle, ModelKind, Params, ProblemCard,
+    Severity, SkippedColumn, Table, TabmlError, Task, TrainConfig, TrainingInfo, Trial, ValidationOptions,
+    ValidationReport,
 };
 
 /// Rows of the data set copied into the summary for the preview table.
@@ -30,13 +31,17 @@ pub enum Request {
     Validate { target: String },
     /// Train on the data set.
     Train { target: String, config: Box<TrainConfig> },
-    /// The cells of rows `start..start + count` (fewer at the end), for the scrolling table.
-    Rows { start: usize, count: usize },
+    /// The cells of rows `start..start + count` in columns `columns.0..columns.1` (fewer at the
+    /// ends), for the scrolling table.
+    Rows { start: usize, count: usize, columns: (usize, usize) },
     /// How a training would split the data set, per class (without training).
     PreviewSplit { target: String, test_fraction: f64, seed: u64 },
     /// Measure the last model trained here on its test rows: per group of a column (for a
     /// classifier), permutation importance, and latency. `digest` names the model.
     Explain { digest: String, group: Option<String> },
+    /// Read the attached bytes as a model bundle (a file the learner opened, or one saved in this
+    /// browser) and describe it. `name` is where the bytes came from, for messages.
+    Open { name: String },
 }
 
 /// The worker's answer to one request.
@@ -46,8 +51,11 @@ pub enum Reply {
     Loaded(DataSummary),
     /// The validation report, worst findings first.
     Validated(Vec<FindingView>),
-    /// A trained model: its bundle is attached, with its digest and the training time here.
-    Trained { millis: f64, digest: String },
+    /// A trained model: its bundle is attached, with its digest, what the page shows of it and the
+    /// training time here.
+    Trained { millis: f64, digest: String, view: Box<ModelView> },
+    /// What the page shows of an opened bundle, and its digest.
+    Opened { digest: String, view: Box<ModelView> },
     /// Rows of the data set from `start`, `None` for a missing cell.
     Rows { start: usize, rows: Vec<Vec<Option<String>>> },
     /// The split a training would use.
@@ -56,6 +64,59 @@ pub enum Reply {
     Explained(Box<Explanation>),
     /// The request could not be done; the message says why and where.
     Failed(String),
+}
+
+/// A model as the page shows it: everything in its bundle except what only scoring needs (the
+/// fitted estimators, the preparation's fitted values, the schema and the reference profile).
+///
+/// Decoding a whole bundle takes longer than a frame for a large forest (840,000 nodes on the
+/// 100,000-row benchmark set), so the worker decodes bundles and the page only ever decodes this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelView {
+    /// The tabml version that wrote the bundle.
+    pub tabml_version: String,
+    /// The model family.
+    pub model: ModelKind,
+    /// Its hyperparameters, every one resolved.
+    pub params: Params,
+    /// The column it predicts.
+    pub target: String,
+    /// Classification (with its classes) or regression.
+    pub task: Task,
+    /// The columns the preparation used.
+    pub inputs: usize,
+    /// The model's input features, after preparation.
+    pub feature_names: Vec<String>,
+    /// The columns the preparation left out, with why.
+    pub skipped: Vec<SkippedColumn>,
+    /// One line on the fitted estimator (`Estimator::summary`).
+    pub estimator: String,
+    /// The split, seed, fingerprints and search of the training.
+    pub training: TrainingInfo,
+    /// The test-set evaluation, if rows were held back.
+    pub evaluation: Option<Evaluation>,
+    /// The problem card stored with the model.
+    pub card: ProblemCard,
+}
+
+impl ModelView {
+    /// What the page shows of `bundle`.
+    pub fn of(bundle: &ModelBundle) -> Self {
+        Self {
+            tabml_version: bundle.tabml_version.clone(),
+            model: bundle.model,
+            params: bundle.params.clone(),
+            target: bundle.target.clone(),
+            task: bundle.task.clone(),
+            inputs: bundle.prep.inputs.len(),
+            feature_names: bundle.feature_names.clone(),
+            skipped: bundle.prep.skipped.clone(),
+            estimator: bundle.estimator.summary(),
+            training: bundle.training.clone(),
+            evaluation: bundle.evaluation.clone(),
+            card: bundle.card.clone(),
+        }
+    }
 }
 
 /// Measures of a trained model beyond its headline metrics, on its test rows.
@@ -254,14 +315,17 @@ impl Engine {
                 let millis = clock() - started;
                 let bytes = trained.bundle.encode();
                 let digest = ModelBundle::digest_of(&bytes);
+                let view = Box::new(ModelView::of(&trained.bundle));
                 self.last = Some((digest.clone(), trained.bundle, trained.test_rows));
-                Ok((Reply::Trained { millis, digest }, Some(bytes)))
+                Ok((Reply::Trained { millis, digest, view }, Some(bytes)))
             }
-            Request::Rows { start, count } => {
+            Request::Rows { start, count, columns: (from, to) } => {
                 let (_, table) = self.data()?;
                 let end = start.saturating_add(count).min(table.n_rows);
+                let shown =
+                    &table.columns[to.min(table.columns.len()).min(from)..to.min(table.columns.len())];
                 let rows = (start.min(end)..end)
-                    .map(|r| table.columns.iter().map(|c| c.cell(r).map(str::to_owned)).collect())
+                    .map(|r| shown.iter().map(|c| c.cell(r).map(str::to_owned)).collect())
                     .collect();
                 Ok((Reply::Rows { start, rows }, None))
             }
@@ -295,6 +359,12 @@ impl Engine {
                 };
                 Ok((Reply::Explained(Box::new(explanation)), None))
             }
+            Request::Open { name } => {
+                let bytes = payload.ok_or("no file came with the request")?;
+                let bundle = ModelBundle::decode(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let view = Box::new(ModelView::of(&bundle));
+                Ok((Reply::Opened { digest: ModelBundle::digest_of(&bytes), view }, None))
+            }
         }
     }
 
@@ -321,15 +391,9 @@ fn micros_per_row(bundle: &ModelBundle, table: &Table, clock: &dyn Fn() -> f64) 
     (clock() - started) * 1000.0 / (batches * rows.len().max(1)) as f64
 }
 
-/// Decodes the bundle that came with a [`Reply::Trained`].
-pub fn bundle_from(bytes: &[u8]) -> Result<ModelBundle, String> {
-    ModelBundle::decode(bytes).map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tabml::ModelKind;
 
     fn iris() -> Vec<u8> {
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/iris.csv")).unwrap()
@@ -360,10 +424,18 @@ mod tests {
 
         let (reply, _) = run(&mut engine, Request::Validate { target: "species".into() }, None);
         assert!(matches!(reply, Reply::Validated(_)));
-        let (reply, _) = run(&mut engine, Request::Rows { start: 148, count: 10 }, None);
+        let (reply, _) = run(&mut engine, Request::Rows { start: 148, count: 10, columns: (0, 99) }, None);
         let Reply::Rows { start: 148, rows } = reply else { panic!("{reply:?}") };
         assert_eq!(rows.len(), 2, "only two rows after row 148 of 150");
         assert_eq!(rows[1][4].as_deref(), Some("virginica"));
+        // A page of a wide table's columns; a range past the end is empty, not a panic.
+        let (reply, _) = run(&mut engine, Request::Rows { start: 0, count: 1, columns: (3, 5) }, None);
+        assert_eq!(
+            reply,
+            Reply::Rows { start: 0, rows: vec![vec![Some("0.2".into()), Some("setosa".into())]] }
+        );
+        let (reply, _) = run(&mut engine, Request::Rows { start: 0, count: 1, columns: (9, 12) }, None);
+        assert_eq!(reply, Reply::Rows { start: 0, rows: vec![vec![]] });
         let split = Request::PreviewSplit { target: "species".into(), test_fraction: 0.2, seed: 42 };
         let (reply, _) = run(&mut engine, split, None);
         let Reply::Split(split) = reply else { panic!("{reply:?}") };
@@ -389,13 +461,26 @@ mod tests {
             &mut Progress::new(&mut callback),
             &|| 0.0,
         );
-        let Reply::Trained { digest, .. } = reply else { panic!("{reply:?}") };
+        let Reply::Trained { digest, view, .. } = reply else { panic!("{reply:?}") };
         assert!(!seen.is_empty() && seen.windows(2).all(|w| w[0] <= w[1]));
-        let trained = bundle_from(&bundle.unwrap()).unwrap();
+        let bytes = bundle.unwrap();
+        let trained = ModelBundle::decode(&bytes).unwrap();
         assert_eq!(digest, trained.digest(), "the digest sent beside the bytes is theirs");
+        assert_eq!(*view, ModelView::of(&trained), "the view describes the bundle sent");
+        assert_eq!(view.estimator, trained.estimator.summary());
         let table = parse_csv(&iris()).unwrap();
         let native = tabml::train(&table, "species", &config).unwrap();
         assert_eq!(trained.digest(), native.bundle.digest());
+
+        // The same bytes opened again (a file, or a run saved in the browser) give the same view;
+        // bytes that are not a bundle say so, with the name they came under.
+        let (reply, _) = run(&mut engine, Request::Open { name: "m.tabml".into() }, Some(bytes));
+        assert_eq!(reply, Reply::Opened { digest: digest.clone(), view: view.clone() });
+        let (reply, _) =
+            run(&mut engine, Request::Open { name: "notes.txt".into() }, Some(b"hello".to_vec()));
+        assert!(matches!(&reply, Reply::Failed(m) if m.starts_with("notes.txt: ")), "{reply:?}");
+        let (reply, _) = run(&mut engine, Request::Open { name: "m.tabml".into() }, None);
+        assert!(matches!(reply, Reply::Failed(_)));
 
         // More measures of that model on its 30 test rows; another model's digest is refused.
         let explain = Request::Explain { digest: trained.digest(), group: Some("species".into()) };

@@ -7,7 +7,7 @@ use crate::Step;
 use crate::{ModelSource, TrainedModel, Workbench};
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use std::sync::Arc;
+
 use tabml::{Evaluation, Task};
 
 /// The results step.
@@ -160,13 +160,10 @@ fn BundleOpener() -> impl IntoView {
             let outcome = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
                 Ok(buffer) => {
                     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                    tabml::ModelBundle::decode(&bytes)
-                        .map(|bundle| TrainedModel {
-                            bundle: Arc::new(bundle),
-                            file: crate::BundleFile::new(bytes, None),
-                            source: ModelSource::File { name: name.clone() },
-                        })
-                        .map_err(|e| format!("This file could not be opened as a model. {name}: {e}"))
+                    let source = ModelSource::File { name: name.clone() };
+                    TrainedModel::open(&name, bytes, source)
+                        .await
+                        .map_err(|e| format!("This file could not be opened as a model. {e}"))
                 }
                 Err(e) => Err(format!("Could not read {name}: {}", crate::http::js_message(&e))),
             };
@@ -184,7 +181,7 @@ fn BundleOpener() -> impl IntoView {
 
 #[component]
 fn Results(trained: TrainedModel) -> impl IntoView {
-    let report = trained.bundle.clone();
+    let report = trained.view.clone();
     let bytes = &trained.file.bytes;
     let download =
         download_link(bytes, &format!("{}-{}.tabml", file_stem(&report.target), report.model.name()));
@@ -298,11 +295,11 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         _ => view! { <p class="error">"The report does not match its task."</p> }.into_any(),
     };
     let used = report.feature_names.len();
-    let skipped = report.prep.skipped.clone();
+    let skipped = report.skipped.clone();
     let bundle_note = format!(
         "Model bundle: {:.1} KB ({}). Its SHA-256 is {}…; the same data, model and seed give the same bundle, byte for byte, here and on the tabml command line.",
         bytes.len() as f64 / 1024.0,
-        report.estimator.summary(),
+        report.estimator,
         &digest[..16]
     );
     view! {
@@ -311,7 +308,7 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         <h3>"Features"</h3>
         <p class="hint">{format!(
             "{} input columns became {} features (numbers standardised, categories one-hot encoded, dates split into year, month, day, weekday and hour; all learned from the training rows only).",
-            report.prep.inputs.len(), used
+            report.inputs, used
         )}</p>
         <p class="hint" id="result-bundle" data-digest=digest.clone() data-bytes=bytes.len().to_string() data-model=report.model.name()>{bundle_note}</p>
         {download.map(|(url, name)| view! {

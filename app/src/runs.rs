@@ -18,7 +18,7 @@ pub fn RunsTable() -> impl IntoView {
             .rev()
             .map(|record| {
                 let number = record.number;
-                let bundle = record.model.bundle.clone();
+                let bundle = record.model.view.clone();
                 let (metric, model_value, baseline) = headline(record);
                 let millis = match record.model.source {
                     ModelSource::Trained { millis } => format!("{millis:.0} ms"),
@@ -80,14 +80,12 @@ fn Compare() -> impl IntoView {
         }
         let header = runs
             .iter()
-            .map(
-                |r| view! { <th scope="col">{format!("#{} {}", r.number, r.model.bundle.model.name())}</th> },
-            )
+            .map(|r| view! { <th scope="col">{format!("#{} {}", r.number, r.model.view.model.name())}</th> })
             .collect_view();
         // Metric rows: every metric any run has, the best value marked in words and weight.
         let tables: Vec<Vec<(&'static str, f64, f64)>> = runs
             .iter()
-            .map(|r| r.model.bundle.evaluation.as_ref().map(|e| e.metric_table()).unwrap_or_default())
+            .map(|r| r.model.view.evaluation.as_ref().map(|e| e.metric_table()).unwrap_or_default())
             .collect();
         let mut names: Vec<&'static str> = Vec::new();
         for table in &tables {
@@ -125,7 +123,7 @@ fn Compare() -> impl IntoView {
             })
             .collect_view();
         // Hyperparameter rows: the union of names, "—" where a model has no such parameter.
-        let params: Vec<Vec<(String, String)>> = runs.iter().map(|r| r.model.bundle.params.pairs()).collect();
+        let params: Vec<Vec<(String, String)>> = runs.iter().map(|r| r.model.view.params.pairs()).collect();
         let mut param_names: Vec<String> = Vec::new();
         for list in &params {
             for (name, _) in list {
@@ -168,7 +166,7 @@ fn Compare() -> impl IntoView {
 fn headline(record: &RunRecord) -> (&'static str, f64, f64) {
     record
         .model
-        .bundle
+        .view
         .evaluation
         .as_ref()
         .and_then(|e| e.metric_table().into_iter().find(|(n, _, _)| matches!(*n, "accuracy" | "r2")))
@@ -177,7 +175,7 @@ fn headline(record: &RunRecord) -> (&'static str, f64, f64) {
 
 /// The hyperparameters that differ from the model's defaults, as `name=value`.
 fn changed_params(record: &RunRecord) -> String {
-    let bundle = &record.model.bundle;
+    let bundle = &record.model.view;
     let defaults =
         tabml::Params::resolve(bundle.model, &bundle.task, &[]).map(|p| p.pairs()).unwrap_or_default();
     let changed: Vec<String> = bundle

@@ -1,7 +1,7 @@
 //! Step 2, train: choose the target and a model, then train on a seeded, stratified 80/20 split.
 
 use crate::background;
-use crate::protocol::{self, DataSummary, Reply, Request};
+use crate::protocol::{DataSummary, Reply, Request};
 use crate::Step;
 use crate::{BundleFile, ModelSource, RunRecord, TrainedModel, Workbench};
 use leptos::prelude::*;
@@ -247,13 +247,11 @@ pub fn TrainStep() -> impl IntoView {
             )
             .await;
             let outcome = match answer {
-                Ok((Reply::Trained { millis, digest }, Some(bytes))) => {
-                    protocol::bundle_from(&bytes).map(|decoded| TrainedModel {
-                        bundle: Arc::new(decoded),
-                        file: BundleFile::new(bytes, Some(digest)),
-                        source: ModelSource::Trained { millis },
-                    })
-                }
+                Ok((Reply::Trained { millis, digest, view }, Some(bytes))) => Ok(TrainedModel {
+                    view: Arc::from(view),
+                    file: Arc::new(BundleFile { bytes, digest }),
+                    source: ModelSource::Trained { millis },
+                }),
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
             };

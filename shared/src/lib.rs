@@ -43,7 +43,7 @@ pub use evaluation::{
     evaluate, BinaryCurves, ClassificationMetrics, ClassificationReport, ColumnImportance, EvaluateOptions,
     Evaluation, EvaluationReport, Latency, Predictions, RegressionMetrics, RegressionReport,
 };
-pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling};
+pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling, SkippedColumn};
 pub use fingerprint::{fingerprint, fingerprint_rows};
 pub use models::{ModelKind, Params, Progress};
 pub use problem::{MissingField, ProblemCard};
