@@ -121,8 +121,9 @@ impl TrainedModel {
 /// Where a shown model came from.
 #[derive(Clone, PartialEq)]
 pub enum ModelSource {
-    /// Trained in this tab's worker, in this many milliseconds.
-    Trained { millis: f64 },
+    /// Trained in this tab's worker, in this many milliseconds; `stages` says where they went
+    /// (known for a training since the page loaded, not for one read back from the store).
+    Trained { millis: f64, stages: Option<tabml::Durations> },
     /// Opened from a bundle file with this name.
     File { name: String },
 }
@@ -229,7 +230,7 @@ async fn restore(bench: Workbench) {
         // The worker reads the bundles back; one that no longer opens is left out.
         let mut records = Vec::with_capacity(saved.len());
         for run in saved {
-            let source = ModelSource::Trained { millis: run.millis };
+            let source = ModelSource::Trained { millis: run.millis, stages: None };
             let name = format!("saved run #{}", run.number);
             if let Ok(model) = TrainedModel::open(&name, run.bundle, source).await {
                 records.push(RunRecord { number: run.number, data: run.data, model });

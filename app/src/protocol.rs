@@ -51,9 +51,9 @@ pub enum Reply {
     Loaded(DataSummary),
     /// The validation report, worst findings first.
     Validated(Vec<FindingView>),
-    /// A trained model: its bundle is attached, with its digest, what the page shows of it and the
-    /// training time here.
-    Trained { millis: f64, digest: String, view: Box<ModelView> },
+    /// A trained model: its bundle is attached, with its digest, what the page shows of it, the
+    /// training time here and the core's time per stage.
+    Trained { millis: f64, stages: tabml::Durations, digest: String, view: Box<ModelView> },
     /// What the page shows of an opened bundle, and its digest.
     Opened { digest: String, view: Box<ModelView> },
     /// Rows of the data set from `start`, `None` for a missing cell.
@@ -93,7 +93,7 @@ pub struct ModelView {
     pub estimator: String,
     /// The split, seed, fingerprints and search of the training.
     pub training: TrainingInfo,
-    /// The test-set evaluation, if rows were held back.
+    /// The test-set evaluation, if rows were held back, with its curves thinned for drawing.
     pub evaluation: Option<Evaluation>,
     /// The problem card stored with the model.
     pub card: ProblemCard,
@@ -113,10 +113,26 @@ impl ModelView {
             skipped: bundle.prep.skipped.clone(),
             estimator: bundle.estimator.summary(),
             training: bundle.training.clone(),
-            evaluation: bundle.evaluation.clone(),
+            evaluation: bundle.evaluation.as_ref().map(for_charts),
             card: bundle.card.clone(),
         }
     }
+}
+
+/// Steps between the points of a curve the page draws: under a pixel on its charts.
+const CURVE_STEP: f64 = 1e-3;
+
+/// `evaluation` with its ROC and precision–recall curves thinned for drawing (tens of thousands of
+/// points become at most a couple of thousand); the bundle keeps every point.
+fn for_charts(evaluation: &Evaluation) -> Evaluation {
+    let mut evaluation = evaluation.clone();
+    if let Evaluation::Classification(report) = &mut evaluation {
+        if let Some(curves) = &mut report.curves {
+            curves.roc = curves.roc.as_ref().map(|c| c.thinned(CURVE_STEP));
+            curves.pr = curves.pr.as_ref().map(|c| c.thinned(CURVE_STEP));
+        }
+    }
+    evaluation
 }
 
 /// Measures of a trained model beyond its headline metrics, on its test rows.
@@ -317,7 +333,7 @@ impl Engine {
                 let digest = ModelBundle::digest_of(&bytes);
                 let view = Box::new(ModelView::of(&trained.bundle));
                 self.last = Some((digest.clone(), trained.bundle, trained.test_rows));
-                Ok((Reply::Trained { millis, digest, view }, Some(bytes)))
+                Ok((Reply::Trained { millis, stages: trained.run.durations, digest, view }, Some(bytes)))
             }
             Request::Rows { start, count, columns: (from, to) } => {
                 let (_, table) = self.data()?;

@@ -198,9 +198,25 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         });
     }
     let (provenance, millis) = match &trained.source {
-        ModelSource::Trained { millis } => (format!("in {millis:.0} ms in this tab"), millis.to_string()),
+        ModelSource::Trained { millis, stages: Some(s) } => (
+            format!(
+                "in {millis:.0} ms in this tab ({:.0} ms preparing, {}{:.0} ms fitting, {:.0} ms testing and profiling)",
+                s.prepare_ms,
+                if s.search_ms > 0.0 { format!("{:.0} ms searching, ", s.search_ms) } else { String::new() },
+                s.fit_ms,
+                s.evaluate_ms
+            ),
+            millis.to_string(),
+        ),
+        ModelSource::Trained { millis, stages: None } => (format!("in {millis:.0} ms in this tab"), millis.to_string()),
         ModelSource::File { name } => (format!("opened from the bundle file {name:?}"), String::new()),
     };
+    let stage = |pick: fn(&tabml::Durations) -> f64| match &trained.source {
+        ModelSource::Trained { stages: Some(s), .. } => pick(s).to_string(),
+        _ => String::new(),
+    };
+    let (prepare_ms, fit_ms, evaluate_ms) =
+        (stage(|s| s.prepare_ms), stage(|s| s.fit_ms), stage(|s| s.evaluate_ms));
     let context = format!(
         "{} predicting {:?}: trained on {} rows, tested on {} held-back rows (seed {}), {provenance}. Data fingerprint {}…{}",
         capitalise(report.model.label()),
@@ -303,7 +319,7 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         &digest[..16]
     );
     view! {
-        <p class="summary" id="result-context" data-millis=millis>{context}</p>
+        <p class="summary" id="result-context" data-millis=millis data-prepare-ms=prepare_ms data-fit-ms=fit_ms data-evaluate-ms=evaluate_ms>{context}</p>
         {body}
         <h3>"Features"</h3>
         <p class="hint">{format!(

@@ -21,7 +21,7 @@ pub fn RunsTable() -> impl IntoView {
                 let bundle = record.model.view.clone();
                 let (metric, model_value, baseline) = headline(record);
                 let millis = match record.model.source {
-                    ModelSource::Trained { millis } => format!("{millis:.0} ms"),
+                    ModelSource::Trained { millis, .. } => format!("{millis:.0} ms"),
                     ModelSource::File { .. } => "—".to_owned(),
                 };
                 let shown = record.model.clone();

@@ -247,10 +247,10 @@ pub fn TrainStep() -> impl IntoView {
             )
             .await;
             let outcome = match answer {
-                Ok((Reply::Trained { millis, digest, view }, Some(bytes))) => Ok(TrainedModel {
+                Ok((Reply::Trained { millis, stages, digest, view }, Some(bytes))) => Ok(TrainedModel {
                     view: Arc::from(view),
                     file: Arc::new(BundleFile { bytes, digest }),
-                    source: ModelSource::Trained { millis },
+                    source: ModelSource::Trained { millis, stages: Some(stages) },
                 }),
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
@@ -260,7 +260,7 @@ pub fn TrainStep() -> impl IntoView {
                     .data
                     .with_untracked(|d| d.as_ref().map(|d| d.summary.name.clone()).unwrap_or_default());
                 let number = bench.runs.with_untracked(|runs| runs.last().map_or(1, |r| r.number + 1));
-                if let ModelSource::Trained { millis } = model.source {
+                if let ModelSource::Trained { millis, .. } = model.source {
                     let run = crate::store::StoredRun {
                         number,
                         data: data.clone(),

@@ -427,7 +427,7 @@ pub fn evaluate(
                 (clock() - start) * 1000.0
             })
             .collect();
-        times.sort_by(f64::total_cmp);
+        times.sort_unstable_by(f64::total_cmp);
         Latency {
             p50_us: metrics::percentile(&times, 50.0).unwrap_or(0.0),
             p99_us: metrics::percentile(&times, 99.0).unwrap_or(0.0),

@@ -1,10 +1,14 @@
-//! Content fingerprints: a SHA-256 of a table's names and cells, so a run records exactly which
+//! Content fingerprints: a BLAKE3 hash of a table's names and cells, so a run records exactly which
 //! data it saw and two files with the same content (whatever their name or line endings) match.
+//!
+//! BLAKE3 rather than SHA-256 (which model bundles use): a training fingerprints its data set and
+//! both splits, about 40 MB for 100,000 rows of 20 columns, and in WebAssembly, without the SHA
+//! instructions native code uses, SHA-256 managed 225 MB/s on this machine against 1,350 MB/s for
+//! BLAKE3. Both are 256-bit cryptographic hashes.
 
 use crate::table::Table;
-use sha2::{Digest, Sha256};
 
-/// The fingerprint of the whole table, as `sha256:<64 hex digits>`.
+/// The fingerprint of the whole table, as `blake3:<64 hex digits>`.
 pub fn fingerprint(table: &Table) -> String {
     let rows: Vec<usize> = (0..table.n_rows).collect();
     fingerprint_rows(table, &rows)
@@ -12,39 +16,56 @@ pub fn fingerprint(table: &Table) -> String {
 
 /// The fingerprint of some rows of a table (a split), in the order given.
 ///
-/// The encoding is unambiguous: every name and cell is length-prefixed, and a missing cell differs
-/// from an empty string. Inferred column kinds are not part of it: the same data is the same data.
+/// The encoding is unambiguous: every name and cell is prefixed by its length (LEB128), and a
+/// missing cell differs from an empty string. Inferred column kinds are not part of it: the same
+/// data is the same data. Rows are encoded into a buffer and hashed a few kilobytes at a time: one
+/// hasher call per cell cost as much as the hashing itself.
 pub fn fingerprint_rows(table: &Table, rows: &[usize]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"tabml-table-v1");
-    hasher.update((table.columns.len() as u64).to_le_bytes());
-    hasher.update((rows.len() as u64).to_le_bytes());
+    const FLUSH_AT: usize = 16 * 1024;
+    let mut hasher = blake3::Hasher::new();
+    let mut buffer = Vec::with_capacity(FLUSH_AT + 1024);
+    buffer.extend_from_slice(b"tabml-table-v2");
+    put_length(&mut buffer, table.columns.len());
+    put_length(&mut buffer, rows.len());
     for column in &table.columns {
-        put_text(&mut hasher, &column.name);
+        put_text(&mut buffer, &column.name);
     }
     for &row in rows {
         for column in &table.columns {
             match column.cell(row) {
-                None => hasher.update([0u8]),
+                None => buffer.push(0),
                 Some(text) => {
-                    hasher.update([1u8]);
-                    put_text(&mut hasher, text);
+                    buffer.push(1);
+                    put_text(&mut buffer, text);
                 }
             }
         }
+        if buffer.len() >= FLUSH_AT {
+            hasher.update(&buffer);
+            buffer.clear();
+        }
     }
+    hasher.update(&buffer);
     let digest = hasher.finalize();
     let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for byte in digest {
+    out.push_str("blake3:");
+    for byte in digest.as_bytes() {
         out.push_str(&format!("{byte:02x}"));
     }
     out
 }
 
-fn put_text(hasher: &mut Sha256, text: &str) {
-    hasher.update((text.len() as u64).to_le_bytes());
-    hasher.update(text.as_bytes());
+fn put_length(buffer: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        buffer.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    buffer.push(n as u8);
+}
+
+fn put_text(buffer: &mut Vec<u8>, text: &str) {
+    put_length(buffer, text.len());
+    buffer.extend_from_slice(text.as_bytes());
 }
 
 #[cfg(test)]
@@ -57,7 +78,7 @@ mod tests {
         let a = parse_csv(b"x,y\n1,a\n2,\n").unwrap();
         let b = parse_csv(b"\xEF\xBB\xBFx;y\r\n1;a\r\n2;NA\r\n").unwrap();
         assert_eq!(fingerprint(&a), fingerprint(&b));
-        assert!(fingerprint(&a).starts_with("sha256:") && fingerprint(&a).len() == 71);
+        assert!(fingerprint(&a).starts_with("blake3:") && fingerprint(&a).len() == 71);
     }
 
     #[test]
@@ -70,6 +91,11 @@ mod tests {
         let ab = parse_csv(b"p,q\nab,c\nx,y\n").unwrap();
         let a_bc = parse_csv(b"p,q\na,bc\nx,y\n").unwrap();
         assert_ne!(fingerprint(&ab), fingerprint(&a_bc));
+        // Lengths past one LEB128 byte (128 and more) stay unambiguous.
+        let long = "x".repeat(200);
+        let one = parse_csv(format!("p,q\n{long},y\n").as_bytes()).unwrap();
+        let other = parse_csv(format!("p,q\n{},xy\n", &long[..199]).as_bytes()).unwrap();
+        assert_ne!(fingerprint(&one), fingerprint(&other));
     }
 
     #[test]

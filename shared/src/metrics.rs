@@ -98,7 +98,7 @@ pub fn roc_auc(positive: &[bool], scores: &[f64]) -> Option<f64> {
         return None;
     }
     let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    order.sort_unstable_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     // Sum the (tie-averaged, 1-based) ranks of the positives.
     let mut rank_sum = 0.0;
     let mut i = 0;
@@ -134,7 +134,7 @@ pub fn roc_auc_multiclass(truth: &[usize], proba: &[Vec<f64>], n_classes: usize)
 /// positive, one entry per distinct score, highest threshold first.
 fn cumulative_counts(positive: &[bool], scores: &[f64]) -> Vec<(f64, usize, usize)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let (mut tp, mut fp, mut out) = (0usize, 0usize, Vec::new());
     let mut i = 0;
     while i < order.len() {
@@ -163,6 +163,38 @@ pub struct RocCurve {
     pub tpr: Vec<f64>,
     /// The threshold of each point after the corner, highest first.
     pub thresholds: Vec<f64>,
+}
+
+impl RocCurve {
+    /// The curve for a chart: only points at least `step` from the last kept one (in false positive
+    /// rate plus true positive rate), with both ends. A step of 0.001 is under a pixel on any chart
+    /// and keeps at most about 2,000 points of a curve with tens of thousands.
+    pub fn thinned(&self, step: f64) -> Self {
+        let keep = thin(&self.fpr, &self.tpr, step);
+        Self {
+            fpr: keep.iter().map(|&i| self.fpr[i]).collect(),
+            tpr: keep.iter().map(|&i| self.tpr[i]).collect(),
+            // The corner (index 0) has no threshold.
+            thresholds: keep.iter().filter(|&&i| i > 0).map(|&i| self.thresholds[i - 1]).collect(),
+        }
+    }
+}
+
+/// Indices of the points of the curve `(xs, ys)` to draw: the first, the last, and each point at
+/// least `step` (in |Δx| + |Δy|) from the one kept before it.
+fn thin(xs: &[f64], ys: &[f64], step: f64) -> Vec<usize> {
+    let n = xs.len().min(ys.len());
+    let mut keep: Vec<usize> = Vec::new();
+    for i in 0..n {
+        let far = match keep.last() {
+            None => true,
+            Some(&j) => i + 1 == n || (xs[i] - xs[j]).abs() + (ys[i] - ys[j]).abs() >= step,
+        };
+        if far {
+            keep.push(i);
+        }
+    }
+    keep
 }
 
 /// The ROC curve of `scores` for finding `positive` rows; `None` unless both sides are present.
@@ -195,6 +227,21 @@ pub struct PrCurve {
 }
 
 impl PrCurve {
+    /// The curve for a chart, as [`RocCurve::thinned`] (in recall plus precision).
+    pub fn thinned(&self, step: f64) -> Self {
+        let keep = thin(&self.recall, &self.precision, step);
+        Self {
+            precision: keep.iter().map(|&i| self.precision[i]).collect(),
+            recall: keep.iter().map(|&i| self.recall[i]).collect(),
+            // The last point (recall 0, precision 1) has no threshold.
+            thresholds: keep
+                .iter()
+                .filter(|&&i| i < self.thresholds.len())
+                .map(|&i| self.thresholds[i])
+                .collect(),
+        }
+    }
+
     /// The threshold with the highest F1, and that F1 (the lowest such threshold on a tie).
     pub fn best_f1(&self) -> (f64, f64) {
         let mut best = (self.thresholds.first().copied().unwrap_or(0.5), 0.0);
@@ -336,7 +383,7 @@ pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
         return None;
     }
     let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     percentile_sorted(&sorted, q)
 }
 
@@ -490,5 +537,40 @@ mod tests {
         assert!((r2(&truth, &predicted) - 0.948_608_137_044_967_9).abs() < 1e-12);
         assert!((rmse(&truth, &predicted) - 0.375f64.sqrt()).abs() < 1e-15);
         assert_eq!(r2(&[1.0, 1.0], &[1.0, 1.0]), 1.0);
+    }
+
+    #[test]
+    fn thinned_curves_keep_their_ends_shape_and_threshold_pairs() {
+        // 20,000 rows with distinct scores: a curve of 20,001 points.
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut positive, mut scores) = (Vec::new(), Vec::new());
+        for _ in 0..20_000 {
+            let p = next() < 0.4;
+            positive.push(p);
+            scores.push(if p { 0.3 + 0.7 * next() } else { 0.7 * next() });
+        }
+        let roc = roc_curve(&positive, &scores).unwrap();
+        let thin = roc.thinned(1e-3);
+        assert!(roc.fpr.len() == 20_001 && thin.fpr.len() < 2_100, "{} points", thin.fpr.len());
+        assert_eq!(thin.thresholds.len() + 1, thin.fpr.len());
+        assert_eq!((thin.fpr[0], thin.tpr[0]), (0.0, 0.0));
+        assert_eq!((*thin.fpr.last().unwrap(), *thin.tpr.last().unwrap()), (1.0, 1.0));
+        // Every kept point is a point of the curve, with its own threshold.
+        for (k, &t) in thin.thresholds.iter().enumerate() {
+            let i = roc.thresholds.iter().position(|&u| u == t).unwrap() + 1;
+            assert_eq!((roc.fpr[i], roc.tpr[i]), (thin.fpr[k + 1], thin.tpr[k + 1]));
+        }
+        let pr = pr_curve(&positive, &scores).unwrap();
+        let thin = pr.thinned(1e-3);
+        assert!(thin.recall.len() < 2_100 && thin.thresholds.len() + 1 == thin.recall.len());
+        assert_eq!((*thin.recall.last().unwrap(), *thin.precision.last().unwrap()), (0.0, 1.0));
+        assert_eq!(thin.thresholds[0], pr.thresholds[0]);
+        // A short curve is unchanged.
+        let small = roc_curve(&[true, false, true], &[0.9, 0.4, 0.6]).unwrap();
+        assert_eq!(small.thinned(1e-3), small);
     }
 }
