@@ -167,6 +167,17 @@ pub fn App() -> impl IntoView {
             persist(bench, async move { store::save_card(&card).await });
         }
     });
+    // So are the preparation, the test share and the seed.
+    Effect::new(move |_| {
+        let choices = store::Choices {
+            prep: bench.prep.get(),
+            test_fraction: bench.test_fraction.get(),
+            seed: bench.seed.get(),
+        };
+        if bench.restored.get_untracked() {
+            persist(bench, async move { store::save_choices(&choices).await });
+        }
+    });
     let forget = move |_| {
         leptos::task::spawn_local(async move {
             match store::clear().await {
@@ -219,7 +230,7 @@ pub(crate) fn persist(
 }
 
 /// Reads back what was saved in this browser: the card, the runs (the last one shown), and the data
-/// set with its type changes and target.
+/// set with its type changes, target, preparation, test share and seed.
 async fn restore(bench: Workbench) {
     match store::load_card().await {
         Ok(Some(card)) => bench.card.set(card),
@@ -243,6 +254,12 @@ async fn restore(bench: Workbench) {
     }
     if let Ok(Some((setup, bytes))) = store::load_data().await {
         data_step::restore_data(bench, setup, bytes).await;
+        // After the data set, whose loading starts from the default preparation.
+        if let Ok(Some(choices)) = store::load_choices().await {
+            bench.prep.set(choices.prep);
+            bench.test_fraction.set(choices.test_fraction);
+            bench.seed.set(choices.seed);
+        }
     }
     bench.restored.set(true);
 }

@@ -7,7 +7,7 @@ use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
-use tabml::{ColumnKind, ProblemCard};
+use tabml::{ColumnKind, PrepConfig, ProblemCard};
 use wasm_bindgen::JsValue;
 
 const DATABASE: &str = "tabml";
@@ -24,6 +24,18 @@ pub struct DataSetup {
     pub kinds: Vec<(String, ColumnKind)>,
     /// The chosen target column.
     pub target: String,
+}
+
+/// The learner's choices for training on the current data set (kept apart from [`DataSetup`], so
+/// a record from before they were saved still reads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choices {
+    /// How each column becomes features.
+    pub prep: PrepConfig,
+    /// The share of rows held back for testing.
+    pub test_fraction: f64,
+    /// The seed of the split and the model.
+    pub seed: u64,
 }
 
 /// One run.
@@ -125,6 +137,16 @@ pub async fn save_setup(setup: &DataSetup) -> Result<(), String> {
 pub async fn load_data() -> Result<Option<(DataSetup, Vec<u8>)>, String> {
     let Some(setup) = get::<DataSetup>("data").await? else { return Ok(None) };
     Ok(get_raw("data-bytes").await?.map(|bytes| (setup, bytes)))
+}
+
+/// Saves the preparation, test share and seed.
+pub async fn save_choices(choices: &Choices) -> Result<(), String> {
+    put("choices", choices).await
+}
+
+/// The saved preparation, test share and seed, if any.
+pub async fn load_choices() -> Result<Option<Choices>, String> {
+    get("choices").await
 }
 
 /// Saves one run and its bundle's bytes (raw: a large bundle is never re-encoded).

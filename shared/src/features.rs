@@ -304,7 +304,7 @@ fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<En
             if values.is_empty() {
                 return Err("no values in the training rows".to_owned());
             }
-            values.sort_unstable_by(f64::total_cmp);
+            crate::math::sort_floats(&mut values);
             if values[0] == values[values.len() - 1] {
                 return Err(SAME_VALUE.to_owned());
             }

@@ -107,8 +107,98 @@ pub(crate) fn softmax_in_place(values: &mut [f64]) {
     }
 }
 
+/// Sorts `values` in `f64::total_cmp` order (−NaN, −∞, …, −0, +0, …, +∞, +NaN), the same result
+/// as `sort_unstable_by(f64::total_cmp)`, by a least-significant-digit radix sort on the bits: a
+/// byte at a time, skipping bytes every value shares. On 80,000 values it is several times faster
+/// than a comparison sort natively and in wasm32; training sorts each column's training values a
+/// few times (preparation, bins, profile).
+pub(crate) fn sort_floats(values: &mut [f64]) {
+    const SMALL: usize = 512;
+    if values.len() <= SMALL {
+        values.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    // Flip the sign bit of positives and every bit of negatives: the keys then sort as unsigned
+    // integers in total order.
+    let key = |v: f64| {
+        let bits = v.to_bits();
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        }
+    };
+    let mut keys: Vec<u64> = values.iter().map(|&v| key(v)).collect();
+    let mut counts = vec![[0usize; 256]; 8];
+    for &k in &keys {
+        for (byte, count) in counts.iter_mut().enumerate() {
+            count[((k >> (8 * byte)) & 0xff) as usize] += 1;
+        }
+    }
+    let mut scratch = vec![0u64; keys.len()];
+    for (byte, count) in counts.iter().enumerate() {
+        if count.contains(&keys.len()) {
+            continue; // every key has the same byte here
+        }
+        let mut next = [0usize; 256];
+        let mut total = 0;
+        for (slot, &c) in next.iter_mut().zip(count) {
+            *slot = total;
+            total += c;
+        }
+        for &k in &keys {
+            let digit = ((k >> (8 * byte)) & 0xff) as usize;
+            scratch[next[digit]] = k;
+            next[digit] += 1;
+        }
+        std::mem::swap(&mut keys, &mut scratch);
+    }
+    for (v, &k) in values.iter_mut().zip(&keys) {
+        let bits = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
+        *v = f64::from_bits(bits);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn radix_sort_matches_total_order_bit_for_bit() {
+        let mut state = 99u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state
+        };
+        let specials = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            f64::MIN_POSITIVE,
+            -1e-310,
+            1e-310,
+        ];
+        for n in [0, 1, 513, 5_000, 80_000] {
+            for family in 0..3 {
+                let mut values: Vec<f64> = (0..n)
+                    .map(|i| match family {
+                        // Any bits at all, NaNs with payloads included.
+                        0 => f64::from_bits(next()),
+                        // A typical column: a few hundred repeated values around one scale.
+                        1 => ((next() % 300) as f64 - 150.0) * 0.25,
+                        _ => specials[i % specials.len()] * if next() % 2 == 0 { 1.0 } else { 3.5 },
+                    })
+                    .collect();
+                let mut expected = values.clone();
+                expected.sort_unstable_by(f64::total_cmp);
+                super::sort_floats(&mut values);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&values), bits(&expected), "n = {n}, family {family}");
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -119,7 +119,7 @@ impl ReferenceProfile {
                 } else if column.kind == ColumnKind::Numeric {
                     let mut values: Vec<f64> =
                         present_rows.iter().filter_map(|&r| column.number(r)).collect();
-                    values.sort_unstable_by(f64::total_cmp);
+                    crate::math::sort_floats(&mut values);
                     let n = values.len() as f64;
                     let mean = values.iter().sum::<f64>() / n;
                     let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
@@ -168,7 +168,7 @@ impl ReferenceProfile {
             }
             Predictions::Values(values) => {
                 let mut sorted = values.clone();
-                sorted.sort_unstable_by(f64::total_cmp);
+                crate::math::sort_floats(&mut sorted);
                 PredictionProfile::Values {
                     quantiles: quantiles(&sorted),
                     histogram: Histogram::of(&sorted, HISTOGRAM_BINS),

@@ -40,7 +40,7 @@ impl Binner {
         for f in 0..p {
             values.clear();
             values.extend((0..n).map(|i| data[i * p + f]));
-            values.sort_unstable_by(f64::total_cmp);
+            crate::math::sort_floats(&mut values);
             let mut distinct = values.clone();
             distinct.dedup();
             let cuts: Vec<f64> = if distinct.len() <= MAX_BINS {

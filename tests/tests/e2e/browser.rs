@@ -553,6 +553,10 @@ async fn the_card_data_types_and_runs_are_still_there_after_a_reload() {
     let petal_is_categorical = "#columns tr[data-column='petal_width'] option[value='categorical']:checked";
     wait_for(client, petal).await.select_by_value("categorical").await.unwrap();
     wait_for(client, petal_is_categorical).await;
+    // Preparation choices: leave a column out and hold back 30% of the rows.
+    let sepal_used = "#prep-table tr[data-column='sepal_width'] .use-column";
+    wait_for(client, sepal_used).await.click().await.unwrap();
+    wait_for(client, "#test-share").await.select_by_value("0.3").await.unwrap();
     wait_for(client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
     wait_for(client, "#train-button").await.click().await.unwrap();
     let accuracy = data_value(client, "#result-accuracy").await;
@@ -569,6 +573,12 @@ async fn the_card_data_types_and_runs_are_still_there_after_a_reload() {
     let runs = client.find_all(Locator::Css("#runs tbody tr")).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(data_value(client, "#result-accuracy").await, accuracy);
+    let context = wait_for(client, "#result-context").await.text().await.unwrap();
+    assert!(context.contains("tested on 45 held-back rows"), "{context}");
+    // The preparation choices came back too.
+    client.wait().for_element(Locator::Css("#test-share option[value='0.3']:checked")).await.unwrap();
+    let used = wait_for(client, sepal_used).await.prop("checked").await.unwrap();
+    assert_eq!(used.as_deref(), Some("false"), "sepal_width stays left out");
     save_screenshot(client, "after-reload.png").await;
 
     // "Forget" clears it all.
