@@ -2,7 +2,8 @@
 # Installs what building and testing tabml needs, and skips whatever is already present.
 #
 #   scripts/setup.sh build   the build tools: wasm32 target, trunk, wasm-bindgen-cli
-#   scripts/setup.sh test    the same, plus Debian's chromium and chromium-driver for browser tests
+#   scripts/setup.sh test    the same, plus Debian's chromium, chromium-driver and firefox-esr, and
+#                            geckodriver (from crates.io), for the browser tests
 #
 # Sourced by scripts/start.sh and scripts/test.sh; safe to run again at any time.
 set -euo pipefail
@@ -11,6 +12,7 @@ set -euo pipefail
 # versions match, and otherwise tries to download its own copy (which fails without the internet).
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
+GECKODRIVER_VERSION=0.37.1
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -52,13 +54,20 @@ else
 fi
 
 if [ "$want_test" = 1 ]; then
-  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
-    step "chromium and chromium-driver: present"
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/firefox-esr ]; then
+    step "chromium, chromium-driver and firefox-esr: present"
   else
-    step "apt-get install chromium chromium-driver"
+    step "apt-get install chromium chromium-driver firefox-esr"
     sudo_cmd=""
     [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium chromium-driver
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium chromium-driver firefox-esr
+  fi
+  if have_version geckodriver "$GECKODRIVER_VERSION"; then
+    step "geckodriver $GECKODRIVER_VERSION: present"
+  else
+    # Mozilla publishes geckodriver (WebDriver for Firefox) on crates.io; Debian does not package it.
+    step "cargo install geckodriver $GECKODRIVER_VERSION (a few minutes, once)"
+    env -u CARGO_TARGET_DIR cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked
   fi
 fi

@@ -1,4 +1,5 @@
-//! Helpers for the end-to-end tests: a real server on a loopback port, ChromeDriver, and paths.
+//! Helpers for the end-to-end tests: a real server on a loopback port, ChromeDriver and
+//! geckodriver (Firefox), and paths.
 //!
 //! Everything here talks to 127.0.0.1 only.
 
@@ -139,6 +140,82 @@ impl ChromeDriver {
 }
 
 impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A geckodriver child process (WebDriver for Firefox) on a loopback port; killed on drop.
+pub struct GeckoDriver {
+    /// `http://127.0.0.1:PORT`, for a WebDriver client.
+    pub url: String,
+    child: Child,
+}
+
+impl GeckoDriver {
+    /// Where geckodriver is: `$GECKODRIVER`, else `~/.cargo/bin/geckodriver` (scripts/setup.sh
+    /// installs it from crates.io).
+    pub fn binary() -> PathBuf {
+        std::env::var_os("GECKODRIVER").map(PathBuf::from).unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+            home.join(".cargo/bin/geckodriver")
+        })
+    }
+
+    /// Starts geckodriver.
+    pub fn start() -> Self {
+        let binary = Self::binary();
+        assert!(
+            binary.exists(),
+            "geckodriver not found at {}; scripts/setup.sh test installs it (cargo install geckodriver)",
+            binary.display()
+        );
+        let port = free_port();
+        let child = Command::new(&binary)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        assert!(wait_for_port(addr, Duration::from_secs(20)), "geckodriver did not listen on {addr}");
+        Self { url: format!("http://{addr}"), child }
+    }
+
+    /// Capabilities for headless Firefox (`$FIREFOX`, default Debian's `/usr/bin/firefox-esr`) that
+    /// never reaches past loopback: updates, telemetry, safe browsing and captive-portal checks off.
+    pub fn firefox_capabilities() -> serde_json::Map<String, serde_json::Value> {
+        let firefox = std::env::var("FIREFOX").unwrap_or_else(|_| "/usr/bin/firefox-esr".to_owned());
+        let prefs = serde_json::json!({
+            "app.update.disabledForTesting": true,
+            "app.normandy.enabled": false,
+            "browser.safebrowsing.malware.enabled": false,
+            "browser.safebrowsing.phishing.enabled": false,
+            "browser.safebrowsing.downloads.enabled": false,
+            "datareporting.policy.dataSubmissionEnabled": false,
+            "toolkit.telemetry.enabled": false,
+            "network.captive-portal-service.enabled": false,
+            "network.connectivity-service.enabled": false,
+            "extensions.update.enabled": false,
+            "browser.region.update.enabled": false,
+            "services.settings.server": "http://127.0.0.1:9/",
+        });
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "firefox".into());
+        caps.insert(
+            "moz:firefoxOptions".into(),
+            serde_json::json!({
+                "binary": firefox,
+                "args": ["-headless", "--width=1280", "--height=900"],
+                "prefs": prefs,
+            }),
+        );
+        caps
+    }
+}
+
+impl Drop for GeckoDriver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -1,23 +1,42 @@
-//! The real app in headless Chromium, served by the real server: a learner's first path.
+//! The real app in headless Chromium (and the main path in headless Firefox), served by the real
+//! server: a learner's first path.
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use std::time::Duration;
-use tabml_tests::{screenshot_dir, workspace_root, ChromeDriver, TestServer};
+use tabml_tests::{screenshot_dir, workspace_root, ChromeDriver, GeckoDriver, TestServer};
 
 /// Chromium and the wasm app are slow to start on a loaded 2-core machine; give them room.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// The real server serving the built app, and headless Chromium showing its home page.
+/// The browser a session drives.
+#[derive(Clone, Copy, PartialEq)]
+enum Browser {
+    Chromium,
+    Firefox,
+}
+
+/// The WebDriver process behind a session.
+enum Driver {
+    Chrome(ChromeDriver),
+    Gecko(GeckoDriver),
+}
+
+/// The real server serving the built app, and a headless browser showing its home page.
 struct Session {
     client: Client,
     server: TestServer,
-    _driver: ChromeDriver,
+    _driver: Driver,
     _profile: tempfile::TempDir,
 }
 
 impl Session {
+    /// In headless Chromium.
     async fn open() -> Self {
+        Self::open_in(Browser::Chromium).await
+    }
+
+    async fn open_in(browser: Browser) -> Self {
         let dist = workspace_root().join("dist");
         assert!(
             dist.join("index.html").is_file(),
@@ -25,11 +44,23 @@ impl Session {
             dist.display()
         );
         let server = TestServer::start(&dist).await;
-        let driver = ChromeDriver::start();
         let profile = tempfile::tempdir().unwrap();
         let mut builder = ClientBuilder::new(HttpConnector::new());
-        builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
-        let client = builder.connect(&driver.url).await.expect("a ChromeDriver session");
+        let driver = match browser {
+            Browser::Chromium => {
+                builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
+                Driver::Chrome(ChromeDriver::start())
+            }
+            Browser::Firefox => {
+                builder.capabilities(GeckoDriver::firefox_capabilities());
+                Driver::Gecko(GeckoDriver::start())
+            }
+        };
+        let url = match &driver {
+            Driver::Chrome(d) => d.url.clone(),
+            Driver::Gecko(d) => d.url.clone(),
+        };
+        let client = builder.connect(&url).await.expect("a WebDriver session");
         client.goto(&server.url("/")).await.unwrap();
         Self { client, server, _driver: driver, _profile: profile }
     }
@@ -215,6 +246,48 @@ async fn learner_trains_on_iris_and_sees_accuracy_confusion_matrix_and_chart() {
     let error = wait_for(client, "#train-error").await.text().await.unwrap();
     assert!(error.contains("could not be opened as a model"), "{error}");
     session.close().await;
+}
+
+/// Moves a two-class model's threshold slider from 0.5 to 0.1 and checks what a learner sees:
+/// recall does not fall (more rows are called positive), the matrix still counts the 1,000 test rows
+/// (a stratified 20% of learner support's 5,000), and the ROC and PR curves are drawn with the
+/// chosen threshold marked (an orange dot).
+async fn lower_the_threshold(client: &Client) {
+    let recall_at_half = data_value(client, "#threshold-recall").await;
+    let slide = |value: f64| {
+        format!(
+            "const s = document.querySelector('#threshold-slider'); s.value = '{value}';
+             s.dispatchEvent(new Event('input', {{ bubbles: true }}));"
+        )
+    };
+    client.execute(&slide(0.1), vec![]).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//label[@for='threshold-slider' and contains(., '0.10')]"))
+        .await
+        .unwrap();
+    let recall_low = data_value(client, "#threshold-recall").await;
+    assert!(recall_low >= recall_at_half && recall_low > 0.0, "{recall_low} < {recall_at_half}");
+    let cells = client.find_all(Locator::Css("#threshold-matrix tbody td")).await.unwrap();
+    let mut total = 0;
+    for cell in cells {
+        total += cell.text().await.unwrap().parse::<usize>().unwrap();
+    }
+    assert_eq!(total, 1000);
+    // The ROC and PR curves are drawn, with the chosen threshold marked (an orange dot).
+    let marked: bool = js_bool(
+        client,
+        "const c = document.querySelector('#curves-chart');
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let blue = false, orange = false;
+             for (let i = 0; i < d.length; i += 4) {
+               if (d[i] < 60 && d[i + 1] > 70 && d[i + 1] < 110 && d[i + 2] > 180) blue = true;
+               if (d[i] > 180 && d[i + 1] > 90 && d[i + 1] < 130 && d[i + 2] < 30) orange = true;
+             }
+             return blue && orange;",
+    )
+    .await;
+    assert!(marked, "the curves or the threshold's dot are missing");
 }
 
 async fn same_bundle_as_native(client: &Client, kind: tabml::ModelKind) {
@@ -487,41 +560,7 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
     // Two classes: the threshold slider moves recall and the confusion matrix live. A lower
     // threshold calls more rows positive, so recall cannot fall; the matrix still counts every
     // test row (a stratified 20% of 5,000).
-    let recall_at_half = data_value(client, "#threshold-recall").await;
-    let slide = |value: f64| {
-        format!(
-            "const s = document.querySelector('#threshold-slider'); s.value = '{value}';
-             s.dispatchEvent(new Event('input', {{ bubbles: true }}));"
-        )
-    };
-    client.execute(&slide(0.1), vec![]).await.unwrap();
-    client
-        .wait()
-        .for_element(Locator::XPath("//label[@for='threshold-slider' and contains(., '0.10')]"))
-        .await
-        .unwrap();
-    let recall_low = data_value(client, "#threshold-recall").await;
-    assert!(recall_low >= recall_at_half && recall_low > 0.0, "{recall_low} < {recall_at_half}");
-    let cells = client.find_all(Locator::Css("#threshold-matrix tbody td")).await.unwrap();
-    let mut total = 0;
-    for cell in cells {
-        total += cell.text().await.unwrap().parse::<usize>().unwrap();
-    }
-    assert_eq!(total, 1000);
-    // The ROC and PR curves are drawn, with the chosen threshold marked (an orange dot).
-    let marked: bool = js_bool(
-        client,
-        "const c = document.querySelector('#curves-chart');
-             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-             let blue = false, orange = false;
-             for (let i = 0; i < d.length; i += 4) {
-               if (d[i] < 60 && d[i + 1] > 70 && d[i + 1] < 110 && d[i + 2] > 180) blue = true;
-               if (d[i] > 180 && d[i + 1] > 90 && d[i + 1] < 130 && d[i + 2] < 30) orange = true;
-             }
-             return blue && orange;",
-    )
-    .await;
-    assert!(marked, "the curves or the threshold's dot are missing");
+    lower_the_threshold(client).await;
     save_screenshot(client, "threshold.png").await;
 
     // Look deeper: importance per input column, scores per group with the gaps, and latency.
@@ -592,5 +631,46 @@ async fn the_card_data_types_and_runs_are_still_there_after_a_reload() {
     wait_for(client, "main[data-restored='true']").await;
     assert!(client.find(Locator::Css("#data-summary")).await.is_err(), "the data set was forgotten");
     assert!(client.find(Locator::Css("#runs")).await.is_err(), "the runs were forgotten");
+    session.close().await;
+}
+
+/// The learner's main path in headless Firefox: a sample set, two models trained in the worker
+/// (each the same bundle as natively), the threshold slider and curves on a two-class set, and the
+/// runs still there after a reload (IndexedDB).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_path_works_in_firefox() {
+    let session = Session::open_in(Browser::Firefox).await;
+    let client = &session.client;
+    wait_for(client, "main[data-restored='true']").await;
+    wait_for(client, "button[data-dataset='iris']").await.click().await.unwrap();
+    let summary = wait_for(client, "#data-summary").await.text().await.unwrap();
+    assert!(summary.contains("150 rows × 5 columns"), "{summary}");
+    for kind in [tabml::ModelKind::LogisticRegression, tabml::ModelKind::DecisionTree] {
+        wait_for(client, "#model-select").await.select_by_value(kind.label()).await.unwrap();
+        wait_for(client, "#train-button:not([disabled])").await.click().await.unwrap();
+        same_bundle_as_native(client, kind).await;
+    }
+    save_screenshot(client, "firefox-iris.png").await;
+
+    // Two classes: the slider moves recall, the matrix keeps every test row, the curves are drawn.
+    wait_for(client, "button[data-dataset='learner_support']").await.click().await.unwrap();
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath("//*[@id='data-summary'][contains(., '5,000 rows')]"))
+        .await
+        .unwrap();
+    wait_for(client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
+    wait_for(client, "#train-button:not([disabled])").await.click().await.unwrap();
+    lower_the_threshold(client).await;
+    save_screenshot(client, "firefox-threshold.png").await;
+
+    // The three runs come back after a reload.
+    client.wait().for_element(Locator::Css("#runs tbody tr[data-run='3']")).await.unwrap();
+    wait_for(client, "main[data-saving='0']").await;
+    client.refresh().await.unwrap();
+    wait_for(client, "main[data-restored='true']").await;
+    client.wait().at_most(PATIENCE).for_element(Locator::Css("#runs tbody tr[data-run='3']")).await.unwrap();
+    assert_eq!(client.find_all(Locator::Css("#runs tbody tr")).await.unwrap().len(), 3);
     session.close().await;
 }
