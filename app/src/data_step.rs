@@ -81,7 +81,7 @@ pub fn DataStep() -> impl IntoView {
                         let pressed = move || selected_sample.get().as_deref() == Some(id.as_str());
                         let title = sample.title.clone();
                         let description = sample.description.clone();
-                        let meta = format!("{} rows · {}", sample.rows, sample.task);
+                        let meta = format!("{} rows · {}", crate::thousands(sample.rows), sample.task);
                         view! {
                             <button
                                 type="button"
@@ -102,11 +102,80 @@ pub fn DataStep() -> impl IntoView {
                 "…or open a CSV file: "
                 <input id="csv-file" type="file" accept=".csv,.tsv,.txt,text/csv" on:change=on_file/>
             </label>
+            <KeptFiles load_error loading/>
             {move || load_error.get().map(|message| view! {
                 <div class="error" role="alert" id="load-error"><strong>"This file could not be used. "</strong>{message}</div>
             })}
             {move || bench.data.get().map(|data| view! { <DataPreview data/> })}
         </Step>
+    }
+}
+
+/// The data sets kept in this browser, each to open again or forget.
+#[component]
+fn KeptFiles(load_error: RwSignal<Option<String>>, loading: RwSignal<bool>) -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    let changed = RwSignal::new(0u32);
+    let files = LocalResource::new(move || {
+        // Listed again when a data set is loaded (and saved) or one is forgotten.
+        bench.setup.track();
+        bench.saving.track();
+        changed.track();
+        store::kept_files()
+    });
+    let open = move |name: String| {
+        loading.set(true);
+        spawn_local(async move {
+            match store::kept_file(&name).await {
+                Ok(Some(bytes)) => {
+                    accept_csv(bench, load_error, &name, bytes, None).await;
+                }
+                Ok(None) => load_error.set(Some(format!("{name} is no longer kept in this browser."))),
+                Err(e) => load_error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+    let forget = move |name: String| {
+        crate::persist(bench, async move { store::forget_file(&name).await });
+        changed.update(|n| *n += 1);
+    };
+    move || {
+        let Some(Ok(files)) = files.get() else { return None };
+        if files.is_empty() {
+            return None;
+        }
+        let current = bench.setup.with(|s| s.name.clone());
+        let rows = files
+            .into_iter()
+            .map(|file| {
+                let (open_name, forget_name) = (file.name.clone(), file.name.clone());
+                let is_current = file.name == current && bench.data.with(Option::is_some);
+                let size = match file.bytes {
+                    n if n < 1024 => format!("{n} bytes"),
+                    n if n < 1024 * 1024 => format!("{:.1} KB", n as f64 / 1024.0),
+                    n => format!("{:.1} MB", n as f64 / 1_048_576.0),
+                };
+                view! {
+                    <li data-file=file.name.clone()>
+                        <span class="kept-name">{file.name.clone()}</span>
+                        <span class="hint">{format!(" {size}")}{is_current.then_some(" · loaded now")}</span>
+                        <button type="button" class="small kept-open" disabled=move || loading.get() || is_current
+                            aria-label=format!("open {}", file.name)
+                            on:click=move |_| open(open_name.clone())>"Open"</button>
+                        <button type="button" class="small kept-forget" aria-label=format!("forget {}", file.name)
+                            on:click=move |_| forget(forget_name.clone())>"Forget"</button>
+                    </li>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <div class="kept-files">
+                <h3>"Kept in this browser"</h3>
+                <p class="hint">"Every data set you open is kept here, on this computer only, to open again without finding the file."</p>
+                <ul id="kept-files">{rows}</ul>
+            </div>
+        })
     }
 }
 

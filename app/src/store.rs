@@ -1,5 +1,6 @@
 //! What the learner made, kept in the browser (IndexedDB) so that it is there after a reload: the
-//! problem card, the data set (its bytes, type changes and target) and every run with its bundle.
+//! problem card, every data set loaded (its bytes) and the current one's type changes, target and
+//! choices, and every run with its bundle.
 //! The only module that speaks IndexedDB. Records are postcard bytes under fixed keys; nothing
 //! here is sent anywhere.
 
@@ -122,9 +123,50 @@ pub async fn load_card() -> Result<Option<ProblemCard>, String> {
     get("card").await
 }
 
-/// Saves a newly loaded file's bytes with its setup (replacing the data set saved before).
+/// One data set kept in this browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptFile {
+    /// Its name (a sample's title or a file name); a later file of the same name replaces it.
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: usize,
+}
+
+/// The key of a kept data set's bytes.
+fn file_key(name: &str) -> String {
+    format!("file-{name}")
+}
+
+/// The data sets kept in this browser, most recently loaded first.
+pub async fn kept_files() -> Result<Vec<KeptFile>, String> {
+    Ok(get("files").await?.unwrap_or_default())
+}
+
+/// The bytes of a kept data set.
+pub async fn kept_file(name: &str) -> Result<Option<Vec<u8>>, String> {
+    get_raw(&file_key(name)).await
+}
+
+/// Forgets a kept data set (the one loaded in the tab stays loaded until the page closes).
+pub async fn forget_file(name: &str) -> Result<(), String> {
+    let mut files = kept_files().await?;
+    files.retain(|f| f.name != name);
+    put("files", &files).await?;
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(|e| e.to_string())?;
+    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
+    store.delete(JsValue::from_str(&file_key(name))).await.map_err(|e| e.to_string())?;
+    finish(transaction).await
+}
+
+/// Saves a newly loaded data set's bytes among the kept ones, and makes it the current one with
+/// this setup.
 pub async fn save_data(setup: &DataSetup, bytes: &[u8]) -> Result<(), String> {
-    put_raw("data-bytes", bytes).await?;
+    put_raw(&file_key(&setup.name), bytes).await?;
+    let mut files = kept_files().await?;
+    files.retain(|f| f.name != setup.name);
+    files.insert(0, KeptFile { name: setup.name.clone(), bytes: bytes.len() });
+    put("files", &files).await?;
     put("data", setup).await
 }
 
@@ -133,10 +175,10 @@ pub async fn save_setup(setup: &DataSetup) -> Result<(), String> {
     put("data", setup).await
 }
 
-/// The saved data set's setup and bytes, if any.
+/// The current data set's setup and bytes, if any.
 pub async fn load_data() -> Result<Option<(DataSetup, Vec<u8>)>, String> {
     let Some(setup) = get::<DataSetup>("data").await? else { return Ok(None) };
-    Ok(get_raw("data-bytes").await?.map(|bytes| (setup, bytes)))
+    Ok(kept_file(&setup.name).await?.map(|bytes| (setup, bytes)))
 }
 
 /// Saves the preparation, test share and seed.

@@ -72,6 +72,11 @@ impl Session {
 }
 
 async fn save_screenshot(client: &Client, name: &str) {
+    save_screenshot_at(client, name, 1280).await;
+}
+
+/// [`save_screenshot`] with the window this wide.
+async fn save_screenshot_at(client: &Client, name: &str, width: u32) {
     // Tall enough to hold the whole page, so the screenshot shows every step.
     let height: u32 = client
         .execute("return Math.ceil(document.documentElement.scrollHeight)", vec![])
@@ -79,7 +84,7 @@ async fn save_screenshot(client: &Client, name: &str) {
         .ok()
         .and_then(|v| v.as_u64())
         .map_or(900, |h| h.clamp(900, 8000) as u32);
-    client.set_window_size(1280, height + 120).await.unwrap();
+    client.set_window_size(width, height + 120).await.unwrap();
     let png = client.screenshot().await.unwrap();
     let path = screenshot_dir().join(name);
     std::fs::write(&path, png).unwrap();
@@ -575,6 +580,38 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
     let latency = wait_for(client, "#latency").await.text().await.unwrap();
     assert!(latency.contains("µs"), "{latency}");
     save_screenshot(client, "explain.png").await;
+
+    // Every control on the full page has a name a screen reader reads out and is reachable with
+    // the keyboard (no negative tabindex); every chart has a text alternative.
+    let unnamed = client
+        .execute(
+            "const bad = [];
+             for (const e of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+               if (e.type === 'hidden') continue;
+               const labelled = [...(e.labels || [])].some(l => l.textContent.trim());
+               const named = e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || labelled
+                 || (e.tagName !== 'INPUT' && e.tagName !== 'SELECT' && e.textContent.trim()) || e.title;
+               if (!named || e.tabIndex < 0) bad.push(e.outerHTML.slice(0, 160));
+             }
+             for (const c of document.querySelectorAll('canvas')) {
+               if (c.getAttribute('role') !== 'img' || !c.getAttribute('aria-label')) bad.push(c.outerHTML.slice(0, 160));
+             }
+             return bad;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unnamed, serde_json::json!([]), "controls without a name, or out of the keyboard's reach");
+    // Readable at 1,024 px: the page itself never scrolls sideways (wide tables scroll in their box).
+    save_screenshot_at(client, "width-1024.png", 1024).await;
+    let overflow = client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(overflow.as_i64().is_some_and(|o| o <= 0), "the page is {overflow} px wider than 1,024 px");
     session.close().await;
 }
 
@@ -587,6 +624,16 @@ async fn the_card_data_types_and_runs_are_still_there_after_a_reload() {
     let risks = wait_for(client, "#card-risks").await;
     risks.clear().await.unwrap();
     risks.send_keys("Flagging could discourage learners.").await.unwrap();
+    // A file of the learner's own first; then the iris sample.
+    let files = tempfile::tempdir().unwrap();
+    let own = files.path().join("my-scores.csv");
+    std::fs::write(&own, "hours,passed\n1,no\n2,no\n3,yes\n4,yes\n").unwrap();
+    wait_for(client, "#csv-file").await.send_keys(own.to_str().unwrap()).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//*[@id='data-summary'][contains(., 'my-scores.csv')]"))
+        .await
+        .unwrap();
     wait_for(client, "button[data-dataset='iris']").await.click().await.unwrap();
     let petal = "#columns tr[data-column='petal_width'] .kind-select";
     let petal_is_categorical = "#columns tr[data-column='petal_width'] option[value='categorical']:checked";
@@ -619,6 +666,33 @@ async fn the_card_data_types_and_runs_are_still_there_after_a_reload() {
     let used = wait_for(client, sepal_used).await.prop("checked").await.unwrap();
     assert_eq!(used.as_deref(), Some("false"), "sepal_width stays left out");
     save_screenshot(client, "after-reload.png").await;
+
+    // Both data sets are kept: the learner's file opens again from the browser, and can be forgotten.
+    let kept: Vec<String> = {
+        let mut names = Vec::new();
+        for item in client.find_all(Locator::Css("#kept-files li")).await.unwrap() {
+            names.push(item.attr("data-file").await.unwrap().unwrap_or_default());
+        }
+        names
+    };
+    assert_eq!(kept, ["Iris flowers", "my-scores.csv"], "most recent first");
+    wait_for(client, "#kept-files li[data-file='my-scores.csv'] .kept-open").await.click().await.unwrap();
+    let summary = client
+        .wait()
+        .for_element(Locator::XPath("//*[@id='data-summary'][contains(., 'my-scores.csv')]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(summary.contains("4 rows × 2 columns"), "{summary}");
+    wait_for(client, "#kept-files li[data-file='Iris flowers'] .kept-forget").await.click().await.unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while client.find(Locator::Css("#kept-files li[data-file='Iris flowers']")).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the forgotten data set is still listed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    wait_for(client, "main[data-saving='0']").await;
 
     // "Forget" clears it all.
     wait_for(client, "#forget-work").await.click().await.unwrap();
