@@ -316,32 +316,33 @@ fn RowsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> impl I
         let shown = &summary.columns[from.min(n_all_columns)..(from + COLUMN_PAGE).min(n_all_columns)];
         shown.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view()
     };
-    let body = move || {
+    // Rows are keyed by their index and column page, so that a window moved by 20 rows makes 20
+    // new rows and keeps the other 40 as they are.
+    let rows = move || {
+        window.with(|(start, column, rows)| {
+            rows.iter().enumerate().map(|(i, row)| ((start + i, *column), row.clone())).collect::<Vec<_>>()
+        })
+    };
+    let n_columns = move || window.with(|(_, _, rows)| rows.first().map_or(1, Vec::len) + 1);
+    let above = move || window.with(|(start, _, _)| format!("height: {}px", *start as f64 * ROW_HEIGHT));
+    let below = move || {
         window.with(|(start, _, rows)| {
-            let n_columns = rows.first().map_or(1, Vec::len) + 1;
-            let above = *start as f64 * ROW_HEIGHT;
-            let below = n_rows.saturating_sub(start + rows.len()) as f64 * ROW_HEIGHT;
-            let cells = rows
-                .iter()
-                .enumerate()
-                .map(|(i, row)| {
-                    let index = start + i;
-                    let cells = row
-                        .iter()
-                        .map(|cell| match cell {
-                            Some(v) => view! { <td>{v.clone()}</td> }.into_any(),
-                            None => view! { <td class="missing">"missing"</td> }.into_any(),
-                        })
-                        .collect_view();
-                    view! { <tr data-row=index.to_string()><th scope="row" class="row-number">{index + 1}</th>{cells}</tr> }
+            format!("height: {}px", n_rows.saturating_sub(start + rows.len()) as f64 * ROW_HEIGHT)
+        })
+    };
+    let body = view! {
+        <tr class="spacer" aria-hidden="true"><td colspan=n_columns style=above></td></tr>
+        <For each=rows key=|(key, _)| *key children=move |((index, _), row)| {
+            let cells = row
+                .into_iter()
+                .map(|cell| match cell {
+                    Some(v) => view! { <td>{v}</td> }.into_any(),
+                    None => view! { <td class="missing">"missing"</td> }.into_any(),
                 })
                 .collect_view();
-            view! {
-                <tr class="spacer" aria-hidden="true"><td colspan=n_columns style=format!("height: {above}px")></td></tr>
-                {cells}
-                <tr class="spacer" aria-hidden="true"><td colspan=n_columns style=format!("height: {below}px")></td></tr>
-            }
-        })
+            view! { <tr data-row=index.to_string()><th scope="row" class="row-number">{index + 1}</th>{cells}</tr> }
+        }/>
+        <tr class="spacer" aria-hidden="true"><td colspan=n_columns style=below></td></tr>
     };
     view! {
         <div class="rows-scroll" id="rows-scroll" tabindex="0" role="region" aria-label="The data set's rows, scrollable"
