@@ -39,9 +39,8 @@ pub fn DataStep() -> impl IntoView {
         });
     };
 
-    let on_file = move |ev: leptos::ev::Event| {
-        let input = event_target::<web_sys::HtmlInputElement>(&ev);
-        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+    // A file from the picker or dropped on the page.
+    let open_file = move |file: web_sys::File, input: Option<web_sys::HtmlInputElement>| {
         let name = file.name();
         if file.size() > MAX_FILE_BYTES {
             load_error.set(Some(format!(
@@ -64,8 +63,25 @@ pub fn DataStep() -> impl IntoView {
             }
             loading.set(false);
             // Let the same file be picked again after it is fixed on disk.
-            input.set_value("");
+            if let Some(input) = input {
+                input.set_value("");
+            }
         });
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+        if let Some(file) = input.files().and_then(|files| files.get(0)) {
+            open_file(file, Some(input));
+        }
+    };
+    let dragging = RwSignal::new(false);
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        match ev.data_transfer().and_then(|t| t.files()).and_then(|files| files.get(0)) {
+            Some(file) => open_file(file, None),
+            None => load_error.set(Some("Only files can be dropped here: drop a CSV file.".to_owned())),
+        }
     };
 
     view! {
@@ -98,10 +114,16 @@ pub fn DataStep() -> impl IntoView {
                     }).collect_view().into_any(),
                 }}
             </div>
-            <label class="file-picker">
-                "…or open a CSV file: "
-                <input id="csv-file" type="file" accept=".csv,.tsv,.txt,text/csv" on:change=on_file/>
-            </label>
+            <div id="drop-zone" class=move || if dragging.get() { "drop-zone dragging" } else { "drop-zone" }
+                on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=on_drop>
+                <label class="file-picker">
+                    "…or open a CSV file: "
+                    <input id="csv-file" type="file" accept=".csv,.tsv,.txt,text/csv" on:change=on_file/>
+                </label>
+                <span class="hint">" or drop one here"</span>
+            </div>
             <KeptFiles load_error loading/>
             {move || load_error.get().map(|message| view! {
                 <div class="error" role="alert" id="load-error"><strong>"This file could not be used. "</strong>{message}</div>

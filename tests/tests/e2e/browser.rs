@@ -406,6 +406,25 @@ async fn a_broken_csv_gets_a_clear_message_and_keeps_the_loaded_data() {
     // Every constant column is a finding; the list stops at 100 and says how many it left out.
     let more = wait_for(client, "#more-findings").await.text().await.unwrap();
     assert!(more.contains("more findings"), "{more}");
+
+    // A file dropped on the data step opens like a picked one.
+    client
+        .execute(
+            "const dt = new DataTransfer();
+             dt.items.add(new File(['hours,passed\\n1,no\\n2,no\\n3,yes\\n'], 'dropped.csv', { type: 'text/csv' }));
+             document.getElementById('drop-zone').dispatchEvent(
+               new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//*[@id='data-summary'][contains(., 'dropped.csv: 3 rows × 2 columns')]",
+        ))
+        .await
+        .unwrap();
     session.close().await;
 }
 
