@@ -32,6 +32,7 @@ mod profile;
 mod rng;
 mod search;
 mod split;
+pub mod stats;
 mod table;
 mod train;
 mod validation;
