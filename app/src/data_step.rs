@@ -5,7 +5,7 @@ use crate::http::{self, SampleDataset};
 use crate::protocol::{ColumnInfo, DataSummary, Reply, Request};
 use crate::store::{self, DataSetup};
 use crate::Step;
-use crate::{ColumnPager, LoadedData, Workbench, COLUMN_PAGE};
+use crate::{column_page, ColumnPager, LoadedData, Workbench, COLUMN_PAGE};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
@@ -137,12 +137,9 @@ pub fn DataStep() -> impl IntoView {
 #[component]
 fn KeptFiles(load_error: RwSignal<Option<String>>, loading: RwSignal<bool>) -> impl IntoView {
     let bench = expect_context::<Workbench>();
-    let changed = RwSignal::new(0u32);
+    // Listed again once a data set's saving or forgetting is done.
     let files = LocalResource::new(move || {
-        // Listed again when a data set is loaded (and saved) or one is forgotten.
-        bench.setup.track();
-        bench.saving.track();
-        changed.track();
+        bench.kept.track();
         store::kept_files()
     });
     let open = move |name: String| {
@@ -159,8 +156,11 @@ fn KeptFiles(load_error: RwSignal<Option<String>>, loading: RwSignal<bool>) -> i
         });
     };
     let forget = move |name: String| {
-        crate::persist(bench, async move { store::forget_file(&name).await });
-        changed.update(|n| *n += 1);
+        crate::persist(bench, async move {
+            store::forget_file(&name).await?;
+            bench.kept.update(|n| *n += 1);
+            Ok(())
+        });
     };
     move || {
         let Some(Ok(files)) = files.get() else { return None };
@@ -220,7 +220,11 @@ async fn accept_csv(
                 .unwrap_or_else(|| summary.columns.last().map(|c| c.name.clone()).unwrap_or_default());
             bench.setup.set(DataSetup { name: name.to_owned(), kinds: Vec::new(), target: target.clone() });
             let setup = bench.setup.get_untracked();
-            crate::persist(bench, async move { store::save_data(&setup, &kept).await });
+            crate::persist(bench, async move {
+                store::save_data(&setup, &kept).await?;
+                bench.kept.update(|n| *n += 1);
+                Ok(())
+            });
             crate::train_step::choose_target(bench, &summary, &target);
             bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
             bench.outcome.set(None);
@@ -320,7 +324,8 @@ fn RowsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> impl I
         }
         let from = first.saturating_sub(ROW_WINDOW / 3);
         wanted.set((from, column));
-        let columns = (column, (column + COLUMN_PAGE).min(n_all_columns));
+        let page = column_page(column, n_all_columns);
+        let columns = (page.start, page.end);
         spawn_local(async move {
             if let Ok((Reply::Rows { start, rows }, _)) =
                 background::request(Request::Rows { start: from, count: ROW_WINDOW, columns }, None, None)
@@ -335,8 +340,10 @@ fn RowsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> impl I
     });
     let header = move || {
         let from = first_column.get();
-        let shown = &summary.columns[from.min(n_all_columns)..(from + COLUMN_PAGE).min(n_all_columns)];
-        shown.iter().map(|c| view! { <th scope="col">{c.name.clone()}</th> }).collect_view()
+        summary.columns[column_page(from, n_all_columns)]
+            .iter()
+            .map(|c| view! { <th scope="col">{c.name.clone()}</th> })
+            .collect_view()
     };
     // Rows are keyed by their index and column page, so that a window moved by 20 rows makes 20
     // new rows and keeps the other 40 as they are.
@@ -387,8 +394,7 @@ fn ColumnsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> imp
     let kind_error = RwSignal::new(None::<String>);
     let n_rows = summary.n_rows;
     let rows = move || {
-        let from = first_column.get().min(summary.columns.len());
-        summary.columns[from..(from + COLUMN_PAGE).min(summary.columns.len())]
+        summary.columns[column_page(first_column.get(), summary.columns.len())]
             .iter()
             .map(|c| {
                 let missing_text = if c.missing == 0 {

@@ -68,6 +68,8 @@ pub struct Workbench {
     pub saving: RwSignal<usize>,
     /// Why saving in the browser failed, if it did.
     pub storage_error: RwSignal<Option<String>>,
+    /// Bumped whenever the data sets kept in the browser change (once the change is saved).
+    pub kept: RwSignal<u32>,
     /// The last training's outcome: a report, or the error message to show.
     pub outcome: RwSignal<Option<Result<TrainedModel, String>>>,
 }
@@ -149,6 +151,7 @@ impl Workbench {
             restored: RwSignal::new(false),
             saving: RwSignal::new(0),
             storage_error: RwSignal::new(None),
+            kept: RwSignal::new(0),
             outcome: RwSignal::new(None),
         }
     }
@@ -343,6 +346,12 @@ pub fn ColumnPager(
             </div>
         }
     })
+}
+
+/// The indices of the columns shown from `first`, out of `total`: one page, cut at the end.
+pub fn column_page(first: usize, total: usize) -> std::ops::Range<usize> {
+    let from = first.min(total);
+    from..(from + COLUMN_PAGE).min(total)
 }
 
 /// `n` with a comma between each group of three digits: 100000 → "100,000".

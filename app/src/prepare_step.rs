@@ -4,7 +4,7 @@
 use crate::background;
 use crate::protocol::{ColumnInfo, Reply, Request};
 use crate::Step;
-use crate::{ColumnPager, Workbench, COLUMN_PAGE};
+use crate::{column_page, ColumnPager, Workbench};
 use leptos::prelude::*;
 use tabml::{ColumnKind, Imputation, NumericChoice, Scaling};
 
@@ -105,8 +105,7 @@ fn ColumnPrep(columns: Vec<ColumnInfo>) -> impl IntoView {
     let total = columns.len();
     let first = RwSignal::new(0usize);
     let rows = move || {
-        let from = first.get().min(columns.len());
-        columns[from..(from + COLUMN_PAGE).min(columns.len())]
+        columns[column_page(first.get(), columns.len())]
         .iter()
         .map(|c| {
             let name = c.name.clone();

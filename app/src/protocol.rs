@@ -338,8 +338,8 @@ impl Engine {
             Request::Rows { start, count, columns: (from, to) } => {
                 let (_, table) = self.data()?;
                 let end = start.saturating_add(count).min(table.n_rows);
-                let shown =
-                    &table.columns[to.min(table.columns.len()).min(from)..to.min(table.columns.len())];
+                let to = to.min(table.columns.len());
+                let shown = &table.columns[from.min(to)..to];
                 let rows = (start.min(end)..end)
                     .map(|r| shown.iter().map(|c| c.cell(r).map(str::to_owned)).collect())
                     .collect();

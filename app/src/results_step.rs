@@ -211,10 +211,11 @@ fn Results(trained: TrainedModel) -> impl IntoView {
         ModelSource::Trained { millis, stages: None } => (format!("in {millis:.0} ms in this tab"), millis.to_string()),
         ModelSource::File { name } => (format!("opened from the bundle file {name:?}"), String::new()),
     };
-    let stage = |pick: fn(&tabml::Durations) -> f64| match &trained.source {
-        ModelSource::Trained { stages: Some(s), .. } => pick(s).to_string(),
-        _ => String::new(),
+    let stages = match &trained.source {
+        ModelSource::Trained { stages, .. } => stages.as_ref(),
+        ModelSource::File { .. } => None,
     };
+    let stage = |pick: fn(&tabml::Durations) -> f64| stages.map(|s| pick(s).to_string()).unwrap_or_default();
     let (prepare_ms, fit_ms, evaluate_ms) =
         (stage(|s| s.prepare_ms), stage(|s| s.fit_ms), stage(|s| s.evaluate_ms));
     let context = format!(

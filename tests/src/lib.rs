@@ -146,6 +146,21 @@ impl Drop for ChromeDriver {
     }
 }
 
+/// Waits up to `within` for an element matching the CSS selector `css`; panics saying which did not
+/// appear.
+pub async fn wait_for_css(
+    client: &fantoccini::Client,
+    css: &str,
+    within: Duration,
+) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(within)
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear within {within:?}: {e}"))
+}
+
 /// A geckodriver child process (WebDriver for Firefox) on a loopback port; killed on drop.
 pub struct GeckoDriver {
     /// `http://127.0.0.1:PORT`, for a WebDriver client.

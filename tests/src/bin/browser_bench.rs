@@ -111,12 +111,7 @@ fn faster(a: Value, b: Value) -> Value {
 }
 
 async fn wait(client: &Client, css: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
+    tabml_tests::wait_for_css(client, css, PATIENCE).await
 }
 
 /// Waits for the element with this id to contain `text`.

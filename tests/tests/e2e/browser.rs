@@ -104,12 +104,7 @@ async fn data_value(client: &Client, css: &str) -> f64 {
 }
 
 async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} did not appear within {PATIENCE:?}: {e}"))
+    tabml_tests::wait_for_css(client, css, PATIENCE).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
