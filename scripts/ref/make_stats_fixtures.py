@@ -7,7 +7,8 @@ Run from the repository root with the reference virtualenv (see scripts/ref/requ
 
 Covers the normal and chi-square survival functions, scipy.stats.chisquare, the two-sample
 Kolmogorov-Smirnov test with SciPy's exact method (what ks_2samp's default chooses while both
-samples have at most 10,000 rows), scipy.stats.wasserstein_distance and
+samples have at most 10,000 rows) and its asymptotic one (kstwo.sf, over a grid of every region
+SciPy's _kolmogn distinguishes, and ks_2samp on larger samples), scipy.stats.wasserstein_distance and
 scipy.spatial.distance.jensenshannon. The samples are seeded and rounded, so the file is the same on
 every run with the same library versions. shared/tests/stats_vs_scipy.rs compares against it.
 """
@@ -68,6 +69,35 @@ def main():
                    "statistic": float(res.statistic), "p_value": float(res.pvalue)})
     out["ks_2samp_exact"] = ks
 
+    # The asymptotic branch: kstwo.sf over every region _kolmogn distinguishes (n <= 140 and above;
+    # the Durbin matrix, Pomeranz, Pelz-Good, the Smirnov tail and the closed forms at the edges).
+    grid = []
+    for n in [1, 2, 5, 17, 60, 100, 140, 141, 500, 952, 3000, 20000, 99999, 100001, 400000]:
+        for nx2 in [0.3, 0.6, 0.75, 0.9, 1.5, 2.0, 2.5, 3.9, 4.5, 8.0, 30.0, 200.0]:
+            x = float(np.sqrt(nx2 / n))
+            if x < 1:
+                grid.append({"n": n, "x": x, "sf": float(stats.kstwo.sf(x, n))})
+        for x in [0.6 / n, 0.9 / n, 1.0 - 1.5 / n, 0.55, 0.7]:
+            if 0 < x < 1:
+                grid.append({"n": n, "x": x, "sf": float(stats.kstwo.sf(x, n))})
+    out["kstwo_sf"] = grid
+
+    ks = []
+    cases = [
+        ("reference 1,000, current 12,000, no shift", 1000, 12000, 0.0, 1.0),
+        ("reference 1,000, current 12,000, mean shift", 1000, 12000, 0.1, 1.0),
+        ("reference 100, current 11,000, scale change", 100, 11000, 0.0, 1.3),
+        ("reference 300, current 11,000, large shift", 300, 11000, 0.5, 1.0),
+        ("both 12,000, small shift", 12000, 12000, 0.03, 1.0),
+    ]
+    for name, n1, n2, shift, scale in cases:
+        a = np.round(rng.normal(size=n1), 3)
+        b = np.round(rng.normal(loc=shift, scale=scale, size=n2), 3)
+        res = stats.ks_2samp(a, b)
+        ks.append({"name": name, "a": floats(a), "b": floats(b),
+                   "statistic": float(res.statistic), "p_value": float(res.pvalue)})
+    out["ks_2samp_asymptotic"] = ks
+
     wd = []
     for n1, n2, shift in [(50, 80, 0.0), (300, 200, 0.5), (1000, 1000, 2.0)]:
         a = np.round(rng.normal(size=n1), 3)
@@ -84,8 +114,13 @@ def main():
     out["jensenshannon"] = js
 
     with open(OUT, "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
+        # One line per entry: the samples make the file large, and one number per line would
+        # make it several times larger again.
+        f.write("{\n")
+        for i, (key, value) in enumerate(out.items()):
+            sep = "," if i + 1 < len(out) else ""
+            f.write(f" {json.dumps(key)}: {json.dumps(value, separators=(',', ':'))}{sep}\n")
+        f.write("}\n")
     print(f"wrote {OUT}")
 
 

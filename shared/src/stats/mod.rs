@@ -4,6 +4,10 @@
 //! against values SciPy produced (`scripts/ref/make_stats_fixtures.py`). Plain arithmetic and `libm`,
 //! so the results are the same natively and in the browser.
 
+mod kolmogorov;
+
+pub use kolmogorov::kstwo_sf;
+
 /// `P(Z > z)` for a standard normal `Z` (`scipy.stats.norm.sf`).
 pub fn normal_sf(z: f64) -> f64 {
     0.5 * libm::erfc(z / std::f64::consts::SQRT_2)
@@ -140,6 +144,27 @@ pub fn ks_2samp_exact(a: &[f64], b: &[f64]) -> Option<TestResult> {
     let p_value =
         if n1 == n2 { prob_outside_square(n1, h) } else { outer_prob_inside(n1, n2, gcd(n1, n2), h)? };
     (0.0..=1.0).contains(&p_value).then_some(TestResult { statistic, p_value })
+}
+
+/// The two-sample Kolmogorov–Smirnov test of `a` against `b`, two-sided, as
+/// `scipy.stats.ks_2samp(a, b)` computes it with its default method: the exact p-value while
+/// neither sample has more than 10,000 values (and the exact computation succeeds), otherwise the
+/// asymptotic one, `kstwo.sf(d, round(n₁n₂ / (n₁ + n₂)))`. `None` for an empty sample.
+pub fn ks_2samp(a: &[f64], b: &[f64]) -> Option<TestResult> {
+    const MAX_EXACT: usize = 10_000;
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    if a.len().max(b.len()) <= MAX_EXACT {
+        if let Some(result) = ks_2samp_exact(a, b) {
+            return Some(result);
+        }
+    }
+    let (h, lcm) = ks_gap(a, b);
+    let statistic = h as f64 / lcm as f64;
+    let (m, n) = (a.len().max(b.len()) as f64, a.len().min(b.len()) as f64);
+    let effective = (m * n / (m + n)).round_ties_even() as u64;
+    Some(TestResult { statistic, p_value: kstwo_sf(effective.max(1), statistic).clamp(0.0, 1.0) })
 }
 
 /// For equal sample sizes `n`: the share of lattice paths that leave the band `|x − y| < h`.
