@@ -1,5 +1,5 @@
-//! `tabml`: the command line. `tabml serve` runs the server; `train`, `evaluate`, `score` and `bench`
-//! run batch jobs on the same core the browser app uses.
+//! `tabml`: the command line. `tabml serve` runs the server; `train`, `evaluate`, `score`, `drift` and
+//! `bench` run batch jobs on the same core the browser app uses.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -26,8 +26,50 @@ enum Command {
     Evaluate(EvaluateCli),
     /// Write predictions of a model bundle for every row of a CSV file.
     Score(ScoreCli),
+    /// Check a CSV file for drift against a reference CSV file or a model's training data.
+    ///
+    /// Each column gets the test Evidently's DataDriftPreset would choose (Kolmogorov-Smirnov,
+    /// chi-square or z-test up to 1,000 reference rows; normed Wasserstein or Jensen-Shannon above),
+    /// and the data set drifts when at least half its columns do. Exit status: 0 whatever the
+    /// verdict; with --fail-on-drift, 3 when the data set drifted. 1 means an error.
+    Drift(DriftCli),
     /// Time tabml on the benchmark files (see scripts/bench.sh) and print JSON.
     Bench(BenchCli),
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("against").required(true).args(["reference", "model"])))]
+struct DriftCli {
+    /// The reference CSV file (the data the model learned from, say).
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// A model bundle: its training data's profile is the reference, and its predictions on the
+    /// current file are checked against its predictions on its training rows.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// The CSV file to check.
+    #[arg(long)]
+    current: PathBuf,
+    /// Print one JSON object: {"dataset_drift", "drifted_share", "columns": [{"column", "type",
+    /// "test", "statistic", "p_value", "threshold", "drift"}]}.
+    #[arg(long)]
+    json: bool,
+    /// Use this test for a column, as COLUMN=TEST or COLUMN=TEST:THRESHOLD (may repeat). Tests:
+    /// ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, hellinger.
+    #[arg(long = "column-test")]
+    column_tests: Vec<String>,
+    /// Use this threshold for a column's test, as COLUMN=THRESHOLD (may repeat).
+    #[arg(long = "threshold")]
+    thresholds: Vec<String>,
+    /// Columns not to check (comma separated; may repeat).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// The share of drifted columns at which the data set drifts.
+    #[arg(long, default_value_t = 0.5)]
+    drift_share: f64,
+    /// Exit with status 3 when the data set drifted.
+    #[arg(long)]
+    fail_on_drift: bool,
 }
 
 #[derive(clap::Args)]
@@ -164,6 +206,23 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Evaluate(a) => Some(batch::evaluate(&a.model, &a.data, a.group.as_deref(), a.json)),
         Command::Score(a) => Some(batch::score(&a.model, &a.data, &a.out)),
         Command::Bench(a) => Some(batch::bench(&a.data)),
+        Command::Drift(a) => {
+            let (text, drifted) = batch::drift(&batch::DriftArgs {
+                reference: a.reference.clone(),
+                model: a.model.clone(),
+                current: a.current.clone(),
+                column_tests: a.column_tests.clone(),
+                thresholds: a.thresholds.clone(),
+                ignore: a.ignore.clone(),
+                drift_share: a.drift_share,
+                json: a.json,
+            })?;
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            return Ok(if drifted && a.fail_on_drift { ExitCode::from(3) } else { ExitCode::SUCCESS });
+        }
     };
     if let Some(output) = batch_output {
         let text = output?;

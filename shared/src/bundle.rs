@@ -7,12 +7,12 @@
 //! little-endian floats). A reader checks each in turn and names what is wrong; it never guesses at
 //! a version it does not know. Encoding the same bundle twice gives the same bytes.
 
+use crate::drift::DataProfile;
 use crate::error::{BundleError, TabmlError};
 use crate::evaluation::{Evaluation, Predictions};
 use crate::features::FeaturePlan;
 use crate::models::{Estimator, ModelKind, Params};
 use crate::problem::ProblemCard;
-use crate::profile::ReferenceProfile;
 use crate::search::SearchSummary;
 use crate::table::{ColumnKind, Table};
 use crate::train::DataFingerprints;
@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 /// The bundle signature.
 pub const MAGIC: &[u8; 8] = b"TABMLBND";
 /// The format version this library writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 const HEADER: usize = 8 + 2 + 8 + 32;
 
 /// An input column the model reads.
@@ -92,8 +92,8 @@ pub struct ModelBundle {
     pub training: TrainingInfo,
     /// Test metrics (none when every row trained).
     pub evaluation: Option<Evaluation>,
-    /// The training data's profile, for drift checks.
-    pub profile: ReferenceProfile,
+    /// The training rows' profile and the model's predictions on them, for drift checks.
+    pub profile: DataProfile,
     /// Bars for promotion.
     pub gates: Vec<Gate>,
     /// The problem card.
@@ -223,10 +223,10 @@ mod tests {
         flipped[last] ^= 1;
         assert_eq!(ModelBundle::decode(&flipped), Err(BundleError::ChecksumMismatch));
         let mut future = bytes.clone();
-        future[8] = 2;
+        future[8] = 3;
         let err = ModelBundle::decode(&future).unwrap_err();
-        assert_eq!(err, BundleError::UnknownVersion { found: 2, supported: 1, tabml: crate::VERSION });
-        assert!(err.to_string().contains("format version 2"), "{err}");
+        assert_eq!(err, BundleError::UnknownVersion { found: 3, supported: 2, tabml: crate::VERSION });
+        assert!(err.to_string().contains("format version 3"), "{err}");
     }
 
     #[test]

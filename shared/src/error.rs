@@ -37,6 +37,9 @@ pub enum TabmlError {
     /// The CSV could not be read.
     #[error(transparent)]
     Csv(#[from] CsvError),
+    /// A drift check could not run as asked.
+    #[error(transparent)]
+    Drift(#[from] crate::drift::DriftError),
     /// No column has that name.
     #[error("there is no column named {0:?}")]
     UnknownColumn(String),

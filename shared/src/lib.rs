@@ -29,7 +29,6 @@ mod math;
 pub mod metrics;
 pub mod models;
 mod problem;
-mod profile;
 mod rng;
 mod search;
 mod split;
@@ -49,7 +48,6 @@ pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling, 
 pub use fingerprint::{fingerprint, fingerprint_rows};
 pub use models::{ModelKind, Params, Progress};
 pub use problem::{MissingField, ProblemCard};
-pub use profile::{ColumnProfile, ColumnSummary, Histogram, PredictionProfile, ReferenceProfile};
 pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
 pub use table::{Column, ColumnKind, Table};

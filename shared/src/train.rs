@@ -2,13 +2,13 @@
 //! the held-back rows beside a baseline that ignores the features.
 
 use crate::bundle::{ModelBundle, TrainingInfo};
+use crate::drift::DataProfile;
 use crate::error::TabmlError;
 use crate::evaluation::{evaluate_predictions, Evaluation, Predictions};
 use crate::features::{FeaturePlan, PrepConfig};
 use crate::fingerprint::{fingerprint, fingerprint_rows};
 use crate::models::{self, ModelKind, Params, Progress, Target};
 use crate::problem::ProblemCard;
-use crate::profile::ReferenceProfile;
 use crate::search::{self, SearchConfig, SearchSummary};
 use crate::split::stratified_split;
 use crate::table::{parse_number, Column, ColumnKind, Table};
@@ -296,8 +296,9 @@ pub fn train_with(
             &Predictions::of(&baseline, &x_test, &task),
         ))
     };
-    let profile =
-        ReferenceProfile::build(table, target, &train_rows, &Predictions::of(&estimator, &x_train, &task));
+    let mut profile = DataProfile::of_rows(table, Some(&train_rows));
+    let outputs = crate::drift::prediction_table(&task, &Predictions::of(&estimator, &x_train, &task));
+    profile.predictions = DataProfile::of_rows(&outputs, None).columns;
     let fingerprints = DataFingerprints {
         data: fingerprint(table),
         train: fingerprint_rows(table, &train_rows),

@@ -134,3 +134,51 @@ fn per_column_overrides_match_evidently() {
         );
     }
 }
+
+/// Verdicts against the profile a bundle carries, and against a profile merged from batches, must
+/// equal those against the raw reference; prints the largest differences in statistic and p-value.
+#[test]
+fn profiles_give_the_raw_verdicts() {
+    use tabml::drift::DataProfile;
+    let f = fixtures();
+    let (mut worst_statistic, mut worst_p): (f64, f64) = (0.0, 0.0);
+    for case in f["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let (reference, current) = (table(&case["reference"]), table(&case["current"]));
+        let raw = drift::check_tables(&reference, &current, &DriftOptions::default()).unwrap();
+        // The profile of the whole reference, and one merged from three uneven batches of it.
+        let whole = DataProfile::of_rows(&reference, None);
+        let n = reference.n_rows;
+        let mut merged = DataProfile::of_rows(&reference, Some(&(0..n / 5).collect::<Vec<_>>()));
+        for part in [(n / 5..n / 2), (n / 2..n)] {
+            merged.merge(&DataProfile::of_rows(&reference, Some(&part.collect::<Vec<_>>()))).unwrap();
+        }
+        assert_eq!(merged.rows, whole.rows);
+        for (how, profile) in [("profile", &whole), ("merged profile", &merged)] {
+            let report = drift::check_against_profile(profile, &current, &DriftOptions::default()).unwrap();
+            assert_eq!(report.dataset_drift, raw.dataset_drift, "{name}, {how}: data-set verdict");
+            for (ours, exact) in report.columns.iter().zip(&raw.columns) {
+                let what = format!("{name}, {how}, column {}", exact.column);
+                assert_eq!((ours.test, ours.drift), (exact.test, exact.drift), "{what}");
+                let rel = |a: f64, b: f64| if a == b { 0.0 } else { ((a - b) / b).abs() };
+                worst_statistic = worst_statistic.max(rel(ours.statistic, exact.statistic));
+                if let (Some(a), Some(b)) = (ours.p_value, exact.p_value) {
+                    worst_p = worst_p.max(rel(a, b));
+                }
+                // Where the profile kept every value, the numbers are the raw ones.
+                if exact.distinct.is_some_and(|d| d <= tabml::drift::EXACT_VALUES) && ours.distinct.is_some()
+                {
+                    assert!(
+                        rel(ours.value(), exact.value()) < 1e-12,
+                        "{what}: {} against {}",
+                        ours.value(),
+                        exact.value()
+                    );
+                }
+            }
+        }
+    }
+    eprintln!(
+        "largest relative difference, profile against raw reference: statistic {worst_statistic:e}, p-value {worst_p:e}"
+    );
+}

@@ -7,6 +7,12 @@
 //! `shared/tests/drift_vs_evidently.rs` checks the verdicts against Evidently on the fixture pairs.
 
 mod binning;
+mod profile;
+
+pub use profile::{
+    prediction_table, ColumnProfile, DataProfile, LabelCounts, NumericSketch, ProfileError, COMPRESSION,
+    EXACT_VALUES, MAX_CATEGORIES, OTHER_VALUES,
+};
 
 use crate::stats;
 use crate::table::{Column, ColumnKind, Table};
@@ -299,6 +305,11 @@ pub enum DataCheck {
         /// `reference` or `current`.
         side: String,
     },
+    /// The model could not score the current data, so its predictions were not checked.
+    NotScored {
+        /// Why.
+        reason: String,
+    },
     /// A column with no value on one side, so no test ran.
     Empty {
         /// The column.
@@ -323,6 +334,9 @@ pub struct DriftReport {
     pub current_rows: u64,
     /// Every tested column, in the current data's order.
     pub columns: Vec<ColumnDrift>,
+    /// The model's outputs against its outputs on its training rows (drift against a model only;
+    /// not counted in the data-set verdict).
+    pub predictions: Vec<ColumnDrift>,
     /// Data checks (missing rates, new categories, range, freshness, columns not tested).
     pub checks: Vec<DataCheck>,
 }
@@ -362,11 +376,19 @@ fn number_label(v: f64) -> String {
 }
 
 impl Side {
-    /// The present values of `column` (those that are numbers when `numeric`).
+    /// The present values of `column`: numbers when `numeric` and the column has them, else values
+    /// by count (numbers by their canonical text, so `3` and `3.0` are one value).
     pub fn of_column(column: &Column, numeric: bool) -> Self {
-        if numeric && column.kind == ColumnKind::Numeric {
+        if column.kind == ColumnKind::Numeric {
             let mut values: Vec<f64> =
                 (0..column.len()).filter_map(|r| column.number(r)).filter(|v| v.is_finite()).collect();
+            if !numeric {
+                let mut counts = BTreeMap::<String, u64>::new();
+                for v in values {
+                    *counts.entry(number_label(v)).or_default() += 1;
+                }
+                return Side::Labels { counts };
+            }
             crate::math::sort_floats(&mut values);
             let integers = column.missing_count() == 0 && column.cells().flatten().all(is_integer_literal);
             Side::of_sorted(values, integers)
@@ -804,15 +826,27 @@ pub fn drift_kind(current: &Column) -> Option<DriftKind> {
     }
 }
 
-/// Checks every column of `current` that `reference` also has (except those `options` ignores).
+/// Checks every column of `current` that `reference` also has (except those `options` ignores),
+/// as Evidently would on the two files.
 pub fn check_tables(
     reference: &Table,
     current: &Table,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
+    check_against_profile(&DataProfile::exact(reference), current, options)
+}
+
+/// Checks every column of `current` against a reference given only by its profile (the model
+/// bundle's, or one merged from many batches). Verdicts equal those against the raw reference
+/// wherever the profile kept the column's values exactly (at most [`EXACT_VALUES`] distinct).
+pub fn check_against_profile(
+    profile: &DataProfile,
+    current: &Table,
+    options: &DriftOptions,
+) -> Result<DriftReport, DriftError> {
     validate_options(options)?;
     for name in options.tests.keys().chain(options.thresholds.keys()) {
-        if current.column(name).is_none() && reference.column(name).is_none() {
+        if current.column(name).is_none() && profile.column(name).is_none() {
             return Err(DriftError::UnknownColumn { column: name.clone(), side: "either data set".into() });
         }
     }
@@ -822,32 +856,76 @@ pub fn check_tables(
         if options.ignore.contains(&cur.name) {
             continue;
         }
-        let Some(reference_column) = reference.column(&cur.name) else {
+        let Some(reference) = profile.column(&cur.name) else {
             checks.push(DataCheck::OnlyOnOneSide { column: cur.name.clone(), side: "current".into() });
             continue;
         };
-        data_checks(reference_column, cur, options, &mut checks);
-        let Some(kind) = drift_kind(cur) else { continue };
-        let numeric = kind == DriftKind::Numeric && reference_column.kind == ColumnKind::Numeric;
-        let kind = if kind == DriftKind::Numeric && !numeric { DriftKind::Categorical } else { kind };
-        let (r, c) = (Side::of_column(reference_column, numeric), Side::of_column(cur, numeric));
-        if let Some(side) =
-            [("reference", &r), ("current", &c)].into_iter().find(|(_, s)| s.rows() == 0).map(|x| x.0)
-        {
-            checks.push(DataCheck::Empty { column: cur.name.clone(), side: side.into() });
-            continue;
+        data_checks(reference, cur, options, &mut checks);
+        if let Some(drift) = check_profiled_column(reference, cur, options, &mut checks)? {
+            columns.push(drift);
         }
-        columns.push(check_column(&cur.name, kind, &r, &c, options)?);
     }
-    for r in &reference.columns {
+    for r in &profile.columns {
         if current.column(&r.name).is_none() && !options.ignore.contains(&r.name) {
             checks.push(DataCheck::OnlyOnOneSide { column: r.name.clone(), side: "reference".into() });
         }
     }
-    if columns.is_empty() && !current.columns.iter().any(|c| reference.column(&c.name).is_some()) {
+    if !current.columns.iter().any(|c| profile.column(&c.name).is_some()) {
         return Err(DriftError::NoCommonColumn);
     }
-    Ok(report(columns, checks, reference.n_rows as u64, current.n_rows as u64, options))
+    Ok(report(columns, Vec::new(), checks, profile.rows, current.n_rows as u64, options))
+}
+
+/// One column against its profile, or `None` (with a check saying why) when it cannot be tested.
+fn check_profiled_column(
+    reference: &ColumnProfile,
+    current: &Column,
+    options: &DriftOptions,
+    checks: &mut Vec<DataCheck>,
+) -> Result<Option<ColumnDrift>, DriftError> {
+    let Some(kind) = drift_kind(current) else { return Ok(None) };
+    let numeric = kind == DriftKind::Numeric && reference.numbers.is_some();
+    let kind = if kind == DriftKind::Numeric && !numeric { DriftKind::Categorical } else { kind };
+    let (r, c) = (reference.side(numeric), Side::of_column(current, numeric));
+    for (side, data) in [("reference", &r), ("current", &c)] {
+        if data.rows() == 0 {
+            checks.push(DataCheck::Empty { column: current.name.clone(), side: side.into() });
+            return Ok(None);
+        }
+    }
+    check_column(&current.name, kind, &r, &c, options).map(Some)
+}
+
+/// Drift of `current` against the training data of `bundle`, from the profile it carries: every
+/// input column (and the target, when `current` has it), and the model's predictions on
+/// `current` against its predictions on its training rows.
+pub fn check_model(
+    bundle: &crate::ModelBundle,
+    current: &Table,
+    options: &DriftOptions,
+) -> Result<DriftReport, DriftError> {
+    let mut report = check_against_profile(&bundle.profile, current, options)?;
+    match bundle.score(current) {
+        Ok(predictions) => {
+            let outputs = prediction_table(&bundle.task, &predictions);
+            for column in &outputs.columns {
+                if let Some(reference) = bundle.profile.predictions.iter().find(|p| p.name == column.name) {
+                    let no_overrides = DriftOptions {
+                        tests: BTreeMap::new(),
+                        thresholds: BTreeMap::new(),
+                        ..options.clone()
+                    };
+                    if let Some(drift) =
+                        check_profiled_column(reference, column, &no_overrides, &mut report.checks)?
+                    {
+                        report.predictions.push(drift);
+                    }
+                }
+            }
+        }
+        Err(error) => report.checks.push(DataCheck::NotScored { reason: error.to_string() }),
+    }
+    Ok(report)
 }
 
 fn validate_options(options: &DriftOptions) -> Result<(), DriftError> {
@@ -859,6 +937,7 @@ fn validate_options(options: &DriftOptions) -> Result<(), DriftError> {
 
 fn report(
     columns: Vec<ColumnDrift>,
+    predictions: Vec<ColumnDrift>,
     checks: Vec<DataCheck>,
     reference_rows: u64,
     current_rows: u64,
@@ -873,6 +952,7 @@ fn report(
         reference_rows,
         current_rows,
         columns,
+        predictions,
         checks,
     }
 }
@@ -880,51 +960,47 @@ fn report(
 /// The share of missing values must move by at least this much to be reported.
 pub const MISSING_RATE_CHANGE: f64 = 0.05;
 
-fn data_checks(reference: &Column, current: &Column, options: &DriftOptions, checks: &mut Vec<DataCheck>) {
-    let rate = |c: &Column| if c.is_empty() { 0.0 } else { c.missing_count() as f64 / c.len() as f64 };
-    let (r, c) = (rate(reference), rate(current));
+fn data_checks(
+    reference: &ColumnProfile,
+    current: &Column,
+    options: &DriftOptions,
+    checks: &mut Vec<DataCheck>,
+) {
+    let r = if reference.rows == 0 { 0.0 } else { reference.missing as f64 / reference.rows as f64 };
+    let c = if current.is_empty() { 0.0 } else { current.missing_count() as f64 / current.len() as f64 };
     if (c - r).abs() >= MISSING_RATE_CHANGE {
         checks.push(DataCheck::MissingRate { column: current.name.clone(), reference: r, current: c });
     }
-    match current.kind {
-        ColumnKind::Numeric if reference.kind == ColumnKind::Numeric => {
-            let min = values(reference).fold(f64::INFINITY, f64::min);
-            let max = values(reference).fold(f64::NEG_INFINITY, f64::max);
-            if min.is_finite() {
-                let below = values(current).filter(|&v| v < min).count() as u64;
-                let above = values(current).filter(|&v| v > max).count() as u64;
-                if below + above > 0 {
-                    checks.push(DataCheck::OutOfRange {
-                        column: current.name.clone(),
-                        min,
-                        max,
-                        below,
-                        above,
-                    });
-                }
+    match (current.kind, &reference.numbers, &reference.labels) {
+        (ColumnKind::Numeric, Some(sketch), _) if sketch.count > 0 => {
+            let (min, max) = (sketch.min, sketch.max);
+            let below = values(current).filter(|&v| v < min).count() as u64;
+            let above = values(current).filter(|&v| v > max).count() as u64;
+            if below + above > 0 {
+                checks.push(DataCheck::OutOfRange { column: current.name.clone(), min, max, below, above });
             }
         }
-        ColumnKind::Categorical | ColumnKind::Boolean => {
-            let known: BTreeSet<&str> = reference.cells().flatten().collect();
+        // Values beyond the kept categories may be new or not: only a complete list can tell.
+        (ColumnKind::Categorical | ColumnKind::Boolean, _, Some(labels)) if labels.other == 0 => {
             let mut new = BTreeMap::<&str, u64>::new();
-            for cell in current.cells().flatten().filter(|c| !known.contains(c)) {
+            for cell in current.cells().flatten().filter(|c| !labels.counts.contains_key(*c)) {
                 *new.entry(cell).or_default() += 1;
             }
             if !new.is_empty() {
                 checks.push(new_categories(&current.name, new.into_iter().map(|(k, v)| (k.to_owned(), v))));
             }
         }
-        ColumnKind::Datetime => {
-            if let Some(newest) = current
+        (ColumnKind::Datetime, _, _) => {
+            let newest = current
                 .cells()
                 .flatten()
                 .filter_map(|c| crate::table::parse_datetime(c).map(|t| (t, c)))
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-            {
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((time, text)) = newest {
                 checks.push(DataCheck::Freshness {
                     column: current.name.clone(),
-                    newest: newest.1.to_owned(),
-                    age_seconds: options.now.map(|now| now - newest.0),
+                    newest: text.to_owned(),
+                    age_seconds: options.now.map(|now| now - time),
                 });
             }
         }
