@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: tabml (native, release build) against scikit-learn on the same machine and the same
-# files, one after the other, single-threaded on both sides. Prints Markdown tables with the ratios
+# files, one after the other, single-threaded on both sides; and tabml's drift check against
+# Evidently's DataDriftPreset on a 200,000 x 20 reference/current pair. Prints Markdown tables with the ratios
 # and the targets; BENCHMARKS.md records a run.
 #
 #   scripts/bench.sh            # full size: 100,000 x 20 classification, 1,000,000 x 20 CSV (minutes)
@@ -29,6 +30,13 @@ fi
 
 step "writing the benchmark data to $out (skipped when present)"
 target/ref-venv/bin/python scripts/bench/make_data.py "$out"
+target/ref-venv/bin/python scripts/bench/make_drift_data.py "$out"
+
+if [ ! -x target/evidently-venv/bin/python ]; then
+  step "creating Evidently's virtualenv under target/evidently-venv"
+  python3 -m venv target/evidently-venv
+  target/evidently-venv/bin/pip install --quiet -r scripts/ref/requirements-evidently.txt
+fi
 
 step "building tabml (release)"
 cargo build --quiet --release -p tabml-server
@@ -40,7 +48,10 @@ step "timing scikit-learn (one thread)"
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
   target/ref-venv/bin/python scripts/bench/sklearn_bench.py "$out" "$out/sklearn.json" >&2
 
-python3 scripts/bench/report.py "$out/tabml.json" "$out/sklearn.json"
+step "timing Evidently's DataDriftPreset on the drift pair"
+target/evidently-venv/bin/python scripts/bench/evidently_bench.py "$out" "$out/evidently.json" 2>/dev/null
+
+python3 scripts/bench/report.py "$out/tabml.json" "$out/sklearn.json" "$out/evidently.json"
 
 step "building the app for release (trunk build --release → target/dist-release)"
 trunk build --release --dist target/dist-release

@@ -3,13 +3,16 @@
 
 Standard library only:
 
-    python3 scripts/bench/report.py target/bench/tabml.json target/bench/sklearn.json
+    python3 scripts/bench/report.py target/bench/tabml.json target/bench/sklearn.json [evidently.json]
 
 Both files have the shape scripts/bench/sklearn_bench.py writes ("tool", "versions", "data",
 "timings" in seconds, "latency_us", "accuracy"). The ratio column is scikit-learn / tabml, so a
 ratio above 1 means tabml is faster. Targets: every fit, predict and CSV parse at least as fast as
 scikit-learn (ratio >= 1); forest_fit ratio >= 3; tabml's median single-row latency under 50 us
 (the p99 rows are shown without a target). A missing key prints as "n/a".
+
+With a third file (scripts/bench/evidently_bench.py's), it also prints the drift check of the
+200,000 x 20 pair against Evidently's DataDriftPreset: target ratio >= 20 natively.
 """
 import json
 import os
@@ -65,13 +68,13 @@ def met(ok):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(f"usage: {sys.argv[0]} TABML_JSON SKLEARN_JSON")
+    if len(sys.argv) not in (3, 4):
+        sys.exit(f"usage: {sys.argv[0]} TABML_JSON SKLEARN_JSON [EVIDENTLY_JSON]")
     docs = []
     for path in sys.argv[1:]:
         with open(path, encoding="utf-8") as f:
             docs.append(json.load(f))
-    tabml, skl = docs
+    tabml, skl = docs[:2]
 
     print(f"Machine: {machine()}")
     print()
@@ -113,6 +116,26 @@ def main():
         t, s = number(tabml, "accuracy", key), number(skl, "accuracy", key)
         diff = "n/a" if t is None or s is None else f"{t - s:+.4f}"
         print(f"| {name} | {'n/a' if t is None else f'{t:.4f}'} | {'n/a' if s is None else f'{s:.4f}'} | {diff} |")
+    if len(docs) == 3:
+        drift_table(tabml, docs[2])
+
+
+def drift_table(tabml, evidently):
+    print()
+    versions = evidently.get("versions", {})
+    print(f"Drift check, {evidently.get('rows')} rows x {evidently.get('columns')} numeric columns; "
+          + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
+    print()
+    print("| measure | tabml | Evidently | ratio (Evidently / tabml) | target | met? |")
+    print("| --- | ---: | ---: | ---: | --- | --- |")
+    for key, need in (("drift_check", 20.0), ("drift_read", None)):
+        t, e = number(tabml, "timings", key), number(evidently, "timings", key)
+        r, r_text = fmt_ratio(t, e)
+        target = "—" if need is None else f"ratio ≥ {need:g}"
+        ok = "—" if need is None else met(None if r is None else r >= need)
+        print(f"| {key} | {fmt_seconds(t)} | {fmt_seconds(e)} | {r_text} | {target} | {ok} |")
+    print(f"| drifted columns | {tabml.get('drifted_columns', 'n/a')} | {evidently.get('drifted_columns', 'n/a')} | | equal | "
+          f"{met(tabml.get('drifted_columns') == evidently.get('drifted_columns'))} |")
 
 
 if __name__ == "__main__":

@@ -614,14 +614,57 @@ pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
         std::hint::black_box(parsed.n_rows);
     }
     timings.insert("csv_parse".into(), json!(best_parse));
-    Ok(json!({
+    let mut doc = json!({
         "tool": "tabml",
         "versions": {"tabml": tabml::VERSION},
         "timings": timings,
         "latency_us": latency,
         "accuracy": accuracy,
+    });
+    if let Some((read, check, drifted)) = bench_drift(data_dir)? {
+        doc["timings"]["drift_read"] = json!(read);
+        doc["timings"]["drift_check"] = json!(check);
+        doc["drifted_columns"] = json!(drifted);
+    }
+    Ok(doc.to_string())
+}
+
+/// `tabml bench --drift-only`: the drift timings alone, in `bench`'s JSON shape.
+pub fn bench_drift_only(data_dir: &Path) -> Result<String, BatchError> {
+    let (read, check, drifted) = bench_drift(data_dir)?.ok_or_else(|| {
+        BatchError::Argument(format!("{}: no drift_reference.csv and drift_current.csv", data_dir.display()))
+    })?;
+    Ok(json!({
+        "tool": "tabml",
+        "versions": {"tabml": tabml::VERSION},
+        "timings": {"drift_read": read, "drift_check": check},
+        "drifted_columns": drifted,
     })
     .to_string())
+}
+
+/// Times the drift check of the benchmark pair (`scripts/bench/make_drift_data.py`), when present:
+/// reading both files, and the check itself (best of 3). Returns the seconds and the drifted columns.
+fn bench_drift(data_dir: &Path) -> Result<Option<(f64, f64, usize)>, BatchError> {
+    let (ref_path, cur_path) = (data_dir.join("drift_reference.csv"), data_dir.join("drift_current.csv"));
+    if !ref_path.exists() || !cur_path.exists() {
+        return Ok(None);
+    }
+    let start = Instant::now();
+    let reference = load_table(&ref_path)?;
+    let current = load_table(&cur_path)?;
+    let read = start.elapsed().as_secs_f64();
+    let options = tabml::drift::DriftOptions::default();
+    let mut best = f64::INFINITY;
+    let mut drifted = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let report = tabml::drift::check_tables(&reference, &current, &options)
+            .map_err(|e| BatchError::Input { path: cur_path.clone(), source: e.into() })?;
+        best = best.min(start.elapsed().as_secs_f64());
+        drifted = report.columns.iter().filter(|c| c.drift).count();
+    }
+    Ok(Some((read, best, drifted)))
 }
 
 /// What `tabml drift` was asked.

@@ -154,9 +154,13 @@ struct ScoreCli {
 
 #[derive(clap::Args)]
 struct BenchCli {
-    /// The folder with classif_100k.csv and parse_1m.csv.
+    /// The folder with classif_100k.csv and parse_1m.csv (and drift_reference.csv and
+    /// drift_current.csv, for the drift check).
     #[arg(long)]
     data: PathBuf,
+    /// Time only the drift check.
+    #[arg(long)]
+    drift_only: bool,
 }
 
 #[derive(clap::Args)]
@@ -205,7 +209,9 @@ fn run() -> anyhow::Result<ExitCode> {
         })),
         Command::Evaluate(a) => Some(batch::evaluate(&a.model, &a.data, a.group.as_deref(), a.json)),
         Command::Score(a) => Some(batch::score(&a.model, &a.data, &a.out)),
-        Command::Bench(a) => Some(batch::bench(&a.data)),
+        Command::Bench(a) => {
+            Some(if a.drift_only { batch::bench_drift_only(&a.data) } else { batch::bench(&a.data) })
+        }
         Command::Drift(a) => {
             let (text, drifted) = batch::drift(&batch::DriftArgs {
                 reference: a.reference.clone(),

@@ -37,10 +37,16 @@ fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
 /// outside the edges are not counted.
 pub(crate) fn histogram(sorted: &[f64], weights: Option<&[f64]>, edges: &[f64]) -> Vec<f64> {
     let bins = edges.len().saturating_sub(1);
-    let cumulative = |upto: usize| -> f64 {
+    // Rows up to an index, summed as the index moves right (it only ever does).
+    let (mut reached, mut sum) = (0usize, 0.0);
+    let mut cumulative = |upto: usize| -> f64 {
         match weights {
             None => upto as f64,
-            Some(w) => w[..upto].iter().sum(),
+            Some(w) => {
+                sum += w[reached..upto].iter().sum::<f64>();
+                reached = upto;
+                sum
+            }
         }
     };
     let mut counts = Vec::with_capacity(bins);

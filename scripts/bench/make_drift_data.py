@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Write the drift benchmark's reference/current pair.
+
+Run from the repository root with either reference virtualenv (numpy only):
+
+    target/ref-venv/bin/python scripts/bench/make_drift_data.py OUTDIR
+
+Writes OUTDIR/drift_reference.csv and OUTDIR/drift_current.csv: 200,000 rows each of 20 numeric
+columns f00..f19 (4 decimals), seeded normal values with per-column means and scales. In the
+current file f00..f04 shift their mean by 0.2 standard deviations, f05..f09 widen by 30 %, and the
+rest are unchanged, so a correct check reports 10 of 20 columns drifted. BENCH_SMALL=1 writes
+20,000 rows each instead. Files that already have the right header and row count are kept.
+"""
+import os
+import sys
+
+import numpy as np
+
+COLUMNS = 20
+SEED = 20261123
+
+
+def rows():
+    return 20_000 if os.environ.get("BENCH_SMALL") == "1" else 200_000
+
+
+def existing_rows(path, header):
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        if f.readline().decode("utf-8").rstrip("\n") != header:
+            return None
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b""))
+
+
+def write(path, header, data):
+    tmp = path + ".partial"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(header + "\n")
+        for start in range(0, len(data), 50_000):
+            chunk = data[start:start + 50_000]
+            f.write("\n".join(",".join(f"{v:.4f}" for v in row) for row in chunk) + "\n")
+    os.replace(tmp, path)
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    n = rows()
+    header = ",".join(f"f{j:02d}" for j in range(COLUMNS))
+    rng = np.random.default_rng(SEED)
+    means = rng.uniform(-5, 5, COLUMNS)
+    scales = rng.uniform(0.5, 3.0, COLUMNS)
+    shift = np.zeros(COLUMNS)
+    shift[:5] = 0.2
+    widen = np.ones(COLUMNS)
+    widen[5:10] = 1.3
+    for name, s, w in [("drift_reference.csv", np.zeros(COLUMNS), np.ones(COLUMNS)), ("drift_current.csv", shift, widen)]:
+        path = os.path.join(out, name)
+        data = rng.normal(size=(n, COLUMNS)) * scales * w + means + s * scales
+        if existing_rows(path, header) == n:
+            print(f"{path}: present, kept")
+            continue
+        write(path, header, data)
+        print(f"{path}: {n} rows written")
+
+
+if __name__ == "__main__":
+    main()
