@@ -15,6 +15,7 @@ import os
 import sys
 
 import numpy as np
+from make_data import existing_rows  # the same directory
 
 COLUMNS = 20
 SEED = 20261123
@@ -22,15 +23,6 @@ SEED = 20261123
 
 def rows():
     return 20_000 if os.environ.get("BENCH_SMALL") == "1" else 200_000
-
-
-def existing_rows(path, header):
-    if not os.path.exists(path):
-        return None
-    with open(path, "rb") as f:
-        if f.readline().decode("utf-8").rstrip("\n") != header:
-            return None
-        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b""))
 
 
 def write(path, header, data):
