@@ -7,7 +7,13 @@
 //! `shared/tests/drift_vs_evidently.rs` checks the verdicts against Evidently on the fixture pairs.
 
 mod binning;
+mod performance;
 mod profile;
+
+pub use performance::{
+    estimate_performance, performance_windows, Calibration, Estimate, Isotonic, PerformanceEstimate,
+    PerformanceWindow, PredictionRecord, BAND_DRAWS,
+};
 
 pub use profile::{
     prediction_table, ColumnProfile, DataProfile, LabelCounts, NumericSketch, ProfileError, COMPRESSION,
