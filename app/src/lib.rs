@@ -8,6 +8,7 @@ pub mod background;
 mod chart;
 mod data_step;
 pub mod http;
+pub mod monitor;
 mod prepare_step;
 mod problem_step;
 pub mod protocol;

@@ -42,6 +42,64 @@ pub enum Request {
     /// Read the attached bytes as a model bundle (a file the learner opened, or one saved in this
     /// browser) and describe it. `name` is where the bytes came from, for messages.
     Open { name: String },
+    /// Check data for drift against the training rows of the last model trained here (`digest`),
+    /// and estimate its performance there: a copy of its test rows, changed as asked, or a CSV
+    /// file attached to the request.
+    Monitor { digest: String, current: Current },
+}
+
+/// What a monitoring check compares with the training rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Current {
+    /// `rows` rows drawn (with `seed`) from the model's test rows, with `shift` applied to them.
+    TestCopy { shift: Shift, rows: usize, seed: u64 },
+    /// The attached CSV file, called `name`.
+    File { name: String },
+}
+
+/// A change to inject into a copy of the test rows, to watch each statistic respond.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Shift {
+    /// No change.
+    None,
+    /// Add `sds` reference standard deviations to every value of a numeric column.
+    Mean { column: String, sds: f64 },
+    /// Stretch a numeric column's values about their mean by `factor`.
+    Scale { column: String, factor: f64 },
+    /// Set this share of a column's rows to one of its values.
+    Mix { column: String, value: String, share: f64 },
+    /// Give this share of the rows another label (the next class; for regression, add one
+    /// standard deviation): the inputs do not change, only the truth.
+    LabelFlip { share: f64 },
+}
+
+/// A column a shift can change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftColumn {
+    /// The column.
+    pub name: String,
+    /// Whether it holds numbers (mean and scale shifts) or values (mix).
+    pub numeric: bool,
+    /// Its most frequent values (for a mix).
+    pub values: Vec<String>,
+}
+
+/// A monitoring check as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorView {
+    /// Drift of every column, the target and the model's outputs, with the data checks.
+    pub report: tabml::drift::DriftReport,
+    /// Rows checked.
+    pub rows: usize,
+    /// The test rows the copy is drawn from.
+    pub test_rows: usize,
+    /// Performance estimated from the model's probabilities alone, calibrated on the test rows
+    /// (classifiers only).
+    pub estimated: Option<tabml::drift::PerformanceEstimate>,
+    /// Accuracy and F1 on the checked rows' own labels, when they have them (classifiers only).
+    pub realized: Option<(f64, f64)>,
+    /// The columns a shift can change.
+    pub columns: Vec<ShiftColumn>,
 }
 
 /// The worker's answer to one request.
@@ -62,6 +120,8 @@ pub enum Reply {
     Split(tabml::SplitPreview),
     /// What [`Request::Explain`] measured.
     Explained(Box<Explanation>),
+    /// What [`Request::Monitor`] found.
+    Monitored(Box<MonitorView>),
     /// The request could not be done; the message says why and where.
     Failed(String),
 }
@@ -380,6 +440,16 @@ impl Engine {
                 let bundle = ModelBundle::decode(&bytes).map_err(|e| format!("{name}: {e}"))?;
                 let view = Box::new(ModelView::of(&bundle));
                 Ok((Reply::Opened { digest: ModelBundle::digest_of(&bytes), view }, None))
+            }
+            Request::Monitor { digest, current } => {
+                let (_, table) = self.data()?;
+                let (_, bundle, test_rows) = self
+                    .last
+                    .as_ref()
+                    .filter(|(d, _, _)| *d == digest)
+                    .ok_or("this model was not trained in this tab since the page loaded: train it again to monitor it")?;
+                let view = crate::monitor::check(bundle, table, test_rows, current, payload)?;
+                Ok((Reply::Monitored(Box::new(view)), None))
             }
         }
     }

@@ -11,8 +11,8 @@ mod performance;
 mod profile;
 
 pub use performance::{
-    estimate_performance, performance_windows, Calibration, Estimate, Isotonic, PerformanceEstimate,
-    PerformanceWindow, PredictionRecord, BAND_DRAWS,
+    accuracy_and_f1, estimate_performance, performance_windows, Calibration, Estimate, Isotonic,
+    PerformanceEstimate, PerformanceWindow, PredictionRecord, BAND_DRAWS,
 };
 
 pub use profile::{
@@ -262,7 +262,7 @@ impl ColumnDrift {
 
 /// A data check beside drift.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "check", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum DataCheck {
     /// The share of missing values changed by 5 points or more.
     MissingRate {

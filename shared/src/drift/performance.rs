@@ -129,6 +129,10 @@ pub struct PerformanceEstimate {
 }
 
 /// Accuracy and F1 (binary: of the last class; else macro) of a confusion matrix `[true][predicted]`.
+pub fn accuracy_and_f1(confusion: &[Vec<f64>]) -> (f64, f64) {
+    scores(confusion)
+}
+
 fn scores(confusion: &[Vec<f64>]) -> (f64, f64) {
     let k = confusion.len();
     let total: f64 = confusion.iter().flatten().sum();

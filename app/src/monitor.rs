@@ -1,0 +1,324 @@
+//! The worker's side of the Monitor step: a copy of the model's test rows with a change injected
+//! (or a file of new rows), checked for drift against the training rows' profile in the bundle, with
+//! the model's performance estimated from its probabilities and, where labels exist, realized.
+
+use crate::protocol::{Current, MonitorView, Shift, ShiftColumn};
+use tabml::drift::{self, Calibration, DriftOptions};
+use tabml::{parse_csv, Column, ColumnKind, ModelBundle, Predictions, Table, Task};
+
+/// Values offered for a category mix, most frequent first.
+const MIX_VALUES: usize = 12;
+
+/// A small seeded generator (SplitMix64), so a copy is the same for the same seed.
+struct Draws(u64);
+
+impl Draws {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+
+    /// `0..n` in a random order.
+    fn order(&mut self, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.below(i + 1);
+            order.swap(i, j);
+        }
+        order
+    }
+}
+
+/// Runs one monitoring check. `payload` is the attached file for [`Current::File`].
+pub fn check(
+    bundle: &ModelBundle,
+    table: &Table,
+    test_rows: &[usize],
+    current: Current,
+    payload: Option<Vec<u8>>,
+) -> Result<MonitorView, String> {
+    if test_rows.is_empty() {
+        return Err("the model trained on every row, so there are no test rows to watch; train it again with a test share above 0".into());
+    }
+    let test = table.take_rows(test_rows);
+    let current = match current {
+        Current::File { name } => {
+            let bytes = payload.ok_or("no file came with the request")?;
+            parse_csv(&bytes).map_err(|e| format!("{name}: {e}"))?
+        }
+        Current::TestCopy { shift, rows, seed } => shifted_copy(bundle, &test, &shift, rows, seed)?,
+    };
+    let report = drift::check_model(bundle, &current, &DriftOptions::default()).map_err(|e| e.to_string())?;
+    let (estimated, realized) = match &bundle.task {
+        Task::Classification { classes } => {
+            let truth = |t: &Table| -> Vec<Option<usize>> {
+                let column = t.column(&bundle.target);
+                (0..t.n_rows)
+                    .map(|r| {
+                        column.and_then(|c| c.cell(r)).and_then(|cell| classes.iter().position(|k| k == cell))
+                    })
+                    .collect()
+            };
+            // Calibrated on the test rows, whose labels are known.
+            let calibration = match bundle.score(&test) {
+                Ok(Predictions::Proba(p)) => {
+                    let labelled: Vec<(Vec<f64>, usize)> =
+                        p.into_iter().zip(truth(&test)).filter_map(|(p, t)| t.map(|t| (p, t))).collect();
+                    let (p, t): (Vec<Vec<f64>>, Vec<usize>) = labelled.into_iter().unzip();
+                    Calibration::fit(&p, &t)
+                }
+                _ => None,
+            };
+            match bundle.score(&current) {
+                Ok(Predictions::Proba(p)) => {
+                    let estimated = drift::estimate_performance(&p, calibration.as_ref());
+                    let mut confusion = vec![vec![0.0; classes.len()]; classes.len()];
+                    let mut labelled = 0;
+                    for (row, t) in p.iter().zip(truth(&current)) {
+                        if let Some(t) = t {
+                            let predicted =
+                                row.iter()
+                                    .enumerate()
+                                    .fold(0, |best, (i, &v)| if v > row[best] { i } else { best });
+                            confusion[t][predicted] += 1.0;
+                            labelled += 1;
+                        }
+                    }
+                    (estimated, (labelled > 0).then(|| drift::accuracy_and_f1(&confusion)))
+                }
+                _ => (None, None),
+            }
+        }
+        Task::Regression => (None, None),
+    };
+    Ok(MonitorView {
+        report,
+        rows: current.n_rows,
+        test_rows: test.n_rows,
+        estimated,
+        realized,
+        columns: shift_columns(&test, &bundle.target),
+    })
+}
+
+/// The columns a shift can change: every one but the target.
+fn shift_columns(test: &Table, target: &str) -> Vec<ShiftColumn> {
+    test.columns
+        .iter()
+        .filter(|c| c.name != target && c.kind != ColumnKind::Datetime && c.kind != ColumnKind::Text)
+        .map(|c| {
+            let numeric = c.kind == ColumnKind::Numeric;
+            let mut values = if numeric { Vec::new() } else { c.value_counts() };
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            ShiftColumn {
+                name: c.name.clone(),
+                numeric,
+                values: values.into_iter().take(MIX_VALUES).map(|v| v.0).collect(),
+            }
+        })
+        .collect()
+}
+
+/// `rows` rows drawn from `test` (without replacement while there are enough, then with), with
+/// `shift` applied.
+fn shifted_copy(
+    bundle: &ModelBundle,
+    test: &Table,
+    shift: &Shift,
+    rows: usize,
+    seed: u64,
+) -> Result<Table, String> {
+    let rows = rows.max(1);
+    let mut draws = Draws(seed);
+    let picked: Vec<usize> = if rows <= test.n_rows {
+        draws.order(test.n_rows).into_iter().take(rows).collect()
+    } else {
+        (0..rows).map(|_| draws.below(test.n_rows)).collect()
+    };
+    let mut copy = test.take_rows(&picked);
+    let index =
+        |name: &str| copy.column_index(name).ok_or_else(|| format!("there is no column named {name:?}"));
+    let spread = |name: &str| {
+        bundle.profile.column(name).and_then(|c| c.numbers.as_ref()).map_or((0.0, 1.0), |s| (s.mean, s.std()))
+    };
+    let share_rows = |share: f64, n: usize, draws: &mut Draws| -> Vec<bool> {
+        let chosen = (share.clamp(0.0, 1.0) * n as f64).round() as usize;
+        let mut mask = vec![false; n];
+        for r in draws.order(n).into_iter().take(chosen) {
+            mask[r] = true;
+        }
+        mask
+    };
+    match shift {
+        Shift::None => {}
+        Shift::Mean { column, sds } => {
+            let i = index(column)?;
+            let (_, std) = spread(column);
+            map_numbers(&mut copy.columns[i], |_, v| v + sds * std)?;
+        }
+        Shift::Scale { column, factor } => {
+            let i = index(column)?;
+            let (mean, _) = spread(column);
+            map_numbers(&mut copy.columns[i], |_, v| mean + (v - mean) * factor)?;
+        }
+        Shift::Mix { column, value, share } => {
+            let i = index(column)?;
+            let mask = share_rows(*share, copy.n_rows, &mut draws);
+            map_cells(&mut copy.columns[i], |r, cell| {
+                if mask[r] {
+                    Some(value.clone())
+                } else {
+                    cell.map(str::to_owned)
+                }
+            });
+        }
+        Shift::LabelFlip { share } => {
+            let i = index(&bundle.target)?;
+            let mask = share_rows(*share, copy.n_rows, &mut draws);
+            match &bundle.task {
+                Task::Classification { classes } => {
+                    let next = |cell: &str| {
+                        let k = classes.iter().position(|c| c == cell).unwrap_or(0);
+                        classes[(k + 1) % classes.len()].clone()
+                    };
+                    map_cells(&mut copy.columns[i], |r, cell| match cell {
+                        Some(c) if mask[r] => Some(next(c)),
+                        other => other.map(str::to_owned),
+                    });
+                }
+                Task::Regression => {
+                    let (_, std) = spread(&bundle.target);
+                    map_numbers(&mut copy.columns[i], |r, v| if mask[r] { v + std } else { v })?;
+                }
+            }
+        }
+    }
+    Ok(copy)
+}
+
+/// Replaces each cell of `column` by `f(row, cell)`, keeping the column's kind.
+fn map_cells(column: &mut Column, mut f: impl FnMut(usize, Option<&str>) -> Option<String>) {
+    let cells: Vec<Option<String>> = column.cells().enumerate().map(|(r, c)| f(r, c)).collect();
+    let kind = column.kind;
+    *column = Column::new(column.name.clone(), cells.iter().map(Option::as_deref));
+    column.kind = kind;
+}
+
+/// Replaces each number of a numeric `column` by `f(row, value)`; missing cells stay missing.
+fn map_numbers(column: &mut Column, mut f: impl FnMut(usize, f64) -> f64) -> Result<(), String> {
+    if column.kind != ColumnKind::Numeric {
+        return Err(format!("column {:?} does not hold numbers", column.name));
+    }
+    let values: Vec<Option<f64>> = (0..column.len()).map(|r| column.number(r)).collect();
+    map_cells(column, |r, _| values[r].map(|v| format_number(f(r, v))));
+    Ok(())
+}
+
+/// A number as a cell: the shortest text that reads back as the same value.
+fn format_number(v: f64) -> String {
+    format!("{v}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tabml::{train, ModelKind, TrainConfig};
+
+    fn support() -> (Table, tabml::Trained) {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/learner_support.csv"))
+            .unwrap();
+        let table = parse_csv(&bytes).unwrap();
+        let trained =
+            train(&table, "needs_support", &TrainConfig::new(ModelKind::LogisticRegression)).unwrap();
+        (table, trained)
+    }
+
+    fn copy(shift: Shift, rows: usize) -> Current {
+        Current::TestCopy { shift, rows, seed: 1 }
+    }
+
+    #[test]
+    fn shifts_move_the_statistics_they_should() {
+        let (table, trained) = support();
+        let (bundle, test) = (&trained.bundle, &trained.test_rows);
+        let calm = check(bundle, &table, test, copy(Shift::None, 1000), None).unwrap();
+        assert_eq!((calm.rows, calm.test_rows), (1000, 1000));
+        assert!(
+            !calm.report.dataset_drift,
+            "{:?}",
+            calm.report.columns.iter().filter(|c| c.drift).collect::<Vec<_>>()
+        );
+        let numeric = calm.columns.iter().find(|c| c.numeric).unwrap().name.clone();
+        let drifted = |view: &MonitorView, column: &str| {
+            view.report.columns.iter().find(|c| c.column == column).unwrap().drift
+        };
+        assert!(!drifted(&calm, &numeric));
+        let moved =
+            check(bundle, &table, test, copy(Shift::Mean { column: numeric.clone(), sds: 1.0 }, 1000), None)
+                .unwrap();
+        assert!(drifted(&moved, &numeric), "a one-SD mean shift drifts");
+        let wider = check(
+            bundle,
+            &table,
+            test,
+            copy(Shift::Scale { column: numeric.clone(), factor: 2.0 }, 1000),
+            None,
+        )
+        .unwrap();
+        assert!(drifted(&wider, &numeric), "doubling the spread drifts");
+        let category = calm.columns.iter().find(|c| !c.numeric && c.values.len() >= 2).unwrap().clone();
+        let mix = Shift::Mix { column: category.name.clone(), value: category.values[1].clone(), share: 0.6 };
+        let mixed = check(bundle, &table, test, copy(mix, 1000), None).unwrap();
+        assert!(drifted(&mixed, &category.name), "a category mix drifts");
+        // A label flip changes the truth only: the estimate stays, the realized accuracy falls.
+        let (estimated, realized) = (calm.estimated.unwrap(), calm.realized.unwrap());
+        assert!(
+            estimated.accuracy.lower <= realized.0 && realized.0 <= estimated.accuracy.upper,
+            "{estimated:?} {realized:?}"
+        );
+        let flipped = check(bundle, &table, test, copy(Shift::LabelFlip { share: 0.4 }, 1000), None).unwrap();
+        assert!((flipped.estimated.as_ref().unwrap().accuracy.value - estimated.accuracy.value).abs() < 1e-9);
+        assert!(flipped.realized.unwrap().0 < realized.0 - 0.2, "{:?}", flipped.realized);
+        assert!(drifted(&flipped, "needs_support"), "the target's own drift shows the flip");
+        // Against 4,000 training rows the test is the normed Wasserstein distance: on few rows,
+        // chance alone makes it large.
+        let distance = |rows| {
+            let view = check(bundle, &table, test, copy(Shift::None, rows), None).unwrap();
+            view.report.columns.iter().find(|c| c.column == numeric).unwrap().statistic
+        };
+        assert!(distance(30) > 2.0 * distance(3000), "{} against {}", distance(30), distance(3000));
+    }
+
+    #[test]
+    fn a_file_is_checked_and_a_bad_one_named() {
+        let (table, trained) = support();
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/learner_support.csv"))
+            .unwrap();
+        let view = check(
+            &trained.bundle,
+            &table,
+            &trained.test_rows,
+            Current::File { name: "new.csv".into() },
+            Some(bytes),
+        )
+        .unwrap();
+        assert_eq!(view.rows, table.n_rows);
+        assert!(!view.report.dataset_drift);
+        let err = check(
+            &trained.bundle,
+            &table,
+            &trained.test_rows,
+            Current::File { name: "bad.csv".into() },
+            Some(b"a,b\n1\n".to_vec()),
+        )
+        .unwrap_err();
+        assert!(err.starts_with("bad.csv: line 2"), "{err}");
+    }
+}
