@@ -9,6 +9,7 @@ mod chart;
 mod data_step;
 pub mod http;
 pub mod monitor;
+mod monitor_step;
 mod prepare_step;
 mod problem_step;
 pub mod protocol;
@@ -211,6 +212,7 @@ pub fn App() -> impl IntoView {
             <prepare_step::PrepareStep/>
             <train_step::TrainStep/>
             <results_step::ResultsStep/>
+            <monitor_step::MonitorStep/>
         </main>
         <footer>
             "tabml " {tabml::VERSION} " · training, scoring and evaluation run in WebAssembly in this tab · your card, data set and runs are kept in this browser (IndexedDB) "

@@ -55,7 +55,10 @@ pub fn check(
         }
         Current::TestCopy { shift, rows, seed } => shifted_copy(bundle, &test, &shift, rows, seed)?,
     };
-    let report = drift::check_model(bundle, &current, &DriftOptions::default()).map_err(|e| e.to_string())?;
+    // Columns the model does not use (identifiers, free text) would only ever look drifted.
+    let ignore = bundle.prep.skipped.iter().map(|s| s.column.clone()).collect();
+    let options = DriftOptions { ignore, ..DriftOptions::default() };
+    let report = drift::check_model(bundle, &current, &options).map_err(|e| e.to_string())?;
     let (estimated, realized) = match &bundle.task {
         Task::Classification { classes } => {
             let truth = |t: &Table| -> Vec<Option<usize>> {
@@ -105,6 +108,7 @@ pub fn check(
         estimated,
         realized,
         columns: shift_columns(&test, &bundle.target),
+        ignored: bundle.prep.skipped.iter().map(|s| s.column.clone()).collect(),
     })
 }
 

@@ -100,6 +100,8 @@ pub struct MonitorView {
     pub realized: Option<(f64, f64)>,
     /// The columns a shift can change.
     pub columns: Vec<ShiftColumn>,
+    /// Columns left out of the check because the model does not use them.
+    pub ignored: Vec<String>,
 }
 
 /// The worker's answer to one request.

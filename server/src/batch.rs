@@ -869,7 +869,7 @@ fn drift_text(report: &tabml::drift::DriftReport, reference: &str, current: &str
     }
     out.push_str("\nWhy each test:\n");
     for c in report.columns.iter().chain(&report.predictions) {
-        out.push_str(&format!("- {}: {}\n", c.column, c.reason));
+        out.push_str(&format!("- {}: {}, {}\n", c.column, c.test.label(), c.reason));
     }
     out
 }

@@ -482,12 +482,15 @@ fn distinct_over(reference: &Side, current: &Side) -> Option<usize> {
 pub fn default_test(kind: DriftKind, reference_rows: u64, distinct: Option<usize>) -> (DriftTest, String) {
     let many = |d: Option<usize>, limit: usize| d.is_none_or(|d| d > limit);
     let count = match distinct {
-        Some(d) => format!("{d} distinct values"),
+        Some(d) => format!("{} distinct values", grouped(d as u64)),
         None => "many distinct values".to_owned(),
     };
     let small = reference_rows <= 1000;
-    let size =
-        format!("{reference_rows} reference rows ({})", if small { "1,000 or fewer" } else { "over 1,000" });
+    let size = format!(
+        "{} reference rows ({})",
+        grouped(reference_rows),
+        if small { "1,000 or fewer" } else { "over 1,000" }
+    );
     let (test, why) = match (kind, small) {
         (DriftKind::Numeric, true) if many(distinct, 5) => {
             (DriftTest::Ks, format!("numeric, {count} (over 5)"))
@@ -505,7 +508,20 @@ pub fn default_test(kind: DriftKind, reference_rows: u64, distinct: Option<usize
         }
         (_, true) => (DriftTest::Z, format!("{}, {count} (2 or fewer)", kind.name())),
     };
-    (test, format!("{why}; {size}: {} by default", test.label()))
+    (test, format!("{why}; {size}: Evidently's default"))
+}
+
+/// `n` with commas between groups of three digits.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// What a test computed.
@@ -789,7 +805,7 @@ pub fn check_column(
 ) -> Result<ColumnDrift, DriftError> {
     let distinct = distinct_over(reference, current);
     let (test, reason) = match options.tests.get(column) {
-        Some(&test) => (test, format!("{} chosen for this column", test.label())),
+        Some(&test) => (test, "chosen for this column".to_owned()),
         None => default_test(kind, reference.rows(), distinct),
     };
     let numbers = matches!((reference, current), (Side::Numbers { .. }, Side::Numbers { .. }));

@@ -1,0 +1,391 @@
+//! Step 6, monitor: drift checks and performance estimates on data the model has not seen. The
+//! learner injects a change into a copy of the test rows (or opens a file of new rows) and watches
+//! each statistic respond; a slider sets how many rows are checked.
+
+use crate::background;
+use crate::protocol::{Current, MonitorView, Reply, Request, Shift, ShiftColumn};
+use crate::{thousands, ModelSource, Step, Workbench};
+use leptos::prelude::*;
+use std::sync::Arc;
+use tabml::drift::{ColumnDrift, DataCheck, Distribution};
+
+/// The Monitor step.
+#[component]
+pub fn MonitorStep() -> impl IntoView {
+    let bench = expect_context::<Workbench>();
+    view! {
+        <Step id="monitor" number=6 title="Monitor" why="Once a model is in use, the data it sees drifts away from the data it learned from, and its accuracy can fall long before anyone has the true answers to measure it. Compare new data with the training data column by column, and estimate the accuracy from the model's own confidence until the labels arrive.">
+            {move || match bench.outcome.get() {
+                Some(Ok(trained)) if matches!(trained.source, ModelSource::Trained { stages: Some(_), .. }) => {
+                    let test_rows = trained.view.training.n_test;
+                    view! { <Monitor digest=trained.file.digest.clone() test_rows/> }.into_any()
+                }
+                _ => view! { <p class="hint" id="monitor-hint">"Train a model in step 4 (with some rows held back for testing); then change a copy of its test rows here and watch the drift checks respond."</p> }.into_any(),
+            }}
+        </Step>
+    }
+}
+
+/// Which change to inject.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    None,
+    Mean,
+    Scale,
+    Mix,
+    Flip,
+}
+
+impl Kind {
+    fn parse(text: &str) -> Self {
+        match text {
+            "mean" => Kind::Mean,
+            "scale" => Kind::Scale,
+            "mix" => Kind::Mix,
+            "flip" => Kind::Flip,
+            _ => Kind::None,
+        }
+    }
+
+    /// The slider's range, step and starting value for this change.
+    fn amount(self) -> (f64, f64, f64, f64) {
+        match self {
+            Kind::Mean => (-2.0, 2.0, 0.1, 0.5),
+            Kind::Scale => (0.25, 3.0, 0.05, 1.5),
+            Kind::Mix | Kind::Flip => (0.0, 1.0, 0.05, 0.3),
+            Kind::None => (0.0, 1.0, 1.0, 0.0),
+        }
+    }
+
+    fn describe(self, amount: f64) -> String {
+        match self {
+            Kind::Mean => format!("{amount:+.1} standard deviations"),
+            Kind::Scale => format!("× {amount:.2} spread"),
+            Kind::Mix => format!("{:.0}% of rows set to the value", amount * 100.0),
+            Kind::Flip => format!("{:.0}% of labels changed", amount * 100.0),
+            Kind::None => String::new(),
+        }
+    }
+}
+
+#[component]
+fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
+    let kind = RwSignal::new(Kind::None);
+    let column = RwSignal::new(String::new());
+    let value = RwSignal::new(String::new());
+    let amount = RwSignal::new(0.0);
+    let rows = RwSignal::new(test_rows.max(10));
+    let columns = RwSignal::new(Vec::<ShiftColumn>::new());
+    let result = RwSignal::new(None::<Result<Arc<MonitorView>, String>>);
+    let file = RwSignal::new(None::<(String, Vec<u8>)>);
+    let working = RwSignal::new(false);
+    // Answers can come back out of order; only the latest request's is shown.
+    let latest = RwSignal::new(0u64);
+    let max_rows = (test_rows * 3).clamp(200, 5000);
+
+    let shift = move || -> Shift {
+        let (c, a) = (column.get(), amount.get());
+        match kind.get() {
+            Kind::Mean if !c.is_empty() => Shift::Mean { column: c, sds: a },
+            Kind::Scale if !c.is_empty() => Shift::Scale { column: c, factor: a },
+            Kind::Mix if !c.is_empty() && !value.get().is_empty() => {
+                Shift::Mix { column: c, value: value.get(), share: a }
+            }
+            Kind::Flip => Shift::LabelFlip { share: a },
+            _ => Shift::None,
+        }
+    };
+    Effect::new(move |_| {
+        let (current, payload) = match file.get() {
+            Some((name, bytes)) => (Current::File { name }, Some(bytes)),
+            None => (Current::TestCopy { shift: shift(), rows: rows.get(), seed: 7 }, None),
+        };
+        let digest = digest.clone();
+        let ticket = latest.get_untracked() + 1;
+        latest.set(ticket);
+        working.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = background::request(Request::Monitor { digest, current }, payload, None).await;
+            if latest.get_untracked() != ticket {
+                return;
+            }
+            working.set(false);
+            result.set(Some(match answer {
+                Ok((Reply::Monitored(view), _)) => {
+                    if columns.with_untracked(Vec::is_empty) {
+                        columns.set(view.columns.clone());
+                    }
+                    Ok(Arc::from(view))
+                }
+                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
+                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
+            }));
+        });
+    });
+    let choose_kind = move |ev| {
+        let k = Kind::parse(&event_target_value(&ev));
+        let (_, _, _, start) = k.amount();
+        let pick = columns.with_untracked(|cs| {
+            cs.iter()
+                .find(|c| match k {
+                    Kind::Mean | Kind::Scale => c.numeric,
+                    Kind::Mix => !c.numeric && c.values.len() >= 2,
+                    _ => false,
+                })
+                .cloned()
+        });
+        column.set(pick.as_ref().map(|c| c.name.clone()).unwrap_or_default());
+        value.set(pick.and_then(|c| c.values.get(1).cloned()).unwrap_or_default());
+        amount.set(start);
+        kind.set(k);
+    };
+    let choose_column = move |ev| {
+        let name = event_target_value(&ev);
+        let first_other = columns
+            .with_untracked(|cs| cs.iter().find(|c| c.name == name).and_then(|c| c.values.get(1).cloned()));
+        value.set(first_other.unwrap_or_default());
+        column.set(name);
+    };
+    let open_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(picked) = input.files().and_then(|f| f.get(0)) else { return };
+        let name = picked.name();
+        leptos::task::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(picked.array_buffer()).await {
+                Ok(buffer) => file.set(Some((name, js_sys::Uint8Array::new(&buffer).to_vec()))),
+                Err(_) => result.set(Some(Err(format!("{name}: the browser could not read the file")))),
+            }
+        });
+    };
+    let column_choices = move || {
+        let k = kind.get();
+        columns.get().into_iter().filter(move |c| match k {
+            Kind::Mean | Kind::Scale => c.numeric,
+            Kind::Mix => !c.numeric && c.values.len() >= 2,
+            _ => false,
+        })
+    };
+    view! {
+        <div class="monitor-controls">
+            <fieldset disabled=move || file.get().is_some()>
+                <legend>"Change a copy of the test rows"</legend>
+                <div class="controls">
+                    <label>"Change"
+                        <select id="shift-kind" on:change=choose_kind>
+                            <option value="none">"nothing (the test rows as they are)"</option>
+                            <option value="mean">"mean shift of a number column"</option>
+                            <option value="scale">"scale change of a number column"</option>
+                            <option value="mix">"category mix of a column"</option>
+                            <option value="flip">"label flip (the truth changes, the inputs do not)"</option>
+                        </select>
+                    </label>
+                    {move || matches!(kind.get(), Kind::Mean | Kind::Scale | Kind::Mix).then(|| view! {
+                        <label>"Column"
+                            <select id="shift-column" on:change=choose_column prop:value=move || column.get()>
+                                {column_choices().map(|c| view! { <option value=c.name.clone()>{c.name.clone()}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    })}
+                    {move || (kind.get() == Kind::Mix).then(|| {
+                        let values = columns.get().into_iter().find(|c| c.name == column.get()).map(|c| c.values).unwrap_or_default();
+                        view! {
+                            <label>"to the value"
+                                <select id="shift-value" on:change=move |ev| value.set(event_target_value(&ev)) prop:value=move || value.get()>
+                                    {values.into_iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })}
+                    {move || (kind.get() != Kind::None).then(|| {
+                        let (min, max, step, _) = kind.get().amount();
+                        view! {
+                            <label>"How much"
+                                <input type="range" id="shift-amount" min=min max=max step=step
+                                    prop:value=move || amount.get().to_string()
+                                    on:input=move |ev| amount.set(event_target_value(&ev).parse().unwrap_or(0.0))/>
+                                <output for="shift-amount">{move || kind.get().describe(amount.get())}</output>
+                            </label>
+                        }
+                    })}
+                </div>
+                <div class="controls">
+                    <label>"Rows checked"
+                        <input type="range" id="sample-size" min="10" max=max_rows step="10"
+                            prop:value=move || rows.get().to_string()
+                            on:input=move |ev| rows.set(event_target_value(&ev).parse().unwrap_or(10))/>
+                        <output for="sample-size" id="sample-size-value">{move || format!("n = {} rows", thousands(rows.get()))}</output>
+                    </label>
+                    <span class="hint">{format!("drawn from the {} test rows ({} when more are asked for)", thousands(test_rows), "with repeats")}</span>
+                </div>
+            </fieldset>
+            <div class="controls">
+                <label>"Or check a CSV file of new rows against this model "
+                    <input type="file" id="monitor-file" accept=".csv,text/csv" on:change=open_file/>
+                </label>
+                {move || file.get().map(|(name, _)| view! {
+                    <span>"Checking " <strong>{name}</strong> " "
+                        <button type="button" class="small" id="monitor-file-clear" on:click=move |_| file.set(None)>"back to the test rows"</button>
+                    </span>
+                })}
+            </div>
+        </div>
+        <div id="monitor-result" aria-live="polite" aria-busy=move || working.get().to_string()>
+            {move || result.get().map(|r| match r {
+                Err(message) => view! { <div class="error" role="alert" id="monitor-error">{message}</div> }.into_any(),
+                Ok(view) => view! { <MonitorReport view/> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn MonitorReport(view: Arc<MonitorView>) -> impl IntoView {
+    let report = &view.report;
+    let drifted = report.columns.iter().filter(|c| c.drift).count();
+    let verdict = format!(
+        "{}: {drifted} of {} columns drifted ({:.0}%); the data set counts as drifted from {:.0}%. {} rows checked against the model's {} training rows.",
+        if report.dataset_drift { "The data has drifted" } else { "No data drift" },
+        report.columns.len(),
+        report.drifted_share * 100.0,
+        report.drift_share * 100.0,
+        thousands(view.rows),
+        thousands(report.reference_rows as usize),
+    );
+    let performance = view.estimated.as_ref().map(|e| {
+        let realized = view.realized.map(|(accuracy, _)| view! {
+            <p id="realized-accuracy">"Realized accuracy on these rows' own labels: " <strong>{format!("{accuracy:.3}")}</strong>
+                {(accuracy < e.accuracy.lower || accuracy > e.accuracy.upper).then_some(" — outside the band: the model's confidence no longer matches the truth (a label flip, or a change in what the inputs mean), which no drift check of the inputs can see.")}
+            </p>
+        });
+        view! {
+            <div class="performance" id="performance">
+                <p id="estimated-accuracy">"Estimated accuracy, from the model's calibrated probabilities alone (no labels needed): "
+                    <strong>{format!("{:.3}", e.accuracy.value)}</strong>
+                    {format!(" (the realized value should fall within {:.3}–{:.3}); estimated F1 {:.3}.", e.accuracy.lower, e.accuracy.upper, e.f1.value)}
+                </p>
+                {realized}
+            </div>
+        }
+    });
+    let by_chance = view.rows < 200 && report.columns.iter().any(|c| c.drift && !c.test.has_p_value());
+    let checks = report.checks.iter().map(|c| view! { <li>{check_text(c)}</li> }).collect_view();
+    let has_checks = !report.checks.is_empty();
+    view! {
+        <p id="drift-verdict" class=if report.dataset_drift { "verdict bad" } else { "verdict good" }>{verdict}</p>
+        {by_chance.then(|| view! {
+            <p class="hint" id="small-sample-note">{format!("Only {} rows: with more than 1,000 training rows the checks are distances, which have no p-value to allow for a small sample, so chance alone makes them large. Move the slider up and watch them shrink.", view.rows)}</p>
+        })}
+        {performance}
+        <DriftTable id="drift-table" caption="Each column of the checked rows against the training rows" columns=report.columns.clone()/>
+        {(!report.predictions.is_empty()).then(|| view! {
+            <DriftTable id="prediction-drift-table" caption="The model's outputs on the checked rows against its outputs on its training rows" columns=report.predictions.clone()/>
+        })}
+        {(!view.ignored.is_empty()).then(|| view! {
+            <p class="hint" id="monitor-ignored">"Not compared, because the model does not use them: " {view.ignored.join(", ")} "."</p>
+        })}
+        {has_checks.then(|| view! { <h3>"Data checks"</h3><ul id="data-checks">{checks}</ul> })}
+    }
+}
+
+fn check_text(check: &DataCheck) -> String {
+    match check {
+        DataCheck::MissingRate { column, reference, current } => {
+            format!("{column}: {:.1}% missing in training, {:.1}% now", reference * 100.0, current * 100.0)
+        }
+        DataCheck::NewCategories { column, examples, rows } => format!(
+            "{column}: {rows} rows with values never seen in training: {}",
+            examples.iter().map(|(v, n)| format!("{v} ({n})")).collect::<Vec<_>>().join(", ")
+        ),
+        DataCheck::OutOfRange { column, min, max, below, above } => {
+            format!("{column}: {below} below the training minimum {min}, {above} above the maximum {max}")
+        }
+        DataCheck::Freshness { column, newest, age_seconds } => match age_seconds {
+            Some(age) => format!("{column}: the newest row is {newest}, {:.1} days old", age / 86_400.0),
+            None => format!("{column}: the newest row is {newest}"),
+        },
+        DataCheck::OnlyOnOneSide { column, side } => {
+            format!("{column}: only in the {side} data, not compared")
+        }
+        DataCheck::Empty { column, side } => format!("{column}: no values in the {side} data, not compared"),
+        DataCheck::NotScored { reason } => format!("the model could not score these rows: {reason}"),
+    }
+}
+
+fn number(v: f64) -> String {
+    if !v.is_finite() {
+        "∞".to_owned()
+    } else if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.1e}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+#[component]
+fn DriftTable(id: &'static str, caption: &'static str, columns: Vec<ColumnDrift>) -> impl IntoView {
+    let rows = columns
+        .into_iter()
+        .map(|c| {
+            let threshold = format!("{} {}", if c.test.has_p_value() { "p below" } else { "at least" }, c.threshold);
+            let chart = overlay(&c.column, &c.distribution);
+            view! {
+                <tr class=if c.drift { "drifted" } else { "" } data-column=c.column.clone()>
+                    <th scope="row">{c.column.clone()}</th>
+                    <td>{c.kind.name()}</td>
+                    <td class="test-cell"><span class="test">{c.test.label()}</span><br/><span class="why-test">{c.reason.clone()}</span></td>
+                    <td class="num">{number(c.statistic)}</td>
+                    <td class="num">{c.p_value.map_or("—".to_owned(), number)}</td>
+                    <td class="num">{threshold}</td>
+                    <td class="drift-cell">{if c.drift { "drift" } else { "no" }}</td>
+                    <td>{chart}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table id=id class="drift">
+                <caption>{caption} <span class="legend"><span class="swatch reference"></span>" training rows "<span class="swatch current"></span>" checked rows"</span></caption>
+                <thead><tr>
+                    <th scope="col">"column"</th><th scope="col">"type"</th><th scope="col">"test, and why"</th>
+                    <th scope="col">"statistic"</th><th scope="col">"p-value"</th><th scope="col">"drift when"</th>
+                    <th scope="col">"drift?"</th><th scope="col">"shares per bin"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Both sides' shares per bin as overlaid bars: the training rows in grey, the checked rows in blue.
+fn overlay(column: &str, d: &Distribution) -> impl IntoView {
+    const W: f64 = 160.0;
+    const H: f64 = 48.0;
+    let n = d.reference.len().max(1);
+    let top = d.reference.iter().chain(&d.current).copied().fold(0.0, f64::max).max(1e-12);
+    let width = W / n as f64;
+    let bar = |i: usize, share: f64, class: &'static str| {
+        let h = share / top * (H - 2.0);
+        view! { <rect class=class x=format!("{:.2}", i as f64 * width) y=format!("{:.2}", H - h) width=format!("{:.2}", (width - 1.0).max(0.5)) height=format!("{h:.2}")/> }
+    };
+    let bars = (0..d.reference.len())
+        .map(|i| view! { {bar(i, d.reference[i], "reference")} {bar(i, d.current.get(i).copied().unwrap_or(0.0), "current")} })
+        .collect_view();
+    let span = if d.labels.is_empty() {
+        match (d.edges.first(), d.edges.last()) {
+            (Some(a), Some(b)) => format!("{} bins from {} to {}", n, number(*a), number(*b)),
+            _ => String::new(),
+        }
+    } else {
+        format!("values {}", d.labels.iter().take(8).cloned().collect::<Vec<_>>().join(", "))
+    };
+    let label =
+        format!("{column}: share of rows per bin, training rows in grey and checked rows in blue; {span}");
+    let title = label.clone();
+    view! {
+        <svg class="overlay" viewBox=format!("0 0 {W} {H}") width=W height=H role="img" aria-label=label>
+            <title>{title}</title>
+            {bars}
+        </svg>
+    }
+}
