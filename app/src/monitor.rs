@@ -43,11 +43,13 @@ pub fn check(
     test_rows: &[usize],
     current: Current,
     payload: Option<Vec<u8>>,
+    clock: &dyn Fn() -> f64,
 ) -> Result<MonitorView, String> {
     if test_rows.is_empty() {
         return Err("the model trained on every row, so there are no test rows to watch; train it again with a test share above 0".into());
     }
     let test = table.take_rows(test_rows);
+    let started = clock();
     let current = match current {
         Current::File { name } => {
             let bytes = payload.ok_or("no file came with the request")?;
@@ -55,6 +57,8 @@ pub fn check(
         }
         Current::TestCopy { shift, rows, seed } => shifted_copy(bundle, &test, &shift, rows, seed)?,
     };
+    let parse_millis = clock() - started;
+    let started = clock();
     // Columns the model does not use (identifiers, free text) would only ever look drifted.
     let ignore = bundle.prep.skipped.iter().map(|s| s.column.clone()).collect();
     let options = DriftOptions { ignore, ..DriftOptions::default() };
@@ -109,6 +113,8 @@ pub fn check(
         realized,
         columns: shift_columns(&test, &bundle.target),
         ignored: bundle.prep.skipped.iter().map(|s| s.column.clone()).collect(),
+        parse_millis,
+        check_millis: clock() - started,
     })
 }
 
@@ -242,6 +248,17 @@ mod tests {
         let trained =
             train(&table, "needs_support", &TrainConfig::new(ModelKind::LogisticRegression)).unwrap();
         (table, trained)
+    }
+
+    /// [`super::check`] with a clock that stands still.
+    fn check(
+        bundle: &ModelBundle,
+        table: &Table,
+        test_rows: &[usize],
+        current: Current,
+        payload: Option<Vec<u8>>,
+    ) -> Result<MonitorView, String> {
+        super::check(bundle, table, test_rows, current, payload, &|| 0.0)
     }
 
     fn copy(shift: Shift, rows: usize) -> Current {

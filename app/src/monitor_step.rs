@@ -20,7 +20,10 @@ pub fn MonitorStep() -> impl IntoView {
                     let test_rows = trained.view.training.n_test;
                     view! { <Monitor digest=trained.file.digest.clone() test_rows/> }.into_any()
                 }
-                _ => view! { <p class="hint" id="monitor-hint">"Train a model in step 4 (with some rows held back for testing); then change a copy of its test rows here and watch the drift checks respond."</p> }.into_any(),
+                _ => view! {
+                    <p class="hint" id="monitor-hint">"Train a model in step 4 (with some rows held back for testing); then change a copy of its test rows here and watch the drift checks respond."</p>
+                    {move || bench.data.get().map(|d| view! { <FileDrift reference=d.summary.name.clone()/> })}
+                }.into_any(),
             }}
         </Step>
     }
@@ -238,18 +241,61 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
     }
 }
 
+/// Without a model: a CSV file of new rows against the loaded data set.
+#[component]
+fn FileDrift(reference: String) -> impl IntoView {
+    let result = RwSignal::new(None::<Result<Arc<MonitorView>, String>>);
+    let working = RwSignal::new(false);
+    let open = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(picked) = input.files().and_then(|f| f.get(0)) else { return };
+        let name = picked.name();
+        working.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = match wasm_bindgen_futures::JsFuture::from(picked.array_buffer()).await {
+                Ok(buffer) => {
+                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                    background::request(Request::DriftFile { name: name.clone() }, Some(bytes), None).await
+                }
+                Err(_) => Err(format!("{name}: the browser could not read the file")),
+            };
+            working.set(false);
+            result.set(Some(match answer {
+                Ok((Reply::Monitored(view), _)) => Ok(Arc::from(view)),
+                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
+                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
+            }));
+        });
+    };
+    view! {
+        <div class="controls">
+            <label>{format!("Or compare a CSV file of newer rows with the loaded data set ({reference}), no model needed ")}
+                <input type="file" id="drift-file" accept=".csv,text/csv" on:change=open/>
+            </label>
+            {move || working.get().then(|| view! { <span role="status">"Checking in the background…"</span> })}
+        </div>
+        <div id="monitor-result" aria-live="polite">
+            {move || result.get().map(|r| match r {
+                Err(message) => view! { <div class="error" role="alert" id="monitor-error">{message}</div> }.into_any(),
+                Ok(view) => view! { <MonitorReport view/> }.into_any(),
+            })}
+        </div>
+    }
+}
+
 #[component]
 fn MonitorReport(view: Arc<MonitorView>) -> impl IntoView {
     let report = &view.report;
     let drifted = report.columns.iter().filter(|c| c.drift).count();
     let verdict = format!(
-        "{}: {drifted} of {} columns drifted ({:.0}%); the data set counts as drifted from {:.0}%. {} rows checked against the model's {} training rows.",
+        "{}: {drifted} of {} columns drifted ({:.0}%); the data set counts as drifted from {:.0}%. {} rows checked against {} {}.",
         if report.dataset_drift { "The data has drifted" } else { "No data drift" },
         report.columns.len(),
         report.drifted_share * 100.0,
         report.drift_share * 100.0,
         thousands(view.rows),
         thousands(report.reference_rows as usize),
+        if view.test_rows == 0 { "reference rows" } else { "training rows of the model" },
     );
     let performance = view.estimated.as_ref().map(|e| {
         let realized = view.realized.map(|(accuracy, _)| view! {
@@ -271,12 +317,14 @@ fn MonitorReport(view: Arc<MonitorView>) -> impl IntoView {
     let checks = report.checks.iter().map(|c| view! { <li>{check_text(c)}</li> }).collect_view();
     let has_checks = !report.checks.is_empty();
     view! {
-        <p id="drift-verdict" class=if report.dataset_drift { "verdict bad" } else { "verdict good" }>{verdict}</p>
+        <p id="drift-verdict" class=if report.dataset_drift { "verdict bad" } else { "verdict good" }
+            data-check-ms=view.check_millis.to_string() data-parse-ms=view.parse_millis.to_string()>{verdict}</p>
+        <p class="hint">{format!("Checked in {:.0} ms in this tab.", view.check_millis)}</p>
         {by_chance.then(|| view! {
             <p class="hint" id="small-sample-note">{format!("Only {} rows: with more than 1,000 training rows the checks are distances, which have no p-value to allow for a small sample, so chance alone makes them large. Move the slider up and watch them shrink.", view.rows)}</p>
         })}
         {performance}
-        <DriftTable id="drift-table" caption="Each column of the checked rows against the training rows" columns=report.columns.clone()/>
+        <DriftTable id="drift-table" caption="Each column: the checked rows against the reference rows" columns=report.columns.clone()/>
         {(!report.predictions.is_empty()).then(|| view! {
             <DriftTable id="prediction-drift-table" caption="The model's outputs on the checked rows against its outputs on its training rows" columns=report.predictions.clone()/>
         })}
@@ -326,7 +374,12 @@ fn DriftTable(id: &'static str, caption: &'static str, columns: Vec<ColumnDrift>
     let rows = columns
         .into_iter()
         .map(|c| {
-            let threshold = format!("{} {}", if c.test.has_p_value() { "p below" } else { "at least" }, c.threshold);
+            let when = match c.test {
+                tabml::drift::DriftTest::Ks => "p at most",
+                t if t.has_p_value() => "p below",
+                _ => "at least",
+            };
+            let threshold = format!("{when} {}", c.threshold);
             let chart = overlay(&c.column, &c.distribution);
             view! {
                 <tr class=if c.drift { "drifted" } else { "" } data-column=c.column.clone()>
@@ -345,7 +398,7 @@ fn DriftTable(id: &'static str, caption: &'static str, columns: Vec<ColumnDrift>
     view! {
         <div class="table-scroll">
             <table id=id class="drift">
-                <caption>{caption} <span class="legend"><span class="swatch reference"></span>" training rows "<span class="swatch current"></span>" checked rows"</span></caption>
+                <caption>{caption} <span class="legend"><span class="swatch reference"></span>" reference rows "<span class="swatch current"></span>" checked rows"</span></caption>
                 <thead><tr>
                     <th scope="col">"column"</th><th scope="col">"type"</th><th scope="col">"test, and why"</th>
                     <th scope="col">"statistic"</th><th scope="col">"p-value"</th><th scope="col">"drift when"</th>

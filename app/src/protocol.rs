@@ -46,6 +46,9 @@ pub enum Request {
     /// and estimate its performance there: a copy of its test rows, changed as asked, or a CSV
     /// file attached to the request.
     Monitor { digest: String, current: Current },
+    /// Check the attached CSV file (called `name`) for drift against the loaded data set, with
+    /// no model: Evidently's choice of test per column, on the raw rows of both.
+    DriftFile { name: String },
 }
 
 /// What a monitoring check compares with the training rows.
@@ -102,6 +105,10 @@ pub struct MonitorView {
     pub columns: Vec<ShiftColumn>,
     /// Columns left out of the check because the model does not use them.
     pub ignored: Vec<String>,
+    /// Milliseconds the worker took to read the checked file (0 for a copy of the test rows).
+    pub parse_millis: f64,
+    /// Milliseconds the worker took for the drift check itself.
+    pub check_millis: f64,
 }
 
 /// The worker's answer to one request.
@@ -450,7 +457,30 @@ impl Engine {
                     .as_ref()
                     .filter(|(d, _, _)| *d == digest)
                     .ok_or("this model was not trained in this tab since the page loaded: train it again to monitor it")?;
-                let view = crate::monitor::check(bundle, table, test_rows, current, payload)?;
+                let view = crate::monitor::check(bundle, table, test_rows, current, payload, clock)?;
+                Ok((Reply::Monitored(Box::new(view)), None))
+            }
+            Request::DriftFile { name } => {
+                let (_, reference) = self.data()?;
+                let bytes = payload.ok_or("no file came with the request")?;
+                let started = clock();
+                let current = parse_csv(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let parse_millis = clock() - started;
+                let started = clock();
+                let report =
+                    tabml::drift::check_tables(reference, &current, &tabml::drift::DriftOptions::default())
+                        .map_err(|e| format!("{name}: {e}"))?;
+                let view = MonitorView {
+                    rows: current.n_rows,
+                    report,
+                    test_rows: 0,
+                    estimated: None,
+                    realized: None,
+                    columns: Vec::new(),
+                    ignored: Vec::new(),
+                    parse_millis,
+                    check_millis: clock() - started,
+                };
                 Ok((Reply::Monitored(Box::new(view)), None))
             }
         }

@@ -837,3 +837,27 @@ async fn the_monitor_step_shows_drift_respond_to_injected_changes() {
     save_screenshot(client, "monitor-small-sample.png").await;
     session.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_model_a_file_is_compared_with_the_loaded_data_as_evidently_would() {
+    let session = Session::open().await;
+    let client = &session.client;
+    let fixture = |name: &str| workspace_root().join("shared/tests/fixtures/drift").join(name);
+    let reference = fixture("small_mean_shift_reference.csv");
+    wait_for(client, "#csv-file").await.send_keys(reference.to_str().unwrap()).await.unwrap();
+    let summary = wait_for(client, "#data-summary").await.text().await.unwrap();
+    assert!(summary.contains("400 rows"), "{summary}");
+    let current = fixture("small_mean_shift_current.csv");
+    wait_for(client, "#drift-file").await.send_keys(current.to_str().unwrap()).await.unwrap();
+    let verdict = wait_for(client, "#drift-verdict").await.text().await.unwrap();
+    // Evidently 0.7.23 on the same pair: 3 of 9 columns drifted (score, income, tenure).
+    assert!(verdict.starts_with("No data drift: 3 of 9 columns drifted"), "{verdict}");
+    assert!(verdict.contains("300 rows checked against 400 reference rows"), "{verdict}");
+    for column in ["score", "income", "tenure"] {
+        wait_for(client, &format!("#drift-table tr.drifted[data-column='{column}']")).await;
+    }
+    let ks = wait_for(client, "#drift-table tr[data-column='score'] .test").await.text().await.unwrap();
+    assert_eq!(ks, "Kolmogorov–Smirnov test");
+    save_screenshot(client, "drift-file-against-data.png").await;
+    session.close().await;
+}
