@@ -62,3 +62,7 @@ cargo build --quiet --release -p tabml-tests --bin browser-bench
 step "timing the app in headless Chromium against tabml natively"
 "$CARGO_TARGET_DIR/release/browser-bench" --dist target/dist-release --data "$out/classif_100k.csv" \
   --target label --out "$out/browser.json"
+
+step "timing the drift check in headless Chromium against tabml natively and Evidently"
+"$CARGO_TARGET_DIR/release/browser-bench" --dist target/dist-release --drift-dir "$out" \
+  --evidently "$out/evidently.json" --out "$out/browser-drift.json"
