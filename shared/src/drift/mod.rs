@@ -5,6 +5,14 @@
 //!
 //! Each side of a column is a [`Side`]: its values, or a summary of them from a profile.
 //! `shared/tests/drift_vs_evidently.rs` checks the verdicts against Evidently on the fixture pairs.
+//!
+//! Where tabml does not follow Evidently, on purpose:
+//! - Text columns (more than half the values distinct): Evidently trains a classifier to tell the
+//!   two sides' words apart; tabml compares their values as categories.
+//! - Date columns: pandas reads them from a CSV file as text, so Evidently tests them as text or
+//!   categories; tabml leaves them out of drift and reports the age of the newest one instead.
+//! - `inf` written in a file: pandas reads it as a float (then dropped as missing); tabml's reader
+//!   takes it as text, so such a column is compared as categories.
 
 mod binning;
 mod performance;
