@@ -3,7 +3,7 @@
 //! the model's performance estimated from its probabilities and, where labels exist, realized.
 
 use crate::protocol::{Current, MonitorView, Shift, ShiftColumn};
-use tabml::drift::{self, Calibration, DriftOptions};
+use tabml::drift::{self, CbpeReference, DriftOptions};
 use tabml::{parse_csv, Column, ColumnKind, ModelBundle, Predictions, Table, Task};
 
 /// Values offered for a category mix, most frequent first.
@@ -73,19 +73,19 @@ pub fn check(
                     })
                     .collect()
             };
-            // Calibrated on the test rows, whose labels are known.
-            let calibration = match bundle.score(&test) {
+            // The test rows, whose labels are known, are CBPE's reference: calibration and band.
+            let reference = match bundle.score(&test) {
                 Ok(Predictions::Proba(p)) => {
                     let labelled: Vec<(Vec<f64>, usize)> =
                         p.into_iter().zip(truth(&test)).filter_map(|(p, t)| t.map(|t| (p, t))).collect();
                     let (p, t): (Vec<Vec<f64>>, Vec<usize>) = labelled.into_iter().unzip();
-                    Calibration::fit(&p, &t)
+                    CbpeReference::fit(&p, &t, true)
                 }
                 _ => None,
             };
             match bundle.score(&current) {
                 Ok(Predictions::Proba(p)) => {
-                    let estimated = drift::estimate_performance(&p, calibration.as_ref());
+                    let estimated = drift::estimate_performance(&p, reference.as_ref());
                     let mut confusion = vec![vec![0.0; classes.len()]; classes.len()];
                     let mut labelled = 0;
                     for (row, t) in p.iter().zip(truth(&current)) {

@@ -96,8 +96,8 @@ pub struct MonitorView {
     pub rows: usize,
     /// The test rows the copy is drawn from.
     pub test_rows: usize,
-    /// Performance estimated from the model's probabilities alone, calibrated on the test rows
-    /// (classifiers only).
+    /// Performance estimated from the model's probabilities alone (CBPE, with the test rows as its
+    /// labelled reference: calibration and band; classifiers only).
     pub estimated: Option<tabml::drift::PerformanceEstimate>,
     /// Accuracy and F1 on the checked rows' own labels, when they have them (classifiers only).
     pub realized: Option<(f64, f64)>,

@@ -19,8 +19,8 @@ mod performance;
 mod profile;
 
 pub use performance::{
-    accuracy_and_f1, estimate_performance, performance_windows, Calibration, Estimate, Isotonic,
-    PerformanceEstimate, PerformanceWindow, PredictionRecord, BAND_DRAWS,
+    accuracy_and_f1, estimate_performance, performance_windows, Calibration, CbpeReference, Estimate,
+    Isotonic, PerformanceEstimate, PerformanceWindow, PredictionRecord,
 };
 
 pub use profile::{

@@ -3,76 +3,89 @@
 //! Before: confidence-based performance estimation, as NannyML's CBPE does it. With calibrated
 //! probabilities, row `i` is right with probability `p_i[ŷ_i]`, so the expected confusion matrix
 //! adds `p_i[k]` to cell (true `k`, predicted `ŷ_i`) for every row, and the estimated accuracy and F1
-//! are read off it. Calibration is isotonic regression (pool adjacent violators) fitted on labelled
-//! reference rows, as NannyML's default calibrator. The band is where the realized metric falls
-//! when the labels are drawn from the calibrated probabilities (99.7 %, NannyML's ±3 standard
-//! errors), found by drawing them 400 times with a fixed seed.
+//! are read off it. Calibration is isotonic regression fitted on labelled reference rows, as
+//! scikit-learn's `IsotonicRegression(out_of_bounds="clip")` fits and interpolates it (NannyML's
+//! calibrator); a binary model's positive-class probability is calibrated, a multiclass model's
+//! every class, then renormalised. The band is NannyML's: the estimate ± 3 sampling errors, each
+//! from the spread of the metric's parts on the reference rows, clipped to [0, 1].
+//! `shared/tests/cbpe_vs_nannyml.rs` checks binary estimates, errors and bands against NannyML.
 //!
 //! After: realized metrics per time window, predictions joined to labels by prediction id.
 
-use crate::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Draws of the labels behind a band.
-pub const BAND_DRAWS: usize = 400;
-
-/// Isotonic calibration of one class's probability: a non-decreasing step function fitted on
-/// labelled rows by pool adjacent violators.
+/// Isotonic calibration of one class's probability, as scikit-learn's `IsotonicRegression`: ties
+/// in the score pooled, pool adjacent violators, then linear interpolation between the fitted points,
+/// clipped at both ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Isotonic {
-    /// Upper ends of the steps' score ranges, increasing.
-    pub upper: Vec<f64>,
-    /// Each step's calibrated probability, non-decreasing.
-    pub value: Vec<f64>,
+    /// The distinct scores seen, increasing.
+    pub x: Vec<f64>,
+    /// The fitted probability at each, non-decreasing.
+    pub y: Vec<f64>,
 }
 
 impl Isotonic {
     /// Fits on `(score, is the class)` pairs; `None` without rows.
     pub fn fit(scores: &[f64], hits: &[bool]) -> Option<Self> {
-        if scores.is_empty() || scores.len() != hits.len() {
+        if scores.is_empty() || scores.len() != hits.len() || scores.iter().any(|s| s.is_nan()) {
             return None;
         }
         let mut order: Vec<usize> = (0..scores.len()).collect();
         order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-        // Blocks of (upper score, sum of hits, rows), merged while they decrease.
-        let mut blocks: Vec<(f64, f64, f64)> = Vec::new();
+        // Distinct scores with their mean outcome and weight.
+        let mut x: Vec<f64> = Vec::new();
+        let mut points: Vec<(f64, f64)> = Vec::new(); // (sum of outcomes, rows)
         for i in order {
-            let (s, y) = (scores[i], f64::from(u8::from(hits[i])));
-            match blocks.last_mut() {
-                Some(last) if last.0 == s => {
-                    last.1 += y;
-                    last.2 += 1.0;
-                }
-                _ => blocks.push((s, y, 1.0)),
+            let y = f64::from(u8::from(hits[i]));
+            if x.last() == Some(&scores[i]) {
+                let last = points.last_mut().expect("a point per score");
+                last.0 += y;
+                last.1 += 1.0;
+            } else {
+                x.push(scores[i]);
+                points.push((y, 1.0));
             }
+        }
+        // Pool adjacent violators: blocks of (sum, weight, points covered).
+        let mut blocks: Vec<(f64, f64, usize)> = Vec::new();
+        for &(sum, weight) in &points {
+            blocks.push((sum, weight, 1));
             while blocks.len() >= 2 {
                 let (b, a) = (blocks[blocks.len() - 1], blocks[blocks.len() - 2]);
-                if a.1 / a.2 <= b.1 / b.2 {
+                if a.0 / a.1 <= b.0 / b.1 {
                     break;
                 }
                 blocks.pop();
-                let last = blocks.last_mut().expect("two blocks");
-                *last = (b.0, a.1 + b.1, a.2 + b.2);
+                *blocks.last_mut().expect("two blocks") = (a.0 + b.0, a.1 + b.1, a.2 + b.2);
             }
         }
-        Some(Self {
-            upper: blocks.iter().map(|b| b.0).collect(),
-            value: blocks.iter().map(|b| b.1 / b.2).collect(),
-        })
+        let y = blocks.iter().flat_map(|&(sum, weight, n)| std::iter::repeat_n(sum / weight, n)).collect();
+        Some(Self { x, y })
     }
 
-    /// The calibrated probability of `score`: the value of the first step reaching it.
+    /// The calibrated probability of `score` (`numpy.interp` over the fitted points).
     pub fn apply(&self, score: f64) -> f64 {
-        let i = self.upper.partition_point(|&u| u < score).min(self.value.len().saturating_sub(1));
-        self.value.get(i).copied().unwrap_or(score)
+        let (Some(&first), Some(&last)) = (self.x.first(), self.x.last()) else { return score };
+        if score <= first {
+            return self.y[0];
+        }
+        if score >= last {
+            return self.y[self.y.len() - 1];
+        }
+        let i = self.x.partition_point(|&v| v <= score); // x[i - 1] <= score < x[i]
+        let (x0, x1, y0, y1) = (self.x[i - 1], self.x[i], self.y[i - 1], self.y[i]);
+        let slope = (y1 - y0) / (x1 - x0);
+        slope * (score - x0) + y0
     }
 }
 
-/// A calibrator per class, fitted on labelled reference rows.
+/// Calibrators fitted on labelled reference rows: for two classes one, of the second class's
+/// probability; for more, one per class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// One per class.
+    /// One per class (one in all for two classes).
     pub classes: Vec<Isotonic>,
 }
 
@@ -80,19 +93,23 @@ impl Calibration {
     /// Fits on rows of class probabilities and their true class indices.
     pub fn fit(probabilities: &[Vec<f64>], truth: &[usize]) -> Option<Self> {
         let k = probabilities.first()?.len();
-        let classes = (0..k)
-            .map(|c| {
-                let scores: Vec<f64> = probabilities.iter().map(|p| p[c]).collect();
-                let hits: Vec<bool> = truth.iter().map(|&t| t == c).collect();
-                Isotonic::fit(&scores, &hits)
-            })
-            .collect::<Option<Vec<_>>>()?;
+        let fit_class = |c: usize| {
+            let scores: Vec<f64> = probabilities.iter().map(|p| p[c]).collect();
+            let hits: Vec<bool> = truth.iter().map(|&t| t == c).collect();
+            Isotonic::fit(&scores, &hits)
+        };
+        let classes =
+            if k == 2 { vec![fit_class(1)?] } else { (0..k).map(fit_class).collect::<Option<Vec<_>>>()? };
         Some(Self { classes })
     }
 
-    /// Calibrated probabilities of one row, renormalised to sum to 1 (NannyML does the same for
-    /// several classes).
+    /// One row's calibrated probabilities. For several classes they are renormalised to sum to 1,
+    /// as NannyML does.
     pub fn apply(&self, row: &[f64]) -> Vec<f64> {
+        if row.len() == 2 && self.classes.len() == 1 {
+            let q = self.classes[0].apply(row[1]);
+            return vec![1.0 - q, q];
+        }
         let mut out: Vec<f64> = row.iter().zip(&self.classes).map(|(&p, iso)| iso.apply(p)).collect();
         let sum: f64 = out.iter().sum();
         if sum > 0.0 {
@@ -104,11 +121,100 @@ impl Calibration {
     }
 }
 
+/// What CBPE learns from labelled reference rows: the calibration, and the spread of each metric's
+/// parts that sets its sampling error on a batch of `n` rows (NannyML's sampling-error components).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CbpeReference {
+    /// The calibrators, unless asked not to calibrate.
+    pub calibration: Option<Calibration>,
+    /// The standard deviation of "predicted right" over the reference rows.
+    pub accuracy_std: f64,
+    /// F1's parts: for two classes one `(standard deviation, fraction of rows)` of the
+    /// observation-level F1; for more, `(variance, fraction)` per class.
+    pub f1_parts: Vec<(f64, f64)>,
+}
+
+fn population_std(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt()
+}
+
+impl CbpeReference {
+    /// Learns from reference rows: class probabilities as the model gave them and the true class
+    /// indices. `calibrate` fits the calibrators (NannyML decides by a cross-validated test of
+    /// calibration error; tabml calibrates whenever asked). `None` without rows or with fewer than
+    /// two classes.
+    pub fn fit(probabilities: &[Vec<f64>], truth: &[usize], calibrate: bool) -> Option<Self> {
+        let k = probabilities.first()?.len();
+        if k < 2 || probabilities.len() != truth.len() {
+            return None;
+        }
+        let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
+        let correct: Vec<f64> =
+            predicted.iter().zip(truth).map(|(p, t)| f64::from(u8::from(p == t))).collect();
+        // Per class c: 1 for a true positive, 0 for a false negative or false positive.
+        let parts = |c: usize| -> (Vec<f64>, usize, usize) {
+            let (mut tp, mut fp_fn) = (0usize, 0usize);
+            for (&p, &t) in predicted.iter().zip(truth) {
+                if p == c && t == c {
+                    tp += 1;
+                } else if p == c || t == c {
+                    fp_fn += 1;
+                }
+            }
+            let values = std::iter::repeat_n(1.0, tp).chain(std::iter::repeat_n(0.0, fp_fn)).collect();
+            (values, tp, fp_fn)
+        };
+        let n = truth.len() as f64;
+        let f1_parts = if k == 2 {
+            let (values, tp, fp_fn) = parts(1);
+            if values.is_empty() {
+                vec![(f64::NAN, 0.0)]
+            } else {
+                let factor = values.len() as f64 / (fp_fn as f64 * 0.5 + tp as f64);
+                let scaled: Vec<f64> = values.iter().map(|v| v * factor).collect();
+                vec![(population_std(&scaled), values.len() as f64 / n)]
+            }
+        } else {
+            (0..k)
+                .map(|c| {
+                    let (values, _, _) = parts(c);
+                    let spread = if values.is_empty() { f64::NAN } else { population_std(&values).powi(2) };
+                    (spread, values.len() as f64 / n)
+                })
+                .collect()
+        };
+        Some(Self {
+            calibration: if calibrate { Calibration::fit(probabilities, truth) } else { None },
+            accuracy_std: population_std(&correct),
+            f1_parts,
+        })
+    }
+
+    fn accuracy_error(&self, n: usize) -> f64 {
+        self.accuracy_std / (n as f64).sqrt()
+    }
+
+    fn f1_error(&self, n: usize) -> f64 {
+        let n = n as f64;
+        match self.f1_parts.as_slice() {
+            [(std, fraction)] => std / (n * fraction).sqrt(),
+            parts => {
+                parts.iter().map(|(var, fraction)| var / (n * fraction)).sum::<f64>().sqrt()
+                    / parts.len() as f64
+            }
+        }
+    }
+}
+
 /// A metric's value with the band the realized value should fall in.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The expected value.
     pub value: f64,
+    /// Its sampling error on a batch of this size (NaN without a labelled reference).
+    pub sampling_error: f64,
     /// The band's low end.
     pub lower: f64,
     /// The band's high end.
@@ -155,18 +261,19 @@ fn argmax(row: &[f64]) -> usize {
     row.iter().enumerate().fold(0, |best, (i, &p)| if p > row[best] { i } else { best })
 }
 
-/// CBPE: the expected confusion matrix, accuracy and F1 of rows whose (calibrated, if
-/// `calibration` is given) class probabilities are `probabilities`, each predicted as its most
-/// probable class. `None` without rows.
+/// CBPE: the expected confusion matrix, accuracy and F1 of rows whose class probabilities are
+/// `probabilities` (calibrated with `reference`'s calibrators, when it has them), each predicted as
+/// its most probable class, with the band `reference` gives (without one, the band is the value
+/// alone). `None` without rows.
 pub fn estimate_performance(
     probabilities: &[Vec<f64>],
-    calibration: Option<&Calibration>,
+    reference: Option<&CbpeReference>,
 ) -> Option<PerformanceEstimate> {
     let k = probabilities.first()?.len();
     if k < 2 {
         return None;
     }
-    let calibrated: Vec<Vec<f64>> = match calibration {
+    let calibrated: Vec<Vec<f64>> = match reference.and_then(|r| r.calibration.as_ref()) {
         Some(c) => probabilities.iter().map(|p| c.apply(p)).collect(),
         None => probabilities.to_vec(),
     };
@@ -178,38 +285,24 @@ pub fn estimate_performance(
         }
     }
     let (accuracy, f1) = scores(&confusion);
-    // The band: realized metrics when labels are drawn from the probabilities.
-    let mut rng = SplitMix64::new(0x6362_7065);
-    let (mut accs, mut f1s) = (Vec::with_capacity(BAND_DRAWS), Vec::with_capacity(BAND_DRAWS));
-    for _ in 0..BAND_DRAWS {
-        let mut drawn = vec![vec![0.0; k]; k];
-        for (p, &y) in calibrated.iter().zip(&predicted) {
-            let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-            let mut cumulative = 0.0;
-            let mut truth = k - 1;
-            for (t, &pt) in p.iter().enumerate() {
-                cumulative += pt;
-                if u < cumulative {
-                    truth = t;
-                    break;
-                }
+    let n = probabilities.len();
+    let band = |value: f64, error: f64| {
+        if error.is_finite() {
+            Estimate {
+                value,
+                sampling_error: error,
+                lower: (value - 3.0 * error).max(0.0),
+                upper: (value + 3.0 * error).min(1.0),
             }
-            drawn[truth][y] += 1.0;
+        } else {
+            Estimate { value, sampling_error: f64::NAN, lower: value, upper: value }
         }
-        let (a, f) = scores(&drawn);
-        accs.push(a);
-        f1s.push(f);
-    }
-    let band = |value: f64, mut draws: Vec<f64>| {
-        crate::math::sort_floats(&mut draws);
-        let q = |p: f64| crate::metrics::percentile_sorted(&draws, p).unwrap_or(value);
-        Estimate { value, lower: q(0.135).min(value), upper: q(99.865).max(value) }
     };
     Some(PerformanceEstimate {
-        rows: probabilities.len(),
+        rows: n,
         confusion,
-        accuracy: band(accuracy, accs),
-        f1: band(f1, f1s),
+        accuracy: band(accuracy, reference.map_or(f64::NAN, |r| r.accuracy_error(n))),
+        f1: band(f1, reference.map_or(f64::NAN, |r| r.f1_error(n))),
     })
 }
 
@@ -249,7 +342,7 @@ pub fn performance_windows(
     records: &[PredictionRecord],
     labels: &HashMap<String, usize>,
     window: f64,
-    calibration: Option<&Calibration>,
+    reference: Option<&CbpeReference>,
 ) -> Vec<PerformanceWindow> {
     if window.is_nan() || window <= 0.0 {
         return Vec::new();
@@ -275,7 +368,7 @@ pub fn performance_windows(
             PerformanceWindow {
                 start: w as f64 * window,
                 rows: rows.len(),
-                estimated: estimate_performance(&probabilities, calibration),
+                estimated: estimate_performance(&probabilities, reference),
                 labelled,
                 realized_accuracy: realized.map(|r| r.0),
                 realized_f1: realized.map(|r| r.1),
@@ -287,6 +380,7 @@ pub fn performance_windows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::SplitMix64;
 
     #[test]
     fn expected_confusion_matrix_by_hand() {
@@ -304,8 +398,8 @@ mod tests {
 
     #[test]
     fn calibrated_labels_fall_in_the_band() {
-        // 2,000 rows with known probabilities; labels drawn from them, 50 times: the realized
-        // accuracy falls in the 99.7 % band nearly every time.
+        // 2,000 rows with known probabilities. A labelled reference sets the band; labels drawn
+        // from the probabilities 50 times give a realized accuracy inside it nearly every time.
         let mut rng = SplitMix64::new(7);
         let uniform = |rng: &mut SplitMix64| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let p: Vec<Vec<f64>> = (0..2000)
@@ -314,27 +408,33 @@ mod tests {
                 vec![1.0 - q, q]
             })
             .collect();
-        let e = estimate_performance(&p, None).unwrap();
+        let draw = |rng: &mut SplitMix64| -> Vec<usize> {
+            p.iter().map(|row| usize::from(uniform(rng) < row[1])).collect()
+        };
+        let reference = CbpeReference::fit(&p, &draw(&mut rng), false).unwrap();
+        let e = estimate_performance(&p, Some(&reference)).unwrap();
+        assert!(e.accuracy.sampling_error > 0.0 && e.accuracy.lower < e.accuracy.value);
         let mut inside = 0;
         for _ in 0..50 {
-            let mut right = 0;
-            for row in &p {
-                let truth = usize::from(uniform(&mut rng) < row[1]);
-                right += usize::from(truth == argmax(row));
-            }
+            let truth = draw(&mut rng);
+            let right = p.iter().zip(&truth).filter(|(row, &t)| t == argmax(row)).count();
             let acc = right as f64 / p.len() as f64;
             inside += usize::from(e.accuracy.lower <= acc && acc <= e.accuracy.upper);
         }
         assert!(inside >= 48, "{inside} of 50 inside [{}, {}]", e.accuracy.lower, e.accuracy.upper);
         // Accuracy of a calibrated model averages max(q, 1 − q): 0.75 over uniform q.
         assert!((e.accuracy.value - 0.75).abs() < 0.02, "{}", e.accuracy.value);
+        // Without a labelled reference there is no band.
+        let bare = estimate_performance(&p, None).unwrap();
+        assert_eq!((bare.accuracy.lower, bare.accuracy.upper), (bare.accuracy.value, bare.accuracy.value));
     }
 
     #[test]
     fn isotonic_calibration_pools_violators() {
         let iso = Isotonic::fit(&[0.1, 0.2, 0.3, 0.4], &[false, true, false, true]).unwrap();
-        assert_eq!(iso.value, vec![0.0, 0.5, 1.0]);
+        assert_eq!(iso.y, vec![0.0, 0.5, 0.5, 1.0]);
         assert_eq!((iso.apply(0.05), iso.apply(0.25), iso.apply(0.9)), (0.0, 0.5, 1.0));
+        assert!((iso.apply(0.15) - 0.25).abs() < 1e-12, "interpolated between the fitted points");
         // An overconfident model: scores of 0.9 are right only half the time.
         let scores = [0.9; 10];
         let hits: Vec<bool> = (0..10).map(|i| i % 2 == 0).collect();
