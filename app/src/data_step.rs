@@ -10,7 +10,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
 use tabml::{ColumnKind, Severity, Task};
-use wasm_bindgen_futures::JsFuture;
 
 /// Files larger than this are refused before reading, so the tab never freezes on a huge upload.
 const MAX_FILE_BYTES: f64 = 100.0 * 1024.0 * 1024.0;
@@ -52,14 +51,13 @@ pub fn DataStep() -> impl IntoView {
         }
         loading.set(true);
         spawn_local(async move {
-            match JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => {
-                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+            match crate::read_file(&file).await {
+                Ok(bytes) => {
                     if accept_csv(bench, load_error, &name, bytes, None).await {
                         selected_sample.set(None);
                     }
                 }
-                Err(e) => load_error.set(Some(format!("Could not read {name}: {}", http::js_message(&e)))),
+                Err(message) => load_error.set(Some(message)),
             }
             loading.set(false);
             // Let the same file be picked again after it is fixed on disk.

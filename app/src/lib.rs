@@ -359,15 +359,15 @@ pub fn column_page(first: usize, total: usize) -> std::ops::Range<usize> {
 
 /// `n` with a comma between each group of three digits: 100000 → "100,000".
 pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
+    tabml::thousands(n as u64)
+}
+
+/// The bytes of a file the learner picked or dropped; the error names it.
+pub(crate) async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+        Ok(buffer) => Ok(js_sys::Uint8Array::new(&buffer).to_vec()),
+        Err(e) => Err(format!("Could not read {}: {}", file.name(), http::js_message(&e))),
     }
-    out
 }
 
 #[cfg(test)]

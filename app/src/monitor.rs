@@ -4,36 +4,16 @@
 
 use crate::protocol::{Current, MonitorView, Shift, ShiftColumn};
 use tabml::drift::{self, CbpeReference, DriftOptions};
-use tabml::{parse_csv, Column, ColumnKind, ModelBundle, Predictions, Table, Task};
+use tabml::{parse_csv, Column, ColumnKind, ModelBundle, Predictions, SplitMix64, Table, Task};
 
 /// Values offered for a category mix, most frequent first.
 const MIX_VALUES: usize = 12;
 
-/// A small seeded generator (SplitMix64), so a copy is the same for the same seed.
-struct Draws(u64);
-
-impl Draws {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-
-    /// `0..n` in a random order.
-    fn order(&mut self, n: usize) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            let j = self.below(i + 1);
-            order.swap(i, j);
-        }
-        order
-    }
+/// `0..n` in a random order.
+fn order(draws: &mut SplitMix64, n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    draws.shuffle(&mut order);
+    order
 }
 
 /// Runs one monitoring check. `payload` is the attached file for [`Current::File`].
@@ -60,11 +40,12 @@ pub fn check(
     let parse_millis = clock() - started;
     let started = clock();
     // Columns the model does not use (identifiers, free text) would only ever look drifted.
-    let ignore = bundle.prep.skipped.iter().map(|s| s.column.clone()).collect();
-    let options = DriftOptions { ignore, ..DriftOptions::default() };
-    let report = drift::check_model(bundle, &current, &options).map_err(|e| e.to_string())?;
-    let (estimated, realized) = match &bundle.task {
-        Task::Classification { classes } => {
+    let ignored: Vec<String> = bundle.prep.skipped.iter().map(|s| s.column.clone()).collect();
+    let options = DriftOptions { ignore: ignored.iter().cloned().collect(), ..DriftOptions::default() };
+    let scored = bundle.score(&current);
+    let report = drift::check_scored(bundle, &current, &scored, &options).map_err(|e| e.to_string())?;
+    let (estimated, realized) = match (&bundle.task, &scored) {
+        (Task::Classification { classes }, Ok(Predictions::Proba(p))) => {
             let truth = |t: &Table| -> Vec<Option<usize>> {
                 let column = t.column(&bundle.target);
                 (0..t.n_rows)
@@ -75,35 +56,20 @@ pub fn check(
             };
             // The test rows, whose labels are known, are CBPE's reference: calibration and band.
             let reference = match bundle.score(&test) {
-                Ok(Predictions::Proba(p)) => {
+                Ok(Predictions::Proba(tp)) => {
                     let labelled: Vec<(Vec<f64>, usize)> =
-                        p.into_iter().zip(truth(&test)).filter_map(|(p, t)| t.map(|t| (p, t))).collect();
-                    let (p, t): (Vec<Vec<f64>>, Vec<usize>) = labelled.into_iter().unzip();
-                    CbpeReference::fit(&p, &t, true)
+                        tp.into_iter().zip(truth(&test)).filter_map(|(p, t)| t.map(|t| (p, t))).collect();
+                    let (tp, t): (Vec<Vec<f64>>, Vec<usize>) = labelled.into_iter().unzip();
+                    CbpeReference::fit(&tp, &t, true)
                 }
                 _ => None,
             };
-            match bundle.score(&current) {
-                Ok(Predictions::Proba(p)) => {
-                    let estimated = drift::estimate_performance(&p, reference.as_ref());
-                    let mut confusion = vec![vec![0.0; classes.len()]; classes.len()];
-                    let mut labelled = 0;
-                    for (row, t) in p.iter().zip(truth(&current)) {
-                        if let Some(t) = t {
-                            let predicted =
-                                row.iter()
-                                    .enumerate()
-                                    .fold(0, |best, (i, &v)| if v > row[best] { i } else { best });
-                            confusion[t][predicted] += 1.0;
-                            labelled += 1;
-                        }
-                    }
-                    (estimated, (labelled > 0).then(|| drift::accuracy_and_f1(&confusion)))
-                }
-                _ => (None, None),
-            }
+            (
+                drift::estimate_performance(p, reference.as_ref()),
+                drift::realized_performance(p, &truth(&current)),
+            )
         }
-        Task::Regression => (None, None),
+        _ => (None, None),
     };
     Ok(MonitorView {
         report,
@@ -112,7 +78,7 @@ pub fn check(
         estimated,
         realized,
         columns: shift_columns(&test, &bundle.target),
-        ignored: bundle.prep.skipped.iter().map(|s| s.column.clone()).collect(),
+        ignored,
         parse_millis,
         check_millis: clock() - started,
     })
@@ -146,9 +112,9 @@ fn shifted_copy(
     seed: u64,
 ) -> Result<Table, String> {
     let rows = rows.max(1);
-    let mut draws = Draws(seed);
+    let mut draws = SplitMix64::new(seed);
     let picked: Vec<usize> = if rows <= test.n_rows {
-        draws.order(test.n_rows).into_iter().take(rows).collect()
+        order(&mut draws, test.n_rows).into_iter().take(rows).collect()
     } else {
         (0..rows).map(|_| draws.below(test.n_rows)).collect()
     };
@@ -158,10 +124,10 @@ fn shifted_copy(
     let spread = |name: &str| {
         bundle.profile.column(name).and_then(|c| c.numbers.as_ref()).map_or((0.0, 1.0), |s| (s.mean, s.std()))
     };
-    let share_rows = |share: f64, n: usize, draws: &mut Draws| -> Vec<bool> {
+    let share_rows = |share: f64, n: usize, draws: &mut SplitMix64| -> Vec<bool> {
         let chosen = (share.clamp(0.0, 1.0) * n as f64).round() as usize;
         let mut mask = vec![false; n];
-        for r in draws.order(n).into_iter().take(chosen) {
+        for r in order(draws, n).into_iter().take(chosen) {
             mask[r] = true;
         }
         mask

@@ -7,7 +7,7 @@ use crate::protocol::{Current, MonitorView, Reply, Request, Shift, ShiftColumn};
 use crate::{thousands, ModelSource, Step, Workbench};
 use leptos::prelude::*;
 use std::sync::Arc;
-use tabml::drift::{ColumnDrift, DataCheck, Distribution};
+use tabml::drift::{ColumnDrift, Distribution};
 
 /// The Monitor step.
 #[component]
@@ -154,9 +154,9 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
         let Some(picked) = input.files().and_then(|f| f.get(0)) else { return };
         let name = picked.name();
         leptos::task::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(picked.array_buffer()).await {
-                Ok(buffer) => file.set(Some((name, js_sys::Uint8Array::new(&buffer).to_vec()))),
-                Err(_) => result.set(Some(Err(format!("{name}: the browser could not read the file")))),
+            match crate::read_file(&picked).await {
+                Ok(bytes) => file.set(Some((name, bytes))),
+                Err(message) => result.set(Some(Err(message))),
             }
         });
     };
@@ -218,7 +218,7 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
                             on:input=move |ev| rows.set(event_target_value(&ev).parse().unwrap_or(10))/>
                         <output for="sample-size" id="sample-size-value">{move || format!("n = {} rows", thousands(rows.get()))}</output>
                     </label>
-                    <span class="hint">{format!("drawn from the {} test rows ({} when more are asked for)", thousands(test_rows), "with repeats")}</span>
+                    <span class="hint">{format!("drawn from the {} test rows (with repeats when more are asked for)", thousands(test_rows))}</span>
                 </div>
             </fieldset>
             <div class="controls">
@@ -252,12 +252,9 @@ fn FileDrift(reference: String) -> impl IntoView {
         let name = picked.name();
         working.set(true);
         leptos::task::spawn_local(async move {
-            let answer = match wasm_bindgen_futures::JsFuture::from(picked.array_buffer()).await {
-                Ok(buffer) => {
-                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                    background::request(Request::DriftFile { name: name.clone() }, Some(bytes), None).await
-                }
-                Err(_) => Err(format!("{name}: the browser could not read the file")),
+            let answer = match crate::read_file(&picked).await {
+                Ok(bytes) => background::request(Request::DriftFile { name }, Some(bytes), None).await,
+                Err(message) => Err(message),
             };
             working.set(false);
             result.set(Some(match answer {
@@ -314,7 +311,7 @@ fn MonitorReport(view: Arc<MonitorView>) -> impl IntoView {
         }
     });
     let by_chance = view.rows < 200 && report.columns.iter().any(|c| c.drift && !c.test.has_p_value());
-    let checks = report.checks.iter().map(|c| view! { <li>{check_text(c)}</li> }).collect_view();
+    let checks = report.checks.iter().map(|c| view! { <li>{c.to_string()}</li> }).collect_view();
     let has_checks = !report.checks.is_empty();
     view! {
         <p id="drift-verdict" class=if report.dataset_drift { "verdict bad" } else { "verdict good" }
@@ -332,30 +329,6 @@ fn MonitorReport(view: Arc<MonitorView>) -> impl IntoView {
             <p class="hint" id="monitor-ignored">"Not compared, because the model does not use them: " {view.ignored.join(", ")} "."</p>
         })}
         {has_checks.then(|| view! { <h3>"Data checks"</h3><ul id="data-checks">{checks}</ul> })}
-    }
-}
-
-fn check_text(check: &DataCheck) -> String {
-    match check {
-        DataCheck::MissingRate { column, reference, current } => {
-            format!("{column}: {:.1}% missing in training, {:.1}% now", reference * 100.0, current * 100.0)
-        }
-        DataCheck::NewCategories { column, examples, rows } => format!(
-            "{column}: {rows} rows with values never seen in training: {}",
-            examples.iter().map(|(v, n)| format!("{v} ({n})")).collect::<Vec<_>>().join(", ")
-        ),
-        DataCheck::OutOfRange { column, min, max, below, above } => {
-            format!("{column}: {below} below the training minimum {min}, {above} above the maximum {max}")
-        }
-        DataCheck::Freshness { column, newest, age_seconds } => match age_seconds {
-            Some(age) => format!("{column}: the newest row is {newest}, {:.1} days old", age / 86_400.0),
-            None => format!("{column}: the newest row is {newest}"),
-        },
-        DataCheck::OnlyOnOneSide { column, side } => {
-            format!("{column}: only in the {side} data, not compared")
-        }
-        DataCheck::Empty { column, side } => format!("{column}: no values in the {side} data, not compared"),
-        DataCheck::NotScored { reason } => format!("the model could not score these rows: {reason}"),
     }
 }
 

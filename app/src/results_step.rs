@@ -157,15 +157,14 @@ fn BundleOpener() -> impl IntoView {
         let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
         let name = file.name();
         leptos::task::spawn_local(async move {
-            let outcome = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => {
-                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+            let outcome = match crate::read_file(&file).await {
+                Ok(bytes) => {
                     let source = ModelSource::File { name: name.clone() };
                     TrainedModel::open(&name, bytes, source)
                         .await
                         .map_err(|e| format!("This file could not be opened as a model. {e}"))
                 }
-                Err(e) => Err(format!("Could not read {name}: {}", crate::http::js_message(&e))),
+                Err(message) => Err(message),
             };
             bench.outcome.set(Some(outcome));
             input.set_value("");

@@ -819,7 +819,6 @@ fn drift_rows(columns: &[tabml::drift::ColumnDrift]) -> String {
 }
 
 fn drift_text(report: &tabml::drift::DriftReport, reference: &str, current: &str) -> String {
-    use tabml::drift::DataCheck;
     let mut out = format!(
         "Drift of {current} ({} rows) against {reference} ({} rows)\n\n",
         report.current_rows, report.reference_rows
@@ -840,31 +839,7 @@ fn drift_text(report: &tabml::drift::DriftReport, reference: &str, current: &str
     if !report.checks.is_empty() {
         out.push_str("\nData checks:\n");
         for check in &report.checks {
-            let line = match check {
-                DataCheck::MissingRate { column, reference, current } => format!(
-                    "{column}: missing values {:.1}% in the reference, {:.1}% now",
-                    reference * 100.0,
-                    current * 100.0
-                ),
-                DataCheck::NewCategories { column, examples, rows } => format!(
-                    "{column}: {rows} rows with values the reference never had: {}",
-                    examples.iter().map(|(v, n)| format!("{v:?} ({n})")).collect::<Vec<_>>().join(", ")
-                ),
-                DataCheck::OutOfRange { column, min, max, below, above } => format!(
-                    "{column}: {below} {} below the reference's smallest ({}), {above} above its largest ({})",
-                    if *below == 1 { "value" } else { "values" },
-                    short(*min),
-                    short(*max)
-                ),
-                DataCheck::Freshness { column, newest, age_seconds } => match age_seconds {
-                    Some(age) => format!("{column}: newest row {newest}, {:.1} days old", age / 86_400.0),
-                    None => format!("{column}: newest row {newest}"),
-                },
-                DataCheck::OnlyOnOneSide { column, side } => format!("{column}: only in the {side} data, not checked"),
-                DataCheck::Empty { column, side } => format!("{column}: no values in the {side} data, not checked"),
-                DataCheck::NotScored { reason } => format!("the model could not score the current data: {reason}"),
-            };
-            out.push_str(&format!("- {line}\n"));
+            out.push_str(&format!("- {check}\n"));
         }
     }
     out.push_str("\nWhy each test:\n");

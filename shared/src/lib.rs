@@ -46,8 +46,10 @@ pub use evaluation::{
 };
 pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling, SkippedColumn};
 pub use fingerprint::{fingerprint, fingerprint_rows};
+pub use math::thousands;
 pub use models::{ModelKind, Params, Progress};
 pub use problem::{MissingField, ProblemCard};
+pub use rng::SplitMix64;
 pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
 pub use table::{Column, ColumnKind, Table};

@@ -19,7 +19,7 @@ mod performance;
 mod profile;
 
 pub use performance::{
-    accuracy_and_f1, estimate_performance, performance_windows, Calibration, CbpeReference, Estimate,
+    estimate_performance, performance_windows, realized_performance, Calibration, CbpeReference, Estimate,
     Isotonic, PerformanceEstimate, PerformanceWindow, PredictionRecord,
 };
 
@@ -333,6 +333,36 @@ pub enum DataCheck {
     },
 }
 
+impl std::fmt::Display for DataCheck {
+    /// One line for people, as the command line and the Monitor step show it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataCheck::MissingRate { column, reference, current } => write!(
+                f,
+                "{column}: missing values {:.1}% in the reference, {:.1}% now",
+                reference * 100.0,
+                current * 100.0
+            ),
+            DataCheck::NewCategories { column, examples, rows } => {
+                let shown: Vec<String> = examples.iter().map(|(v, n)| format!("{v:?} ({n})")).collect();
+                write!(f, "{column}: {rows} rows with values the reference never had: {}", shown.join(", "))
+            }
+            DataCheck::OutOfRange { column, min, max, below, above } => write!(
+                f,
+                "{column}: {below} {} below the reference's smallest ({min}), {above} above its largest ({max})",
+                if *below == 1 { "value" } else { "values" }
+            ),
+            DataCheck::Freshness { column, newest, age_seconds: Some(age) } => {
+                write!(f, "{column}: newest row {newest}, {:.1} days old", age / 86_400.0)
+            }
+            DataCheck::Freshness { column, newest, age_seconds: None } => write!(f, "{column}: newest row {newest}"),
+            DataCheck::OnlyOnOneSide { column, side } => write!(f, "{column}: only in the {side} data, not checked"),
+            DataCheck::Empty { column, side } => write!(f, "{column}: no values in the {side} data, not checked"),
+            DataCheck::NotScored { reason } => write!(f, "the model could not score the current data: {reason}"),
+        }
+    }
+}
+
 /// A drift report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftReport {
@@ -391,50 +421,10 @@ fn number_label(v: f64) -> String {
 
 impl Side {
     /// The present values of `column`: numbers when `numeric` and the column has them, else values
-    /// by count (numbers by their canonical text, so `3` and `3.0` are one value).
+    /// by count (numbers by their canonical text, so `3` and `3.0` are one value). The same as the
+    /// side of an exact profile of the column, which is how it is made.
     pub fn of_column(column: &Column, numeric: bool) -> Self {
-        if column.kind == ColumnKind::Numeric {
-            let mut values: Vec<f64> =
-                (0..column.len()).filter_map(|r| column.number(r)).filter(|v| v.is_finite()).collect();
-            if !numeric {
-                let mut counts = BTreeMap::<String, u64>::new();
-                for v in values {
-                    *counts.entry(number_label(v)).or_default() += 1;
-                }
-                return Side::Labels { counts };
-            }
-            crate::math::sort_floats(&mut values);
-            let integers = column.missing_count() == 0 && column.cells().flatten().all(is_integer_literal);
-            Side::of_sorted(values, integers)
-        } else {
-            let mut counts = BTreeMap::<String, u64>::new();
-            for cell in column.cells().flatten() {
-                *counts.entry(cell.to_owned()).or_default() += 1;
-            }
-            Side::Labels { counts }
-        }
-    }
-
-    /// Exact numbers, already sorted.
-    pub fn of_sorted(values: Vec<f64>, integers: bool) -> Self {
-        let mut distinct: Vec<f64> = Vec::new();
-        for &v in &values {
-            let v = if v == 0.0 { 0.0 } else { v };
-            if distinct.last() != Some(&v) {
-                distinct.push(v);
-            }
-        }
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        Side::Numbers {
-            rows: values.len() as u64,
-            values,
-            weights: None,
-            integers,
-            distinct: Some(distinct),
-            std,
-        }
+        ColumnProfile::of_column(column, None, usize::MAX).side(numeric)
     }
 
     /// Rows with a value.
@@ -462,10 +452,14 @@ impl Side {
     }
 }
 
-/// Whether a cell is written as an integer (`-12`, `+3`, `7`), as pandas reads an int64 column.
-fn is_integer_literal(cell: &str) -> bool {
-    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+/// Whether every cell is present and written as an integer (`-12`, `+3`, `7`): what pandas reads as
+/// an int64 column.
+fn integer_cells<'a>(mut cells: impl Iterator<Item = Option<&'a str>>) -> bool {
+    cells.all(|cell| {
+        let Some(cell) = cell else { return false };
+        let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// Evidently's integer rule: an integer column with at most this many distinct values is a category.
@@ -490,13 +484,13 @@ fn distinct_over(reference: &Side, current: &Side) -> Option<usize> {
 pub fn default_test(kind: DriftKind, reference_rows: u64, distinct: Option<usize>) -> (DriftTest, String) {
     let many = |d: Option<usize>, limit: usize| d.is_none_or(|d| d > limit);
     let count = match distinct {
-        Some(d) => format!("{} distinct values", grouped(d as u64)),
+        Some(d) => format!("{} distinct values", crate::thousands(d as u64)),
         None => "many distinct values".to_owned(),
     };
     let small = reference_rows <= 1000;
     let size = format!(
         "{} reference rows ({})",
-        grouped(reference_rows),
+        crate::thousands(reference_rows),
         if small { "1,000 or fewer" } else { "over 1,000" }
     );
     let (test, why) = match (kind, small) {
@@ -517,19 +511,6 @@ pub fn default_test(kind: DriftKind, reference_rows: u64, distinct: Option<usize
         (_, true) => (DriftTest::Z, format!("{}, {count} (2 or fewer)", kind.name())),
     };
     (test, format!("{why}; {size}: Evidently's default"))
-}
-
-/// `n` with commas between groups of three digits.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
 }
 
 /// What a test computed.
@@ -687,28 +668,26 @@ fn merge_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
 /// `scipy.stats.wasserstein_distance` between two sides, each value weighted by the rows it stands
 /// for: the area between the two CDFs, walked once over both sorted sides.
 fn weighted_wasserstein(reference: &Side, current: &Side) -> f64 {
-    let atoms = |side: &Side| -> (Vec<f64>, Option<Vec<f64>>) {
-        match side {
-            Side::Numbers { values, weights, .. } => (values.clone(), weights.clone()),
-            Side::Labels { .. } => (Vec::new(), None),
-        }
+    let (Side::Numbers { values: u, weights: uw, .. }, Side::Numbers { values: v, weights: vw, .. }) =
+        (reference, current)
+    else {
+        return 0.0;
     };
-    let ((u, uw), (v, vw)) = (atoms(reference), atoms(current));
     if u.is_empty() || v.is_empty() {
         return 0.0;
     }
     let weight = |w: &Option<Vec<f64>>, i: usize| w.as_ref().map_or(1.0, |w| w[i]);
     let total = |w: &Option<Vec<f64>>, n: usize| w.as_ref().map_or(n as f64, |w| w.iter().sum());
-    let (tu, tv) = (total(&uw, u.len()), total(&vw, v.len()));
-    let all = merge_sorted(&u, &v);
+    let (tu, tv) = (total(uw, u.len()), total(vw, v.len()));
+    let all = merge_sorted(u, v);
     let (mut iu, mut iv, mut cu, mut cv, mut sum) = (0usize, 0usize, 0.0, 0.0, 0.0);
     for w in all.windows(2) {
         while iu < u.len() && u[iu] <= w[0] {
-            cu += weight(&uw, iu);
+            cu += weight(uw, iu);
             iu += 1;
         }
         while iv < v.len() && v[iv] <= w[0] {
-            cv += weight(&vw, iv);
+            cv += weight(vw, iv);
             iv += 1;
         }
         sum += (cu / tu - cv / tv).abs() * (w[1] - w[0]);
@@ -854,8 +833,7 @@ pub fn drift_kind(current: &Column) -> Option<DriftKind> {
     match current.kind {
         ColumnKind::Datetime => None,
         ColumnKind::Numeric => {
-            let integers = current.missing_count() == 0 && current.cells().flatten().all(is_integer_literal);
-            if integers && current.distinct_count() <= INTEGER_CATEGORY_LIMIT {
+            if integer_cells(current.cells()) && current.distinct_count() <= INTEGER_CATEGORY_LIMIT {
                 Some(DriftKind::Categorical)
             } else {
                 Some(DriftKind::Numeric)
@@ -950,19 +928,28 @@ pub fn check_model(
     current: &Table,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
+    check_scored(bundle, current, &bundle.score(current), options)
+}
+
+/// [`check_model`] for a caller that has scored `current` already (`scored` is
+/// `bundle.score(current)`), so that it is scored once.
+pub fn check_scored(
+    bundle: &crate::ModelBundle,
+    current: &Table,
+    scored: &Result<crate::Predictions, crate::TabmlError>,
+    options: &DriftOptions,
+) -> Result<DriftReport, DriftError> {
     let mut report = check_against_profile(&bundle.profile, current, options)?;
-    match bundle.score(current) {
+    match scored {
         Ok(predictions) => {
-            let outputs = prediction_table(&bundle.task, &predictions);
+            // The outputs get the default tests: overrides name input columns.
+            let defaults =
+                DriftOptions { tests: BTreeMap::new(), thresholds: BTreeMap::new(), ..options.clone() };
+            let outputs = prediction_table(&bundle.task, predictions);
             for column in &outputs.columns {
                 if let Some(reference) = bundle.profile.predictions.iter().find(|p| p.name == column.name) {
-                    let no_overrides = DriftOptions {
-                        tests: BTreeMap::new(),
-                        thresholds: BTreeMap::new(),
-                        ..options.clone()
-                    };
                     if let Some(drift) =
-                        check_profiled_column(reference, column, &no_overrides, &mut report.checks)?
+                        check_profiled_column(reference, column, &defaults, &mut report.checks)?
                     {
                         report.predictions.push(drift);
                     }

@@ -234,11 +234,6 @@ pub struct PerformanceEstimate {
     pub f1: Estimate,
 }
 
-/// Accuracy and F1 (binary: of the last class; else macro) of a confusion matrix `[true][predicted]`.
-pub fn accuracy_and_f1(confusion: &[Vec<f64>]) -> (f64, f64) {
-    scores(confusion)
-}
-
 fn scores(confusion: &[Vec<f64>]) -> (f64, f64) {
     let k = confusion.len();
     let total: f64 = confusion.iter().flatten().sum();
@@ -306,6 +301,22 @@ pub fn estimate_performance(
     })
 }
 
+/// Realized accuracy and F1 (as [`PerformanceEstimate::f1`]) of rows whose class probabilities are
+/// `probabilities`, each predicted as its most probable class, on the rows whose true class index
+/// `truth` gives (`None`: no label yet, or not a class). `None` when no row has a label.
+pub fn realized_performance(probabilities: &[Vec<f64>], truth: &[Option<usize>]) -> Option<(f64, f64)> {
+    let k = probabilities.first()?.len();
+    let mut confusion = vec![vec![0.0; k]; k];
+    let mut labelled = 0;
+    for (p, t) in probabilities.iter().zip(truth) {
+        if let Some(t) = t.filter(|&t| t < k) {
+            confusion[t][argmax(p)] += 1.0;
+            labelled += 1;
+        }
+    }
+    (labelled > 0).then(|| scores(&confusion))
+}
+
 /// One scored row, as the monitor logs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionRecord {
@@ -356,15 +367,10 @@ pub fn performance_windows(
         .map(|(w, rows)| {
             let probabilities: Vec<Vec<f64>> = rows.iter().map(|r| r.probabilities.clone()).collect();
             let k = probabilities.first().map_or(0, Vec::len);
-            let mut confusion = vec![vec![0.0; k]; k];
-            let mut labelled = 0;
-            for r in &rows {
-                if let Some(&t) = labels.get(&r.id).filter(|&&t| t < k) {
-                    confusion[t][argmax(&r.probabilities)] += 1.0;
-                    labelled += 1;
-                }
-            }
-            let realized = (labelled > 0).then(|| scores(&confusion));
+            let truth: Vec<Option<usize>> =
+                rows.iter().map(|r| labels.get(&r.id).copied().filter(|&t| t < k)).collect();
+            let labelled = truth.iter().flatten().count();
+            let realized = realized_performance(&probabilities, &truth);
             PerformanceWindow {
                 start: w as f64 * window,
                 rows: rows.len(),

@@ -8,7 +8,7 @@
 //! variance, minimum and maximum. Profiles merge: those of many batches from many clients combine
 //! into the profile of all their rows, which is how the server aggregates monitoring without raw rows.
 
-use super::{number_label, Side};
+use super::Side;
 use crate::evaluation::Predictions;
 use crate::table::{Column, ColumnKind, Table};
 use crate::Task;
@@ -269,8 +269,7 @@ impl ColumnProfile {
             let mut values: Vec<f64> =
                 rows.iter().filter_map(|&r| column.number(r)).filter(|v| v.is_finite()).collect();
             crate::math::sort_floats(&mut values);
-            let integers =
-                missing == 0 && rows.iter().filter_map(|&r| column.cell(r)).all(super::is_integer_literal);
+            let integers = super::integer_cells(rows.iter().map(|&r| column.cell(r)));
             (Some(NumericSketch::of_sorted(&values, integers, exact_limit)), None)
         } else {
             let mut counts = BTreeMap::<String, u64>::new();
@@ -297,12 +296,13 @@ impl ColumnProfile {
     pub fn side(&self, numeric: bool) -> Side {
         match (&self.numbers, &self.labels) {
             (Some(sketch), _) if numeric => sketch.side(),
-            (Some(sketch), _) => match sketch.side() {
-                side @ Side::Numbers { .. } => {
-                    let counts = side_label_counts(&side);
-                    Side::Labels { counts }
-                }
-                labels => labels,
+            (Some(sketch), _) => Side::Labels {
+                counts: sketch
+                    .side()
+                    .label_counts()
+                    .into_iter()
+                    .map(|(k, n)| (k, n.round() as u64))
+                    .collect(),
             },
             (None, Some(labels)) => labels.side(),
             (None, None) => Side::Labels { counts: BTreeMap::new() },
@@ -325,20 +325,6 @@ impl ColumnProfile {
             _ => return Err(ProfileError::KindMismatch(self.name.clone())),
         }
         Ok(())
-    }
-}
-
-fn side_label_counts(side: &Side) -> BTreeMap<String, u64> {
-    match side {
-        Side::Numbers { values, weights, .. } => {
-            let mut counts = BTreeMap::new();
-            for (i, &v) in values.iter().enumerate() {
-                let w = weights.as_ref().map_or(1.0, |w| w[i]);
-                *counts.entry(number_label(v)).or_default() += w.round() as u64;
-            }
-            counts
-        }
-        Side::Labels { counts } => counts.clone(),
     }
 }
 

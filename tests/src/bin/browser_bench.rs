@@ -162,13 +162,28 @@ async fn load(client: &Client, url: &str) -> f64 {
     }
 }
 
+/// The server serving the built app, and headless Chromium driven over WebDriver.
+struct Chromium {
+    server: TestServer,
+    client: Client,
+    _driver: ChromeDriver,
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    async fn open(dist: &std::path::Path) -> Self {
+        let server = TestServer::start(dist).await;
+        let driver = ChromeDriver::start();
+        let profile = tempfile::tempdir().expect("a profile directory");
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
+        let client = builder.connect(&driver.url).await.expect("a ChromeDriver session");
+        Self { server, client, _driver: driver, _profile: profile }
+    }
+}
+
 async fn browser(args: &Args) -> Value {
-    let server = TestServer::start(&args.dist).await;
-    let driver = ChromeDriver::start();
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
-    let client = builder.connect(&driver.url).await.expect("a ChromeDriver session");
+    let Chromium { server, client, _driver, _profile } = Chromium::open(&args.dist).await;
     let url = server.url("/");
 
     // First load, cold: every byte it transferred (compressed as sent), once the sample list is in.
@@ -387,12 +402,7 @@ fn native_drift(reference: &[u8], current: &[u8]) -> f64 {
 
 /// The drift check in the tab's worker, best of three; returns (check, parse of the current file).
 async fn browser_drift(args: &Args, reference: &std::path::Path, current: &std::path::Path) -> (f64, f64) {
-    let server = TestServer::start(&args.dist).await;
-    let driver = ChromeDriver::start();
-    let profile = tempfile::tempdir().expect("a profile directory");
-    let mut builder = ClientBuilder::new(HttpConnector::new());
-    builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
-    let client = builder.connect(&driver.url).await.expect("a ChromeDriver session");
+    let Chromium { server, client, _driver, _profile } = Chromium::open(&args.dist).await;
     load(&client, &server.url("/")).await;
     let path = |p: &std::path::Path| {
         std::fs::canonicalize(p).expect("the file exists").to_string_lossy().into_owned()
