@@ -44,23 +44,37 @@ impl Session {
             dist.display()
         );
         let server = TestServer::start(&dist).await;
-        let profile = tempfile::tempdir().unwrap();
-        let mut builder = ClientBuilder::new(HttpConnector::new());
-        let driver = match browser {
-            Browser::Chromium => {
-                builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
-                Driver::Chrome(ChromeDriver::start())
-            }
-            Browser::Firefox => {
-                builder.capabilities(GeckoDriver::firefox_capabilities());
-                Driver::Gecko(GeckoDriver::start())
+        // Opening a WebDriver session on a loaded 2-core machine now and then has the driver drop
+        // the connection while the browser starts; a fresh driver on a fresh port then works.
+        let mut attempt = 0;
+        let (client, driver, profile) = loop {
+            attempt += 1;
+            let profile = tempfile::tempdir().unwrap();
+            let mut builder = ClientBuilder::new(HttpConnector::new());
+            let driver = match browser {
+                Browser::Chromium => {
+                    builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
+                    Driver::Chrome(ChromeDriver::start())
+                }
+                Browser::Firefox => {
+                    builder.capabilities(GeckoDriver::firefox_capabilities());
+                    Driver::Gecko(GeckoDriver::start())
+                }
+            };
+            let url = match &driver {
+                Driver::Chrome(d) => d.url.clone(),
+                Driver::Gecko(d) => d.url.clone(),
+            };
+            match builder.connect(&url).await {
+                Ok(client) => break (client, driver, profile),
+                Err(e) if attempt < 3 => {
+                    eprintln!("opening a WebDriver session failed (attempt {attempt}), retrying: {e}");
+                    drop(driver);
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                Err(e) => panic!("a WebDriver session after {attempt} attempts: {e}"),
             }
         };
-        let url = match &driver {
-            Driver::Chrome(d) => d.url.clone(),
-            Driver::Gecko(d) => d.url.clone(),
-        };
-        let client = builder.connect(&url).await.expect("a WebDriver session");
         client.goto(&server.url("/")).await.unwrap();
         Self { client, server, _driver: driver, _profile: profile }
     }
