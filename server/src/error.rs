@@ -1,7 +1,10 @@
 //! The server's errors, and how each becomes a JSON answer with a stable code.
+//!
+//! The codes (the `code` field of every error body) are part of the API: clients match on them,
+//! never on the message. `openapi.json` lists them.
 
 use crate::storage::StorageError;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::net::SocketAddr;
@@ -11,7 +14,7 @@ use thiserror::Error;
 /// Everything that can go wrong in the server, at start-up or while answering a request.
 #[derive(Debug, Error)]
 pub enum ServerError {
-    /// The database could not be opened, migrated or queried.
+    /// The database could not be opened, migrated or queried; or it refused the request.
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// The listening socket could not be bound.
@@ -23,17 +26,58 @@ pub enum ServerError {
     /// No API route matches the path.
     #[error("no API endpoint at {0}")]
     NotFound(String),
+    /// The request needs a valid bearer token and had none.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller's role or ownership does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A value in the request is not acceptable; says which and why.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The uploaded body is not a tabml model bundle.
+    #[error("the body is not a tabml model bundle: {0}")]
+    InvalidBundle(String),
+    /// The body is larger than the server accepts.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The request body is not JSON, or not the JSON this endpoint takes.
+    #[error("{message}")]
+    BadJson { status: StatusCode, code: &'static str, message: String },
+    /// Too many requests from this token or address; try again after `retry_after` seconds.
+    #[error("too many requests from this {who}; try again in {retry_after} s")]
+    RateLimited { who: &'static str, retry_after: u64 },
+    /// Password hashing or another internal step failed.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl ServerError {
     /// The HTTP status and the stable code clients match on.
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::NotFound(_) | ServerError::Storage(StorageError::NotFound(_)) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            ServerError::Storage(StorageError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             ServerError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
-            ServerError::Bind { .. } | ServerError::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ServerError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::InvalidInput(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+            ServerError::InvalidBundle(_) => (StatusCode::BAD_REQUEST, "invalid_bundle"),
+            ServerError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ServerError::BadJson { status, code, .. } => (*status, code),
+            ServerError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ServerError::Bind { .. } | ServerError::Io(_) | ServerError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
+}
+
+/// An error body with this status, code and message.
+pub(crate) fn error_response(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(ApiError { code: code.to_owned(), message })).into_response()
 }
 
 impl IntoResponse for ServerError {
@@ -46,6 +90,16 @@ impl IntoResponse for ServerError {
         } else {
             self.to_string()
         };
-        (status, Json(ApiError { code: code.to_owned(), message })).into_response()
+        let mut response = error_response(status, code, message);
+        match self {
+            ServerError::Unauthorized(_) => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ServerError::RateLimited { retry_after, .. } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            _ => {}
+        }
+        response
     }
 }

@@ -6,8 +6,11 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+use tabml::api::Role;
 use tabml_server::batch::{self, TrainArgs};
-use tabml_server::{Server, ServerConfig};
+use tabml_server::storage::NewUser;
+use tabml_server::{Durability, Server, ServerConfig, Storage};
 
 #[derive(Parser)]
 #[command(name = "tabml", version, about = "Small tabular models, from problem to monitoring")]
@@ -35,6 +38,9 @@ enum Command {
     Drift(DriftCli),
     /// Time tabml on the benchmark files (see scripts/bench.sh) and print JSON.
     Bench(BenchCli),
+    /// Look after the server's accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
 }
 
 #[derive(clap::Args)]
@@ -163,17 +169,96 @@ struct BenchCli {
     drift_only: bool,
 }
 
+/// Every setting of `tabml serve`; each also reads a `TABML_*` environment variable.
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// The address to listen on.
+    /// The address to listen on. Listen on 0.0.0.0 only behind TLS (a reverse proxy): tokens travel
+    /// in headers.
     #[arg(long, env = "TABML_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// The SQLite database file (created if absent).
+    /// The SQLite database file (created if absent; WAL mode, so keep its -wal and -shm files beside it).
     #[arg(long, env = "TABML_DB", default_value = "tabml.db")]
     db: PathBuf,
     /// The folder with the built app (the output of `trunk build`).
     #[arg(long, env = "TABML_DIST", default_value = "dist")]
     dist: PathBuf,
+    /// full: every acknowledged write is on disk and survives a power loss. normal: it survives a
+    /// crash of tabml, but the last writes before a power loss may be lost (faster on slow disks).
+    #[arg(long, env = "TABML_DURABILITY", value_enum, default_value_t = DurabilityArg::Full)]
+    durability: DurabilityArg,
+    /// The largest request body accepted, in bytes (a model bundle included); larger gets 413.
+    #[arg(long, env = "TABML_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "TABML_REQUEST_TIMEOUT", default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// API requests per minute allowed from one address (a burst of this many, then an even rate);
+    /// beyond it, 429 with Retry-After. 0: no limit. A class behind one NAT shares an address.
+    #[arg(long, env = "TABML_RATE_PER_PEER", default_value_t = 6000)]
+    rate_per_peer: u32,
+    /// API requests per minute allowed with one bearer token; 0: no limit.
+    #[arg(long, env = "TABML_RATE_PER_TOKEN", default_value_t = 1200)]
+    rate_per_token: u32,
+    /// An origin (scheme://host[:port]) whose pages may call the API from a browser (may repeat, or
+    /// comma separated). None by default: only the app this server serves calls it.
+    #[arg(long = "cors-origin", env = "TABML_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Let anyone read dashboard summaries without signing in.
+    #[arg(long, env = "TABML_PUBLIC_DASHBOARDS")]
+    public_dashboards: bool,
+    /// Days a sign-in token keeps working.
+    #[arg(long, env = "TABML_TOKEN_DAYS", default_value_t = 30)]
+    token_days: u64,
+    /// Seconds between checkpoints of the write-ahead log into the database file.
+    #[arg(long, env = "TABML_CHECKPOINT_SECS", default_value_t = 60)]
+    checkpoint_secs: u64,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DurabilityArg {
+    Full,
+    Normal,
+}
+
+impl ServeArgs {
+    fn config(self) -> ServerConfig {
+        ServerConfig {
+            addr: self.addr,
+            db: self.db,
+            dist: self.dist,
+            durability: match self.durability {
+                DurabilityArg::Full => Durability::Full,
+                DurabilityArg::Normal => Durability::Normal,
+            },
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            rate_per_peer: self.rate_per_peer,
+            rate_per_token: self.rate_per_token,
+            cors_origins: self.cors_origins,
+            public_dashboards: self.public_dashboards,
+            token_lifetime: Duration::from_secs(self.token_days.max(1) * 24 * 3600),
+            checkpoint_every: Duration::from_secs(self.checkpoint_secs.max(1)),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make a user (the first admin, say). Reads the password from standard input (one line).
+    CreateUser(CreateUserCli),
+}
+
+#[derive(clap::Args)]
+struct CreateUserCli {
+    /// The server's database file.
+    #[arg(long, env = "TABML_DB", default_value = "tabml.db")]
+    db: PathBuf,
+    /// The user's name.
+    #[arg(long)]
+    name: String,
+    /// learner, mentor or admin.
+    #[arg(long)]
+    role: String,
 }
 
 fn main() -> ExitCode {
@@ -190,6 +275,10 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let batch_output = match &cli.command {
         Command::Serve(_) => None,
+        Command::Admin(AdminCommand::CreateUser(a)) => {
+            println!("{}", create_user(a)?);
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Train(a) => Some(batch::train(&TrainArgs {
             data: a.data.clone(),
             target: a.target.clone(),
@@ -246,9 +335,21 @@ fn run() -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
-        Command::Serve(args) => serve(ServerConfig { addr: args.addr, db: args.db, dist: args.dist }),
+        Command::Serve(args) => serve(args.config()),
         _ => unreachable!("batch commands returned above"),
     }
+}
+
+fn create_user(args: &CreateUserCli) -> anyhow::Result<String> {
+    let role = Role::parse(&args.role)
+        .with_context(|| format!("--role {:?}: expected learner, mentor or admin", args.role))?;
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    let hash = tabml_server::auth::hash_password(password)?;
+    let storage = Storage::open(&args.db, Durability::Full)?;
+    let user = storage.create_user(&NewUser { name: &args.name, role, password_hash: &hash })?;
+    Ok(format!("created {} {:?} in {}", user.role.as_str(), user.name, args.db.display()))
 }
 
 fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {

@@ -64,3 +64,185 @@ fn binary_refuses_a_bad_address_with_a_clear_message() {
     assert!(stderr.contains("--addr"), "{stderr}");
     assert!(stderr.contains("not-an-address"), "{stderr}");
 }
+
+/// `tabml admin create-user`, reading the password from standard input.
+fn create_user(db: &std::path::Path, name: &str, role: &str, password: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(tabml_binary())
+        .args(["admin", "create-user", "--name", name, "--role", role, "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `tabml serve` on a free loopback port over `db`, with no rate limits; and its base URL.
+fn serve(db: &std::path::Path, dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(tabml_binary())
+        .args(["serve", "--addr", "127.0.0.1:0", "--rate-per-peer", "0", "--rate-per-token", "0", "--dist"])
+        .arg(dir.join("no-dist"))
+        .arg("--db")
+        .arg(db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let url =
+        first_line.trim().strip_prefix("tabml listening on ").unwrap_or_else(|| panic!("{first_line:?}"));
+    (child, url.to_owned())
+}
+
+#[test]
+fn create_user_makes_the_first_admin_from_standard_input_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("users.db");
+    let made = create_user(&db, "ada", "admin", "a long password");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("created admin \"ada\""));
+    for (name, role, password, says) in [
+        ("ada", "admin", "a long password", "a user called \"ada\" already exists"),
+        ("bob", "king", "a long password", "--role \"king\": expected learner, mentor or admin"),
+        ("bob", "mentor", "short", "at least 8 characters"),
+    ] {
+        let refused = create_user(&db, name, role, password);
+        assert_eq!(refused.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}
+
+#[test]
+fn every_acknowledged_event_survives_a_sigkill_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("durable.db");
+    assert!(create_user(&db, "ada", "admin", "a long password").status.success());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = reqwest::Client::new();
+    let login = |url: String| {
+        let client = client.clone();
+        async move {
+            let body = serde_json::json!({"name": "ada", "password": "a long password"});
+            let reply: serde_json::Value = client
+                .post(format!("{url}api/v1/auth/login"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            reply["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let batch = |b: usize| {
+        let events: Vec<_> = (0..200)
+            .map(|e| {
+                serde_json::json!({"id": format!("b{b}-e{e}"), "type": "prediction", "model": "m", "version": 1,
+                                   "at": 1_763_900_000_000i64 + e as i64, "prediction_id": format!("p{b}-{e}"), "output": 1})
+            })
+            .collect();
+        serde_json::json!({ "events": events })
+    };
+
+    let (mut server, url) = serve(&db, dir.path());
+    let (acked, in_flight) = runtime.block_on(async {
+        let token = login(url.clone()).await;
+        let model = client
+            .post(format!("{url}api/v1/models"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"name": "m"}));
+        assert_eq!(model.send().await.unwrap().status(), 201);
+        // A stream of batches; the server is killed once 20 have been acknowledged, mid-stream.
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sender = tokio::spawn({
+            let (client, url, token, count) = (client.clone(), url.clone(), token.clone(), count.clone());
+            async move {
+                let mut acked = Vec::new();
+                for b in 0.. {
+                    let sent = client
+                        .post(format!("{url}api/v1/events"))
+                        .bearer_auth(&token)
+                        .json(&batch(b))
+                        .send()
+                        .await;
+                    let Ok(reply) = sent else { return (acked, b) };
+                    let Ok(ack) = reply.json::<serde_json::Value>().await else { return (acked, b) };
+                    assert_eq!(ack["accepted"].as_array().map(Vec::len), Some(200), "{ack}");
+                    acked.push(b);
+                    count.store(acked.len(), std::sync::atomic::Ordering::SeqCst);
+                }
+                unreachable!()
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while count.load(std::sync::atomic::Ordering::SeqCst) < 20 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        server.kill().unwrap(); // SIGKILL: no shutdown, no checkpoint.
+        server.wait().unwrap();
+        sender.await.unwrap()
+    });
+    assert!(acked.len() >= 5, "only {} batches were acknowledged before the kill", acked.len());
+
+    // Restarted on the same file, the server has every acknowledged event, once; sending the batch that
+    // was in flight again stores whatever of it was not already stored, and nothing twice.
+    let db = dir.path().join("durable.db");
+    let (mut server, url) = serve(&db, dir.path());
+    runtime.block_on(async {
+        let token = login(url.clone()).await;
+        for b in acked.iter().copied().chain([in_flight]) {
+            let reply = client
+                .post(format!("{url}api/v1/events"))
+                .bearer_auth(&token)
+                .json(&batch(b))
+                .send()
+                .await
+                .unwrap();
+            let ack: serde_json::Value = reply.json().await.unwrap();
+            let accepted = ack["accepted"].as_array().unwrap().len();
+            let duplicates = ack["duplicates"].as_array().unwrap().len();
+            assert_eq!(accepted + duplicates, 200);
+            if b != in_flight {
+                assert_eq!(duplicates, 200, "acknowledged batch {b} was not all there after the kill");
+            }
+        }
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let storage = tabml_server::Storage::open(&db, tabml_server::Durability::Full).unwrap();
+    let ids = storage.event_ids(1).unwrap();
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "an event is stored twice");
+    assert_eq!(ids.len(), (acked.len() + 1) * 200);
+    eprintln!("{} batches acknowledged before SIGKILL; batch {in_flight} was in flight", acked.len());
+}
+
+#[test]
+fn serve_help_documents_every_setting() {
+    let help = Command::new(tabml_binary()).args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--addr",
+        "--db",
+        "--dist",
+        "--durability",
+        "--max-body-bytes",
+        "--request-timeout-secs",
+        "--rate-per-peer",
+        "--rate-per-token",
+        "--cors-origin",
+        "--public-dashboards",
+        "--token-days",
+        "--checkpoint-secs",
+    ] {
+        assert!(text.contains(flag), "`tabml serve --help` does not mention {flag}:\n{text}");
+    }
+    // Each setting also has its environment variable.
+    assert_eq!(text.matches("[env: TABML_").count(), 12, "{text}");
+}

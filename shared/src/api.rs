@@ -32,3 +32,374 @@ pub struct ApiError {
     /// What went wrong, in a sentence.
     pub message: String,
 }
+
+/// A user's role: what they may change on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Trains, registers and monitors their own models.
+    Learner,
+    /// Runs a class: promotes to production, sets deployment policies and alert rules.
+    Mentor,
+    /// Everything, including making users.
+    Admin,
+}
+
+impl Role {
+    /// The role's name on the wire and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Learner => "learner",
+            Role::Mentor => "mentor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role named `text`, if any.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "learner" => Some(Role::Learner),
+            "mentor" => Some(Role::Mentor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The user's name.
+    pub name: String,
+    /// The user's password.
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/signup`: a learner joins a class with the code its mentor gave out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// The new user's name.
+    pub name: String,
+    /// Their password (at least 8 characters).
+    pub password: String,
+    /// The class's join code.
+    pub join_code: String,
+}
+
+/// The answer to a sign-in or sign-up: a bearer token, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer TOKEN`.
+    pub token: String,
+    /// When the token stops working (Unix milliseconds).
+    pub expires_at: i64,
+    /// Who signed in.
+    pub user: UserInfo,
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    /// The user's name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// The class they belong to, if any.
+    pub class: Option<String>,
+}
+
+/// `POST /api/v1/classes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewClass {
+    /// The class's name.
+    pub name: String,
+    /// Whether a learner may promote their own models to production and set their policies and
+    /// alert rules (otherwise only a mentor may).
+    #[serde(default)]
+    pub owners_may_promote: bool,
+}
+
+/// A class, as its mentor sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassInfo {
+    /// The class's name.
+    pub name: String,
+    /// The mentor who made it.
+    pub mentor: String,
+    /// See [`NewClass::owners_may_promote`].
+    pub owners_may_promote: bool,
+    /// The code learners sign up with; present only in the answer that made the class.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub join_code: Option<String>,
+    /// How many learners have joined.
+    pub learners: u64,
+}
+
+/// `POST /api/v1/models`: registers a model name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewModel {
+    /// Letters, digits, `-`, `_` and `.`; 1 to 64 characters, not starting with `.`.
+    pub name: String,
+    /// What the model is for.
+    #[serde(default)]
+    pub description: String,
+    /// The problem card (stage 1), as the app writes it.
+    #[serde(default)]
+    pub card: Option<serde_json::Value>,
+    /// Free labels to search by.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `PATCH /api/v1/models/{name}`: changes the fields given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPatch {
+    /// A new description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A new problem card.
+    #[serde(default)]
+    pub card: Option<serde_json::Value>,
+    /// New tags (replacing the old).
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// A registered model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Its name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Its problem card.
+    pub card: Option<serde_json::Value>,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Who registered it.
+    pub owner: String,
+    /// When (Unix milliseconds).
+    pub created_at: i64,
+    /// The newest version's number (0 before the first upload).
+    pub latest_version: u32,
+    /// Alias → version.
+    pub aliases: std::collections::BTreeMap<String, u32>,
+}
+
+/// `GET /api/v1/models`: one page of the search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelPage {
+    /// The models on this page, by name.
+    pub models: Vec<ModelInfo>,
+    /// How many models match in all.
+    pub total: u64,
+    /// Where the next page starts, if there is one.
+    pub next_offset: Option<u64>,
+}
+
+/// A version's stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Just uploaded.
+    None,
+    /// Being tried.
+    Staging,
+    /// Serving.
+    Production,
+    /// Kept for the record.
+    Archived,
+}
+
+impl Stage {
+    /// The stage's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::None => "none",
+            Stage::Staging => "staging",
+            Stage::Production => "production",
+            Stage::Archived => "archived",
+        }
+    }
+
+    /// The stage named `text`, if any.
+    pub fn parse(text: &str) -> Option<Stage> {
+        match text {
+            "none" => Some(Stage::None),
+            "staging" => Some(Stage::Staging),
+            "production" => Some(Stage::Production),
+            "archived" => Some(Stage::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// One version of a registered model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    /// The model's name.
+    pub model: String,
+    /// The number the server gave it (1, 2, …).
+    pub version: u32,
+    /// The bundle's SHA-256 (also its ETag).
+    pub digest: String,
+    /// The bundle's size in bytes.
+    pub size: u64,
+    /// The model family (`logreg`, `forest`, …).
+    pub kind: String,
+    /// The column it predicts.
+    pub target: String,
+    /// `classification` or `regression`.
+    pub task: String,
+    /// Its stage.
+    pub stage: Stage,
+    /// The aliases pointing at it.
+    pub aliases: Vec<String>,
+    /// Who uploaded it.
+    pub created_by: String,
+    /// When (Unix milliseconds).
+    pub created_at: i64,
+    /// Why it was retired, if it was.
+    pub retired: Option<String>,
+}
+
+/// `PUT /api/v1/models/{name}/aliases/{alias}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AliasMove {
+    /// The version the alias should name.
+    pub version: u32,
+    /// Why, for the audit log.
+    pub reason: String,
+}
+
+/// `PUT /api/v1/models/{name}/versions/{n}/stage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageChange {
+    /// The new stage.
+    pub stage: Stage,
+    /// Why, for the audit log.
+    pub reason: String,
+}
+
+/// `POST /api/v1/models/{name}/versions/{n}/retire`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retirement {
+    /// Why the version is retired; kept in the registry.
+    pub reason: String,
+}
+
+/// One entry of a model's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Who made the change.
+    pub actor: String,
+    /// When (Unix milliseconds).
+    pub at: i64,
+    /// `register`, `upload`, `alias`, `stage`, `retire`, `policy`, …
+    pub action: String,
+    /// What changed: an alias name, a version, …
+    pub subject: String,
+    /// The value before (empty when there was none).
+    pub from: String,
+    /// The value after.
+    pub to: String,
+    /// The reason given.
+    pub reason: String,
+}
+
+/// `POST /api/v1/events`: a batch of monitoring events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    /// The events, each with a client-made id.
+    pub events: Vec<Event>,
+}
+
+/// One monitoring event. `id` is made by the client (a UUID, say) and makes sending twice harmless.
+/// Which other fields an event needs depends on its `type` (see [`EventKind`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// The client's id for this event: 1 to 128 characters, no control characters.
+    pub id: String,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// The registered model's name.
+    pub model: String,
+    /// Its version.
+    pub version: u32,
+    /// When it happened on the client (Unix milliseconds).
+    pub at: i64,
+    /// Prediction and label: the client's id for the prediction, which a label names later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_id: Option<String>,
+    /// Prediction: the predicted label (classification) or value (regression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<serde_json::Value>,
+    /// Prediction: the probability of each class, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probabilities: Option<Vec<f64>>,
+    /// Prediction: the input row, when the client's privacy setting allows sending it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Prediction: how long scoring took (milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// Prediction: why scoring failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Label: the true label or value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<serde_json::Value>,
+    /// Drift report: `tabml::drift::DriftReport` as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<serde_json::Value>,
+    /// Profile: a mergeable `tabml::drift::DataProfile` of a batch of inputs, as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<serde_json::Value>,
+}
+
+/// The kinds of [`Event`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// One scored row: needs `prediction_id` and `output` (or `error`).
+    #[default]
+    Prediction,
+    /// The true outcome of an earlier prediction: needs `prediction_id` and `label`.
+    Label,
+    /// A drift report the client computed: needs `report`.
+    DriftReport,
+    /// A profile of a batch of inputs: needs `profile`.
+    Profile,
+}
+
+impl EventKind {
+    /// The kind's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Prediction => "prediction",
+            EventKind::Label => "label",
+            EventKind::DriftReport => "drift_report",
+            EventKind::Profile => "profile",
+        }
+    }
+}
+
+/// The answer to an [`EventBatch`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventAck {
+    /// The ids stored now.
+    pub accepted: Vec<String>,
+    /// The ids stored before (by an earlier send, or earlier in this batch).
+    pub duplicates: Vec<String>,
+}

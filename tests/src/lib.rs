@@ -36,10 +36,20 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server that serves the app from `dist` (which need not exist).
     pub async fn start(dist: &Path) -> Self {
+        Self::start_with(dist, |_| {}).await
+    }
+
+    /// [`TestServer::start`] with settings changed by `adjust` first.
+    pub async fn start_with(dist: &Path, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("tabml.db");
-        let config =
-            ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), db: db.clone(), dist: dist.to_path_buf() };
+        let mut config = ServerConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            db: db.clone(),
+            dist: dist.to_path_buf(),
+            ..ServerConfig::default()
+        };
+        adjust(&mut config);
         let server = Server::bind(&config).await.expect("server binds");
         let addr = server.local_addr().expect("bound address");
         let (tx, rx) = oneshot::channel();
@@ -52,6 +62,16 @@ impl TestServer {
                 .expect("server runs");
         });
         Self { addr, db, shutdown: Some(tx), task: Some(task), _dir: dir }
+    }
+
+    /// Makes a user directly in the server's database (as `tabml admin create-user` does).
+    pub fn create_user(&self, name: &str, role: tabml::api::Role, password: &str) {
+        let storage =
+            tabml_server::Storage::open(&self.db, tabml_server::Durability::Full).expect("open the database");
+        let hash = tabml_server::auth::hash_password(password).expect("hash");
+        storage
+            .create_user(&tabml_server::storage::NewUser { name, role, password_hash: &hash })
+            .expect("create the user");
     }
 
     /// `http://127.0.0.1:PORT` followed by `path`.

@@ -1,0 +1,142 @@
+//! `POST /api/v1/events`: monitoring events in batches, each stored once by its client-made id.
+
+use super::{blocking, check_name, JsonBody};
+use crate::auth::Caller;
+use crate::error::ServerError;
+use crate::storage::{ModelAccess, StoredEvent};
+use crate::AppState;
+use axum::extract::State;
+use axum::Json;
+use std::collections::HashMap;
+use tabml::api::{Event, EventAck, EventBatch, EventKind, Role};
+
+/// The most events one batch may carry.
+pub(crate) const MAX_EVENTS_PER_BATCH: usize = 10_000;
+
+/// The latest client time accepted (the year 9999, in Unix milliseconds).
+const MAX_TIME_MS: i64 = 253_402_300_799_999;
+
+/// `POST /api/v1/events`: checks the whole batch first, then stores it in one transaction, so a
+/// refused batch stores nothing. Sending a batch again is harmless: the answer lists its ids under
+/// `duplicates`.
+pub(super) async fn events_post(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(batch): JsonBody<EventBatch>,
+) -> Result<Json<EventAck>, ServerError> {
+    if batch.events.is_empty() {
+        return Err(ServerError::InvalidInput("events: the batch is empty".into()));
+    }
+    if batch.events.len() > MAX_EVENTS_PER_BATCH {
+        return Err(ServerError::InvalidInput(format!(
+            "events: at most {MAX_EVENTS_PER_BATCH} per batch (got {})",
+            batch.events.len()
+        )));
+    }
+    let mut models: HashMap<String, ModelAccess> = HashMap::new();
+    let mut stored = Vec::with_capacity(batch.events.len());
+    for (i, event) in batch.events.iter().enumerate() {
+        check_event(event).map_err(|message| ServerError::InvalidInput(format!("events[{i}]: {message}")))?;
+        if !models.contains_key(&event.model) {
+            let model = super::registry::access(&state, &event.model)
+                .await
+                .map_err(|e| ServerError::InvalidInput(format!("events[{i}]: {e}")))?;
+            may_report(&caller, &model).map_err(|e| match e {
+                ServerError::Forbidden(m) => ServerError::Forbidden(format!("events[{i}]: {m}")),
+                other => other,
+            })?;
+            models.insert(event.model.clone(), model);
+        }
+        let body = serde_json::to_string(event).map_err(|e| ServerError::Internal(e.to_string()))?;
+        stored.push(StoredEvent {
+            client_id: event.id.clone(),
+            kind: event.kind.as_str(),
+            model_id: models[&event.model].id,
+            version: event.version,
+            at: event.at,
+            prediction_id: event.prediction_id.clone(),
+            body,
+        });
+    }
+    let user = caller.0.id;
+    let outcome = blocking(&state, move |s| s.ingest(user, &stored)).await?;
+    tracing::debug!(
+        accepted = outcome.accepted.len(),
+        duplicates = outcome.duplicates.len(),
+        "events stored"
+    );
+    Ok(Json(EventAck { accepted: outcome.accepted, duplicates: outcome.duplicates }))
+}
+
+/// A learner reports on their own models and on models a mentor or an admin handed out.
+fn may_report(caller: &Caller, model: &ModelAccess) -> Result<(), ServerError> {
+    if caller.0.role != Role::Learner || caller.0.id == model.owner_id || model.owner_is_staff {
+        Ok(())
+    } else {
+        Err(ServerError::Forbidden(
+            "a learner sends events about their own models or those a mentor handed out".into(),
+        ))
+    }
+}
+
+/// What an event of each kind must carry, and sane values.
+fn check_event(event: &Event) -> Result<(), String> {
+    check_client_id("id", &event.id)?;
+    check_name("model", &event.model).map_err(|e| e.to_string())?;
+    if event.version == 0 {
+        return Err("version: versions are numbered from 1".into());
+    }
+    if !(0..=MAX_TIME_MS).contains(&event.at) {
+        return Err(format!("at {}: expected Unix milliseconds between 1970 and 9999", event.at));
+    }
+    let has = |present: bool, field: &str| {
+        if present {
+            Ok(())
+        } else {
+            Err(format!("a {} event needs `{field}`", event.kind.as_str()))
+        }
+    };
+    let none = |present: bool, field: &str| {
+        if present {
+            Err(format!("a {} event has no `{field}`", event.kind.as_str()))
+        } else {
+            Ok(())
+        }
+    };
+    match event.kind {
+        EventKind::Prediction => {
+            has(event.prediction_id.is_some(), "prediction_id")?;
+            has(event.output.is_some() || event.error.is_some(), "output")?;
+            none(event.label.is_some(), "label")?;
+            if let Some(latency) = event.latency_ms {
+                if !(0.0..=3.6e6).contains(&latency) {
+                    return Err(format!("latency_ms {latency}: expected 0 to 3,600,000"));
+                }
+            }
+            if let Some(p) = &event.probabilities {
+                if p.iter().any(|x| !(0.0..=1.0).contains(x)) {
+                    return Err("probabilities: each must be between 0 and 1".into());
+                }
+            }
+        }
+        EventKind::Label => {
+            has(event.prediction_id.is_some(), "prediction_id")?;
+            has(event.label.is_some(), "label")?;
+            none(event.output.is_some(), "output")?;
+        }
+        EventKind::DriftReport => has(event.report.as_ref().is_some_and(|r| r.is_object()), "report")?,
+        EventKind::Profile => has(event.profile.as_ref().is_some_and(|p| p.is_object()), "profile")?,
+    }
+    if let Some(id) = &event.prediction_id {
+        check_client_id("prediction_id", id)?;
+    }
+    Ok(())
+}
+
+/// A client-made id: 1 to 128 characters, none of them control characters.
+fn check_client_id(field: &str, id: &str) -> Result<(), String> {
+    if id.is_empty() || id.chars().count() > 128 || id.chars().any(char::is_control) {
+        return Err(format!("{field}: 1 to 128 characters, none of them control characters"));
+    }
+    Ok(())
+}

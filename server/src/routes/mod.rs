@@ -1,0 +1,167 @@
+//! The `/api/v1` routes, in one chain, and what every handler shares: running storage work off the
+//! async runtime, JSON bodies whose rejections become JSON errors, and checks of names from paths.
+
+mod accounts;
+mod events;
+mod registry;
+
+use crate::error::ServerError;
+use crate::storage::{Storage, StorageError};
+use crate::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use tabml::api::{DatabaseHealth, Health};
+
+/// Every `/api/v1` route. `openapi.json` documents each; a test checks the two agree.
+pub(crate) fn api() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health_get))
+        .route("/openapi.json", get(openapi_get))
+        .route("/auth/login", post(accounts::login_post))
+        .route("/auth/logout", post(accounts::logout_post))
+        .route("/auth/signup", post(accounts::signup_post))
+        .route("/me", get(accounts::me_get))
+        .route("/classes", get(accounts::classes_get).post(accounts::classes_post))
+        .route("/models", get(registry::models_get).post(registry::models_post))
+        .route("/models/{name}", get(registry::model_get).patch(registry::model_patch))
+        .route("/models/{name}/versions", get(registry::versions_get).post(registry::versions_post))
+        .route("/models/{name}/versions/{version}", get(registry::version_get))
+        .route("/models/{name}/versions/{version}/bundle", get(registry::version_bundle_get))
+        .route("/models/{name}/versions/{version}/stage", put(registry::version_stage_put))
+        .route("/models/{name}/versions/{version}/retire", post(registry::version_retire_post))
+        .route("/models/{name}/aliases/{alias}", put(registry::alias_put))
+        .route("/models/{name}/aliases/{alias}/bundle", get(registry::alias_bundle_get))
+        .route("/models/{name}/stages/{stage}/bundle", get(registry::stage_bundle_get))
+        .route("/models/{name}/audit", get(registry::audit_get))
+        .route("/events", post(events::events_post))
+        .fallback(api_not_found)
+}
+
+/// Runs storage work on the blocking pool, so a slow disk never stalls the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Storage) -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, ServerError> {
+    let storage = state.storage.clone();
+    tokio::task::spawn_blocking(move || work(&storage))
+        .await
+        .map_err(|e| ServerError::Internal(format!("a storage task failed: {e}")))?
+        .map_err(ServerError::from)
+}
+
+/// A JSON body; a body that is not JSON, or not the JSON expected, becomes a JSON error that says
+/// what and where (serde's path, line and column).
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ServerError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ServerError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ServerError::BadJson {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "unsupported_media_type",
+            message: "send the body as JSON, with `Content-Type: application/json`".into(),
+        },
+        JsonRejection::JsonSyntaxError(e) => ServerError::BadJson {
+            status: StatusCode::BAD_REQUEST,
+            code: "malformed_json",
+            message: format!("the body is not valid JSON: {}", inner_message(&e.body_text())),
+        },
+        JsonRejection::JsonDataError(e) => ServerError::InvalidInput(format!(
+            "the body is not what this endpoint takes: {}",
+            inner_message(&e.body_text())
+        )),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ServerError::TooLarge(
+            "the body is larger than the server accepts (see `tabml serve --max-body-bytes`)".into(),
+        ),
+        other => {
+            ServerError::BadJson { status: other.status(), code: "bad_request", message: other.body_text() }
+        }
+    }
+}
+
+/// serde's message without axum's prefix ("Failed to deserialize …: ").
+fn inner_message(text: &str) -> &str {
+    text.split_once(": ").map_or(text, |(_, rest)| rest)
+}
+
+/// Names a client gives (models, users, classes, aliases): 1 to 64 of `A-Z a-z 0-9 . _ -`, starting
+/// with a letter or digit. This keeps `../`, percent signs, slashes, NUL and markup out of every name.
+pub(crate) fn check_name(field: &str, name: &str) -> Result<(), ServerError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && name.as_bytes()[0].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        Err(ServerError::InvalidInput(format!(
+            "{field} {:?}: use 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
+            name.chars().take(80).collect::<String>()
+        )))
+    }
+}
+
+/// A version number from a path: a whole number from 1 up.
+pub(crate) fn parse_version(text: &str) -> Result<u32, ServerError> {
+    match text.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(ServerError::InvalidInput(format!(
+            "version {:?}: expected a whole number from 1 to 4294967295",
+            text.chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
+/// Free text a client gives (reasons, descriptions): at most `max` bytes, no control characters
+/// other than newlines and tabs.
+pub(crate) fn check_text(field: &str, text: &str, max: usize) -> Result<(), ServerError> {
+    if text.len() > max {
+        return Err(ServerError::InvalidInput(format!(
+            "{field}: at most {max} bytes (this is {})",
+            text.len()
+        )));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ServerError::InvalidInput(format!("{field}: control characters are not allowed")));
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/health`: always answers 200 while the process runs; `status` says whether the
+/// database works, so a load balancer can tell "up but broken" from "down".
+async fn health_get(State(state): State<AppState>) -> Json<Health> {
+    let engine = state.storage.engine().to_owned();
+    let database = match blocking(&state, |s| s.schema_version()).await {
+        Ok(schema_version) => DatabaseHealth { status: "ok".into(), engine, schema_version },
+        Err(error) => {
+            tracing::error!(%error, "health check: database query failed");
+            DatabaseHealth { status: "error".into(), engine, schema_version: 0 }
+        }
+    };
+    let status = if database.status == "ok" { "ok" } else { "degraded" };
+    Json(Health { status: status.into(), version: tabml::VERSION.into(), database })
+}
+
+/// `GET /api/v1/openapi.json`: the API's description.
+async fn openapi_get() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], crate::OPENAPI)
+}
+
+/// Any unknown path under `/api`.
+pub(crate) async fn api_not_found(uri: Uri) -> ServerError {
+    ServerError::NotFound(uri.path().to_owned())
+}

@@ -1,0 +1,75 @@
+//! Monitoring events: stored once per (sender, client-made id), however often a batch is sent.
+
+use super::{now_ms, Storage, StorageError};
+use rusqlite::params;
+
+/// One event ready to store: checked, its model resolved, its body as JSON text.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// The client's id for the event.
+    pub client_id: String,
+    /// `prediction`, `label`, `drift_report` or `profile`.
+    pub kind: &'static str,
+    /// The model it concerns.
+    pub model_id: i64,
+    /// The version.
+    pub version: u32,
+    /// When it happened on the client (Unix milliseconds).
+    pub at: i64,
+    /// The prediction it is or belongs to.
+    pub prediction_id: Option<String>,
+    /// The whole event as JSON.
+    pub body: String,
+}
+
+/// Which ids of a batch were stored now and which were there already.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// Stored now.
+    pub accepted: Vec<String>,
+    /// Stored before (or earlier in the same batch).
+    pub duplicates: Vec<String>,
+}
+
+impl Storage {
+    /// Stores a batch of events sent by `user_id`, in one transaction: all or nothing.
+    pub fn ingest(&self, user_id: i64, events: &[StoredEvent]) -> Result<IngestOutcome, StorageError> {
+        let received = now_ms();
+        self.write(|tx| {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (user_id, client_id, kind, model_id, version, at, received_at, prediction_id, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (user_id, client_id) DO NOTHING",
+            )?;
+            let mut outcome = IngestOutcome::default();
+            for e in events {
+                let stored = insert.execute(params![
+                    user_id,
+                    e.client_id,
+                    e.kind,
+                    e.model_id,
+                    e.version,
+                    e.at,
+                    received,
+                    e.prediction_id,
+                    e.body
+                ])?;
+                if stored == 1 {
+                    outcome.accepted.push(e.client_id.clone());
+                } else {
+                    outcome.duplicates.push(e.client_id.clone());
+                }
+            }
+            Ok(outcome)
+        })
+    }
+
+    /// The client ids of every event `user_id` has stored, in arrival order (the exactly-once test
+    /// reads this).
+    pub fn event_ids(&self, user_id: i64) -> Result<Vec<String>, StorageError> {
+        self.read(|c| {
+            let mut statement = c.prepare("SELECT client_id FROM events WHERE user_id = ?1 ORDER BY seq")?;
+            let ids = statement.query_map(params![user_id], |r| r.get(0))?;
+            Ok(ids.collect::<Result<_, _>>()?)
+        })
+    }
+}

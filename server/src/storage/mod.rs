@@ -1,0 +1,333 @@
+//! The storage module: the only place that speaks SQL, behind a narrow interface of typed methods
+//! (accounts in `accounts.rs`, the registry in `registry.rs`, monitoring in `events.rs`).
+//! Nothing outside this module knows the database is SQLite, so a PostgreSQL backend can follow.
+//!
+//! One SQLite file in WAL mode. The schema is migrated forward on open, one numbered step at a time,
+//! and the step reached is kept in SQLite's `user_version`. Writes go through one connection, each in a
+//! `BEGIN IMMEDIATE` transaction (so two writers never deadlock upgrading a read lock); reads use a
+//! small pool of their own connections and never wait for a write (WAL).
+//!
+//! Durability: a write returns only after its transaction committed. With
+//! [`Durability::Full`] (the default) SQLite syncs the WAL to disk at every commit, so an
+//! acknowledged write survives both a process crash and a power loss. With [`Durability::Normal`] it
+//! survives a process crash, but the last commits before a power loss may be lost (never
+//! half-applied: the database stays consistent).
+
+mod accounts;
+mod events;
+mod registry;
+
+pub use accounts::{Account, NewUser};
+pub use events::{IngestOutcome, StoredEvent};
+pub use registry::{BundleBlob, ModelAccess, ModelFilter, UploadFacts, VersionSelector};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use thiserror::Error;
+
+/// A storage failure, saying which database and which step; or a request the data refuses.
+#[derive(Debug, Error)]
+pub enum StorageError {
+    /// The file could not be opened or created.
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    /// A migration step failed; the database stays at the step before.
+    #[error("migrating the database {path} to schema version {version} failed: {source}")]
+    Migrate { path: PathBuf, version: u32, source: rusqlite::Error },
+    /// The database was written by a newer tabml.
+    #[error("the database {path} has schema version {found}, newer than this tabml knows ({known}); upgrade tabml")]
+    TooNew { path: PathBuf, found: u32, known: u32 },
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] rusqlite::Error),
+    /// Something named in the request does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with what is stored (a name taken, a version retired, …).
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// How hard a commit works to survive a power loss (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Sync the WAL at every commit: acknowledged writes survive a power loss.
+    #[default]
+    Full,
+    /// Sync at checkpoints only: acknowledged writes survive a process crash.
+    Normal,
+}
+
+/// The migration steps; step `i` takes the schema from version `i` to `i + 1`. Never edit a step
+/// that has shipped: add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: facts about this server instance (when its database was created, by which version).
+    "CREATE TABLE server_info (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    ) STRICT;",
+    // 2: accounts, the registry and monitoring events.
+    "CREATE TABLE classes (
+        id                 INTEGER PRIMARY KEY,
+        name               TEXT NOT NULL UNIQUE,
+        mentor_id          INTEGER NOT NULL,
+        join_code_hash     BLOB NOT NULL UNIQUE,
+        owners_may_promote INTEGER NOT NULL,
+        created_at         INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        role          TEXT NOT NULL CHECK (role IN ('learner', 'mentor', 'admin')),
+        password_hash TEXT NOT NULL,
+        class_id      INTEGER REFERENCES classes(id),
+        created_at    INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE tokens (
+        hash       BLOB PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users(id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE models (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        card        TEXT,
+        tags        TEXT NOT NULL,
+        owner_id    INTEGER NOT NULL REFERENCES users(id),
+        created_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE blobs (
+        id   INTEGER PRIMARY KEY,
+        data BLOB NOT NULL
+    ) STRICT;
+    CREATE TABLE versions (
+        model_id       INTEGER NOT NULL REFERENCES models(id),
+        version        INTEGER NOT NULL,
+        blob_id        INTEGER NOT NULL REFERENCES blobs(id),
+        digest         TEXT NOT NULL,
+        size           INTEGER NOT NULL,
+        kind           TEXT NOT NULL,
+        target         TEXT NOT NULL,
+        task           TEXT NOT NULL,
+        stage          TEXT NOT NULL DEFAULT 'none',
+        created_by     INTEGER NOT NULL REFERENCES users(id),
+        created_at     INTEGER NOT NULL,
+        retired_reason TEXT,
+        PRIMARY KEY (model_id, version)
+    ) STRICT;
+    CREATE TABLE aliases (
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        alias    TEXT NOT NULL,
+        version  INTEGER NOT NULL,
+        PRIMARY KEY (model_id, alias)
+    ) STRICT;
+    CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY,
+        model_id   INTEGER NOT NULL REFERENCES models(id),
+        actor_id   INTEGER NOT NULL REFERENCES users(id),
+        at         INTEGER NOT NULL,
+        action     TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        from_value TEXT NOT NULL,
+        to_value   TEXT NOT NULL,
+        reason     TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_by_model ON audit (model_id, id);
+    CREATE TABLE events (
+        seq           INTEGER PRIMARY KEY,
+        user_id       INTEGER NOT NULL REFERENCES users(id),
+        client_id     TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        model_id      INTEGER NOT NULL REFERENCES models(id),
+        version       INTEGER NOT NULL,
+        at            INTEGER NOT NULL,
+        received_at   INTEGER NOT NULL,
+        prediction_id TEXT,
+        body          TEXT NOT NULL,
+        UNIQUE (user_id, client_id)
+    ) STRICT;
+    CREATE INDEX events_by_model ON events (model_id, at);
+    CREATE INDEX events_by_prediction ON events (model_id, prediction_id) WHERE prediction_id IS NOT NULL;",
+];
+
+/// The newest schema version this build knows.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How many read connections the pool keeps.
+const READERS: usize = 4;
+
+/// The database handle shared by request handlers. Every method blocks: call it off the async
+/// runtime (`tokio::task::spawn_blocking`).
+pub struct Storage {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl Storage {
+    /// Opens the database at `path` (creating it if absent), switches on WAL, and migrates it.
+    pub fn open(path: &Path, durability: Durability) -> Result<Self, StorageError> {
+        let mut writer = connect(path, durability)?;
+        migrate(&mut writer, path)?;
+        let readers =
+            (0..READERS).map(|_| connect(path, durability).map(Mutex::new)).collect::<Result<_, _>>()?;
+        Ok(Self { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) })
+    }
+
+    /// The schema version the database is at (a real query, so it also proves the database answers).
+    pub fn schema_version(&self) -> Result<u32, StorageError> {
+        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |row| row.get(0))?))
+    }
+
+    /// The storage engine's name, for the health check.
+    pub fn engine(&self) -> &'static str {
+        "sqlite"
+    }
+
+    /// A value from the server facts table.
+    pub fn server_info(&self, key: &str) -> Result<Option<String>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT value FROM server_info WHERE key = ?1", params![key], |row| row.get(0))
+                .optional()?)
+        })
+    }
+
+    /// Moves the write-ahead log into the database file, so the log does not grow without bound and a
+    /// restart has little to replay. Readers in flight keep it from finishing; the next one catches up.
+    pub fn checkpoint(&self) -> Result<(), StorageError> {
+        let connection = lock(&self.writer);
+        connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Runs `f` on a read connection (one not busy, if any is free).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(connection) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return f(&connection);
+            }
+        }
+        let connection = lock(&self.readers[start % self.readers.len()]);
+        f(&connection)
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed when `f` succeeds and rolled back
+    /// when it fails (so a refused request changes nothing).
+    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        let mut connection = lock(&self.writer);
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn lock(connection: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn connect(path: &Path, durability: Durability) -> Result<Connection, StorageError> {
+    let open_err = |source| StorageError::Open { path: path.to_path_buf(), source };
+    let connection = Connection::open(path).map_err(open_err)?;
+    // A writer waits this long for another process's lock before failing with "busy".
+    connection.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+    connection.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+    let synchronous = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    connection.pragma_update(None, "synchronous", synchronous).map_err(open_err)?;
+    connection.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+    Ok(connection)
+}
+
+fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
+    let current: u32 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
+    if current > SCHEMA_VERSION {
+        return Err(StorageError::TooNew { path: path.to_path_buf(), found: current, known: SCHEMA_VERSION });
+    }
+    for (step, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = step as u32 + 1;
+        let fail = |source| StorageError::Migrate { path: path.to_path_buf(), version, source };
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
+        tx.execute_batch(sql).map_err(fail)?;
+        if version == 1 {
+            tx.execute(
+                "INSERT INTO server_info (key, value) VALUES ('created_by_version', ?1)",
+                params![tabml::VERSION],
+            )
+            .map_err(fail)?;
+        }
+        tx.pragma_update(None, "user_version", version).map_err(fail)?;
+        tx.commit().map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn temp_db(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{name}.db"));
+        (dir, path)
+    }
+
+    #[test]
+    fn creates_migrates_and_reopens() {
+        let (_dir, path) = temp_db("reopen");
+        let storage = Storage::open(&path, Durability::Full).unwrap();
+        assert_eq!(storage.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(storage.server_info("created_by_version").unwrap().as_deref(), Some(tabml::VERSION));
+        drop(storage);
+        // Opening again runs no step twice.
+        let storage = Storage::open(&path, Durability::Full).unwrap();
+        assert_eq!(storage.schema_version().unwrap(), SCHEMA_VERSION);
+        let mode: String =
+            storage.read(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(mode, "wal");
+        storage.checkpoint().unwrap();
+    }
+
+    #[test]
+    fn migrates_a_version_1_database_forward() {
+        let (_dir, path) = temp_db("v1");
+        {
+            let mut c = Connection::open(&path).unwrap();
+            let tx = c.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.execute("INSERT INTO server_info (key, value) VALUES ('created_by_version', '0.0.1')", [])
+                .unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.commit().unwrap();
+        }
+        let storage = Storage::open(&path, Durability::Normal).unwrap();
+        assert_eq!(storage.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(storage.server_info("created_by_version").unwrap().as_deref(), Some("0.0.1"));
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_tabml() {
+        let (_dir, path) = temp_db("newer");
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        let err = Storage::open(&path, Durability::Full).err().unwrap();
+        assert!(matches!(err, StorageError::TooNew { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
+    }
+}

@@ -1,0 +1,501 @@
+//! The model registry: registered models, their versions (bundles kept as blobs under server ids),
+//! aliases, stages and the audit log of every change.
+
+use super::{now_ms, Storage, StorageError};
+use rusqlite::{params, OptionalExtension, Transaction};
+use std::collections::BTreeMap;
+use tabml::api::{AuditEntry, ModelInfo, ModelPage, ModelPatch, NewModel, Stage, VersionInfo};
+
+/// What permission checks need to know about a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelAccess {
+    /// The server's id for the model.
+    pub id: i64,
+    /// Who registered it.
+    pub owner_id: i64,
+    /// Whether the owner is a mentor or an admin (their models are handed out to classes).
+    pub owner_is_staff: bool,
+}
+
+/// A search of the registry.
+#[derive(Debug, Clone, Default)]
+pub struct ModelFilter {
+    /// Part of the name or description.
+    pub query: Option<String>,
+    /// The owner's name.
+    pub owner: Option<String>,
+    /// A tag the model carries.
+    pub tag: Option<String>,
+    /// Models with a version in this stage.
+    pub stage: Option<Stage>,
+    /// At most this many on the page.
+    pub limit: u32,
+    /// Skip this many first.
+    pub offset: u64,
+}
+
+/// Which version of a model to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSelector {
+    /// By number.
+    Number(u32),
+    /// The version an alias names.
+    Alias(String),
+    /// The newest version in a stage.
+    Stage(Stage),
+}
+
+/// A version's facts read off its bundle at upload.
+#[derive(Debug, Clone)]
+pub struct UploadFacts {
+    /// SHA-256 of the bundle bytes.
+    pub digest: String,
+    /// Model family.
+    pub kind: String,
+    /// Target column.
+    pub target: String,
+    /// `classification` or `regression`.
+    pub task: String,
+}
+
+/// A bundle to send: its version and digest, and its bytes unless the client already has them.
+#[derive(Debug, Clone)]
+pub struct BundleBlob {
+    /// The version it is.
+    pub version: u32,
+    /// Its SHA-256, the ETag.
+    pub digest: String,
+    /// The bytes; `None` when the client's `If-None-Match` named this digest.
+    pub bytes: Option<Vec<u8>>,
+}
+
+const VERSION_COLUMNS: &str =
+    "v.version, v.digest, v.size, v.kind, v.target, v.task, v.stage, u.name, v.created_at, v.retired_reason";
+
+impl Storage {
+    /// Registers a model owned by `owner_id`.
+    pub fn create_model(&self, owner_id: i64, model: &NewModel) -> Result<ModelInfo, StorageError> {
+        self.write(|tx| {
+            let taken: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM models WHERE name = ?1)", params![model.name], |r| r.get(0))?;
+            if taken {
+                return Err(StorageError::Conflict(format!("a model called {:?} is already registered", model.name)));
+            }
+            let card = model.card.as_ref().map(|c| c.to_string());
+            tx.execute(
+                "INSERT INTO models (name, description, card, tags, owner_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![model.name, model.description, card, json(&model.tags), owner_id, now_ms()],
+            )?;
+            let id = tx.last_insert_rowid();
+            audit(tx, id, owner_id, "register", &model.name, "", "", "")?;
+            model_info(tx, id)
+        })
+    }
+
+    /// The id and owner of the model called `name`.
+    pub fn model_access(&self, name: &str) -> Result<ModelAccess, StorageError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT m.id, m.owner_id, u.role != 'learner' FROM models m JOIN users u ON u.id = m.owner_id
+                 WHERE m.name = ?1",
+                params![name],
+                |r| Ok(ModelAccess { id: r.get(0)?, owner_id: r.get(1)?, owner_is_staff: r.get(2)? }),
+            )
+            .optional()?
+            .ok_or_else(|| no_model(name))
+        })
+    }
+
+    /// The registered model with this id.
+    pub fn model(&self, model_id: i64) -> Result<ModelInfo, StorageError> {
+        self.read(|c| model_info(c, model_id))
+    }
+
+    /// Changes a model's description, card or tags.
+    pub fn update_model(
+        &self,
+        model_id: i64,
+        actor_id: i64,
+        patch: &ModelPatch,
+    ) -> Result<ModelInfo, StorageError> {
+        self.write(|tx| {
+            if let Some(description) = &patch.description {
+                tx.execute(
+                    "UPDATE models SET description = ?2 WHERE id = ?1",
+                    params![model_id, description],
+                )?;
+            }
+            if let Some(card) = &patch.card {
+                tx.execute("UPDATE models SET card = ?2 WHERE id = ?1", params![model_id, card.to_string()])?;
+            }
+            if let Some(tags) = &patch.tags {
+                let old: String =
+                    tx.query_row("SELECT tags FROM models WHERE id = ?1", params![model_id], |r| r.get(0))?;
+                tx.execute("UPDATE models SET tags = ?2 WHERE id = ?1", params![model_id, json(tags)])?;
+                audit(tx, model_id, actor_id, "tags", "tags", &old, &json(tags), "")?;
+            }
+            if patch.description.is_some() || patch.card.is_some() {
+                audit(tx, model_id, actor_id, "describe", "description and card", "", "", "")?;
+            }
+            model_info(tx, model_id)
+        })
+    }
+
+    /// One page of the registered models matching `filter`, by name.
+    pub fn search_models(&self, filter: &ModelFilter) -> Result<ModelPage, StorageError> {
+        self.read(|c| {
+            let condition = "(?1 IS NULL OR instr(lower(m.name), lower(?1)) > 0 OR instr(lower(m.description), lower(?1)) > 0)
+                AND (?2 IS NULL OR o.name = ?2)
+                AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE t.value = ?3))
+                AND (?4 IS NULL OR EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND v.stage = ?4))";
+            let stage = filter.stage.map(Stage::as_str);
+            let args = params![filter.query, filter.owner, filter.tag, stage];
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM models m JOIN users o ON o.id = m.owner_id WHERE {condition}"),
+                args,
+                |r| r.get(0),
+            )?;
+            let mut statement = c.prepare(&format!(
+                "SELECT m.id FROM models m JOIN users o ON o.id = m.owner_id WHERE {condition}
+                 ORDER BY m.name LIMIT ?5 OFFSET ?6"
+            ))?;
+            let ids = statement
+                .query_map(params![filter.query, filter.owner, filter.tag, stage, filter.limit, filter.offset as i64], |r| {
+                    r.get::<_, i64>(0)
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let models = ids.into_iter().map(|id| model_info(c, id)).collect::<Result<Vec<_>, _>>()?;
+            let end = filter.offset + models.len() as u64;
+            let next_offset = (end < total as u64).then_some(end);
+            Ok(ModelPage { models, total: total as u64, next_offset })
+        })
+    }
+
+    /// Stores a new version of a model: the next number, its bundle as a blob. Refuses a bundle that
+    /// predicts another target or task than the model's earlier versions.
+    pub fn add_version(
+        &self,
+        model_id: i64,
+        actor_id: i64,
+        facts: &UploadFacts,
+        bytes: &[u8],
+    ) -> Result<VersionInfo, StorageError> {
+        self.write(|tx| {
+            let first: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT target, task FROM versions WHERE model_id = ?1 ORDER BY version LIMIT 1",
+                    params![model_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((target, task)) = first {
+                if target != facts.target || task != facts.task {
+                    return Err(StorageError::Conflict(format!(
+                        "this model's versions predict {target:?} ({task}); the bundle predicts {:?} ({}); register it under a new name",
+                        facts.target, facts.task
+                    )));
+                }
+            }
+            let version: u32 = tx.query_row(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM versions WHERE model_id = ?1",
+                params![model_id],
+                |r| r.get(0),
+            )?;
+            tx.execute("INSERT INTO blobs (data) VALUES (?1)", params![bytes])?;
+            let blob = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO versions (model_id, version, blob_id, digest, size, kind, target, task, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    model_id, version, blob, facts.digest, bytes.len() as i64, facts.kind, facts.target,
+                    facts.task, actor_id, now_ms()
+                ],
+            )?;
+            audit(tx, model_id, actor_id, "upload", &format!("version {version}"), "", &facts.digest, "")?;
+            version_info(tx, model_id, version)
+        })
+    }
+
+    /// Every version of a model, oldest first.
+    pub fn versions(&self, model_id: i64) -> Result<Vec<VersionInfo>, StorageError> {
+        self.read(|c| {
+            let numbers = c
+                .prepare("SELECT version FROM versions WHERE model_id = ?1 ORDER BY version")?
+                .query_map(params![model_id], |r| r.get::<_, u32>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            numbers.into_iter().map(|n| version_info(c, model_id, n)).collect()
+        })
+    }
+
+    /// One version's facts.
+    pub fn version(&self, model_id: i64, version: u32) -> Result<VersionInfo, StorageError> {
+        self.read(|c| version_info(c, model_id, version))
+    }
+
+    /// A version's bundle; without the bytes when `if_none_match` is its digest.
+    pub fn bundle(
+        &self,
+        model_id: i64,
+        selector: &VersionSelector,
+        if_none_match: Option<&str>,
+    ) -> Result<BundleBlob, StorageError> {
+        self.read(|c| {
+            let found: Option<(u32, String, i64)> = match selector {
+                VersionSelector::Number(n) => c
+                    .query_row(
+                        "SELECT version, digest, blob_id FROM versions WHERE model_id = ?1 AND version = ?2",
+                        params![model_id, n],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?,
+                VersionSelector::Alias(alias) => c
+                    .query_row(
+                        "SELECT v.version, v.digest, v.blob_id FROM aliases a
+                         JOIN versions v ON v.model_id = a.model_id AND v.version = a.version
+                         WHERE a.model_id = ?1 AND a.alias = ?2",
+                        params![model_id, alias],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?,
+                VersionSelector::Stage(stage) => c
+                    .query_row(
+                        "SELECT version, digest, blob_id FROM versions WHERE model_id = ?1 AND stage = ?2
+                         ORDER BY version DESC LIMIT 1",
+                        params![model_id, stage.as_str()],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?,
+            };
+            let (version, digest, blob) = found.ok_or_else(|| {
+                StorageError::NotFound(match selector {
+                    VersionSelector::Number(n) => format!("the model has no version {n}"),
+                    VersionSelector::Alias(a) => format!("the model has no alias {a:?}"),
+                    VersionSelector::Stage(s) => format!("the model has no version in stage {}", s.as_str()),
+                })
+            })?;
+            let bytes = if if_none_match == Some(digest.as_str()) {
+                None
+            } else {
+                Some(c.query_row("SELECT data FROM blobs WHERE id = ?1", params![blob], |r| r.get(0))?)
+            };
+            Ok(BundleBlob { version, digest, bytes })
+        })
+    }
+
+    /// Points `alias` at `version` (creating the alias if new), with the reason in the audit log.
+    pub fn move_alias(
+        &self,
+        model_id: i64,
+        actor_id: i64,
+        alias: &str,
+        version: u32,
+        reason: &str,
+    ) -> Result<VersionInfo, StorageError> {
+        self.write(|tx| {
+            live_version(tx, model_id, version, "an alias cannot name it")?;
+            let old: Option<u32> = tx
+                .query_row(
+                    "SELECT version FROM aliases WHERE model_id = ?1 AND alias = ?2",
+                    params![model_id, alias],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            tx.execute(
+                "INSERT INTO aliases (model_id, alias, version) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (model_id, alias) DO UPDATE SET version = excluded.version",
+                params![model_id, alias, version],
+            )?;
+            let from = old.map(|v| v.to_string()).unwrap_or_default();
+            audit(tx, model_id, actor_id, "alias", alias, &from, &version.to_string(), reason)?;
+            version_info(tx, model_id, version)
+        })
+    }
+
+    /// Moves a version to `stage`, with the reason in the audit log.
+    pub fn set_stage(
+        &self,
+        model_id: i64,
+        actor_id: i64,
+        version: u32,
+        stage: Stage,
+        reason: &str,
+    ) -> Result<VersionInfo, StorageError> {
+        self.write(|tx| {
+            let info = live_version(tx, model_id, version, "its stage stays archived")?;
+            tx.execute(
+                "UPDATE versions SET stage = ?3 WHERE model_id = ?1 AND version = ?2",
+                params![model_id, version, stage.as_str()],
+            )?;
+            let subject = format!("version {version}");
+            audit(tx, model_id, actor_id, "stage", &subject, info.stage.as_str(), stage.as_str(), reason)?;
+            version_info(tx, model_id, version)
+        })
+    }
+
+    /// Retires a version: archived, no alias names it any more, and the reason is kept.
+    pub fn retire(
+        &self,
+        model_id: i64,
+        actor_id: i64,
+        version: u32,
+        reason: &str,
+    ) -> Result<VersionInfo, StorageError> {
+        self.write(|tx| {
+            let info = version_info(tx, model_id, version)?;
+            if info.retired.is_some() {
+                return Err(StorageError::Conflict(format!("version {version} is already retired")));
+            }
+            for alias in &info.aliases {
+                tx.execute("DELETE FROM aliases WHERE model_id = ?1 AND alias = ?2", params![model_id, alias])?;
+                audit(tx, model_id, actor_id, "alias", alias, &version.to_string(), "", reason)?;
+            }
+            tx.execute(
+                "UPDATE versions SET stage = 'archived', retired_reason = ?3 WHERE model_id = ?1 AND version = ?2",
+                params![model_id, version, reason],
+            )?;
+            let subject = format!("version {version}");
+            audit(tx, model_id, actor_id, "retire", &subject, info.stage.as_str(), "archived", reason)?;
+            version_info(tx, model_id, version)
+        })
+    }
+
+    /// A model's audit log, oldest first.
+    pub fn audit_log(&self, model_id: i64) -> Result<Vec<AuditEntry>, StorageError> {
+        self.read(|c| {
+            let mut statement = c.prepare(
+                "SELECT u.name, a.at, a.action, a.subject, a.from_value, a.to_value, a.reason
+                 FROM audit a JOIN users u ON u.id = a.actor_id WHERE a.model_id = ?1 ORDER BY a.id",
+            )?;
+            let rows = statement.query_map(params![model_id], |r| {
+                Ok(AuditEntry {
+                    actor: r.get(0)?,
+                    at: r.get(1)?,
+                    action: r.get(2)?,
+                    subject: r.get(3)?,
+                    from: r.get(4)?,
+                    to: r.get(5)?,
+                    reason: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+/// A version that is not retired; a retired one is a conflict, with `consequence` said.
+fn live_version(
+    c: &rusqlite::Connection,
+    model_id: i64,
+    version: u32,
+    consequence: &str,
+) -> Result<VersionInfo, StorageError> {
+    let info = version_info(c, model_id, version)?;
+    match &info.retired {
+        Some(why) => {
+            Err(StorageError::Conflict(format!("version {version} is retired ({why}); {consequence}")))
+        }
+        None => Ok(info),
+    }
+}
+
+fn no_model(name: &str) -> StorageError {
+    StorageError::NotFound(format!("no model called {name:?} is registered"))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn audit(
+    tx: &Transaction,
+    model_id: i64,
+    actor_id: i64,
+    action: &str,
+    subject: &str,
+    from: &str,
+    to: &str,
+    reason: &str,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO audit (model_id, actor_id, at, action, subject, from_value, to_value, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![model_id, actor_id, now_ms(), action, subject, from, to, reason],
+    )?;
+    Ok(())
+}
+
+fn model_info(c: &rusqlite::Connection, model_id: i64) -> Result<ModelInfo, StorageError> {
+    let (name, description, card, tags, owner, created_at): (
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        i64,
+    ) = c
+        .query_row(
+            "SELECT m.name, m.description, m.card, m.tags, u.name, m.created_at
+             FROM models m JOIN users u ON u.id = m.owner_id WHERE m.id = ?1",
+            params![model_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound(format!("no model with id {model_id}")))?;
+    let latest_version: u32 = c.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM versions WHERE model_id = ?1",
+        params![model_id],
+        |r| r.get(0),
+    )?;
+    let aliases = c
+        .prepare_cached("SELECT alias, version FROM aliases WHERE model_id = ?1")?
+        .query_map(params![model_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    Ok(ModelInfo {
+        name,
+        description,
+        card: card.and_then(|c| serde_json::from_str(&c).ok()),
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        owner,
+        created_at,
+        latest_version,
+        aliases,
+    })
+}
+
+fn version_info(c: &rusqlite::Connection, model_id: i64, version: u32) -> Result<VersionInfo, StorageError> {
+    let model: String =
+        c.query_row("SELECT name FROM models WHERE id = ?1", params![model_id], |r| r.get(0))?;
+    let info = c
+        .query_row(
+            &format!(
+                "SELECT {VERSION_COLUMNS} FROM versions v JOIN users u ON u.id = v.created_by
+                 WHERE v.model_id = ?1 AND v.version = ?2"
+            ),
+            params![model_id, version],
+            |r| {
+                let stage: String = r.get(6)?;
+                Ok(VersionInfo {
+                    model: model.clone(),
+                    version: r.get(0)?,
+                    digest: r.get(1)?,
+                    size: r.get::<_, i64>(2)? as u64,
+                    kind: r.get(3)?,
+                    target: r.get(4)?,
+                    task: r.get(5)?,
+                    stage: Stage::parse(&stage).unwrap_or(Stage::None),
+                    aliases: Vec::new(),
+                    created_by: r.get(7)?,
+                    created_at: r.get(8)?,
+                    retired: r.get(9)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound(format!("model {model:?} has no version {version}")))?;
+    let aliases = c
+        .prepare_cached("SELECT alias FROM aliases WHERE model_id = ?1 AND version = ?2 ORDER BY alias")?
+        .query_map(params![model_id, version], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(VersionInfo { aliases, ..info })
+}
