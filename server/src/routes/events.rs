@@ -56,16 +56,40 @@ pub(super) async fn events_post(
             at: event.at,
             prediction_id: event.prediction_id.clone(),
             body,
+            latency_ms: event.latency_ms,
+            failed: event.error.is_some(),
+            value: event.output.as_ref().or(event.label.as_ref()).map(comparable),
+            confidence: event.probabilities.as_ref().and_then(|p| p.iter().copied().reduce(f64::max)),
         });
     }
     let user = caller.0.id;
     let outcome = blocking(&state, move |s| s.ingest(user, &stored)).await?;
+    // The events are stored and acknowledged whatever the rules say; a failing evaluation is logged.
+    let touched: Vec<i64> = models.values().map(|m| m.id).collect();
+    match blocking(&state, move |s| s.evaluate_rules(&touched, crate::storage::now_ms())).await {
+        Ok(fired) => {
+            for alert in fired {
+                tracing::warn!(model = %alert.model, rule = %alert.rule, value = alert.value, "alert fired: {}", alert.message);
+            }
+        }
+        Err(error) => tracing::error!(%error, "evaluating alert rules failed"),
+    }
     tracing::debug!(
         accepted = outcome.accepted.len(),
         duplicates = outcome.duplicates.len(),
         "events stored"
     );
     Ok(Json(EventAck { accepted: outcome.accepted, duplicates: outcome.duplicates }))
+}
+
+/// A label or output as text that compares equal when the values are: numbers in their shortest
+/// form (`1` and `1.0` are both `1`), strings as they are.
+fn comparable(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
+        other => other.to_string(),
+    }
 }
 
 /// A learner reports on their own models and on models a mentor or an admin handed out.

@@ -3,7 +3,9 @@
 
 mod accounts;
 mod events;
+mod monitoring;
 mod registry;
+mod runs;
 
 use crate::error::ServerError;
 use crate::storage::{Storage, StorageError};
@@ -11,7 +13,7 @@ use crate::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, Uri};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use tabml::api::{DatabaseHealth, Health};
@@ -37,6 +39,16 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/models/{name}/aliases/{alias}/bundle", get(registry::alias_bundle_get))
         .route("/models/{name}/stages/{stage}/bundle", get(registry::stage_bundle_get))
         .route("/models/{name}/audit", get(registry::audit_get))
+        .route("/models/{name}/policy", get(monitoring::policy_get).put(monitoring::policy_put))
+        .route("/models/{name}/alert-rules", get(monitoring::rules_get).post(monitoring::rules_post))
+        .route("/models/{name}/alert-rules/{id}", delete(monitoring::rule_delete))
+        .route("/models/{name}/dashboard", get(monitoring::dashboard_get))
+        .route("/alerts", get(monitoring::alerts_get))
+        .route("/alerts/{id}/ack", post(monitoring::alert_ack_post))
+        .route("/runs", get(runs::runs_get).post(runs::runs_post))
+        .route("/runs/compare", get(runs::runs_compare_get))
+        .route("/runs/{id}", get(runs::run_get))
+        .route("/runs/{id}/log-batch", post(runs::run_log_batch_post))
         .route("/events", post(events::events_post))
         .fallback(api_not_found)
 }
@@ -89,6 +101,25 @@ fn json_rejection(rejection: JsonRejection) -> ServerError {
         ),
         other => {
             ServerError::BadJson { status: other.status(), code: "bad_request", message: other.body_text() }
+        }
+    }
+}
+
+/// A query string; one that does not fit becomes a JSON error saying which parameter and why.
+pub(crate) struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(QueryParams(value)),
+            Err(e) => {
+                Err(ServerError::InvalidInput(format!("the query string: {}", inner_message(&e.body_text()))))
+            }
         }
     }
 }

@@ -1,14 +1,14 @@
 //! The registry routes: models, versions (bundle upload and download by number, alias or stage),
 //! aliases, stages, retirement and the audit log.
 
-use super::{blocking, check_name, check_text, parse_version, JsonBody};
+use super::{blocking, check_name, check_text, parse_version, JsonBody, QueryParams};
 use crate::auth::Caller;
 use crate::error::ServerError;
 use crate::storage::{ModelAccess, ModelFilter, UploadFacts, VersionSelector};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -45,10 +45,8 @@ pub(super) struct ModelQuery {
 pub(super) async fn models_get(
     State(state): State<AppState>,
     _caller: Caller,
-    query: Result<Query<ModelQuery>, axum::extract::rejection::QueryRejection>,
+    QueryParams(query): QueryParams<ModelQuery>,
 ) -> Result<Json<ModelPage>, ServerError> {
-    let Query(query) =
-        query.map_err(|e| ServerError::InvalidInput(format!("the query string: {}", e.body_text())))?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ServerError::InvalidInput(format!("limit {limit}: expected 1 to 100")));

@@ -20,6 +20,15 @@ pub struct StoredEvent {
     pub prediction_id: Option<String>,
     /// The whole event as JSON.
     pub body: String,
+    /// Prediction: scoring latency (ms).
+    pub latency_ms: Option<f64>,
+    /// Prediction: whether scoring failed.
+    pub failed: bool,
+    /// Prediction: the output; label: the true value (numbers written the shortest way, so the two
+    /// compare as text).
+    pub value: Option<String>,
+    /// Prediction: the top-class probability.
+    pub confidence: Option<f64>,
 }
 
 /// Which ids of a batch were stored now and which were there already.
@@ -37,8 +46,9 @@ impl Storage {
         let received = now_ms();
         self.write(|tx| {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO events (user_id, client_id, kind, model_id, version, at, received_at, prediction_id, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (user_id, client_id) DO NOTHING",
+                "INSERT INTO events (user_id, client_id, kind, model_id, version, at, received_at, prediction_id, body,
+                                     latency_ms, failed, value, confidence)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (user_id, client_id) DO NOTHING",
             )?;
             let mut outcome = IngestOutcome::default();
             for e in events {
@@ -51,7 +61,11 @@ impl Storage {
                     e.at,
                     received,
                     e.prediction_id,
-                    e.body
+                    e.body,
+                    e.latency_ms,
+                    e.failed,
+                    e.value,
+                    e.confidence
                 ])?;
                 if stored == 1 {
                     outcome.accepted.push(e.client_id.clone());

@@ -1,5 +1,6 @@
 //! The storage module: the only place that speaks SQL, behind a narrow interface of typed methods
-//! (accounts in `accounts.rs`, the registry in `registry.rs`, monitoring in `events.rs`).
+//! (accounts in `accounts.rs`, the registry in `registry.rs`, runs in `runs.rs`, monitoring events in
+//! `events.rs`, and policies, alert rules, alerts and dashboards in `monitoring.rs`).
 //! Nothing outside this module knows the database is SQLite, so a PostgreSQL backend can follow.
 //!
 //! One SQLite file in WAL mode. The schema is migrated forward on open, one numbered step at a time,
@@ -15,11 +16,15 @@
 
 mod accounts;
 mod events;
+mod monitoring;
 mod registry;
+mod runs;
 
 pub use accounts::{Account, NewUser};
 pub use events::{IngestOutcome, StoredEvent};
+pub use monitoring::Window;
 pub use registry::{BundleBlob, ModelAccess, ModelFilter, UploadFacts, VersionSelector};
+pub use runs::RunFilter;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -153,6 +158,66 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX events_by_model ON events (model_id, at);
     CREATE INDEX events_by_prediction ON events (model_id, prediction_id) WHERE prediction_id IS NOT NULL;",
+    // 3: what dashboards and alert rules read off events; runs; deployment policies; alert rules.
+    "ALTER TABLE events ADD COLUMN latency_ms REAL;
+    ALTER TABLE events ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN value TEXT;
+    ALTER TABLE events ADD COLUMN confidence REAL;
+    CREATE INDEX events_by_kind ON events (model_id, kind, at);
+    CREATE TABLE runs (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        owner_id   INTEGER NOT NULL REFERENCES users(id),
+        model_id   INTEGER REFERENCES models(id),
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE run_params (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        key    TEXT NOT NULL,
+        value  TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE run_tags (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        key    TEXT NOT NULL,
+        value  TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE run_metrics (
+        run_id    INTEGER NOT NULL REFERENCES runs(id),
+        key       TEXT NOT NULL,
+        value     REAL NOT NULL,
+        step      INTEGER NOT NULL,
+        timestamp INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX run_metrics_by_key ON run_metrics (run_id, key, step, timestamp);
+    CREATE TABLE policies (
+        model_id   INTEGER PRIMARY KEY REFERENCES models(id),
+        policy     TEXT NOT NULL,
+        updated_by INTEGER NOT NULL REFERENCES users(id),
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE alert_rules (
+        id         INTEGER PRIMARY KEY,
+        model_id   INTEGER NOT NULL REFERENCES models(id),
+        rule       TEXT NOT NULL,
+        created_by INTEGER NOT NULL REFERENCES users(id),
+        created_at INTEGER NOT NULL,
+        deleted    INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE TABLE alerts (
+        id              INTEGER PRIMARY KEY,
+        rule_id         INTEGER NOT NULL REFERENCES alert_rules(id),
+        model_id        INTEGER NOT NULL REFERENCES models(id),
+        value           REAL NOT NULL,
+        message         TEXT NOT NULL,
+        fired_at        INTEGER NOT NULL,
+        acknowledged_by INTEGER REFERENCES users(id),
+        acknowledged_at INTEGER,
+        note            TEXT,
+        cleared_at      INTEGER
+    ) STRICT;
+    CREATE INDEX alerts_open ON alerts (model_id, acknowledged_at);",
 ];
 
 /// The newest schema version this build knows.

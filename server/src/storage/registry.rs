@@ -94,15 +94,14 @@ impl Storage {
 
     /// The id and owner of the model called `name`.
     pub fn model_access(&self, name: &str) -> Result<ModelAccess, StorageError> {
+        self.read(|c| access_where(c, "m.name = ?1", &name)?.ok_or_else(|| no_model(name)))
+    }
+
+    /// The id and owner of the model with this id.
+    pub fn model_owner(&self, model_id: i64) -> Result<ModelAccess, StorageError> {
         self.read(|c| {
-            c.query_row(
-                "SELECT m.id, m.owner_id, u.role != 'learner' FROM models m JOIN users u ON u.id = m.owner_id
-                 WHERE m.name = ?1",
-                params![name],
-                |r| Ok(ModelAccess { id: r.get(0)?, owner_id: r.get(1)?, owner_is_staff: r.get(2)? }),
-            )
-            .optional()?
-            .ok_or_else(|| no_model(name))
+            access_where(c, "m.id = ?1", &model_id)?
+                .ok_or_else(|| StorageError::NotFound(format!("no model with id {model_id}")))
         })
     }
 
@@ -396,6 +395,21 @@ fn live_version(
         }
         None => Ok(info),
     }
+}
+
+fn access_where(
+    c: &rusqlite::Connection,
+    condition: &str,
+    key: &dyn rusqlite::ToSql,
+) -> Result<Option<ModelAccess>, StorageError> {
+    Ok(c.query_row(
+        &format!(
+            "SELECT m.id, m.owner_id, u.role != 'learner' FROM models m JOIN users u ON u.id = m.owner_id WHERE {condition}"
+        ),
+        [key],
+        |r| Ok(ModelAccess { id: r.get(0)?, owner_id: r.get(1)?, owner_is_staff: r.get(2)? }),
+    )
+    .optional()?)
 }
 
 fn no_model(name: &str) -> StorageError {

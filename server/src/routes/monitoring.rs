@@ -1,0 +1,206 @@
+//! Deployment policies, alert rules, alerts and dashboard summaries.
+
+use super::runs::parse_id;
+use super::{blocking, check_name, check_text, JsonBody, QueryParams};
+use crate::auth::{Caller, MaybeCaller};
+use crate::error::ServerError;
+use crate::storage::{now_ms, Window};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tabml::api::{
+    Alert, AlertAck, AlertRule, Dashboard, DeploymentPolicy, NewAlertRule, PolicyInfo, Strategy, VersionRef,
+};
+
+/// The longest window a rule or a dashboard looks at: 30 days.
+const MAX_WINDOW_MINUTES: u32 = 43_200;
+
+/// `GET /api/v1/models/{name}/policy`: what clients fetch to route their requests.
+pub(super) async fn policy_get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<PolicyInfo>, ServerError> {
+    let model = super::registry::access(&state, &name).await?;
+    Ok(Json(blocking(&state, move |s| s.policy(model.id)).await?))
+}
+
+/// `PUT /api/v1/models/{name}/policy`: a mentor (or the owner where the class allows) sets it.
+pub(super) async fn policy_put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(policy): JsonBody<DeploymentPolicy>,
+) -> Result<Json<PolicyInfo>, ServerError> {
+    let model = super::registry::access(&state, &name).await?;
+    caller.require_promoter(&model, "setting a deployment policy")?;
+    check_policy(&policy)?;
+    let actor = caller.0.id;
+    Ok(Json(blocking(&state, move |s| s.set_policy(model.id, actor, &policy)).await?))
+}
+
+fn check_policy(policy: &DeploymentPolicy) -> Result<(), ServerError> {
+    check_text("reason", &policy.reason, 2000)?;
+    check_ref("primary", &policy.primary)?;
+    if let Some(secondary) = &policy.secondary {
+        check_ref("secondary", secondary)?;
+    }
+    let needs_share = matches!(policy.strategy, Strategy::Shadow | Strategy::Canary | Strategy::AB);
+    match (policy.strategy, &policy.secondary, policy.percent) {
+        (Strategy::Single, Some(_), _) | (Strategy::Single, _, Some(_)) => {
+            Err(ServerError::InvalidInput("a single policy names only `primary`".into()))
+        }
+        (Strategy::Single, None, None) => Ok(()),
+        (_, None, _) => Err(ServerError::InvalidInput("this strategy needs a `secondary` version".into())),
+        (Strategy::BlueGreen, _, Some(_)) => {
+            Err(ServerError::InvalidInput("blue-green switches all traffic at once: no `percent`".into()))
+        }
+        (_, _, None) if needs_share => {
+            Err(ServerError::InvalidInput("this strategy needs `percent` (0 to 100)".into()))
+        }
+        (_, _, Some(p)) if !(0.0..=100.0).contains(&p) || !p.is_finite() => {
+            Err(ServerError::InvalidInput(format!("percent {p}: expected 0 to 100")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_ref(field: &str, reference: &VersionRef) -> Result<(), ServerError> {
+    match (&reference.version, &reference.alias) {
+        (Some(0), None) => {
+            Err(ServerError::InvalidInput(format!("{field}.version: versions are numbered from 1")))
+        }
+        (Some(_), None) => Ok(()),
+        (None, Some(alias)) => check_name(&format!("{field}.alias"), alias),
+        _ => Err(ServerError::InvalidInput(format!("{field}: give either `version` or `alias`"))),
+    }
+}
+
+/// `GET /api/v1/models/{name}/alert-rules`.
+pub(super) async fn rules_get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<AlertRule>>, ServerError> {
+    let model = super::registry::access(&state, &name).await?;
+    Ok(Json(blocking(&state, move |s| s.rules(model.id)).await?))
+}
+
+/// `POST /api/v1/models/{name}/alert-rules`.
+pub(super) async fn rules_post(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    JsonBody(rule): JsonBody<NewAlertRule>,
+) -> Result<(StatusCode, Json<AlertRule>), ServerError> {
+    let model = super::registry::access(&state, &name).await?;
+    caller.require_promoter(&model, "adding an alert rule")?;
+    check_text("name", &rule.name, 200)?;
+    check_text("action", &rule.action, 2000)?;
+    if rule.name.trim().is_empty() || rule.action.trim().is_empty() {
+        return Err(ServerError::InvalidInput(
+            "name and action: say what the rule is and what should happen".into(),
+        ));
+    }
+    if !(1..=MAX_WINDOW_MINUTES).contains(&rule.window_minutes) {
+        return Err(ServerError::InvalidInput(format!(
+            "window_minutes {}: expected 1 to {MAX_WINDOW_MINUTES}",
+            rule.window_minutes
+        )));
+    }
+    if !rule.threshold.is_finite() {
+        return Err(ServerError::InvalidInput("threshold: must be a finite number".into()));
+    }
+    let actor = caller.0.id;
+    Ok((StatusCode::CREATED, Json(blocking(&state, move |s| s.create_rule(model.id, actor, &rule)).await?)))
+}
+
+/// `DELETE /api/v1/models/{name}/alert-rules/{id}`.
+pub(super) async fn rule_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<StatusCode, ServerError> {
+    let id = parse_id("alert rule", &id)?;
+    let model = super::registry::access(&state, &name).await?;
+    caller.require_promoter(&model, "deleting an alert rule")?;
+    let actor = caller.0.id;
+    blocking(&state, move |s| s.delete_rule(model.id, id, actor)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The query of `GET /api/v1/alerts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AlertQuery {
+    /// Alerts of this model only.
+    model: Option<String>,
+    /// Only those not acknowledged (default true).
+    open: Option<bool>,
+}
+
+/// `GET /api/v1/alerts`: newest first.
+pub(super) async fn alerts_get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    QueryParams(query): QueryParams<AlertQuery>,
+) -> Result<Json<Vec<Alert>>, ServerError> {
+    let model = match &query.model {
+        Some(name) => Some(super::registry::access(&state, name).await?.id),
+        None => None,
+    };
+    let open = query.open.unwrap_or(true);
+    Ok(Json(blocking(&state, move |s| s.alerts(model, open)).await?))
+}
+
+/// `POST /api/v1/alerts/{id}/ack`: whoever may set the model's alert rules acknowledges its alerts.
+pub(super) async fn alert_ack_post(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(ack): JsonBody<AlertAck>,
+) -> Result<Json<Alert>, ServerError> {
+    let id = parse_id("alert", &id)?;
+    check_text("note", &ack.note, 2000)?;
+    let model_id = blocking(&state, move |s| s.alert_model(id)).await?;
+    let owner = blocking(&state, move |s| s.model_owner(model_id)).await?;
+    caller.require_promoter(&owner, "acknowledging an alert")?;
+    let actor = caller.0.id;
+    Ok(Json(blocking(&state, move |s| s.acknowledge(id, actor, &ack.note)).await?))
+}
+
+/// The query of a dashboard.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DashboardQuery {
+    /// The window's start (Unix milliseconds); default `to` minus 24 hours.
+    from: Option<i64>,
+    /// Its end (exclusive); default now.
+    to: Option<i64>,
+}
+
+/// `GET /api/v1/models/{name}/dashboard`: open to everyone when the server says dashboards are
+/// public, else to anyone signed in.
+pub(super) async fn dashboard_get(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(name): Path<String>,
+    QueryParams(query): QueryParams<DashboardQuery>,
+) -> Result<Json<Dashboard>, ServerError> {
+    if caller.is_none() && !state.config.public_dashboards {
+        return Err(ServerError::Unauthorized(
+            "dashboards need a bearer token on this server (see `tabml serve --public-dashboards`)".into(),
+        ));
+    }
+    let to = query.to.unwrap_or_else(|| now_ms() + 1);
+    let from = query.from.unwrap_or(to - 24 * 3_600_000);
+    if from >= to || from < 0 || to - from > i64::from(MAX_WINDOW_MINUTES) * 60_000 {
+        return Err(ServerError::InvalidInput(format!(
+            "from {from} and to {to}: Unix milliseconds, from before to, at most 30 days apart"
+        )));
+    }
+    let model = super::registry::access(&state, &name).await?;
+    Ok(Json(blocking(&state, move |s| s.dashboard(model.id, Window { from, to })).await?))
+}
