@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: tabml (native, release build) against scikit-learn on the same machine and the same
 # files, one after the other, single-threaded on both sides; and tabml's drift check against
-# Evidently's DataDriftPreset on a 200,000 x 20 reference/current pair. Prints Markdown tables with the ratios
+# Evidently's DataDriftPreset on a 200,000 x 20 reference/current pair; and tabml serve against MLflow's
+# tracking server (monitoring ingest and registry reads). Prints Markdown tables with the ratios
 # and the targets; BENCHMARKS.md records a run.
 #
 #   scripts/bench.sh            # full size: 100,000 x 20 classification, 1,000,000 x 20 CSV (minutes)
@@ -66,3 +67,19 @@ step "timing the app in headless Chromium against tabml natively"
 step "timing the drift check in headless Chromium against tabml natively and Evidently"
 "$CARGO_TARGET_DIR/release/browser-bench" --dist target/dist-release --drift-dir "$out" \
   --evidently "$out/evidently.json" --out "$out/browser-drift.json"
+
+if [ ! -x target/mlflow-venv/bin/python ]; then
+  step "creating MLflow's virtualenv under target/mlflow-venv"
+  python3 -m venv target/mlflow-venv
+  target/mlflow-venv/bin/pip install --quiet -r scripts/ref/requirements-mlflow.txt
+fi
+
+step "timing MLflow's tracking server (SQLite backend): log_batch from 4 clients, get_model_version_by_alias"
+target/mlflow-venv/bin/python scripts/bench/mlflow_bench.py "$out/mlflow.json" 2>/dev/null
+
+step "building the server benchmark (release)"
+cargo build --quiet --release -p tabml-tests --bin server-bench
+
+step "timing tabml serve: events from 4 clients, bundle downloads by alias"
+"$CARGO_TARGET_DIR/release/server-bench" --tabml "$CARGO_TARGET_DIR/release/tabml" \
+  --mlflow "$out/mlflow.json" --out "$out/server.json"

@@ -22,6 +22,7 @@ pub use storage::{Durability, Storage, StorageError};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::serve::ListenerExt;
 use axum::{middleware, Router};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -146,7 +147,14 @@ impl Server {
             }
         });
         let router = app(self.state);
-        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        // Without TCP_NODELAY an answer written in two parts can wait for the client's delayed ACK
+        // (40 ms on Linux) before its second part leaves.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "cannot set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(ServerError::Io);

@@ -386,7 +386,7 @@ fn summarize(c: &Connection, model_id: i64, window: Window) -> Result<Dashboard,
         .optional()?;
     let drift = report.and_then(|(at, body)| drift_summary(at, &body));
     let last_event_at: Option<i64> =
-        c.query_row("SELECT MAX(at) FROM events WHERE model_id = ?1", params![model_id], |r| r.get(0))?;
+        c.query_row("SELECT MAX(at) FROM events WHERE model_id = ?1 AND kind IN ('prediction', 'label', 'drift_report', 'profile')", params![model_id], |r| r.get(0))?;
     Ok(Dashboard {
         model,
         from: window.from,
