@@ -167,7 +167,7 @@ impl ModelBundle {
 
     /// [`ModelBundle::digest`] from the bundle's encoded bytes, without decoding or encoding.
     pub fn digest_of(encoded: &[u8]) -> String {
-        Sha256::digest(encoded).iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex(&Sha256::digest(encoded))
     }
 
     /// Scores every row of `table`, which must have the model's input columns (others are ignored).

@@ -46,11 +46,15 @@ pub fn fingerprint_rows(table: &Table, rows: &[usize]) -> String {
         }
     }
     hasher.update(&buffer);
-    let digest = hasher.finalize();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("blake3:");
-    for byte in digest.as_bytes() {
-        out.push_str(&format!("{byte:02x}"));
+    format!("blake3:{}", hex(hasher.finalize().as_bytes()))
+}
+
+/// Lower-case hex of `bytes` (digests, tokens).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
     }
     out
 }

@@ -45,7 +45,7 @@ pub use evaluation::{
     Evaluation, EvaluationReport, Latency, Predictions, RegressionMetrics, RegressionReport,
 };
 pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling, SkippedColumn};
-pub use fingerprint::{fingerprint, fingerprint_rows};
+pub use fingerprint::{fingerprint, fingerprint_rows, hex};
 pub use math::thousands;
 pub use models::{ModelKind, Params, Progress};
 pub use problem::{MissingField, ProblemCard};

@@ -57,13 +57,8 @@ pub(super) async fn logout_post(
     _caller: Caller,
     headers: HeaderMap,
 ) -> Result<StatusCode, ServerError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, token)| token.trim().to_owned())
-        .unwrap_or_default();
-    let hash = auth::token_hash(&token);
+    // The Caller extractor has checked that there is a valid bearer token.
+    let hash = auth::token_hash(auth::bearer(&headers).unwrap_or_default());
     blocking(&state, move |s| s.revoke_token(&hash)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

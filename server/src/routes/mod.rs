@@ -12,7 +12,7 @@ use crate::storage::{Storage, StorageError};
 use crate::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
@@ -143,6 +143,50 @@ pub(crate) fn check_name(field: &str, name: &str) -> Result<(), ServerError> {
             "{field} {:?}: use 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
             name.chars().take(80).collect::<String>()
         )))
+    }
+}
+
+/// Refuses a body not sent with `Content-Type: expected` (415), saying what to send.
+pub(crate) fn require_content_type(
+    headers: &HeaderMap,
+    expected: &str,
+    what: &str,
+) -> Result<(), ServerError> {
+    let sent = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if sent.starts_with(expected) {
+        return Ok(());
+    }
+    Err(ServerError::BadJson {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code: "unsupported_media_type",
+        message: format!(
+            "send {what} with `Content-Type: {expected}` (got {:?})",
+            sent.chars().take(100).collect::<String>()
+        ),
+    })
+}
+
+/// A raw body; one over the server's body limit is a 413 that names the setting.
+pub(crate) fn body_bytes(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    what: &str,
+) -> Result<axum::body::Bytes, ServerError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServerError::TooLarge(format!(
+                "{what} is larger than the server accepts (see `tabml serve --max-body-bytes`)"
+            ))
+        } else {
+            ServerError::BadJson { status: e.status(), code: "bad_request", message: e.body_text() }
+        }
+    })
+}
+
+/// A page size from a query: 20 when absent, else 1 to 100.
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ServerError> {
+    match limit.unwrap_or(20) {
+        limit @ 1..=100 => Ok(limit),
+        limit => Err(ServerError::InvalidInput(format!("limit {limit}: expected 1 to 100"))),
     }
 }
 

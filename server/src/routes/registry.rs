@@ -1,7 +1,10 @@
 //! The registry routes: models, versions (bundle upload and download by number, alias or stage),
 //! aliases, stages, retirement and the audit log.
 
-use super::{blocking, check_name, check_text, parse_version, JsonBody, QueryParams};
+use super::{
+    blocking, body_bytes, check_name, check_text, page_limit, parse_version, require_content_type, JsonBody,
+    QueryParams,
+};
 use crate::auth::Caller;
 use crate::error::ServerError;
 use crate::storage::{ModelAccess, ModelFilter, UploadFacts, VersionSelector};
@@ -47,10 +50,7 @@ pub(super) async fn models_get(
     _caller: Caller,
     QueryParams(query): QueryParams<ModelQuery>,
 ) -> Result<Json<ModelPage>, ServerError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ServerError::InvalidInput(format!("limit {limit}: expected 1 to 100")));
-    }
+    let limit = page_limit(query.limit)?;
     let stage = query.stage.as_deref().map(parse_stage).transpose()?;
     for (field, text) in [("q", &query.q), ("owner", &query.owner), ("tag", &query.tag)] {
         if let Some(text) = text {
@@ -133,27 +133,8 @@ pub(super) async fn versions_post(
 ) -> Result<(StatusCode, [(header::HeaderName, String); 1], Json<VersionInfo>), ServerError> {
     let model = access(&state, &name).await?;
     caller.require_manager(&model, "uploading a version")?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.starts_with("application/octet-stream") {
-        return Err(ServerError::BadJson {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "unsupported_media_type",
-            message: format!(
-                "send the bundle's bytes with `Content-Type: application/octet-stream` (got {:?})",
-                content_type.chars().take(100).collect::<String>()
-            ),
-        });
-    }
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ServerError::TooLarge(format!(
-                "the bundle is larger than the server accepts ({} bytes; see `tabml serve --max-body-bytes`)",
-                state.config.max_body_bytes
-            ))
-        } else {
-            ServerError::BadJson { status: e.status(), code: "bad_request", message: e.body_text() }
-        }
-    })?;
+    require_content_type(&headers, "application/octet-stream", "the bundle's bytes")?;
+    let bytes = body_bytes(body, "the bundle")?;
     let facts = tokio::task::spawn_blocking({
         let bytes = bytes.clone();
         move || bundle_facts(&bytes)

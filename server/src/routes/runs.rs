@@ -1,7 +1,7 @@
 //! Tracked runs: create, log parameters, metrics and tags in batches with MLflow's `log-batch`
 //! limits, search and compare.
 
-use super::{blocking, check_text, JsonBody, QueryParams};
+use super::{blocking, body_bytes, check_text, page_limit, require_content_type, JsonBody, QueryParams};
 use crate::auth::Caller;
 use crate::error::ServerError;
 use crate::storage::RunFilter;
@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use tabml::api::{KeyValue, NewRun, Role, RunBatch, RunComparison, RunInfo, RunPage};
@@ -54,10 +54,7 @@ pub(super) async fn runs_get(
     _caller: Caller,
     QueryParams(query): QueryParams<RunQuery>,
 ) -> Result<Json<RunPage>, ServerError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ServerError::InvalidInput(format!("limit {limit}: expected 1 to 100")));
-    }
+    let limit = page_limit(query.limit)?;
     let model_id = match &query.model {
         Some(name) => Some(super::registry::access(&state, name).await?.id),
         None => None,
@@ -109,18 +106,8 @@ pub(super) async fn run_log_batch_post(
     if owner != caller.0.id && caller.0.role != Role::Admin {
         return Err(ServerError::Forbidden("only the run's owner (or an admin) logs to it".into()));
     }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return Err(ServerError::BadJson {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "unsupported_media_type",
-            message: "send the body as JSON, with `Content-Type: application/json`".into(),
-        });
-    }
-    let bytes = body.map_err(|e| ServerError::TooLarge(e.body_text()))?;
+    require_content_type(&headers, "application/json", "the body as JSON")?;
+    let bytes = body_bytes(body, "the batch")?;
     if bytes.len() > MAX_BATCH_BYTES {
         return Err(ServerError::TooLarge(format!(
             "a batch is at most 1 MB, as MLflow's log-batch (this one is {} bytes)",

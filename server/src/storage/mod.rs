@@ -341,6 +341,12 @@ fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError>
     Ok(())
 }
 
+/// Where the page after one of `shown` rows from `offset` starts, if `total` rows go on past it.
+fn next_offset(offset: u64, shown: usize, total: i64) -> Option<u64> {
+    let end = offset + shown as u64;
+    (end < total as u64).then_some(end)
+}
+
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -67,16 +67,15 @@ impl Storage {
             )?;
             let id = tx.last_insert_rowid();
             audit(tx, model_id, actor_id, "alert rule", &format!("rule {id}"), "", &text, "")?;
-            rules(tx, model_id)?
-                .into_iter()
-                .find(|r| r.id == id)
+            rules(tx, model_id, Some(id))?
+                .pop()
                 .ok_or_else(|| StorageError::NotFound(format!("there is no alert rule {id}")))
         })
     }
 
     /// A model's alert rules.
     pub fn rules(&self, model_id: i64) -> Result<Vec<AlertRule>, StorageError> {
-        self.read(|c| rules(c, model_id))
+        self.read(|c| rules(c, model_id, None))
     }
 
     /// Removes an alert rule (its alerts stay listed).
@@ -95,7 +94,7 @@ impl Storage {
 
     /// Alerts, newest first: of one model or of all; only those not acknowledged when `open_only`.
     pub fn alerts(&self, model_id: Option<i64>, open_only: bool) -> Result<Vec<Alert>, StorageError> {
-        self.read(|c| alerts(c, model_id, open_only))
+        self.read(|c| alerts(c, AlertFilter { model_id, open_only, id: None }))
     }
 
     /// The model an alert belongs to.
@@ -120,10 +119,7 @@ impl Storage {
                     "alert {alert_id} does not exist or was acknowledged already"
                 )));
             }
-            alerts(tx, None, false)?
-                .into_iter()
-                .find(|a| a.id == alert_id)
-                .ok_or_else(|| StorageError::NotFound(format!("there is no alert {alert_id}")))
+            alert(tx, alert_id)
         })
     }
 
@@ -131,7 +127,8 @@ impl Storage {
     pub fn dashboard(&self, model_id: i64, window: Window) -> Result<Dashboard, StorageError> {
         self.read(|c| {
             let mut summary = summarize(c, model_id, window)?;
-            summary.open_alerts = alerts(c, Some(model_id), true)?;
+            summary.open_alerts =
+                alerts(c, AlertFilter { model_id: Some(model_id), open_only: true, id: None })?;
             Ok(summary)
         })
     }
@@ -144,7 +141,9 @@ impl Storage {
         let mut cleared = Vec::new();
         self.read(|c| {
             for &model_id in model_ids {
-                for rule in rules(c, model_id)? {
+                // Rules over the same window read the same summary: make it once.
+                let mut summaries: std::collections::HashMap<u32, Dashboard> = std::collections::HashMap::new();
+                for rule in rules(c, model_id, None)? {
                     let latest: Option<(i64, Option<i64>, Option<i64>)> = c
                         .query_row(
                             "SELECT id, acknowledged_at, cleared_at FROM alerts WHERE rule_id = ?1 ORDER BY id DESC LIMIT 1",
@@ -152,9 +151,15 @@ impl Storage {
                             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                         )
                         .optional()?;
-                    let window = Window { from: now - i64::from(rule.rule.window_minutes) * 60_000, to: now + 1 };
-                    let summary = summarize(c, model_id, window)?;
-                    let value = metric_value(&summary, rule.rule.metric);
+                    let minutes = rule.rule.window_minutes;
+                    let summary = match summaries.entry(minutes) {
+                        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            let window = Window { from: now - i64::from(minutes) * 60_000, to: now + 1 };
+                            slot.insert(summarize(c, model_id, window)?)
+                        }
+                    };
+                    let value = metric_value(summary, rule.rule.metric);
                     let fires = value.is_some_and(|value| match rule.rule.comparator {
                         Comparator::Above => value > rule.rule.threshold,
                         Comparator::Below => value < rule.rule.threshold,
@@ -197,8 +202,7 @@ impl Storage {
                     "INSERT INTO alerts (rule_id, model_id, value, message, fired_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![rule.id, model_id, value, message, now],
                 )?;
-                let id = tx.last_insert_rowid();
-                fired.extend(alerts(tx, Some(*model_id), true)?.into_iter().filter(|a| a.id == id));
+                fired.push(alert(tx, tx.last_insert_rowid())?);
             }
             Ok(fired)
         })
@@ -278,13 +282,15 @@ fn policy_info(c: &Connection, model_id: i64) -> Result<PolicyInfo, StorageError
     Ok(PolicyInfo { policy, primary_version, secondary_version, updated_by, updated_at })
 }
 
-fn rules(c: &Connection, model_id: i64) -> Result<Vec<AlertRule>, StorageError> {
+/// A model's live alert rules (only rule `id`, when given).
+fn rules(c: &Connection, model_id: i64, id: Option<i64>) -> Result<Vec<AlertRule>, StorageError> {
     let mut statement = c.prepare_cached(
         "SELECT r.id, m.name, r.rule, u.name FROM alert_rules r JOIN models m ON m.id = r.model_id
-         JOIN users u ON u.id = r.created_by WHERE r.model_id = ?1 AND r.deleted = 0 ORDER BY r.id",
+         JOIN users u ON u.id = r.created_by WHERE r.model_id = ?1 AND r.deleted = 0 AND (?2 IS NULL OR r.id = ?2)
+         ORDER BY r.id",
     )?;
     let rows = statement
-        .query_map(params![model_id], |r| {
+        .query_map(params![model_id, id], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?))
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -297,14 +303,30 @@ fn rules(c: &Connection, model_id: i64) -> Result<Vec<AlertRule>, StorageError> 
         .collect()
 }
 
-fn alerts(c: &Connection, model_id: Option<i64>, open_only: bool) -> Result<Vec<Alert>, StorageError> {
+/// Which alerts to list.
+#[derive(Clone, Copy, Default)]
+struct AlertFilter {
+    model_id: Option<i64>,
+    open_only: bool,
+    id: Option<i64>,
+}
+
+/// The one alert with this id.
+fn alert(c: &Connection, id: i64) -> Result<Alert, StorageError> {
+    alerts(c, AlertFilter { id: Some(id), ..AlertFilter::default() })?
+        .pop()
+        .ok_or_else(|| StorageError::NotFound(format!("there is no alert {id}")))
+}
+
+fn alerts(c: &Connection, filter: AlertFilter) -> Result<Vec<Alert>, StorageError> {
     let mut statement = c.prepare_cached(
         "SELECT a.id, m.name, a.rule_id, r.rule, a.value, a.message, a.fired_at, u.name, a.acknowledged_at, a.note
          FROM alerts a JOIN models m ON m.id = a.model_id JOIN alert_rules r ON r.id = a.rule_id
          LEFT JOIN users u ON u.id = a.acknowledged_by
-         WHERE (?1 IS NULL OR a.model_id = ?1) AND (?2 = 0 OR a.acknowledged_at IS NULL) ORDER BY a.id DESC LIMIT 500",
+         WHERE (?1 IS NULL OR a.model_id = ?1) AND (?2 = 0 OR a.acknowledged_at IS NULL) AND (?3 IS NULL OR a.id = ?3)
+         ORDER BY a.id DESC LIMIT 500",
     )?;
-    let rows = statement.query_map(params![model_id, open_only], |r| {
+    let rows = statement.query_map(params![filter.model_id, filter.open_only, filter.id], |r| {
         let rule: String = r.get(3)?;
         let rule: Option<NewAlertRule> = serde_json::from_str(&rule).ok();
         Ok(Alert {

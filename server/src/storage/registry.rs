@@ -164,8 +164,7 @@ impl Storage {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             let models = ids.into_iter().map(|id| model_info(c, id)).collect::<Result<Vec<_>, _>>()?;
-            let end = filter.offset + models.len() as u64;
-            let next_offset = (end < total as u64).then_some(end);
+            let next_offset = super::next_offset(filter.offset, models.len(), total);
             Ok(ModelPage { models, total: total as u64, next_offset })
         })
     }

@@ -114,8 +114,8 @@ impl Storage {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             let runs = ids.into_iter().map(|id| run_info(c, id)).collect::<Result<Vec<_>, _>>()?;
-            let end = filter.offset + runs.len() as u64;
-            Ok(RunPage { runs, total: total as u64, next_offset: (end < total as u64).then_some(end) })
+            let next_offset = super::next_offset(filter.offset, runs.len(), total);
+            Ok(RunPage { runs, total: total as u64, next_offset })
         })
     }
 
