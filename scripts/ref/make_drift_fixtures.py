@@ -8,7 +8,8 @@ Run from the repository root with Evidently's virtualenv (scripts/ref/requiremen
 Writes shared/tests/fixtures/drift/<case>_reference.csv and <case>_current.csv for each case (no
 drift, mean shift, variance change, category mix change; a small reference, where Evidently picks
 p-value tests, and a large one, where it picks distances; a small reference against a current batch
-over 10,000 rows, where SciPy's KS test goes asymptotic), and shared/tests/fixtures/drift/evidently.json
+over 10,000 rows, where SciPy's KS test goes asymptotic; and a small and a large pair with ±inf in
+some cells), and shared/tests/fixtures/drift/evidently.json
 with, per case, Evidently's DataDriftPreset result: each column's type, method, threshold, statistic
 and verdict, and the data-set verdict. It also records PSI, Kullback-Leibler and Hellinger (Evidently
 computes them on request only) and a run with per-column overrides. Evidently reads the CSV files
@@ -70,6 +71,38 @@ def frame(rng, n, scenario):
     })
 
 
+def with_infinities(rng, reference, current):
+    """Puts ±inf into some cells: `score` on both sides, `income` (as -inf) in the current side, and
+    `rating` in the current side, which makes pandas read that integer column as floats there (so
+    Evidently types it numeric, from the current data).
+
+    Each of those columns also gets a few missing cells on that side: Evidently 0.7.23 drops ±inf
+    only from a column that also has a missing value (`get_one_column_drift` cleans a column when
+    `isna().any()`, which infinities do not set), and otherwise tests the infinities as values, which
+    breaks its histograms and distances. With a missing cell beside them, Evidently treats ±inf as
+    missing, as its code intends and as tabml always does."""
+    for side, share in [(reference, 0.05), (current, 0.08)]:
+        side.loc[rng.random(len(side)) < share, "score"] = np.inf
+        side.loc[rng.random(len(side)) < 0.02, "score"] = np.nan
+    current.loc[rng.random(len(current)) < 0.04, "income"] = -np.inf
+    current.loc[rng.random(len(current)) < 0.02, "income"] = np.nan
+    current["rating"] = current["rating"].astype(float)
+    current.loc[rng.random(len(current)) < 0.03, "rating"] = np.inf
+    current.loc[rng.random(len(current)) < 0.02, "rating"] = np.nan
+
+
+def respell_infinities(path):
+    """Writes some infinities as `Infinity` and `-INF`, which pandas reads the same as `inf`."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    for i in range(1, len(lines), 3):
+        lines[i] = lines[i].replace(",-inf,", ",-INF,")
+        if lines[i].startswith("inf,"):
+            lines[i] = "Infinity," + lines[i][len("inf,"):]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
 def drift_result(reference, current, **options):
     ref = Dataset.from_pandas(reference, data_definition=DataDefinition())
     cur = Dataset.from_pandas(current, data_definition=DataDefinition())
@@ -114,12 +147,21 @@ def main():
         for scenario in ["none", "mean_shift", "variance", "category_mix"]:
             cases.append((f"{size}_{scenario}", n_ref, n_cur, scenario))
     cases.append(("ks_asymptotic_mean_shift", 800, 10500, "mean_shift"))
+    # Infinities, which pandas reads as floats and Evidently drops as missing: a small and a large
+    # reference, with pandas' spellings and others it also reads (`Infinity`, `-INF`).
+    cases.append(("small_infinities", 400, 300, "mean_shift"))
+    cases.append(("large_infinities", 1500, 1200, "mean_shift"))
     out = {"evidently": evidently.__version__, "pandas": pd.__version__, "scipy": scipy.__version__,
            "cases": []}
     for name, n_ref, n_cur, scenario in cases:
         ref_path, cur_path = f"{DIR}/{name}_reference.csv", f"{DIR}/{name}_current.csv"
-        frame(rng, n_ref, "none").to_csv(ref_path, index=False)
-        frame(rng, n_cur, scenario).to_csv(cur_path, index=False)
+        reference, current = frame(rng, n_ref, "none"), frame(rng, n_cur, scenario)
+        if name.endswith("infinities"):
+            with_infinities(rng, reference, current)
+        reference.to_csv(ref_path, index=False)
+        current.to_csv(cur_path, index=False)
+        if name.endswith("infinities"):
+            respell_infinities(cur_path)
         reference, current = pd.read_csv(ref_path), pd.read_csv(cur_path)
         case = {"name": name, "reference": os.path.basename(ref_path), "current": os.path.basename(cur_path),
                 "default": drift_result(reference, current)}

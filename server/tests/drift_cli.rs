@@ -37,7 +37,7 @@ fn evidently_case(case: &str) -> Value {
 
 #[test]
 fn json_has_the_fixed_shape_and_evidentlys_verdicts() {
-    for case in ["small_mean_shift", "large_category_mix", "large_none"] {
+    for case in ["small_mean_shift", "large_category_mix", "large_none", "small_infinities"] {
         let (reference, current) = pair(case);
         let out = tabml(&["drift", "--reference", &reference, "--current", &current, "--json"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -165,6 +165,8 @@ pub(crate) struct ColumnBuilder {
     text: Vec<u8>,
     ends: Vec<u32>,
     numbers: Option<Vec<f64>>,
+    /// How many cells so far spell an infinity (`inf`, `-Infinity`…).
+    infinities: usize,
 }
 
 /// Cell texts (compared without case, after trimming) that mean "no value".
@@ -173,7 +175,12 @@ pub const MISSING_MARKERS: [&str; 6] = ["", "na", "n/a", "nan", "null", "?"];
 impl ColumnBuilder {
     /// A builder with room for `rows` cells.
     pub(crate) fn new(rows: usize) -> Self {
-        Self { text: Vec::new(), ends: Vec::with_capacity(rows), numbers: Some(Vec::with_capacity(rows)) }
+        Self {
+            text: Vec::new(),
+            ends: Vec::with_capacity(rows),
+            numbers: Some(Vec::with_capacity(rows)),
+            infinities: 0,
+        }
     }
 
     /// Adds one cell's raw text.
@@ -208,6 +215,10 @@ impl ColumnBuilder {
             if let Some(numbers) = &mut self.numbers {
                 match parse_number_bytes(cell) {
                     Some(value) => numbers.push(value),
+                    None if is_infinity(cell) => {
+                        numbers.push(f64::NAN);
+                        self.infinities += 1;
+                    }
                     None => self.numbers = None,
                 }
             }
@@ -218,6 +229,9 @@ impl ColumnBuilder {
 
     /// The finished column, its kind inferred.
     pub(crate) fn finish(mut self, name: String) -> Column {
+        if self.infinities > 0 && self.numbers.is_some() {
+            self.drop_infinities();
+        }
         self.text.shrink_to_fit();
         // One validation per column (fast on ASCII); it cannot fail, as every cell was UTF-8.
         let text = String::from_utf8(self.text)
@@ -229,6 +243,30 @@ impl ColumnBuilder {
         column.kind = infer_kind(&column);
         column
     }
+
+    /// Makes the cells that spell an infinity missing: in a column of numbers, ±∞ is no value (as
+    /// Evidently and DESIGN.md's drift rules treat it). pandas reads such a column as floats with
+    /// infinities; a column of text keeps `inf` as a word, as pandas does.
+    fn drop_infinities(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        let mut start = 0usize;
+        for end in &mut self.ends {
+            let cell = &text[start..*end as usize];
+            start = *end as usize;
+            if !is_infinity(cell) {
+                self.text.extend_from_slice(cell);
+            }
+            *end = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        }
+        self.infinities = 0;
+    }
+}
+
+/// Whether a trimmed cell spells an infinity as pandas reads one: `inf` or `infinity`, any case,
+/// with an optional sign.
+fn is_infinity(cell: &[u8]) -> bool {
+    let unsigned = cell.strip_prefix(b"-").or_else(|| cell.strip_prefix(b"+")).unwrap_or(cell);
+    unsigned.eq_ignore_ascii_case(b"inf") || unsigned.eq_ignore_ascii_case(b"infinity")
 }
 
 /// Columns of equal length, in header order.
@@ -315,7 +353,8 @@ impl Table {
     }
 }
 
-/// Parses a finite number; `inf` and `NaN` are not accepted as values (they count as missing).
+/// Parses a finite number; `inf` and `NaN` are not numbers here (`NaN` is a missing marker, and an
+/// infinity in a column of numbers is made missing when the column is built).
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
     parse_number_bytes(text.trim().as_bytes())
 }
@@ -526,6 +565,36 @@ mod tests {
         assert_eq!(parse_number("inf"), None);
         assert_eq!(parse_number("NaN"), None);
         assert_eq!(parse_number(" 4.5 "), Some(4.5));
+    }
+
+    #[test]
+    fn an_infinity_among_numbers_is_missing_and_among_words_a_word() {
+        // The spellings pandas reads as ±inf, in a column of numbers: that column stays numeric and
+        // each infinity becomes a missing value.
+        let table = crate::parse_csv(
+            b"x,word\n1.5,inf\ninf,b\n-Infinity,inf\n2,c\n +INF ,d\n-inf,e\ninfinity,f\n3,g\n",
+        )
+        .unwrap();
+        let x = table.column("x").unwrap();
+        assert_eq!(x.kind, ColumnKind::Numeric);
+        assert_eq!(x.missing_count(), 5);
+        assert_eq!(
+            x.cells().collect::<Vec<_>>(),
+            [Some("1.5"), None, None, Some("2"), None, None, None, Some("3")]
+        );
+        let numbers: Vec<_> = (0..x.len()).map(|r| x.number(r)).collect();
+        assert_eq!(numbers, [Some(1.5), None, None, Some(2.0), None, None, None, Some(3.0)]);
+        // In a column of words, `inf` is one more word, as pandas keeps it.
+        let word = table.column("word").unwrap();
+        assert_eq!(word.missing_count(), 0);
+        assert_eq!(word.cell(0), Some("inf"));
+        // Taking rows rebuilds cells the same way.
+        let taken = x.take(&[1, 0]);
+        assert_eq!(taken.cells().collect::<Vec<_>>(), [None, Some("1.5")]);
+        assert_eq!(taken.kind, ColumnKind::Numeric);
+        // `infx` is no infinity: the column is text and keeps every cell.
+        let table = crate::parse_csv(b"x\n1\ninf\ninfx\n").unwrap();
+        assert_eq!(table.column("x").unwrap().missing_count(), 0);
     }
 
     #[test]

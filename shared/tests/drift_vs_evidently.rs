@@ -71,7 +71,7 @@ fn every_column(test: DriftTest, table: &tabml::Table) -> BTreeMap<String, Drift
 fn default_choices_match_evidently() {
     let f = fixtures();
     let cases = f["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 9);
+    assert_eq!(cases.len(), 11);
     let mut worst: f64 = 0.0;
     for case in cases {
         let name = case["name"].as_str().unwrap();
