@@ -8,7 +8,9 @@
 //! calibrator); a binary model's positive-class probability is calibrated, a multiclass model's
 //! every class, then renormalised. The band is NannyML's: the estimate ± 3 sampling errors, each
 //! from the spread of the metric's parts on the reference rows, clipped to [0, 1].
-//! `shared/tests/cbpe_vs_nannyml.rs` checks binary estimates, errors and bands against NannyML.
+//! `shared/tests/cbpe_vs_nannyml.rs` checks estimates, errors and bands against NannyML for two and
+//! three classes; for more than two, the accuracy's sampling error is the spread of per-row
+//! correctness (as for two), where NannyML's takes a spread over classes (see that test).
 //!
 //! After: realized metrics per time window, predictions joined to labels by prediction id.
 
@@ -115,7 +117,8 @@ impl Calibration {
         if sum > 0.0 {
             out.iter_mut().for_each(|p| *p /= sum);
         } else {
-            out = row.to_vec();
+            // Every calibrator said 0: NannyML then spreads the row evenly.
+            out = vec![1.0 / out.len() as f64; out.len()];
         }
         out
     }
