@@ -76,7 +76,11 @@ fn create_user(db: &std::path::Path, name: &str, role: &str, password: &str) -> 
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    // A command refused on its arguments exits before reading the password: the pipe may be closed.
+    match child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("writing the password: {e}"),
+        _ => {}
+    }
     child.wait_with_output().unwrap()
 }
 
