@@ -578,7 +578,7 @@ pub enum AlertMetric {
     Accuracy,
     /// Mean top-class probability: accuracy expected if the probabilities are calibrated.
     EstimatedAccuracy,
-    /// Share of columns drifted in the newest drift report.
+    /// Share of columns drifted (the dashboard's drift: merged profiles, else the newest report).
     DriftShare,
 }
 
@@ -687,7 +687,8 @@ pub struct Dashboard {
     pub labelled: u64,
     /// Mean top-class probability (the accuracy to expect if the probabilities are calibrated).
     pub estimated_accuracy: Option<f64>,
-    /// The newest drift report's data-set verdict and drifted share.
+    /// Drift in the window: from the merged profiles of the newest version that sent any, else
+    /// from the newest drift report.
     pub drift: Option<DriftSummary>,
     /// The newest event's time, and how old it is (seconds).
     pub last_event_at: Option<i64>,
@@ -697,17 +698,36 @@ pub struct Dashboard {
     pub open_alerts: Vec<Alert>,
 }
 
-/// The part of a drift report a dashboard shows.
+/// The drift a dashboard shows for its window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftSummary {
-    /// When the report was made (Unix milliseconds).
+    /// Where the verdicts come from.
+    pub source: DriftSource,
+    /// The version checked.
+    pub version: u32,
+    /// When the newest profile or the report was made (Unix milliseconds).
     pub at: i64,
+    /// Profiles merged (0 for a report).
+    pub batches: u64,
+    /// Rows checked (from a report, its current rows; 0 when it does not say).
+    pub rows: u64,
     /// Whether the data set drifted.
     pub dataset_drift: bool,
     /// Share of columns drifted.
     pub drifted_share: f64,
     /// Each column's verdict.
     pub columns: Vec<ColumnDrift>,
+}
+
+/// Where a [`DriftSummary`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftSource {
+    /// The server merged the profiles clients sent in the window (no raw rows) and checked them
+    /// against the version's training profile, which its bundle carries.
+    Profiles,
+    /// The newest drift report a client computed and sent (when no profile came in the window).
+    Report,
 }
 
 /// One column of a [`DriftSummary`].

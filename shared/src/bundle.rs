@@ -157,6 +157,7 @@ impl ModelBundle {
         if let Estimator::Trees(ensemble) = &mut bundle.estimator {
             ensemble.restore_thresholds();
         }
+        bundle.profile.validate().map_err(|e| BundleError::Undecodable(format!("its profile: {e}")))?;
         Ok(bundle)
     }
 

@@ -149,7 +149,14 @@ fn check_event(event: &Event) -> Result<(), String> {
             none(event.output.is_some(), "output")?;
         }
         EventKind::DriftReport => has(event.report.as_ref().is_some_and(|r| r.is_object()), "report")?,
-        EventKind::Profile => has(event.profile.as_ref().is_some_and(|p| p.is_object()), "profile")?,
+        EventKind::Profile => {
+            let profile = event.profile.as_ref().filter(|p| p.is_object());
+            has(profile.is_some(), "profile")?;
+            let profile =
+                serde_json::from_value::<tabml::drift::DataProfile>(profile.cloned().unwrap_or_default())
+                    .map_err(|e| format!("profile: not a tabml data profile ({e})"))?;
+            profile.validate().map_err(|e| format!("profile: {e}"))?;
+        }
     }
     if let Some(id) = &event.prediction_id {
         check_client_id("prediction_id", id)?;

@@ -6,9 +6,10 @@ use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 use tabml::api::{
-    Alert, AlertMetric, AlertRule, ColumnDrift, Comparator, Dashboard, DeploymentPolicy, DriftSummary,
-    NewAlertRule, PolicyInfo, VersionRef,
+    Alert, AlertMetric, AlertRule, ColumnDrift, Comparator, Dashboard, DeploymentPolicy, DriftSource,
+    DriftSummary, NewAlertRule, PolicyInfo, VersionRef,
 };
+use tabml::drift::{DataProfile, DriftOptions};
 
 /// A time window, in Unix milliseconds: `from` inclusive, `to` exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -398,15 +399,19 @@ fn summarize(c: &Connection, model_id: i64, window: Window) -> Result<Dashboard,
         w,
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let report: Option<(i64, String)> = c
-        .query_row(
-            "SELECT at, body FROM events WHERE model_id = ?1 AND kind = 'drift_report' AND at >= ?2 AND at < ?3
-             ORDER BY at DESC, seq DESC LIMIT 1",
-            w,
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let drift = report.and_then(|(at, body)| drift_summary(at, &body));
+    let drift = match merged_drift(c, model_id, window)? {
+        Some(drift) => Some(drift),
+        None => c
+            .query_row(
+                "SELECT version, at, body FROM events
+                 WHERE model_id = ?1 AND kind = 'drift_report' AND at >= ?2 AND at < ?3
+                 ORDER BY at DESC, seq DESC LIMIT 1",
+                w,
+                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()?
+            .and_then(|(version, at, body)| drift_summary(version, at, &body)),
+    };
     let last_event_at: Option<i64> =
         c.query_row("SELECT MAX(at) FROM events WHERE model_id = ?1 AND kind IN ('prediction', 'label', 'drift_report', 'profile')", params![model_id], |r| r.get(0))?;
     Ok(Dashboard {
@@ -429,8 +434,92 @@ fn summarize(c: &Connection, model_id: i64, window: Window) -> Result<Dashboard,
     })
 }
 
+/// Profiles merged per dashboard at most: the newest this many in the window.
+pub const MAX_MERGED_PROFILES: u32 = 10_000;
+
+/// Drift from the profiles clients sent in the window, without raw rows: the newest version that
+/// sent any, its profiles merged (the newest [`MAX_MERGED_PROFILES`]) and checked against the
+/// training profile its bundle carries, with Evidently's default tests. A profile that does not
+/// fit the training profile or the others (a column that holds numbers in one and categories in
+/// the other) is left out. `None` when no profile came in the window.
+fn merged_drift(c: &Connection, model_id: i64, window: Window) -> Result<Option<DriftSummary>, StorageError> {
+    let version: Option<u32> = c.query_row(
+        "SELECT MAX(version) FROM events WHERE model_id = ?1 AND kind = 'profile' AND at >= ?2 AND at < ?3",
+        params![model_id, window.from, window.to],
+        |r| r.get(0),
+    )?;
+    let Some(version) = version else { return Ok(None) };
+    let bundle: Vec<u8> = c.query_row(
+        "SELECT b.data FROM versions v JOIN blobs b ON b.id = v.blob_id WHERE v.model_id = ?1 AND v.version = ?2",
+        params![model_id, version],
+        |r| r.get(0),
+    )?;
+    let Ok(bundle) = tabml::ModelBundle::decode(&bundle) else { return Ok(None) };
+    let mut statement = c.prepare_cached(
+        "SELECT at, body FROM events WHERE model_id = ?1 AND version = ?2 AND kind = 'profile' AND at >= ?3 AND at < ?4
+         ORDER BY at DESC, seq DESC LIMIT ?5",
+    )?;
+    let rows = statement
+        .query_map(params![model_id, version, window.from, window.to, MAX_MERGED_PROFILES], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+    let (mut merged, mut batches, mut newest): (Option<DataProfile>, u64, i64) = (None, 0, i64::MIN);
+    for row in rows {
+        let (at, body) = row?;
+        let Ok(event) = serde_json::from_str::<tabml::api::Event>(&body) else { continue };
+        let Some(Ok(profile)) = event.profile.map(serde_json::from_value::<DataProfile>) else { continue };
+        if profile.fits(&bundle.profile).is_err() {
+            continue;
+        }
+        let fits = match &mut merged {
+            None => {
+                merged = Some(profile);
+                true
+            }
+            Some(all) => {
+                // A failed merge may have added part of the batch: merge into a copy.
+                let mut next = all.clone();
+                let fits = next.merge(&profile).is_ok();
+                if fits {
+                    *all = next;
+                }
+                fits
+            }
+        };
+        if fits {
+            batches += 1;
+            newest = newest.max(at);
+        }
+    }
+    let Some(current) = merged else { return Ok(None) };
+    let options = DriftOptions { now: Some(now_ms() as f64 / 1000.0), ..DriftOptions::default() };
+    let Ok(report) = tabml::drift::check_profiles(&bundle.profile, &current, &options) else {
+        return Ok(None);
+    };
+    Ok(Some(DriftSummary {
+        source: DriftSource::Profiles,
+        version,
+        at: newest,
+        batches,
+        rows: current.rows,
+        dataset_drift: report.dataset_drift,
+        drifted_share: report.drifted_share,
+        columns: report
+            .columns
+            .iter()
+            .chain(&report.predictions)
+            .map(|d| ColumnDrift {
+                column: d.column.clone(),
+                test: d.test.name().to_owned(),
+                statistic: d.value(),
+                drift: d.drift,
+            })
+            .collect(),
+    }))
+}
+
 /// The parts of a stored drift report event a dashboard shows.
-fn drift_summary(at: i64, body: &str) -> Option<DriftSummary> {
+fn drift_summary(version: u32, at: i64, body: &str) -> Option<DriftSummary> {
     let event: serde_json::Value = serde_json::from_str(body).ok()?;
     let report = event.get("report")?;
     let columns = report
@@ -451,7 +540,11 @@ fn drift_summary(at: i64, body: &str) -> Option<DriftSummary> {
         })
         .unwrap_or_default();
     Some(DriftSummary {
+        source: DriftSource::Report,
+        version,
         at,
+        batches: 0,
+        rows: report.get("current_rows").and_then(|r| r.as_u64()).unwrap_or(0),
         dataset_drift: report.get("dataset_drift")?.as_bool()?,
         drifted_share: report.get("drifted_share")?.as_f64()?,
         columns,

@@ -829,26 +829,23 @@ pub fn check_column(
     })
 }
 
-/// How Evidently types a column of the current data, as pandas reads it from a CSV file: floats
-/// are numeric; integers numeric unless at most 10 distinct values; text a category unless more
-/// than half the values are distinct. `None` for dates, which are checked for freshness instead.
-pub fn drift_kind(current: &Column) -> Option<DriftKind> {
-    match current.kind {
-        ColumnKind::Datetime => None,
-        ColumnKind::Numeric => {
-            if integer_cells(current.cells()) && current.distinct_count() <= INTEGER_CATEGORY_LIMIT {
-                Some(DriftKind::Categorical)
-            } else {
-                Some(DriftKind::Numeric)
-            }
+/// How Evidently types a column of the current data (given by its profile), as pandas reads it
+/// from a CSV file: floats are numeric; integers numeric unless at most 10 distinct values; text a
+/// category unless more than half the values are distinct. `None` for dates, which are checked for
+/// freshness instead.
+pub fn drift_kind(current: &ColumnProfile) -> Option<DriftKind> {
+    match (current.kind, &current.numbers, &current.labels) {
+        (ColumnKind::Datetime, _, _) => None,
+        (ColumnKind::Numeric, Some(sketch), _) => {
+            let few = sketch.exact.as_ref().is_some_and(|e| e.len() <= INTEGER_CATEGORY_LIMIT);
+            Some(if sketch.integers && few { DriftKind::Categorical } else { DriftKind::Numeric })
         }
-        _ => {
-            let present = current.len() - current.missing_count();
-            if current.distinct_count() * 2 > present {
-                Some(DriftKind::Text)
-            } else {
-                Some(DriftKind::Categorical)
-            }
+        (_, _, labels) => {
+            let present = current.rows.saturating_sub(current.missing);
+            // Beyond the kept categories there are more than `MAX_CATEGORIES` distinct values.
+            let distinct =
+                labels.as_ref().map_or(0, |l| l.counts.len() + usize::from(l.other > 0) * MAX_CATEGORIES);
+            Some(if distinct as u64 * 2 > present { DriftKind::Text } else { DriftKind::Categorical })
         }
     }
 }
@@ -871,49 +868,85 @@ pub fn check_against_profile(
     current: &Table,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
+    check_profiles(profile, &exact_profile(current, options), options)
+}
+
+/// The exact profile of the columns of `table` that `options` does not ignore: drift against it
+/// is drift against the table.
+fn exact_profile(table: &Table, options: &DriftOptions) -> DataProfile {
+    DataProfile {
+        rows: table.n_rows as u64,
+        columns: table
+            .columns
+            .iter()
+            .filter(|c| !options.ignore.contains(&c.name))
+            .map(|c| ColumnProfile::of_column(c, None, usize::MAX))
+            .collect(),
+        predictions: Vec::new(),
+    }
+}
+
+/// Checks a current data set given only by its profile (merged from the batches of many clients,
+/// say) against a reference profile: every column, and the model's outputs where both profiles
+/// have them. Where both profiles keep a column's values exactly, the verdict is the one the raw
+/// rows would give; from sketches, distances are close (see [`DataProfile`]). Checks that need
+/// every value (new categories, the newest date) are left out where a profile kept only the
+/// commonest, and values out of range are counted from the sketch.
+pub fn check_profiles(
+    reference: &DataProfile,
+    current: &DataProfile,
+    options: &DriftOptions,
+) -> Result<DriftReport, DriftError> {
     validate_options(options)?;
     for name in options.tests.keys().chain(options.thresholds.keys()) {
-        if current.column(name).is_none() && profile.column(name).is_none() {
+        if current.column(name).is_none() && reference.column(name).is_none() {
             return Err(DriftError::UnknownColumn { column: name.clone(), side: "either data set".into() });
         }
     }
     let mut columns = Vec::new();
     let mut checks = Vec::new();
-    for cur in &current.columns {
-        if options.ignore.contains(&cur.name) {
-            continue;
-        }
-        let Some(reference) = profile.column(&cur.name) else {
+    for cur in current.columns.iter().filter(|c| !options.ignore.contains(&c.name)) {
+        let Some(r) = reference.column(&cur.name) else {
             checks.push(DataCheck::OnlyOnOneSide { column: cur.name.clone(), side: "current".into() });
             continue;
         };
-        data_checks(reference, cur, options, &mut checks);
-        if let Some(drift) = check_profiled_column(reference, cur, options, &mut checks)? {
+        data_checks(r, cur, options, &mut checks);
+        if let Some(drift) = check_profiled_column(r, cur, options, &mut checks)? {
             columns.push(drift);
         }
     }
-    for r in &profile.columns {
+    for r in &reference.columns {
         if current.column(&r.name).is_none() && !options.ignore.contains(&r.name) {
             checks.push(DataCheck::OnlyOnOneSide { column: r.name.clone(), side: "reference".into() });
         }
     }
-    if !current.columns.iter().any(|c| profile.column(&c.name).is_some()) {
+    if !current.columns.iter().any(|c| reference.column(&c.name).is_some()) {
         return Err(DriftError::NoCommonColumn);
     }
-    Ok(report(columns, Vec::new(), checks, profile.rows, current.n_rows as u64, options))
+    // The outputs get the default tests: overrides name input columns.
+    let defaults = DriftOptions { tests: BTreeMap::new(), thresholds: BTreeMap::new(), ..options.clone() };
+    let mut predictions = Vec::new();
+    for cur in &current.predictions {
+        if let Some(r) = reference.predictions.iter().find(|p| p.name == cur.name) {
+            if let Some(drift) = check_profiled_column(r, cur, &defaults, &mut checks)? {
+                predictions.push(drift);
+            }
+        }
+    }
+    Ok(report(columns, predictions, checks, reference.rows, current.rows, options))
 }
 
 /// One column against its profile, or `None` (with a check saying why) when it cannot be tested.
 fn check_profiled_column(
     reference: &ColumnProfile,
-    current: &Column,
+    current: &ColumnProfile,
     options: &DriftOptions,
     checks: &mut Vec<DataCheck>,
 ) -> Result<Option<ColumnDrift>, DriftError> {
     let Some(kind) = drift_kind(current) else { return Ok(None) };
-    let numeric = kind == DriftKind::Numeric && reference.numbers.is_some();
+    let numeric = kind == DriftKind::Numeric && reference.numbers.is_some() && current.numbers.is_some();
     let kind = if kind == DriftKind::Numeric && !numeric { DriftKind::Categorical } else { kind };
-    let (r, c) = (reference.side(numeric), Side::of_column(current, numeric));
+    let (r, c) = (reference.side(numeric), current.side(numeric));
     for (side, data) in [("reference", &r), ("current", &c)] {
         if data.rows() == 0 {
             checks.push(DataCheck::Empty { column: current.name.clone(), side: side.into() });
@@ -942,24 +975,15 @@ pub fn check_scored(
     scored: &Result<crate::Predictions, crate::TabmlError>,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
-    let mut report = check_against_profile(&bundle.profile, current, options)?;
-    match scored {
-        Ok(predictions) => {
-            // The outputs get the default tests: overrides name input columns.
-            let defaults =
-                DriftOptions { tests: BTreeMap::new(), thresholds: BTreeMap::new(), ..options.clone() };
-            let outputs = prediction_table(&bundle.task, predictions);
-            for column in &outputs.columns {
-                if let Some(reference) = bundle.profile.predictions.iter().find(|p| p.name == column.name) {
-                    if let Some(drift) =
-                        check_profiled_column(reference, column, &defaults, &mut report.checks)?
-                    {
-                        report.predictions.push(drift);
-                    }
-                }
-            }
-        }
-        Err(error) => report.checks.push(DataCheck::NotScored { reason: error.to_string() }),
+    let mut profile = exact_profile(current, options);
+    if let Ok(predictions) = scored {
+        let outputs = prediction_table(&bundle.task, predictions);
+        profile.predictions =
+            outputs.columns.iter().map(|c| ColumnProfile::of_column(c, None, usize::MAX)).collect();
+    }
+    let mut report = check_profiles(&bundle.profile, &profile, options)?;
+    if let Err(error) = scored {
+        report.checks.push(DataCheck::NotScored { reason: error.to_string() });
     }
     Ok(report)
 }
@@ -998,54 +1022,49 @@ pub const MISSING_RATE_CHANGE: f64 = 0.05;
 
 fn data_checks(
     reference: &ColumnProfile,
-    current: &Column,
+    current: &ColumnProfile,
     options: &DriftOptions,
     checks: &mut Vec<DataCheck>,
 ) {
-    let r = if reference.rows == 0 { 0.0 } else { reference.missing as f64 / reference.rows as f64 };
-    let c = if current.is_empty() { 0.0 } else { current.missing_count() as f64 / current.len() as f64 };
+    let rate = |p: &ColumnProfile| if p.rows == 0 { 0.0 } else { p.missing as f64 / p.rows as f64 };
+    let (r, c) = (rate(reference), rate(current));
     if (c - r).abs() >= MISSING_RATE_CHANGE {
         checks.push(DataCheck::MissingRate { column: current.name.clone(), reference: r, current: c });
     }
-    match (current.kind, &reference.numbers, &reference.labels) {
-        (ColumnKind::Numeric, Some(sketch), _) if sketch.count > 0 => {
+    match (current.kind, &reference.numbers, &current.numbers, &reference.labels, &current.labels) {
+        (ColumnKind::Numeric, Some(sketch), Some(values), _, _) if sketch.count > 0 => {
             let (min, max) = (sketch.min, sketch.max);
-            let below = values(current).filter(|&v| v < min).count() as u64;
-            let above = values(current).filter(|&v| v > max).count() as u64;
+            let (below, above) = values.outside(min, max);
             if below + above > 0 {
                 checks.push(DataCheck::OutOfRange { column: current.name.clone(), min, max, below, above });
             }
         }
-        // Values beyond the kept categories may be new or not: only a complete list can tell.
-        (ColumnKind::Categorical | ColumnKind::Boolean, _, Some(labels)) if labels.other == 0 => {
-            let mut new = BTreeMap::<&str, u64>::new();
-            for cell in current.cells().flatten().filter(|c| !labels.counts.contains_key(*c)) {
-                *new.entry(cell).or_default() += 1;
-            }
+        // Values beyond the kept categories may be new or not: only complete lists can tell.
+        (ColumnKind::Categorical | ColumnKind::Boolean, _, _, Some(known), Some(seen))
+            if known.other == 0 && seen.other == 0 =>
+        {
+            let new = seen.counts.iter().filter(|(k, _)| !known.counts.contains_key(*k));
+            let new: Vec<(String, u64)> = new.map(|(k, &n)| (k.clone(), n)).collect();
             if !new.is_empty() {
-                checks.push(new_categories(&current.name, new.into_iter().map(|(k, v)| (k.to_owned(), v))));
+                checks.push(new_categories(&current.name, new.into_iter()));
             }
         }
-        (ColumnKind::Datetime, _, _) => {
-            let newest = current
-                .cells()
-                .flatten()
+        (ColumnKind::Datetime, _, _, _, Some(seen)) if seen.other == 0 => {
+            let newest = seen
+                .counts
+                .keys()
                 .filter_map(|c| crate::table::parse_datetime(c).map(|t| (t, c)))
                 .max_by(|a, b| a.0.total_cmp(&b.0));
             if let Some((time, text)) = newest {
                 checks.push(DataCheck::Freshness {
                     column: current.name.clone(),
-                    newest: text.to_owned(),
+                    newest: text.clone(),
                     age_seconds: options.now.map(|now| now - time),
                 });
             }
         }
         _ => {}
     }
-}
-
-fn values(column: &Column) -> impl Iterator<Item = f64> + '_ {
-    (0..column.len()).filter_map(|i| column.number(i))
 }
 
 fn new_categories(column: &str, new: impl Iterator<Item = (String, u64)>) -> DataCheck {

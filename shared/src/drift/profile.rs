@@ -28,6 +28,14 @@ pub enum ProfileError {
     /// The same column is numbers in one profile and categories in the other.
     #[error("column `{0}` holds numbers in one profile and categories in the other")]
     KindMismatch(String),
+    /// A profile that no profiling could have made (one sent by a client, say).
+    #[error("column `{column}`: {problem}")]
+    Invalid {
+        /// The column (or `predictions.<name>`).
+        column: String,
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 /// A numeric column's distribution.
@@ -159,6 +167,57 @@ impl NumericSketch {
                 self.exact = None;
             }
         }
+    }
+
+    /// Rows below `min` and above `max`: exact while the values are kept, else the weight of the
+    /// centroids beyond each end (at least 1 when the sketch's own extreme is beyond it).
+    pub fn outside(&self, min: f64, max: f64) -> (u64, u64) {
+        match &self.exact {
+            Some(exact) => (
+                exact.iter().filter(|e| e.0 < min).map(|e| e.1).sum(),
+                exact.iter().filter(|e| e.0 > max).map(|e| e.1).sum(),
+            ),
+            None => {
+                let weight = |beyond: &dyn Fn(f64) -> bool, extreme: f64| {
+                    let w: f64 = self.centroids.iter().filter(|c| beyond(c.0)).map(|c| c.1).sum();
+                    (w.round() as u64).max(u64::from(beyond(extreme)))
+                };
+                (weight(&|v| v < min, self.min), weight(&|v| v > max, self.max))
+            }
+        }
+    }
+
+    /// [`ColumnProfile::validate`]'s checks of the numbers of a column with `present` values.
+    fn validate(&self, present: u64) -> Result<(), String> {
+        if self.count > present {
+            return Err(format!("{} numbers in {present} present rows", self.count));
+        }
+        let finite = [self.mean, self.m2].iter().all(|v| v.is_finite()) && self.m2 >= 0.0;
+        let range = self.count == 0 || (self.min.is_finite() && self.max.is_finite() && self.min <= self.max);
+        if !finite || !range {
+            return Err("its mean, spread, minimum and maximum must be finite numbers, in order".into());
+        }
+        let (points, total): (Vec<f64>, f64) = match &self.exact {
+            Some(exact) => {
+                if exact.iter().any(|e| e.1 == 0) {
+                    return Err("a value counted 0 times".into());
+                }
+                (exact.iter().map(|e| e.0).collect(), exact.iter().map(|e| e.1 as f64).sum())
+            }
+            None => {
+                if self.centroids.iter().any(|c| !(c.1.is_finite() && c.1 > 0.0)) {
+                    return Err("a centroid's weight must be a positive number".into());
+                }
+                (self.centroids.iter().map(|c| c.0).collect(), self.centroids.iter().map(|c| c.1).sum())
+            }
+        };
+        if points.iter().any(|v| !v.is_finite()) || points.windows(2).any(|w| w[0] >= w[1]) {
+            return Err("its values must be finite and in increasing order".into());
+        }
+        if (total - self.count as f64).abs() > 1e-6 * (self.count as f64).max(1.0) {
+            return Err(format!("its values are counted {total} times, not {}", self.count));
+        }
+        Ok(())
     }
 
     /// The population standard deviation.
@@ -309,6 +368,32 @@ impl ColumnProfile {
         }
     }
 
+    /// [`DataProfile::validate`] for one column of a profile of `rows` rows.
+    fn validate(&self, rows: u64) -> Result<(), String> {
+        if self.rows > rows || self.missing > self.rows {
+            return Err(format!(
+                "{} rows with {} missing, in a profile of {rows} rows",
+                self.rows, self.missing
+            ));
+        }
+        let present = self.rows - self.missing;
+        match (self.kind, &self.numbers, &self.labels) {
+            (ColumnKind::Numeric, Some(sketch), None) => sketch.validate(present),
+            (ColumnKind::Numeric, _, _) => Err("a numeric column needs numbers and no labels".into()),
+            (_, None, Some(labels)) => {
+                if labels.counts.values().any(|&n| n == 0) {
+                    return Err("a value counted 0 times".into());
+                }
+                let counted = labels.counts.values().try_fold(labels.other, |a, &n| a.checked_add(n));
+                if counted.is_none_or(|n| n > present) {
+                    return Err(format!("more values counted than its {present} present rows"));
+                }
+                Ok(())
+            }
+            (kind, _, _) => Err(format!("a {} column needs labels and no numbers", kind.label())),
+        }
+    }
+
     /// Adds `other`'s rows.
     pub fn merge(&mut self, other: &ColumnProfile) -> Result<(), ProfileError> {
         self.rows += other.rows;
@@ -362,6 +447,38 @@ impl DataProfile {
     /// The column named `name`.
     pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Checks what profiling guarantees, for a profile that arrived from elsewhere: per column no
+    /// more missing values than rows and no more rows than the profile's; numbers (for a numeric
+    /// column only) finite, sorted and counted as many times as the sketch says; positive counts.
+    /// Drift checks rely on these.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        let columns =
+            self.columns.iter().map(|c| (c, "")).chain(self.predictions.iter().map(|c| (c, "predictions.")));
+        for (column, prefix) in columns {
+            column.validate(self.rows).map_err(|problem| ProfileError::Invalid {
+                column: format!("{prefix}{}", column.name),
+                problem,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Whether every column (and output) this profile shares with `reference` holds the same kind
+    /// of values there (numbers, or values by count), so that the two can merge.
+    pub fn fits(&self, reference: &DataProfile) -> Result<(), ProfileError> {
+        let pairs = [(&self.columns, &reference.columns), (&self.predictions, &reference.predictions)];
+        for (mine, theirs) in pairs {
+            for column in mine {
+                if let Some(other) = theirs.iter().find(|c| c.name == column.name) {
+                    if column.numbers.is_some() != other.numbers.is_some() {
+                        return Err(ProfileError::KindMismatch(column.name.clone()));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Adds `other`'s rows: the profile of both. A column only one of them has counts as missing
@@ -421,4 +538,67 @@ pub fn prediction_table(task: &Task, predictions: &Predictions) -> Table {
     }
     let n_rows = columns.first().map_or(0, Column::len);
     Table { columns, n_rows, lines: (2..n_rows as u64 + 2).collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sketch(p: &mut DataProfile) -> &mut NumericSketch {
+        p.columns[0].numbers.as_mut().unwrap()
+    }
+
+    fn profile() -> DataProfile {
+        let table = crate::parse_csv(b"x,city\n1.5,Oslo\n2.5,Lyon\n,Oslo\n4,\n").unwrap();
+        DataProfile::of_rows(&table, None)
+    }
+
+    #[test]
+    fn a_profile_that_profiling_could_not_make_is_refused_with_its_column() {
+        assert_eq!(profile().validate(), Ok(()));
+        let broken = |change: &dyn Fn(&mut DataProfile)| {
+            let mut p = profile();
+            change(&mut p);
+            p.validate().unwrap_err().to_string()
+        };
+        assert_eq!(
+            broken(&|p| p.columns[0].missing = 9),
+            "column `x`: 4 rows with 9 missing, in a profile of 4 rows"
+        );
+        assert_eq!(broken(&|p| p.rows = 2), "column `x`: 4 rows with 1 missing, in a profile of 2 rows");
+        assert!(broken(&|p| sketch(p).exact.as_mut().unwrap().swap(0, 1))
+            .ends_with("finite and in increasing order"));
+        assert!(broken(&|p| sketch(p).mean = f64::NAN).contains("must be finite numbers"));
+        assert!(broken(&|p| sketch(p).count = 2).ends_with("its values are counted 3 times, not 2"));
+        assert!(broken(&|p| sketch(p).exact.as_mut().unwrap()[0].1 = 0).ends_with("a value counted 0 times"));
+        assert!(broken(&|p| p.columns[0].numbers = None)
+            .ends_with("a numeric column needs numbers and no labels"));
+        assert!(broken(&|p| p.columns[1].labels.as_mut().unwrap().other = 5).contains("more values counted"));
+        let mut outputs = profile();
+        outputs.predictions = vec![outputs.columns[1].clone()];
+        outputs.predictions[0].rows = 10;
+        assert!(outputs.validate().unwrap_err().to_string().starts_with("column `predictions.city`:"));
+    }
+
+    #[test]
+    fn profiles_of_another_kind_do_not_fit() {
+        let words = crate::parse_csv(b"x\nlow\nhigh\n").unwrap();
+        let words = DataProfile::of_rows(&words, None);
+        assert_eq!(profile().fits(&profile()), Ok(()));
+        assert_eq!(words.fits(&profile()), Err(ProfileError::KindMismatch("x".into())));
+    }
+
+    #[test]
+    fn values_out_of_range_are_counted_exactly_or_from_centroids() {
+        let values: Vec<f64> = (0..5000).map(f64::from).collect();
+        let exact = NumericSketch::of_sorted(&values, true, usize::MAX);
+        assert_eq!(exact.outside(100.0, 4899.5), (100, 100));
+        let sketch = NumericSketch::of_sorted(&values, true, EXACT_VALUES);
+        assert!(sketch.exact.is_none());
+        let (below, above) = sketch.outside(100.0, 4899.5);
+        assert!((90..=110).contains(&below) && (90..=110).contains(&above), "{below} {above}");
+        // One value beyond the end is still counted, though its centroid's mean is not beyond it.
+        assert_eq!(sketch.outside(-1.0, 4998.5).1.max(1), sketch.outside(-1.0, 4998.5).1);
+        assert_eq!(sketch.outside(-1.0, 5000.0), (0, 0));
+    }
 }

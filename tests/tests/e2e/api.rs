@@ -612,11 +612,96 @@ async fn events_are_stored_once(loopback: bool) {
     api.events(&api.learner, vec![]).await.error(400, "invalid_input");
 
     let drift = json!({"id": "d1", "type": "drift_report", "model": "mine", "version": 1, "at": 1, "report": {"dataset_drift": false}});
-    let profile = json!({"id": "f1", "type": "profile", "model": "mine", "version": 1, "at": 1, "profile": {"columns": []}});
+    let profile = json!({"id": "f1", "type": "profile", "model": "mine", "version": 1, "at": 1, "profile": {"rows": 0, "columns": [], "predictions": []}});
     assert_eq!(
         api.events(&api.learner, vec![drift, profile]).await.expect(200)["accepted"],
         json!(["d1", "f1"])
     );
+}
+
+/// Iris with `shift` added to every sepal length, as a table.
+fn shifted_iris(shift: f64) -> tabml::Table {
+    let csv = std::fs::read_to_string(tabml_tests::workspace_root().join("public/data/iris.csv")).unwrap();
+    let mut lines = csv.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    for line in lines.filter(|l| !l.is_empty()) {
+        let (first, rest) = line.split_once(',').unwrap();
+        out += &format!("{},{rest}\n", first.parse::<f64>().unwrap() + shift);
+    }
+    tabml::parse_csv(out.as_bytes()).unwrap()
+}
+
+fn profile_event(id: &str, profile: &tabml::drift::DataProfile) -> Value {
+    json!({"id": id, "type": "profile", "model": "iris", "version": 1, "at": now(), "profile": profile})
+}
+
+both_ways!(profiles_merge_into_the_dashboards_drift);
+async fn profiles_merge_into_the_dashboards_drift(loopback: bool) {
+    use tabml::drift::{check_against_profile, DataProfile, DriftOptions};
+    let api = Api::start(loopback).await;
+    let api = &api;
+    api.register(&api.mentor, "iris").await;
+    let bytes = bundle(1, false);
+    api.upload(&api.mentor, "iris", bytes.clone()).await.expect(201);
+    let trained = tabml::ModelBundle::decode(&bytes).unwrap();
+
+    // Three clients each profile part of the rows, sepal lengths shifted by 1.5; no raw row is sent.
+    let current = shifted_iris(1.5);
+    let parts = [0..40, 40..100, 100..150];
+    let events: Vec<Value> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, rows)| {
+            let rows: Vec<usize> = rows.clone().collect();
+            profile_event(&format!("f{i}"), &DataProfile::of_rows(&current, Some(&rows)))
+        })
+        .collect();
+    for event in events {
+        api.events(&api.learner, vec![event]).await.expect(200);
+    }
+    // A batch whose sepal lengths are words cannot merge with the others: it is left out.
+    let words = tabml::parse_csv(b"sepal_length,sepal_width\nlong,3.1\nshort,2.9\n").unwrap();
+    api.events(&api.learner, vec![profile_event("f-words", &DataProfile::of_rows(&words, None))])
+        .await
+        .expect(200);
+
+    // The merged verdicts are those of the whole shifted table against the bundle's profile.
+    let dashboard = api.get("/api/v1/models/iris/dashboard", &api.learner).await.expect(200);
+    let drift = &dashboard["drift"];
+    assert_eq!(drift["source"], "profiles", "{drift}");
+    assert_eq!(
+        (drift["version"].as_u64(), drift["batches"].as_u64(), drift["rows"].as_u64()),
+        (Some(1), Some(3), Some(150))
+    );
+    let expected = check_against_profile(&trained.profile, &current, &DriftOptions::default()).unwrap();
+    assert_eq!(drift["dataset_drift"], expected.dataset_drift);
+    assert_eq!(drift["drifted_share"].as_f64().unwrap(), expected.drifted_share);
+    let columns = drift["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), expected.columns.len());
+    for (ours, theirs) in columns.iter().zip(&expected.columns) {
+        assert_eq!(ours["column"], theirs.column.as_str());
+        assert_eq!(ours["test"], theirs.test.name());
+        assert_eq!(ours["drift"], theirs.drift, "{ours}");
+        assert!(
+            (ours["statistic"].as_f64().unwrap() - theirs.value()).abs()
+                <= 1e-12 * theirs.value().abs().max(1.0)
+        );
+    }
+    let sepal = columns.iter().find(|c| c["column"] == "sepal_length").unwrap();
+    assert_eq!((sepal["test"].as_str(), sepal["drift"].as_bool()), (Some("ks"), Some(true)));
+    let width = columns.iter().find(|c| c["column"] == "sepal_width").unwrap();
+    assert_eq!(width["drift"], false);
+
+    // A profile no profiling could make is refused, and says where.
+    let mut bad = serde_json::to_value(DataProfile::of_rows(&current, None)).unwrap();
+    bad["columns"][1]["missing"] = json!(1000);
+    let reply = api.events(&api.learner, vec![json!({"id": "f-bad", "type": "profile", "model": "iris", "version": 1, "at": now(), "profile": bad})]).await;
+    assert_eq!(
+        reply.error(400, "invalid_input"),
+        "events[0]: profile: column `sepal_width`: 150 rows with 1000 missing, in a profile of 150 rows"
+    );
+    let reply = api.events(&api.learner, vec![json!({"id": "f-bad", "type": "profile", "model": "iris", "version": 1, "at": now(), "profile": {"rows": "many"}})]).await;
+    assert!(reply.error(400, "invalid_input").starts_with("events[0]: profile: not a tabml data profile ("));
 }
 
 /// Every operation of the OpenAPI document, with path parameters filled in.
@@ -1242,6 +1327,10 @@ async fn alert_rules_fire_as_events_arrive_and_dashboards_summarize(loopback: bo
     assert!((dashboard["accuracy"].as_f64().unwrap() - 5.0 / 7.0).abs() < 1e-12);
     assert!((dashboard["estimated_accuracy"].as_f64().unwrap() - 0.6).abs() < 1e-12);
     assert_eq!(dashboard["drift"]["drifted_share"], 0.5);
+    assert_eq!(
+        (dashboard["drift"]["source"].as_str(), dashboard["drift"]["batches"].as_u64()),
+        (Some("report"), Some(0))
+    );
     assert_eq!(
         dashboard["drift"]["columns"][0],
         json!({"column": "petal_length", "test": "ks", "statistic": 0.4, "drift": true})
