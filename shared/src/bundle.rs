@@ -154,6 +154,16 @@ impl ModelBundle {
         }
         let mut bundle: ModelBundle =
             postcard::from_bytes(payload).map_err(|e| BundleError::Undecodable(e.to_string()))?;
+        let classes = match &bundle.task {
+            Task::Classification { classes } => classes.len(),
+            Task::Regression => 0,
+        };
+        let width = bundle.prep.width();
+        for (name, estimator) in [("estimator", &bundle.estimator), ("baseline", &bundle.baseline)] {
+            estimator
+                .check(width, classes)
+                .map_err(|e| BundleError::Undecodable(format!("its {name}: {e}")))?;
+        }
         if let Estimator::Trees(ensemble) = &mut bundle.estimator {
             ensemble.restore_thresholds();
         }
@@ -195,6 +205,84 @@ mod tests {
         train(&table, "label", &TrainConfig::new(ModelKind::RandomForest).with_param("n_estimators", "5"))
             .unwrap()
             .bundle
+    }
+
+    /// A bundle of `kind` with its estimator changed by `damage`, re-encoded with a valid checksum.
+    fn crafted(kind: ModelKind, damage: impl Fn(&mut Estimator)) -> Result<ModelBundle, BundleError> {
+        let mut csv = String::from("x,colour,label\n");
+        for i in 0..60 {
+            let colour = ["red", "blue", "green"][i % 3];
+            csv.push_str(&format!("{},{colour},{}\n", i % 17, ["lo", "mid", "hi"][i % 17 / 6]));
+        }
+        let table = parse_csv(csv.as_bytes()).unwrap();
+        let mut bundle = train(&table, "label", &TrainConfig::new(kind)).unwrap().bundle;
+        damage(&mut bundle.estimator);
+        ModelBundle::decode(&bundle.encode())
+    }
+
+    #[test]
+    fn a_hand_made_estimator_that_would_index_past_itself_is_refused() {
+        let refused = |kind: ModelKind, damage: &dyn Fn(&mut Estimator)| match crafted(kind, damage) {
+            Err(BundleError::Undecodable(why)) => why,
+            other => panic!("{kind:?}: {other:?}"),
+        };
+        let classification = Task::Classification { classes: vec!["hi".into(), "lo".into(), "mid".into()] };
+        for kind in ModelKind::ALL.into_iter().filter(|k| k.supports(&classification)) {
+            assert!(crafted(kind, |_| {}).is_ok(), "{kind:?}");
+        }
+        let why = refused(ModelKind::DecisionTree, &|e| {
+            let Estimator::Trees(m) = e else { unreachable!() };
+            m.trees[0].nodes[0].child = 0;
+        });
+        assert_eq!(why, "its estimator: tree 0, node 0: a split or leaf that points outside the tree");
+        refused(ModelKind::RandomForest, &|e| {
+            let Estimator::Trees(m) = e else { unreachable!() };
+            let last = m.trees[1].nodes.len() - 1;
+            m.trees[1].nodes[last].child = 10_000;
+        });
+        refused(ModelKind::RandomForest, &|e| {
+            let Estimator::Trees(m) = e else { unreachable!() };
+            m.binner.edges.pop();
+        });
+        let why = refused(ModelKind::LogisticRegression, &|e| {
+            let Estimator::Logistic(m) = e else { unreachable!() };
+            m.coef.pop();
+        });
+        assert_eq!(why, "its estimator: weights for every feature and class");
+        refused(ModelKind::KNearestNeighbours, &|e| {
+            let Estimator::Neighbours(m) = e else { unreachable!() };
+            m.n_features = 0;
+        });
+        refused(ModelKind::KNearestNeighbours, &|e| {
+            let Estimator::Neighbours(m) = e else { unreachable!() };
+            m.classes[0] = 7;
+        });
+        refused(ModelKind::GaussianNaiveBayes, &|e| {
+            let Estimator::NaiveBayes(m) = e else { unreachable!() };
+            m.priors.push(0.1);
+        });
+        refused(ModelKind::Dummy, &|e| {
+            let Estimator::Dummy { proba, .. } = e else { unreachable!() };
+            proba.clear();
+        });
+        // Regressors: every kind decodes as trained, and a missing weight is refused.
+        let mut csv = String::from("x,colour,y\n");
+        for i in 0..60 {
+            csv.push_str(&format!("{},{},{}\n", i % 17, ["red", "blue"][i % 2], i as f64 * 0.5 + 1.0));
+        }
+        let table = parse_csv(csv.as_bytes()).unwrap();
+        for kind in ModelKind::ALL.into_iter().filter(|k| k.supports(&Task::Regression)) {
+            let mut bundle = train(&table, "y", &TrainConfig::new(kind)).unwrap().bundle;
+            assert!(ModelBundle::decode(&bundle.encode()).is_ok(), "{kind:?}");
+            if let Estimator::Linear(m) = &mut bundle.estimator {
+                m.coef.pop();
+                let refused = ModelBundle::decode(&bundle.encode());
+                assert_eq!(
+                    refused,
+                    Err(BundleError::Undecodable("its estimator: one weight per feature".into()))
+                );
+            }
+        }
     }
 
     #[test]

@@ -386,6 +386,50 @@ pub struct Scratch {
 }
 
 impl Estimator {
+    /// Checks that a decoded estimator fits rows of `width` prepared features and `classes` classes
+    /// (0 for regression), so that scoring cannot index past its own parts: a bundle file may have
+    /// been made by hand, with a valid checksum. Says what does not fit.
+    pub fn check(&self, width: usize, classes: usize) -> Result<(), String> {
+        let need = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_owned()) };
+        match self {
+            Estimator::Dummy { proba, .. } => need(proba.len() == classes, "one probability per class"),
+            Estimator::Linear(m) => need(m.coef.len() == width, "one weight per feature"),
+            Estimator::Logistic(m) => {
+                let rows = if classes == 2 { 1 } else { classes };
+                need(m.n_classes == classes && classes >= 2, "as many classes as the task")?;
+                need(
+                    m.coef.len() == rows * width && m.intercept.len() == rows,
+                    "weights for every feature and class",
+                )
+            }
+            Estimator::NaiveBayes(m) => {
+                need(classes >= 2 && m.priors.len() == classes, "one prior per class")?;
+                need(
+                    m.means.len() == classes * width && m.variances.len() == classes * width,
+                    "a mean and a variance per class and feature",
+                )
+            }
+            Estimator::Neighbours(m) => {
+                need(
+                    m.n_features == width && width > 0 && m.k > 0,
+                    "neighbours over every feature, k at least 1",
+                )?;
+                let rows = m.x.len() / width;
+                need(rows > 0 && m.x.len() == rows * width, "whole training rows")?;
+                need(m.n_classes == classes, "as many classes as the task")?;
+                if classes > 0 {
+                    need(
+                        m.classes.len() == rows && m.classes.iter().all(|&c| (c as usize) < classes),
+                        "a known class per training row",
+                    )
+                } else {
+                    need(m.values.len() == rows, "a value per training row")
+                }
+            }
+            Estimator::Trees(m) => m.check(width, classes),
+        }
+    }
+
     /// Class probabilities of one prepared row into `out` (one slot per class).
     pub fn proba_row(&self, row: &[f64], scratch: &mut Scratch, out: &mut [f64]) {
         match self {

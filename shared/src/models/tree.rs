@@ -246,6 +246,41 @@ impl TreeEnsemble {
 
 impl TreeEnsemble {
     /// Rebuilds every split's raw threshold from the bin edges (after reading a bundle).
+    /// [`super::Estimator::check`] for trees: bins for every feature; in each tree, every split's
+    /// children after it (so a walk always ends), its feature and bin known, every leaf's value there.
+    pub(crate) fn check(&self, width: usize, classes: usize) -> Result<(), String> {
+        if self.binner.edges.len() != width || self.n_classes != classes || self.trees.is_empty() {
+            return Err("bins for every feature, as many classes as the task, and a tree".into());
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            let leaves = if classes > 0 {
+                (tree.counts.len() % classes == 0).then(|| tree.counts.len() / classes)
+            } else {
+                Some(tree.means.len())
+            };
+            let leaves = leaves.ok_or_else(|| format!("tree {t}: class counts in whole leaves"))?;
+            if tree.nodes.is_empty() {
+                return Err(format!("tree {t}: no nodes"));
+            }
+            for (i, node) in tree.nodes.iter().enumerate() {
+                let fits = if node.feature == LEAF {
+                    (node.child as usize) < leaves
+                } else {
+                    let child = node.child as usize;
+                    let feature = node.feature as usize;
+                    child > i
+                        && child + 1 < tree.nodes.len()
+                        && feature < width
+                        && (node.bin as usize) < self.binner.edges[feature].len()
+                };
+                if !fits {
+                    return Err(format!("tree {t}, node {i}: a split or leaf that points outside the tree"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn restore_thresholds(&mut self) {
         for tree in &mut self.trees {
             for node in &mut tree.nodes {
