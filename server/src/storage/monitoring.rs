@@ -127,7 +127,7 @@ impl Storage {
     /// How a model did in a window.
     pub fn dashboard(&self, model_id: i64, window: Window) -> Result<Dashboard, StorageError> {
         self.read(|c| {
-            let mut summary = summarize(c, model_id, window)?;
+            let mut summary = summarize(c, model_id, window, true)?;
             summary.open_alerts =
                 alerts(c, AlertFilter { model_id: Some(model_id), open_only: true, id: None })?;
             Ok(summary)
@@ -144,7 +144,10 @@ impl Storage {
             for &model_id in model_ids {
                 // Rules over the same window read the same summary: make it once.
                 let mut summaries: std::collections::HashMap<u32, Dashboard> = std::collections::HashMap::new();
-                for rule in rules(c, model_id, None)? {
+                let rules = rules(c, model_id, None)?;
+                // Merging the window's profiles is the summary's dearest part: only for a drift rule.
+                let drift = rules.iter().any(|r| r.rule.metric == AlertMetric::DriftShare);
+                for rule in rules {
                     let latest: Option<(i64, Option<i64>, Option<i64>)> = c
                         .query_row(
                             "SELECT id, acknowledged_at, cleared_at FROM alerts WHERE rule_id = ?1 ORDER BY id DESC LIMIT 1",
@@ -157,7 +160,7 @@ impl Storage {
                         std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
                         std::collections::hash_map::Entry::Vacant(slot) => {
                             let window = Window { from: now - i64::from(minutes) * 60_000, to: now + 1 };
-                            slot.insert(summarize(c, model_id, window)?)
+                            slot.insert(summarize(c, model_id, window, drift)?)
                         }
                     };
                     let value = metric_value(summary, rule.rule.metric);
@@ -347,8 +350,13 @@ fn alerts(c: &Connection, filter: AlertFilter) -> Result<Vec<Alert>, StorageErro
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Everything a dashboard shows but its open alerts.
-fn summarize(c: &Connection, model_id: i64, window: Window) -> Result<Dashboard, StorageError> {
+/// Everything a dashboard shows but its open alerts (and, unless `with_drift`, its drift).
+fn summarize(
+    c: &Connection,
+    model_id: i64,
+    window: Window,
+    with_drift: bool,
+) -> Result<Dashboard, StorageError> {
     let model: String =
         c.query_row("SELECT name FROM models WHERE id = ?1", params![model_id], |r| r.get(0))?;
     let w = params![model_id, window.from, window.to];
@@ -399,18 +407,20 @@ fn summarize(c: &Connection, model_id: i64, window: Window) -> Result<Dashboard,
         w,
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let drift = match merged_drift(c, model_id, window)? {
-        Some(drift) => Some(drift),
-        None => c
-            .query_row(
-                "SELECT version, at, body FROM events
-                 WHERE model_id = ?1 AND kind = 'drift_report' AND at >= ?2 AND at < ?3
-                 ORDER BY at DESC, seq DESC LIMIT 1",
-                w,
-                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)),
-            )
-            .optional()?
-            .and_then(|(version, at, body)| drift_summary(version, at, &body)),
+    let drift = if !with_drift {
+        None
+    } else if let Some(merged) = merged_drift(c, model_id, window)? {
+        Some(merged)
+    } else {
+        c.query_row(
+            "SELECT version, at, body FROM events
+             WHERE model_id = ?1 AND kind = 'drift_report' AND at >= ?2 AND at < ?3
+             ORDER BY at DESC, seq DESC LIMIT 1",
+            w,
+            |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)),
+        )
+        .optional()?
+        .and_then(|(version, at, body)| drift_summary(version, at, &body))
     };
     let last_event_at: Option<i64> =
         c.query_row("SELECT MAX(at) FROM events WHERE model_id = ?1 AND kind IN ('prediction', 'label', 'drift_report', 'profile')", params![model_id], |r| r.get(0))?;
@@ -435,7 +445,7 @@ fn summarize(c: &Connection, model_id: i64, window: Window) -> Result<Dashboard,
 }
 
 /// Profiles merged per dashboard at most: the newest this many in the window.
-pub const MAX_MERGED_PROFILES: u32 = 10_000;
+pub const MAX_MERGED_PROFILES: u32 = 1_000;
 
 /// Drift from the profiles clients sent in the window, without raw rows: the newest version that
 /// sent any, its profiles merged (the newest [`MAX_MERGED_PROFILES`]) and checked against the

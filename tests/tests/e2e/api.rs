@@ -644,6 +644,11 @@ async fn profiles_merge_into_the_dashboards_drift(loopback: bool) {
     let bytes = bundle(1, false);
     api.upload(&api.mentor, "iris", bytes.clone()).await.expect(201);
     let trained = tabml::ModelBundle::decode(&bytes).unwrap();
+    let rule = json!({"name": "drift", "metric": "drift_share", "window_minutes": 60, "comparator": "above",
+                      "threshold": 0.1, "action": "look at the sepal measurements"});
+    api.call(Method::POST, "/api/v1/models/iris/alert-rules", Some(&api.mentor), Send::Json(rule))
+        .await
+        .expect(201);
 
     // Three clients each profile part of the rows, sepal lengths shifted by 1.5; no raw row is sent.
     let current = shifted_iris(1.5);
@@ -691,6 +696,11 @@ async fn profiles_merge_into_the_dashboards_drift(loopback: bool) {
     assert_eq!((sepal["test"].as_str(), sepal["drift"].as_bool()), (Some("ks"), Some(true)));
     let width = columns.iter().find(|c| c["column"] == "sepal_width").unwrap();
     assert_eq!(width["drift"], false);
+    // The drift rule read the same merged drift as the profiles arrived, and fired once.
+    let alerts = api.get("/api/v1/alerts?model=iris", &api.learner).await.expect(200);
+    assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
+    assert_eq!(alerts[0]["rule"], "drift");
+    assert!(alerts[0]["value"].as_f64().unwrap() > 0.1);
 
     // A profile no profiling could make is refused, and says where.
     let mut bad = serde_json::to_value(DataProfile::of_rows(&current, None)).unwrap();
