@@ -26,10 +26,7 @@ fn binary_prints_its_address_serves_and_shuts_down_cleanly_on_ctrl_c() {
         .spawn()
         .unwrap();
 
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
-    let url =
-        first_line.trim().strip_prefix("tabml listening on ").unwrap_or_else(|| panic!("{first_line:?}"));
+    let url = listening_url(&mut child);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -95,11 +92,17 @@ fn serve(db: &std::path::Path, dir: &std::path::Path) -> (std::process::Child, S
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let url = listening_url(&mut child);
+    (child, url)
+}
+
+/// The base URL a starting `tabml serve` prints on its first line.
+fn listening_url(child: &mut std::process::Child) -> String {
     let mut first_line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
     let url =
         first_line.trim().strip_prefix("tabml listening on ").unwrap_or_else(|| panic!("{first_line:?}"));
-    (child, url.to_owned())
+    url.to_owned()
 }
 
 #[test]

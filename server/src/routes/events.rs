@@ -150,11 +150,11 @@ fn check_event(event: &Event) -> Result<(), String> {
         }
         EventKind::DriftReport => has(event.report.as_ref().is_some_and(|r| r.is_object()), "report")?,
         EventKind::Profile => {
-            let profile = event.profile.as_ref().filter(|p| p.is_object());
-            has(profile.is_some(), "profile")?;
-            let profile =
-                serde_json::from_value::<tabml::drift::DataProfile>(profile.cloned().unwrap_or_default())
-                    .map_err(|e| format!("profile: not a tabml data profile ({e})"))?;
+            let Some(profile) = event.profile.as_ref().filter(|p| p.is_object()) else {
+                return has(false, "profile");
+            };
+            let profile = <tabml::drift::DataProfile as serde::Deserialize>::deserialize(profile)
+                .map_err(|e| format!("profile: not a tabml data profile ({e})"))?;
             profile.validate().map_err(|e| format!("profile: {e}"))?;
         }
     }

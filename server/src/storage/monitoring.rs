@@ -473,29 +473,24 @@ fn merged_drift(c: &Connection, model_id: i64, window: Window) -> Result<Option<
         .query_map(params![model_id, version, window.from, window.to, MAX_MERGED_PROFILES], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?;
+    /// The part of a stored profile event the merge reads.
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        profile: DataProfile,
+    }
     let (mut merged, mut batches, mut newest): (Option<DataProfile>, u64, i64) = (None, 0, i64::MIN);
     for row in rows {
         let (at, body) = row?;
-        let Ok(event) = serde_json::from_str::<tabml::api::Event>(&body) else { continue };
-        let Some(Ok(profile)) = event.profile.map(serde_json::from_value::<DataProfile>) else { continue };
-        if profile.fits(&bundle.profile).is_err() {
-            continue;
-        }
-        let fits = match &mut merged {
-            None => {
-                merged = Some(profile);
-                true
-            }
-            Some(all) => {
-                // A failed merge may have added part of the batch: merge into a copy.
-                let mut next = all.clone();
-                let fits = next.merge(&profile).is_ok();
-                if fits {
-                    *all = next;
+        let Ok(Stored { profile }) = serde_json::from_str(&body) else { continue };
+        let fits = profile.fits(&bundle.profile).is_ok()
+            && match &mut merged {
+                None => {
+                    merged = Some(profile);
+                    true
                 }
-                fits
-            }
-        };
+                // A profile that does not fit changes nothing.
+                Some(all) => all.merge(&profile).is_ok(),
+            };
         if fits {
             batches += 1;
             newest = newest.max(at);

@@ -32,7 +32,7 @@ pub use profile::{
 };
 
 use crate::stats;
-use crate::table::{Column, ColumnKind, Table};
+use crate::table::{ColumnKind, Table};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -423,13 +423,6 @@ fn number_label(v: f64) -> String {
 }
 
 impl Side {
-    /// The present values of `column`: numbers when `numeric` and the column has them, else values
-    /// by count (numbers by their canonical text, so `3` and `3.0` are one value). The same as the
-    /// side of an exact profile of the column, which is how it is made.
-    pub fn of_column(column: &Column, numeric: bool) -> Self {
-        ColumnProfile::of_column(column, None, usize::MAX).side(numeric)
-    }
-
     /// Rows with a value.
     pub fn rows(&self) -> u64 {
         match self {
@@ -977,9 +970,7 @@ pub fn check_scored(
 ) -> Result<DriftReport, DriftError> {
     let mut profile = exact_profile(current, options);
     if let Ok(predictions) = scored {
-        let outputs = prediction_table(&bundle.task, predictions);
-        profile.predictions =
-            outputs.columns.iter().map(|c| ColumnProfile::of_column(c, None, usize::MAX)).collect();
+        profile.predictions = DataProfile::exact(&prediction_table(&bundle.task, predictions)).columns;
     }
     let mut report = check_profiles(&bundle.profile, &profile, options)?;
     if let Err(error) = scored {

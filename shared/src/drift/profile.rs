@@ -197,23 +197,17 @@ impl NumericSketch {
         if !finite || !range {
             return Err("its mean, spread, minimum and maximum must be finite numbers, in order".into());
         }
-        let (points, total): (Vec<f64>, f64) = match &self.exact {
-            Some(exact) => {
-                if exact.iter().any(|e| e.1 == 0) {
-                    return Err("a value counted 0 times".into());
-                }
-                (exact.iter().map(|e| e.0).collect(), exact.iter().map(|e| e.1 as f64).sum())
-            }
-            None => {
-                if self.centroids.iter().any(|c| !(c.1.is_finite() && c.1 > 0.0)) {
-                    return Err("a centroid's weight must be a positive number".into());
-                }
-                (self.centroids.iter().map(|c| c.0).collect(), self.centroids.iter().map(|c| c.1).sum())
-            }
-        };
-        if points.iter().any(|v| !v.is_finite()) || points.windows(2).any(|w| w[0] >= w[1]) {
+        let points = self.points();
+        if points.iter().any(|p| p.1 == 0.0) {
+            return Err("a value counted 0 times".into());
+        }
+        if points.iter().any(|p| !(p.1.is_finite() && p.1 > 0.0)) {
+            return Err("a centroid's weight must be a positive number".into());
+        }
+        if points.iter().any(|p| !p.0.is_finite()) || points.windows(2).any(|w| w[0].0 >= w[1].0) {
             return Err("its values must be finite and in increasing order".into());
         }
+        let total: f64 = points.iter().map(|p| p.1).sum();
         if (total - self.count as f64).abs() > 1e-6 * (self.count as f64).max(1.0) {
             return Err(format!("its values are counted {total} times, not {}", self.count));
         }
@@ -396,8 +390,6 @@ impl ColumnProfile {
 
     /// Adds `other`'s rows.
     pub fn merge(&mut self, other: &ColumnProfile) -> Result<(), ProfileError> {
-        self.rows += other.rows;
-        self.missing += other.missing;
         match (&mut self.numbers, &other.numbers, &mut self.labels, &other.labels) {
             (Some(a), Some(b), _, _) => a.merge(b),
             (_, _, Some(a), Some(b)) => {
@@ -409,6 +401,8 @@ impl ColumnProfile {
             }
             _ => return Err(ProfileError::KindMismatch(self.name.clone())),
         }
+        self.rows += other.rows;
+        self.missing += other.missing;
         Ok(())
     }
 }
@@ -482,8 +476,10 @@ impl DataProfile {
     }
 
     /// Adds `other`'s rows: the profile of both. A column only one of them has counts as missing
-    /// in the other's rows.
+    /// in the other's rows. When a shared column holds another kind of values in `other`, nothing
+    /// changes.
     pub fn merge(&mut self, other: &DataProfile) -> Result<(), ProfileError> {
+        other.fits(self)?;
         merge_columns(&mut self.columns, &other.columns, self.rows, other.rows)?;
         merge_columns(&mut self.predictions, &other.predictions, self.rows, other.rows)?;
         self.rows += other.rows;
