@@ -109,8 +109,41 @@ async fn get_raw(key: &str) -> Result<Option<Vec<u8>>, String> {
     let transaction = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(|e| e.to_string())?;
     let store = transaction.store(STORE).map_err(|e| e.to_string())?;
     let value = store.get(JsValue::from_str(key)).await.map_err(|e| e.to_string())?;
-    let Some(value) = value.filter(|v| !v.is_undefined() && !v.is_null()) else { return Ok(None) };
-    Ok(Some(js_sys::Uint8Array::new(&value).to_vec()))
+    Ok(bytes_of(value))
+}
+
+/// A stored record's bytes; `None` when there is none.
+fn bytes_of(value: Option<JsValue>) -> Option<Vec<u8>> {
+    let value = value.filter(|v| !v.is_undefined() && !v.is_null())?;
+    Some(js_sys::Uint8Array::new(&value).to_vec())
+}
+
+/// Stores (`Some`) or deletes (`None`) the bytes of the kept data set `name` and changes the list
+/// of kept data sets, in one read-write transaction. The browser runs read-write transactions on
+/// one store one after the other, so a save and a Forget at the same moment cannot undo each
+/// other (read apart from the write, the list came back with a forgotten file in it).
+async fn change_kept(
+    name: &str,
+    bytes: Option<&[u8]>,
+    change: impl FnOnce(&mut Vec<KeptFile>),
+) -> Result<(), String> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(|e| e.to_string())?;
+    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
+    let key = JsValue::from_str(&file_key(name));
+    match bytes {
+        Some(bytes) => store.put(&js_sys::Uint8Array::from(bytes), Some(&key)).await.map(drop),
+        None => store.delete(key).await,
+    }
+    .map_err(|e| e.to_string())?;
+    let listed = store.get(JsValue::from_str(FILES)).await.map_err(|e| e.to_string())?;
+    let mut files: Vec<KeptFile> =
+        bytes_of(listed).and_then(|b| postcard::from_bytes(&b).ok()).unwrap_or_default();
+    change(&mut files);
+    let encoded = postcard::to_allocvec(&files).map_err(|e| e.to_string())?;
+    let array = js_sys::Uint8Array::from(&encoded[..]);
+    store.put(&array, Some(&JsValue::from_str(FILES))).await.map_err(|e| e.to_string())?;
+    finish(transaction).await
 }
 
 /// Saves the problem card.
@@ -139,8 +172,11 @@ fn file_key(name: &str) -> String {
 
 /// The data sets kept in this browser, most recently loaded first.
 pub async fn kept_files() -> Result<Vec<KeptFile>, String> {
-    Ok(get("files").await?.unwrap_or_default())
+    Ok(get(FILES).await?.unwrap_or_default())
 }
+
+/// The key of the list of kept data sets.
+const FILES: &str = "files";
 
 /// The bytes of a kept data set.
 pub async fn kept_file(name: &str) -> Result<Option<Vec<u8>>, String> {
@@ -149,24 +185,17 @@ pub async fn kept_file(name: &str) -> Result<Option<Vec<u8>>, String> {
 
 /// Forgets a kept data set (the one loaded in the tab stays loaded until the page closes).
 pub async fn forget_file(name: &str) -> Result<(), String> {
-    let mut files = kept_files().await?;
-    files.retain(|f| f.name != name);
-    put("files", &files).await?;
-    let db = database().await?;
-    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(|e| e.to_string())?;
-    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
-    store.delete(JsValue::from_str(&file_key(name))).await.map_err(|e| e.to_string())?;
-    finish(transaction).await
+    change_kept(name, None, |files| files.retain(|f| f.name != name)).await
 }
 
 /// Saves a newly loaded data set's bytes among the kept ones, and makes it the current one with
 /// this setup.
 pub async fn save_data(setup: &DataSetup, bytes: &[u8]) -> Result<(), String> {
-    put_raw(&file_key(&setup.name), bytes).await?;
-    let mut files = kept_files().await?;
-    files.retain(|f| f.name != setup.name);
-    files.insert(0, KeptFile { name: setup.name.clone(), bytes: bytes.len() });
-    put("files", &files).await?;
+    change_kept(&setup.name, Some(bytes), |files| {
+        files.retain(|f| f.name != setup.name);
+        files.insert(0, KeptFile { name: setup.name.clone(), bytes: bytes.len() });
+    })
+    .await?;
     put("data", setup).await
 }
 
