@@ -1,5 +1,10 @@
 //! End-to-end tests, one binary with a module per area.
 
+#[macro_use]
+mod harness;
+
 mod api;
 mod browser;
+mod layers;
+mod monitoring;
 mod server;
