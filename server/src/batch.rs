@@ -29,6 +29,9 @@ pub enum BatchError {
     /// A command-line value that makes no sense.
     #[error("{0}")]
     Argument(String),
+    /// A prediction that is not a finite number: the row's values are beyond what the model handles.
+    #[error("{path}: line {line}: the model's {output} is not a finite number (are the row's values far beyond the training data's?); nothing was written")]
+    NotFinite { path: PathBuf, line: u64, output: String },
 }
 
 /// What `tabml train` was asked.
@@ -494,6 +497,7 @@ pub fn score(model: &Path, data: &Path, out: &Path) -> Result<String, BatchError
     let table = load_table(data)?;
     let predictions =
         bundle.score(&table).map_err(|source| BatchError::Input { path: data.to_owned(), source })?;
+    refuse_non_finite(&predictions, &bundle.task, &table, data)?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| BatchError::Io { path: out.to_owned(), source: std::io::Error::other(e) };
     match (&predictions, &bundle.task) {
@@ -528,6 +532,34 @@ pub fn score(model: &Path, data: &Path, out: &Path) -> Result<String, BatchError
         bundle.target,
         out.display()
     ))
+}
+
+/// Refuses predictions with a value that is not a finite number, naming the first such row: a
+/// file of NaN probabilities would pass for predictions downstream.
+fn refuse_non_finite(
+    predictions: &Predictions,
+    task: &Task,
+    table: &Table,
+    data: &Path,
+) -> Result<(), BatchError> {
+    let first = match (predictions, task) {
+        (Predictions::Proba(proba), Task::Classification { classes }) => {
+            proba.iter().enumerate().find_map(|(row, p)| {
+                let k = p.iter().position(|v| !v.is_finite())?;
+                Some((row, format!("probability of {:?}", classes.get(k).map_or("?", String::as_str))))
+            })
+        }
+        (Predictions::Values(values), _) => {
+            values.iter().position(|v| !v.is_finite()).map(|row| (row, "prediction".to_owned()))
+        }
+        _ => None,
+    };
+    match first {
+        Some((row, output)) => {
+            Err(BatchError::NotFinite { path: data.to_owned(), line: table.line_of(row), output })
+        }
+        None => Ok(()),
+    }
 }
 
 /// `tabml bench`: times tabml on the benchmark files `scripts/bench/make_data.py` writes, in the JSON

@@ -252,3 +252,81 @@ fn bad_input_gets_a_clear_message_and_a_failing_exit() {
         tabml(&["train", "--data", "/nonexistent.csv", "--target", "y", "--model", "tree", "--out", out_arg]);
     fails_with(&missing, "/nonexistent.csv");
 }
+
+/// Runs `tabml args`, killing it and failing after 60 s: a regression that loops fails the test
+/// instead of hanging the run.
+fn tabml_within_a_minute(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tabml"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("tabml {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn extreme_values_train_and_an_output_that_is_not_a_number_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = path(dir.path(), "extreme.csv");
+    let mut csv = String::from("x,y\n");
+    for i in 0..10 {
+        csv.push_str(if i % 2 == 0 { "1.7e308,a\n" } else { "-1.7e308,b\n" });
+    }
+    std::fs::write(&data, csv).unwrap();
+    let data_arg = data.to_str().unwrap();
+    for model in ["logreg", "gnb"] {
+        let out = path(dir.path(), &format!("{model}.tabml"));
+        let out_arg = out.to_str().unwrap();
+        ok(&tabml_within_a_minute(&[
+            "train", "--data", data_arg, "--target", "y", "--model", model, "--out", out_arg,
+        ]));
+        ok(&tabml_within_a_minute(&["evaluate", "--model", out_arg, "--data", data_arg]));
+    }
+
+    // A model trained on small numbers meets a huge one: naive Bayes finds every class impossible,
+    // and its probabilities are not numbers. Scoring says which row instead of writing NaN.
+    let small = path(dir.path(), "small.csv");
+    let mut csv = String::from("x,y\n");
+    for i in 0..40 {
+        csv.push_str(&format!("{},{}\n", i % 10, if i % 10 < 5 { "a" } else { "b" }));
+    }
+    std::fs::write(&small, csv).unwrap();
+    let model = path(dir.path(), "small.tabml");
+    let model_arg = model.to_str().unwrap();
+    ok(&tabml(&[
+        "train",
+        "--data",
+        small.to_str().unwrap(),
+        "--target",
+        "y",
+        "--model",
+        "gnb",
+        "--out",
+        model_arg,
+    ]));
+    let new = path(dir.path(), "new.csv");
+    std::fs::write(&new, "x\n3\n1.7e308\n").unwrap();
+    let scored = path(dir.path(), "scored.csv");
+    let output = tabml_within_a_minute(&[
+        "score",
+        "--model",
+        model_arg,
+        "--data",
+        new.to_str().unwrap(),
+        "--out",
+        scored.to_str().unwrap(),
+    ]);
+    fails_with(&output, "line 3");
+    fails_with(&output, "not a finite number");
+    assert!(!scored.exists(), "nothing written");
+}

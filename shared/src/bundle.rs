@@ -102,9 +102,10 @@ pub struct ModelBundle {
 
 /// The input columns a plan reads, with their types in `table`.
 pub(crate) fn schema_of(table: &Table, plan: &FeaturePlan) -> Vec<SchemaColumn> {
-    plan.inputs
-        .iter()
-        .filter_map(|i| table.column(&i.column))
+    table
+        .columns_named(plan.inputs.iter().map(|i| i.column.as_str()))
+        .into_iter()
+        .flatten()
         .map(|c| SchemaColumn { name: c.name.clone(), kind: c.kind })
         .collect()
 }
@@ -152,22 +153,31 @@ impl ModelBundle {
         if Sha256::digest(payload)[..] != bytes[18..HEADER] {
             return Err(BundleError::ChecksumMismatch);
         }
-        let mut bundle: ModelBundle =
-            postcard::from_bytes(payload).map_err(|e| BundleError::Undecodable(e.to_string()))?;
+        let (mut bundle, rest): (ModelBundle, &[u8]) =
+            postcard::take_from_bytes(payload).map_err(|e| BundleError::Undecodable(e.to_string()))?;
+        // postcard stops where the bundle ends; bytes after it would give one model many digests.
+        if !rest.is_empty() {
+            return Err(BundleError::TrailingPayload { extra: rest.len() as u64 });
+        }
         let classes = match &bundle.task {
             Task::Classification { classes } => classes.len(),
             Task::Regression => 0,
         };
-        let width = bundle.prep.width();
+        fn undecodable(part: &'static str) -> impl Fn(String) -> BundleError {
+            move |e| BundleError::Undecodable(format!("its {part}: {e}"))
+        }
+        if bundle.feature_names.len() != bundle.prep.width() {
+            return Err(undecodable("feature names")("one per prepared feature".into()));
+        }
+        bundle.prep.check_fitted().map_err(undecodable("preparation"))?;
         for (name, estimator) in [("estimator", &bundle.estimator), ("baseline", &bundle.baseline)] {
-            estimator
-                .check(width, classes)
-                .map_err(|e| BundleError::Undecodable(format!("its {name}: {e}")))?;
+            estimator.check(&bundle.feature_names, classes).map_err(undecodable(name))?;
         }
         if let Estimator::Trees(ensemble) = &mut bundle.estimator {
             ensemble.restore_thresholds();
         }
-        bundle.profile.validate().map_err(|e| BundleError::Undecodable(format!("its profile: {e}")))?;
+        // Not held to the cap on clients' profiles: a bundle's profile is read once, never merged.
+        bundle.profile.validate_within(usize::MAX).map_err(|e| undecodable("profile")(e.to_string()))?;
         Ok(bundle)
     }
 
@@ -283,6 +293,99 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `payload` framed as a bundle with a correct length and checksum, as anyone can make one.
+    fn framed(payload: &[u8]) -> Vec<u8> {
+        let mut out = bundle().encode()[..10].to_vec();
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&Sha256::digest(payload));
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn a_payload_with_bytes_after_the_bundle_is_refused() {
+        let bytes = bundle().encode();
+        assert_eq!(framed(&bytes[HEADER..]), bytes, "framing a payload gives the encoding");
+        let mut payload = bytes[HEADER..].to_vec();
+        payload.push(0);
+        let err = ModelBundle::decode(&framed(&payload)).unwrap_err();
+        assert_eq!(err, BundleError::TrailingPayload { extra: 1 });
+        assert_eq!(
+            err.to_string(),
+            "the bundle's content is followed by 1 unexpected byte(s) inside its checksum"
+        );
+    }
+
+    #[test]
+    fn a_fitted_value_that_is_not_a_finite_number_is_refused() {
+        let why = |kind: ModelKind, damage: &dyn Fn(&mut Estimator)| match crafted(kind, damage) {
+            Err(BundleError::Undecodable(why)) => why,
+            other => panic!("{kind:?}: {other:?}"),
+        };
+        let nan = f64::NAN;
+        let message = why(ModelKind::LogisticRegression, &|e| {
+            let Estimator::Logistic(m) = e else { unreachable!() };
+            m.coef[1] = nan;
+        });
+        assert_eq!(message, "its estimator: weight 1 (feature \"colour=blue\") is not a finite number");
+        let message = why(ModelKind::LogisticRegression, &|e| {
+            let Estimator::Logistic(m) = e else { unreachable!() };
+            m.intercept[2] = f64::INFINITY;
+        });
+        assert_eq!(message, "its estimator: intercept 2 is not a finite number");
+        why(ModelKind::GaussianNaiveBayes, &|e| {
+            let Estimator::NaiveBayes(m) = e else { unreachable!() };
+            m.variances[0] = 0.0;
+        });
+        why(ModelKind::GaussianNaiveBayes, &|e| {
+            let Estimator::NaiveBayes(m) = e else { unreachable!() };
+            m.means[3] = nan;
+        });
+        why(ModelKind::GaussianNaiveBayes, &|e| {
+            let Estimator::NaiveBayes(m) = e else { unreachable!() };
+            m.priors[1] = -0.5;
+        });
+        why(ModelKind::KNearestNeighbours, &|e| {
+            let Estimator::Neighbours(m) = e else { unreachable!() };
+            m.x[4] = f64::NEG_INFINITY;
+        });
+        why(ModelKind::Dummy, &|e| {
+            let Estimator::Dummy { proba, .. } = e else { unreachable!() };
+            proba[0] = nan;
+        });
+        why(ModelKind::RandomForest, &|e| {
+            let Estimator::Trees(m) = e else { unreachable!() };
+            m.binner.edges[0][0] = nan;
+        });
+        // The preparation's fitted values too: a NaN scale makes every prediction NaN.
+        let mut bundle = bundle();
+        let crate::features::Encoding::Numeric { scaling, .. } = &mut bundle.prep.inputs[0].encoding else {
+            panic!("x is a number")
+        };
+        *scaling = crate::features::FittedScaling::Standard { mean: 0.0, std: nan };
+        assert_eq!(
+            ModelBundle::decode(&bundle.encode()),
+            Err(BundleError::Undecodable(
+                "its preparation: column \"x\": a fitted value is not a finite number (or a scale is 0)"
+                    .into()
+            ))
+        );
+        // A regressor's leaf values.
+        let mut csv = String::from("x,y\n");
+        for i in 0..40 {
+            csv.push_str(&format!("{},{}\n", i % 7, i as f64 * 0.5));
+        }
+        let table = parse_csv(csv.as_bytes()).unwrap();
+        let mut bundle = train(&table, "y", &TrainConfig::new(ModelKind::DecisionTree)).unwrap().bundle;
+        let Estimator::Trees(m) = &mut bundle.estimator else { unreachable!() };
+        m.trees[0].means[0] = nan;
+        let refused = ModelBundle::decode(&bundle.encode());
+        assert!(
+            matches!(&refused, Err(BundleError::Undecodable(why)) if why.contains("not a finite")),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -122,6 +122,9 @@ pub enum BundleError {
     /// More bytes than the header promises.
     #[error("the bundle has {extra} unexpected bytes after its end")]
     TrailingBytes { extra: u64 },
+    /// Bytes after the bundle inside its checksummed content.
+    #[error("the bundle's content is followed by {extra} unexpected byte(s) inside its checksum")]
+    TrailingPayload { extra: u64 },
     /// The checksum does not match the content.
     #[error("the bundle is corrupted: its SHA-256 checksum does not match its content")]
     ChecksumMismatch,

@@ -88,8 +88,24 @@ impl FittedScaling {
     fn apply(self, x: f64) -> f64 {
         match self {
             FittedScaling::None => x,
-            FittedScaling::Standard { mean, std } => (x - mean) / std,
-            FittedScaling::MinMax { min, max } => (x - min) / (max - min),
+            FittedScaling::Standard { mean, std } => crate::math::rescale(x, mean, std),
+            FittedScaling::MinMax { min, max } => {
+                let range = max - min;
+                if range.is_finite() {
+                    crate::math::rescale(x, min, range)
+                } else {
+                    (x / 2.0 - min / 2.0) / (max / 2.0 - min / 2.0)
+                }
+            }
+        }
+    }
+
+    /// Whether every fitted number is finite and every scale positive, as fitting makes them.
+    fn is_sound(self) -> bool {
+        match self {
+            FittedScaling::None => true,
+            FittedScaling::Standard { mean, std } => mean.is_finite() && std.is_finite() && std > 0.0,
+            FittedScaling::MinMax { min, max } => min.is_finite() && max.is_finite() && min < max,
         }
     }
 }
@@ -182,8 +198,9 @@ impl FeaturePlan {
     pub fn fit_with(table: &Table, target: &str, rows: &[usize], config: &PrepConfig) -> Self {
         let mut inputs = Vec::new();
         let mut skipped = Vec::new();
+        let ignored: std::collections::HashSet<&str> = config.ignore.iter().map(String::as_str).collect();
         for column in table.columns.iter().filter(|c| c.name != target) {
-            let fitted = if config.ignore.contains(&column.name) {
+            let fitted = if ignored.contains(column.name.as_str()) {
                 Err("left out by choice".to_owned())
             } else {
                 fit_column(column, rows, config)
@@ -220,7 +237,7 @@ impl FeaturePlan {
     /// The feature matrix for `rows` of `table` (see [`FeaturePlan::transform`]).
     pub fn transform_matrix(&self, table: &Table, rows: &[usize]) -> Array2<f64> {
         let width = self.width();
-        let columns: Vec<Option<&Column>> = self.inputs.iter().map(|i| table.column(&i.column)).collect();
+        let columns: Vec<Option<&Column>> = self.columns_in(table);
         let mut data = Vec::with_capacity(rows.len() * width);
         for &r in rows {
             for (input, column) in self.inputs.iter().zip(&columns) {
@@ -228,6 +245,11 @@ impl FeaturePlan {
             }
         }
         Array2::from_shape_vec((rows.len(), width), data).expect("every row encodes to the same width")
+    }
+
+    /// Each input's column in `table`, found through one index of it.
+    fn columns_in<'t>(&self, table: &'t Table) -> Vec<Option<&'t Column>> {
+        table.columns_named(self.inputs.iter().map(|i| i.column.as_str()))
     }
 
     /// The number of features produced.
@@ -247,8 +269,8 @@ impl FeaturePlan {
     /// columns hold numbers and booleans (or missing values). A category never seen in training is
     /// fine (it encodes as all zeros); so is an unreadable date (it takes the training mean).
     pub fn check(&self, table: &Table) -> Result<(), SchemaError> {
-        for input in &self.inputs {
-            let Some(column) = table.column(&input.column) else {
+        for (input, column) in self.inputs.iter().zip(self.columns_in(table)) {
+            let Some(column) = column else {
                 let expected: Vec<&str> = self.inputs.iter().map(|i| i.column.as_str()).collect();
                 return Err(SchemaError::MissingColumn {
                     column: input.column.clone(),
@@ -281,10 +303,32 @@ impl FeaturePlan {
         Ok(())
     }
 
+    /// Checks that every fitted value is a finite number and every scale positive, as fitting
+    /// makes them: a hand-made bundle with a NaN scale would make every prediction NaN. Names the
+    /// column that is wrong.
+    pub fn check_fitted(&self) -> Result<(), String> {
+        for input in &self.inputs {
+            let sound = match &input.encoding {
+                Encoding::Numeric { fill, scaling } => fill.is_finite() && scaling.is_sound(),
+                Encoding::Binned { fill, edges } => fill.is_finite() && edges.iter().all(|e| e.is_finite()),
+                Encoding::Boolean { fill } => fill.is_finite(),
+                Encoding::OneHot { .. } => true,
+                Encoding::DateParts { parts } => parts.iter().all(|(_, scaling)| scaling.is_sound()),
+            };
+            if !sound {
+                return Err(format!(
+                    "column {:?}: a fitted value is not a finite number (or a scale is 0)",
+                    input.column
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The feature rows for `rows` of `table`. Columns are looked up by name, so `table` may be a
     /// different file with the same columns; a column it lacks scores as if every value were missing.
     pub fn transform(&self, table: &Table, rows: &[usize]) -> Vec<Vec<f64>> {
-        let columns: Vec<Option<&Column>> = self.inputs.iter().map(|i| table.column(&i.column)).collect();
+        let columns: Vec<Option<&Column>> = self.columns_in(table);
         rows.iter()
             .map(|&r| {
                 let mut out = Vec::with_capacity(self.inputs.len());
@@ -317,7 +361,7 @@ fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<En
             // SimpleImputer followed by StandardScaler.
             let missing = rows.len() - values.len();
             values.extend(std::iter::repeat_n(fill, missing));
-            Ok(Encoding::Numeric { fill, scaling: fit_scaling(&values, choice.scaling) })
+            Ok(Encoding::Numeric { fill, scaling: fit_scaling(&values, choice.scaling)? })
         }
         ColumnKind::Boolean => {
             let trues = rows.iter().filter(|&&r| column.boolean(r) == Some(true)).count();
@@ -347,7 +391,7 @@ fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<En
             for (i, part) in DatePart::ALL.into_iter().enumerate() {
                 let values: Vec<f64> = dates.iter().map(|d| d[i]).collect();
                 if values.iter().any(|v| *v != values[0]) {
-                    parts.push((part, fit_scaling(&values, Scaling::Standard)));
+                    parts.push((part, fit_scaling(&values, Scaling::Standard)?));
                 }
             }
             if parts.is_empty() {
@@ -393,7 +437,7 @@ fn encode(encoding: &Encoding, column: Option<&Column>, row: usize, out: &mut Ve
 /// The fill value from sorted training values.
 fn impute(sorted: &[f64], imputation: Imputation) -> f64 {
     match imputation {
-        Imputation::Mean => sorted.iter().sum::<f64>() / sorted.len() as f64,
+        Imputation::Mean => crate::math::mean_and_std(sorted).0,
         Imputation::Median => {
             let mid = sorted.len() / 2;
             if sorted.len().is_multiple_of(2) {
@@ -418,14 +462,12 @@ fn impute(sorted: &[f64], imputation: Imputation) -> f64 {
     }
 }
 
-/// Fits a scaling on the training values (not all equal).
-fn fit_scaling(values: &[f64], scaling: Scaling) -> FittedScaling {
-    match scaling {
+/// Fits a scaling on the training values (not all equal); an error says why it cannot be done.
+fn fit_scaling(values: &[f64], scaling: Scaling) -> Result<FittedScaling, String> {
+    let fitted = match scaling {
         Scaling::None => FittedScaling::None,
         Scaling::Standard => {
-            let n = values.len() as f64;
-            let mean = values.iter().sum::<f64>() / n;
-            let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+            let (mean, std) = crate::math::mean_and_std(values);
             FittedScaling::Standard { mean, std }
         }
         Scaling::MinMax => {
@@ -433,6 +475,11 @@ fn fit_scaling(values: &[f64], scaling: Scaling) -> FittedScaling {
             let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             FittedScaling::MinMax { min, max }
         }
+    };
+    if fitted.is_sound() {
+        Ok(fitted)
+    } else {
+        Err("its values are too close together to scale to finite numbers".to_owned())
     }
 }
 

@@ -107,6 +107,45 @@ pub(crate) fn softmax_in_place(values: &mut [f64]) {
     }
 }
 
+/// The mean and population standard deviation of `values` by the plain two-pass sums. Where those
+/// overflow (values near ±1.7e308: the sum of two is already infinite) or the spread underflows to
+/// 0, the same sums run over the values divided by a power of two near the largest magnitude, which
+/// is exact for normal numbers; so finite values give a finite mean and spread, and values that
+/// need no rescue keep the very bits the plain sums give.
+pub(crate) fn mean_and_std(values: &[f64]) -> (f64, f64) {
+    let (mean, std) = moments(values, 1.0);
+    if (mean.is_finite() && std.is_finite() && std > 0.0) || values.is_empty() {
+        return (mean, std);
+    }
+    let largest = values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let power_of_two = f64::from_bits(largest.to_bits() & 0x7ff0_0000_0000_0000);
+    // A subnormal largest value has no exponent bits to keep: divide by the value itself.
+    let scale = if power_of_two > 0.0 { power_of_two } else { largest };
+    if !(scale.is_finite() && scale > 0.0) {
+        return (mean, std);
+    }
+    let (mean, std) = moments(values, scale);
+    (mean * scale, std * scale)
+}
+
+fn moments(values: &[f64], scale: f64) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().map(|v| v / scale).sum::<f64>() / n;
+    let std = (values.iter().map(|v| (v / scale - mean) * (v / scale - mean)).sum::<f64>() / n).sqrt();
+    (mean, std)
+}
+
+/// `(x − origin) / unit`. Where the difference overflows (training values near ±1.7e308), every term
+/// is halved first, which is exact, so a finite value scales to a finite feature.
+pub(crate) fn rescale(x: f64, origin: f64, unit: f64) -> f64 {
+    let shifted = x - origin;
+    if shifted.is_finite() || !x.is_finite() {
+        shifted / unit
+    } else {
+        (x / 2.0 - origin / 2.0) / (unit / 2.0)
+    }
+}
+
 /// Sorts `values` in `f64::total_cmp` order (−NaN, −∞, …, −0, +0, …, +∞, +NaN), the same result
 /// as `sort_unstable_by(f64::total_cmp)`, by a least-significant-digit radix sort on the bits: a
 /// byte at a time, skipping bytes every value shares. On 80,000 values it is several times faster

@@ -85,7 +85,9 @@ pub fn balanced_accuracy(matrix: &[Vec<usize>]) -> f64 {
 /// the f64 machine epsilon, as scikit-learn's `log_loss` does. `proba[i][k]` is row `i`'s class `k`.
 pub fn log_loss(truth: &[usize], proba: &[Vec<f64>]) -> f64 {
     let eps = f64::EPSILON;
-    mean(truth.iter().zip(proba).map(|(&t, p)| -crate::math::ln(p[t].clamp(eps, 1.0 - eps))))
+    // A row without a probability for its class counts as probability 0 (clipped), not a panic.
+    let p_true = |t: usize, p: &[f64]| p.get(t).copied().unwrap_or(0.0);
+    mean(truth.iter().zip(proba).map(|(&t, p)| -crate::math::ln(p_true(t, p).clamp(eps, 1.0 - eps))))
 }
 
 /// Area under the ROC curve of `scores` for telling `positive` rows from the rest; ties count half
@@ -104,7 +106,7 @@ pub fn roc_auc(positive: &[bool], scores: &[f64]) -> Option<f64> {
     let mut i = 0;
     while i < order.len() {
         let mut j = i;
-        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+        while j + 1 < order.len() && tied(scores[order[j + 1]], scores[order[i]]) {
             j += 1;
         }
         let average_rank = (i + j) as f64 / 2.0 + 1.0;
@@ -130,6 +132,12 @@ pub fn roc_auc_multiclass(truth: &[usize], proba: &[Vec<f64>], n_classes: usize)
     aucs.map(|a| a.iter().sum::<f64>() / n_classes as f64)
 }
 
+/// Whether two scores share a threshold. NaN ties with NaN: with `==` alone a NaN score never
+/// joined its own group, so the grouping loops never advanced past it (and grew without bound).
+fn tied(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
 /// Counts of true and false positives when every row scoring at least `threshold` is called
 /// positive, one entry per distinct score, highest threshold first.
 fn cumulative_counts(positive: &[bool], scores: &[f64]) -> Vec<(f64, usize, usize)> {
@@ -140,7 +148,7 @@ fn cumulative_counts(positive: &[bool], scores: &[f64]) -> Vec<(f64, usize, usiz
     while i < order.len() {
         // Rows tied at this threshold change sides together.
         let threshold = scores[order[i]];
-        while i < order.len() && scores[order[i]] == threshold {
+        while i < order.len() && tied(scores[order[i]], threshold) {
             if positive[order[i]] {
                 tp += 1;
             } else {

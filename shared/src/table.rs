@@ -131,6 +131,12 @@ impl Column {
         self.ends == other.ends && self.text == other.text
     }
 
+    /// The cells as a key equal for two columns exactly when [`Column::same_cells`] holds, to find
+    /// equal columns by hashing instead of comparing every pair.
+    pub(crate) fn cells_key(&self) -> (&str, &[u32]) {
+        (self.text.as_str(), self.ends.as_slice())
+    }
+
     /// A column of the same name and kind whose row `i` is this column's row `rows[i]`.
     pub fn take(&self, rows: &[usize]) -> Column {
         let mut builder = ColumnBuilder::new(rows.len());
@@ -289,6 +295,19 @@ impl Table {
     /// The position of the column with this name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The column of each of `names`, in order (`None` where the table has none), through one
+    /// index of the table: a [`Table::column`] scan per name would be quadratic in wide tables.
+    pub fn columns_named<'n>(&self, names: impl IntoIterator<Item = &'n str>) -> Vec<Option<&Column>> {
+        let index = self.positions();
+        names.into_iter().map(|name| index.get(name).map(|&i| &self.columns[i])).collect()
+    }
+
+    /// Every column's position by name. Only looked up, never iterated, so no output depends on
+    /// the map's order.
+    pub fn positions(&self) -> std::collections::HashMap<&str, usize> {
+        self.columns.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect()
     }
 
     /// The file line of data row `row`, as an editor numbers it.

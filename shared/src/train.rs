@@ -274,6 +274,15 @@ pub fn train_with(
         config.seed,
         &mut progress.part(fit_from, 1.0),
     )?;
+    let feature_names = plan.feature_names();
+    // Values near ±1.7e308 left unscaled can overflow a model's sums: refuse it rather than keep a
+    // model whose every prediction is NaN.
+    estimator.check(&feature_names, task.classes().len()).map_err(|why| TabmlError::Fit {
+        model: config.model.label(),
+        message: format!(
+            "{why}: the values are too large for this model as they are; scale them (standard or min-max)"
+        ),
+    })?;
     let baseline = models::fit(
         ModelKind::Dummy,
         &Params::resolve(ModelKind::Dummy, &task, &[])?,
@@ -311,7 +320,7 @@ pub fn train_with(
         target: target.to_owned(),
         task: task.clone(),
         schema: crate::bundle::schema_of(table, &plan),
-        feature_names: plan.feature_names(),
+        feature_names,
         prep: plan,
         estimator,
         baseline,

@@ -176,7 +176,8 @@ const LEAKAGE_SCORE: f64 = 0.99;
 /// Checks `table` and returns every finding.
 pub fn validate(table: &Table, options: &ValidationOptions) -> ValidationReport {
     let mut findings = Vec::new();
-    let mut identifiers = Vec::new();
+    let mut identifiers = std::collections::HashSet::new();
+    let mut first_with_cells = std::collections::HashMap::new();
     for (i, column) in table.columns.iter().enumerate() {
         let missing = column.missing_count();
         if missing > 0 {
@@ -188,13 +189,16 @@ pub fn validate(table: &Table, options: &ValidationOptions) -> ValidationReport 
             let value = counts.first().map(|(v, _)| v.clone());
             findings.push(Finding::ConstantColumn { column: column.name.clone(), value });
         }
-        if let Some(same) = table.columns[..i].iter().find(|other| other.same_cells(column)) {
-            findings
-                .push(Finding::DuplicateColumn { column: column.name.clone(), same_as: same.name.clone() });
+        // The first earlier column with the same cells, found by hashing rather than comparing
+        // every pair (quadratic in wide tables).
+        let first = *first_with_cells.entry(column.cells_key()).or_insert(i);
+        if first != i {
+            let same_as = table.columns[first].name.clone();
+            findings.push(Finding::DuplicateColumn { column: column.name.clone(), same_as });
         }
         let is_target = options.target.as_deref() == Some(column.name.as_str());
         if !is_target && looks_like_identifier(column, counts.len()) {
-            identifiers.push(column.name.clone());
+            identifiers.insert(column.name.clone());
             findings.push(Finding::LikelyIdentifier { column: column.name.clone() });
         }
     }
@@ -217,7 +221,8 @@ pub fn validate(table: &Table, options: &ValidationOptions) -> ValidationReport 
     if let Some(split) = &options.split {
         findings.extend(train_test_overlap(table, split));
     }
-    let position = |f: &Finding| f.column().and_then(|c| table.column_index(c)).unwrap_or(usize::MAX);
+    let positions = table.positions();
+    let position = |f: &Finding| f.column().and_then(|c| positions.get(c).copied()).unwrap_or(usize::MAX);
     findings.sort_by_key(|f| (std::cmp::Reverse(f.severity()), position(f)));
     ValidationReport { findings }
 }

@@ -20,6 +20,7 @@
 mod binning;
 mod performance;
 mod profile;
+mod profile_check;
 
 pub use performance::{
     estimate_performance, performance_windows, realized_performance, Calibration, CbpeReference, Estimate,
@@ -30,6 +31,7 @@ pub use profile::{
     prediction_table, ColumnProfile, DataProfile, LabelCounts, NumericSketch, ProfileError, COMPRESSION,
     EXACT_VALUES, MAX_CATEGORIES, OTHER_VALUES,
 };
+pub use profile_check::{MAX_CENTROIDS, MAX_LABEL_BYTES, MAX_PROFILE_COLUMNS, MAX_PROFILE_OUTPUTS};
 
 use crate::stats;
 use crate::table::{ColumnKind, Table};
@@ -891,15 +893,17 @@ pub fn check_profiles(
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
     validate_options(options)?;
+    // Columns by name, indexed once: a scan per column would be quadratic in wide tables.
+    let (reference_index, current_index) = (reference.index(), current.index());
     for name in options.tests.keys().chain(options.thresholds.keys()) {
-        if current.column(name).is_none() && reference.column(name).is_none() {
+        if !current_index.contains_key(name.as_str()) && !reference_index.contains_key(name.as_str()) {
             return Err(DriftError::UnknownColumn { column: name.clone(), side: "either data set".into() });
         }
     }
     let mut columns = Vec::new();
     let mut checks = Vec::new();
     for cur in current.columns.iter().filter(|c| !options.ignore.contains(&c.name)) {
-        let Some(r) = reference.column(&cur.name) else {
+        let Some(&r) = reference_index.get(cur.name.as_str()) else {
             checks.push(DataCheck::OnlyOnOneSide { column: cur.name.clone(), side: "current".into() });
             continue;
         };
@@ -909,18 +913,19 @@ pub fn check_profiles(
         }
     }
     for r in &reference.columns {
-        if current.column(&r.name).is_none() && !options.ignore.contains(&r.name) {
+        if !current_index.contains_key(r.name.as_str()) && !options.ignore.contains(&r.name) {
             checks.push(DataCheck::OnlyOnOneSide { column: r.name.clone(), side: "reference".into() });
         }
     }
-    if !current.columns.iter().any(|c| reference.column(&c.name).is_some()) {
+    if !current.columns.iter().any(|c| reference_index.contains_key(c.name.as_str())) {
         return Err(DriftError::NoCommonColumn);
     }
     // The outputs get the default tests: overrides name input columns.
     let defaults = DriftOptions { tests: BTreeMap::new(), thresholds: BTreeMap::new(), ..options.clone() };
     let mut predictions = Vec::new();
+    let reference_outputs = profile::index(&reference.predictions);
     for cur in &current.predictions {
-        if let Some(r) = reference.predictions.iter().find(|p| p.name == cur.name) {
+        if let Some(&r) = reference_outputs.get(cur.name.as_str()) {
             if let Some(drift) = check_profiled_column(r, cur, &defaults, &mut checks)? {
                 predictions.push(drift);
             }

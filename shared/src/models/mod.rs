@@ -378,6 +378,27 @@ pub(crate) fn argmax(values: &[f64]) -> usize {
     best
 }
 
+/// `values` laid out as rows of one value per feature: the first that is not a finite number,
+/// named with its feature.
+fn per_feature(values: &[f64], what: &str, features: &[String]) -> Result<(), String> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(format!(
+            "{what} {i} (feature {:?}) is not a finite number",
+            features.get(i % features.len().max(1)).map_or("?", String::as_str)
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The first of `values` that is not a finite number for which `sound` holds.
+fn finite(values: &[f64], what: &str, sound: impl Fn(f64) -> bool) -> Result<(), String> {
+    match values.iter().position(|&v| !(v.is_finite() && sound(v))) {
+        Some(i) if values[i].is_finite() => Err(format!("{what} {i} is below 0")),
+        Some(i) => Err(format!("{what} {i} is not a finite number")),
+        None => Ok(()),
+    }
+}
+
 /// Reusable buffers for predicting row after row without allocating.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -386,10 +407,16 @@ pub struct Scratch {
 }
 
 impl Estimator {
-    /// Checks that a decoded estimator fits rows of `width` prepared features and `classes` classes
-    /// (0 for regression), so that scoring cannot index past its own parts: a bundle file may have
-    /// been made by hand, with a valid checksum. Says what does not fit.
-    pub fn check(&self, width: usize, classes: usize) -> Result<(), String> {
+    /// Checks that a decoded estimator fits rows of the prepared `features` (their names) and
+    /// `classes` classes (0 for regression), so that scoring cannot index past its own parts, and
+    /// that every fitted value is a finite number (a NaN weight would make every prediction NaN):
+    /// a bundle file may have been made by hand, with a valid checksum. Says what does not fit.
+    pub fn check(&self, features: &[String], classes: usize) -> Result<(), String> {
+        self.check_shape(features.len(), classes)?;
+        self.check_finite(features)
+    }
+
+    fn check_shape(&self, width: usize, classes: usize) -> Result<(), String> {
         let need = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_owned()) };
         match self {
             Estimator::Dummy { proba, .. } => need(proba.len() == classes, "one probability per class"),
@@ -427,6 +454,51 @@ impl Estimator {
                 }
             }
             Estimator::Trees(m) => m.check(width, classes),
+        }
+    }
+
+    /// The first fitted value that is not a finite number (or a variance not above 0, a share below
+    /// 0), named with its feature. Expects [`Estimator::check_shape`] to have passed.
+    fn check_finite(&self, features: &[String]) -> Result<(), String> {
+        match self {
+            Estimator::Dummy { proba, value } => {
+                finite(proba, "probability", |p| p >= 0.0)?;
+                finite(&[*value], "predicted value", |_| true)
+            }
+            Estimator::Linear(m) => {
+                per_feature(&m.coef, "weight", features)?;
+                finite(&[m.intercept], "intercept", |_| true)
+            }
+            Estimator::Logistic(m) => {
+                per_feature(&m.coef, "weight", features)?;
+                finite(&m.intercept, "intercept", |_| true)
+            }
+            Estimator::NaiveBayes(m) => {
+                per_feature(&m.means, "mean", features)?;
+                per_feature(&m.variances, "variance", features)?;
+                if let Some(i) = m.variances.iter().position(|&v| v <= 0.0) {
+                    return Err(format!("variance {i} is not above 0"));
+                }
+                finite(&m.priors, "prior", |p| p >= 0.0)
+            }
+            Estimator::Neighbours(m) => {
+                per_feature(&m.x, "training value", features)?;
+                finite(&m.values, "training target", |_| true)
+            }
+            Estimator::Trees(m) => {
+                for (f, edges) in m.binner.edges.iter().enumerate() {
+                    if edges.iter().any(|e| !e.is_finite()) {
+                        return Err(format!(
+                            "a bin edge of feature {:?} is not a finite number",
+                            features[f]
+                        ));
+                    }
+                }
+                for (t, tree) in m.trees.iter().enumerate() {
+                    finite(&tree.means, &format!("tree {t}: leaf value"), |_| true)?;
+                }
+                Ok(())
+            }
         }
     }
 

@@ -23,6 +23,17 @@ const LEAF: u16 = u16::MAX;
 /// raw values with the edges (binning all features would cost more than the few comparisons saved).
 const BIN_FIRST: usize = 4;
 
+/// Halfway between `lo` and `hi`, as scikit-learn puts a threshold; for values so far apart that
+/// their difference overflows (±1.7e308), from their halves, so the threshold stays finite.
+fn midpoint(lo: f64, hi: f64) -> f64 {
+    let middle = lo + (hi - lo) / 2.0;
+    if middle.is_finite() {
+        middle
+    } else {
+        lo / 2.0 + hi / 2.0
+    }
+}
+
 /// Per feature, the thresholds between bins learned on the training rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binner {
@@ -44,14 +55,14 @@ impl Binner {
             let mut distinct = values.clone();
             distinct.dedup();
             let cuts: Vec<f64> = if distinct.len() <= MAX_BINS {
-                distinct.windows(2).map(|w| w[0] + (w[1] - w[0]) / 2.0).collect()
+                distinct.windows(2).map(|w| midpoint(w[0], w[1])).collect()
             } else {
                 let mut cuts = Vec::with_capacity(MAX_BINS - 1);
                 for b in 1..MAX_BINS {
                     let k = b * n / MAX_BINS;
                     let (lo, hi) = (values[k - 1], values[k]);
                     if lo < hi {
-                        let cut = lo + (hi - lo) / 2.0;
+                        let cut = midpoint(lo, hi);
                         if cuts.last().is_none_or(|&last| last < cut) {
                             cuts.push(cut);
                         }

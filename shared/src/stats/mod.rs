@@ -120,6 +120,11 @@ fn ks_gap(a: &[f64], b: &[f64]) -> (u64, u64) {
     (h, w2 * n2)
 }
 
+/// An empty sample, or a NaN (which never compares `<=`, so the CDF walk could not pass it).
+fn unusable(a: &[f64], b: &[f64]) -> bool {
+    a.is_empty() || b.is_empty() || a.iter().chain(b).any(|v| v.is_nan())
+}
+
 fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
@@ -129,10 +134,10 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 
 /// The two-sample Kolmogorov–Smirnov test of `a` against `b`, two-sided, with SciPy's exact
 /// p-value (`scipy.stats.ks_2samp(a, b, method="exact")`, which its default method uses whenever
-/// neither sample has more than 10,000 values). `None` for an empty sample, or where the exact
+/// neither sample has more than 10,000 values). `None` for an empty sample or a NaN, or where the exact
 /// computation overflows (SciPy then falls back to its asymptotic method).
 pub fn ks_2samp_exact(a: &[f64], b: &[f64]) -> Option<TestResult> {
-    if a.is_empty() || b.is_empty() {
+    if unusable(a, b) {
         return None;
     }
     let (h, lcm) = ks_gap(a, b);
@@ -149,10 +154,10 @@ pub fn ks_2samp_exact(a: &[f64], b: &[f64]) -> Option<TestResult> {
 /// The two-sample Kolmogorov–Smirnov test of `a` against `b`, two-sided, as
 /// `scipy.stats.ks_2samp(a, b)` computes it with its default method: the exact p-value while
 /// neither sample has more than 10,000 values (and the exact computation succeeds), otherwise the
-/// asymptotic one, `kstwo.sf(d, round(n₁n₂ / (n₁ + n₂)))`. `None` for an empty sample.
+/// asymptotic one, `kstwo.sf(d, round(n₁n₂ / (n₁ + n₂)))`. `None` for an empty sample or a NaN.
 pub fn ks_2samp(a: &[f64], b: &[f64]) -> Option<TestResult> {
     const MAX_EXACT: usize = 10_000;
-    if a.is_empty() || b.is_empty() {
+    if unusable(a, b) {
         return None;
     }
     if a.len().max(b.len()) <= MAX_EXACT {
