@@ -265,10 +265,24 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", report(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each once: many of our messages already end with their cause (so
+/// that the log, which shows only the outer message, has it), and anyhow's `{:#}` would print it
+/// again (`line 3: X: X`).
+fn report(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 fn run() -> anyhow::Result<ExitCode> {

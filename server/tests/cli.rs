@@ -253,3 +253,73 @@ fn serve_help_documents_every_setting() {
     // Each setting also has its environment variable.
     assert_eq!(text.matches("[env: TABML_").count(), 12, "{text}");
 }
+
+/// No line of an error repeats its own cause (`X: Y: Y`).
+fn assert_each_cause_once(stderr: &str) {
+    for line in stderr.lines() {
+        let parts: Vec<&str> = line.split(": ").collect();
+        for i in 1..parts.len() {
+            let (head, tail) = (parts[..i].join(": "), parts[i..].join(": "));
+            assert!(!head.ends_with(&tail), "the cause is printed twice: {line}");
+        }
+    }
+}
+
+#[test]
+fn a_database_tabml_cannot_write_stops_the_start_naming_the_file_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("readonly.db");
+    assert!(create_user(&db, "ada", "admin", "a long password").status.success());
+    let mut permissions = std::fs::metadata(&db).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&db, permissions).unwrap();
+    // Root writes read-only files anyway: there, ask SQLite to open it read-only instead.
+    let as_root = std::fs::OpenOptions::new().write(true).open(&db).is_ok();
+    let arg = if as_root { format!("file:{}?mode=ro", db.display()) } else { db.display().to_string() };
+    let mut child = Command::new(tabml_binary())
+        .args(["serve", "--addr", "127.0.0.1:0", "--db", &arg])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("tabml served a database it cannot write");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("cannot write the database {arg}")), "{stderr}");
+    assert!(stderr.contains("read-only"), "{stderr}");
+    assert_each_cause_once(&stderr);
+}
+
+#[test]
+fn a_database_in_a_missing_folder_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("no-such-folder");
+    let db = folder.join("tabml.db");
+    let output = Command::new(tabml_binary())
+        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let says =
+        format!("cannot open the database {}: its folder {} does not exist", db.display(), folder.display());
+    assert!(stderr.contains(&says), "{stderr}");
+    assert_each_cause_once(&stderr);
+    // The same for the command line's own use of the database.
+    let made = create_user(&db, "ada", "admin", "a long password");
+    let stderr = String::from_utf8_lossy(&made.stderr);
+    assert!(stderr.contains(&says), "{stderr}");
+    assert_each_cause_once(&stderr);
+}

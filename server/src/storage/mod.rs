@@ -36,9 +36,13 @@ use thiserror::Error;
 /// A storage failure, saying which database and which step; or a request the data refuses.
 #[derive(Debug, Error)]
 pub enum StorageError {
-    /// The file could not be opened or created.
-    #[error("cannot open the database {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    /// The file could not be opened or created; `reason` says why in words where the file system
+    /// can tell (a missing folder, permission denied), else it is SQLite's message.
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: PathBuf, reason: String, source: rusqlite::Error },
+    /// The file opened, but tabml cannot write it (a read-only file, folder or mount).
+    #[error("cannot write the database {path}: {reason}; tabml needs to write it (check the permissions of the file, its -wal and -shm files and its folder, and that the disk is not mounted read-only)")]
+    ReadOnly { path: PathBuf, reason: String },
     /// A migration step failed; the database stays at the step before.
     #[error("migrating the database {path} to schema version {version} failed: {source}")]
     Migrate { path: PathBuf, version: u32, source: rusqlite::Error },
@@ -224,6 +228,9 @@ const MIGRATIONS: &[&str] = &[
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
+/// How long a connection waits for another process's lock before failing with "busy".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How many read connections the pool keeps.
 const READERS: usize = 4;
 
@@ -236,9 +243,11 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Opens the database at `path` (creating it if absent), switches on WAL, and migrates it.
+    /// Opens the database at `path` (creating it if absent), checks that it can be written, switches
+    /// on WAL, and migrates it.
     pub fn open(path: &Path, durability: Durability) -> Result<Self, StorageError> {
         let mut writer = connect(path, durability)?;
+        check_writable(&mut writer, path)?;
         migrate(&mut writer, path)?;
         let readers =
             (0..READERS).map(|_| connect(path, durability).map(Mutex::new)).collect::<Result<_, _>>()?;
@@ -299,11 +308,19 @@ fn lock(connection: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection>
 }
 
 fn connect(path: &Path, durability: Durability) -> Result<Connection, StorageError> {
-    let open_err = |source| StorageError::Open { path: path.to_path_buf(), source };
+    let open_err = |source| open_error(path, source);
     let connection = Connection::open(path).map_err(open_err)?;
-    // A writer waits this long for another process's lock before failing with "busy".
-    connection.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
-    connection.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+    connection.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+    // Switching a fresh file to WAL takes an exclusive lock that SQLite does not wait for (the busy
+    // handler is not called), so a second process opening it at that moment would fail: retry.
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    while let Err(error) = connection.pragma_update(None, "journal_mode", "WAL") {
+        let busy = error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy);
+        if !busy || std::time::Instant::now() > deadline {
+            return Err(open_err(error));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let synchronous = match durability {
         Durability::Full => "FULL",
         Durability::Normal => "NORMAL",
@@ -316,18 +333,91 @@ fn connect(path: &Path, durability: Durability) -> Result<Connection, StorageErr
     Ok(connection)
 }
 
-fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
-    let current: u32 = connection
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
-    if current > SCHEMA_VERSION {
-        return Err(StorageError::TooNew { path: path.to_path_buf(), found: current, known: SCHEMA_VERSION });
+/// The error for a database SQLite could not open, saying why in words where the file system can
+/// tell: SQLite says only "unable to open database file".
+fn open_error(path: &Path, source: rusqlite::Error) -> StorageError {
+    let reason = diagnose(path).unwrap_or_else(|| source.to_string());
+    StorageError::Open { path: path.to_path_buf(), reason, source }
+}
+
+/// Why `path` cannot be opened, if the file system says.
+fn diagnose(path: &Path) -> Option<String> {
+    use std::io::ErrorKind;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match std::fs::metadata(folder) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Some(format!("its folder {} does not exist", folder.display()))
+        }
+        Err(e) => return Some(format!("its folder {} cannot be read ({e})", folder.display())),
+        Ok(meta) if !meta.is_dir() => return Some(format!("{} is not a folder", folder.display())),
+        Ok(_) => {}
     }
-    for (step, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let version = step as u32 + 1;
+    if path.is_dir() {
+        return Some("it is a folder, not a file".into());
+    }
+    let opened = if path.exists() {
+        std::fs::OpenOptions::new().read(true).write(true).open(path).map(|_| ())
+    } else {
+        // SQLite would have created it: try, and leave nothing behind.
+        std::fs::OpenOptions::new().write(true).create_new(true).open(path).map(|_| {
+            let _ = std::fs::remove_file(path);
+        })
+    };
+    match opened {
+        Err(e) if e.kind() == ErrorKind::PermissionDenied && path.exists() => {
+            Some("permission denied: this user cannot read and write the file".into())
+        }
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            Some(format!("permission denied: this user cannot create files in {}", folder.display()))
+        }
+        Err(e) => Some(e.to_string()),
+        Ok(()) => None,
+    }
+}
+
+/// Refuses a database this process cannot write. SQLite opens a read-only file read-only without a
+/// word, and every write would then fail with a 500 while the health check said all was well.
+fn check_writable(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
+    let read_only = |reason: String| StorageError::ReadOnly { path: path.to_path_buf(), reason };
+    if connection.is_readonly(rusqlite::MAIN_DB).map_err(|e| read_only(e.to_string()))? {
+        return Err(read_only("SQLite opened it read-only".into()));
+    }
+    // A real write, rolled back: it also fails when the -wal or -shm file or the folder is read-only.
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| read_only(e.to_string()))?;
+    tx.execute_batch("CREATE TABLE tabml_write_check (x INTEGER); DROP TABLE tabml_write_check;")
+        .map_err(|e| read_only(e.to_string()))?;
+    tx.rollback().map_err(|e| read_only(e.to_string()))
+}
+
+/// Applies the migration steps the database lacks, one `BEGIN IMMEDIATE` transaction each. The
+/// version is read inside each step's transaction, so two processes opening a fresh database at once
+/// take turns: the second sees the step the first applied and skips it.
+fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
+    loop {
+        let current: u32 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|source| open_error(path, source))?;
+        if current > SCHEMA_VERSION {
+            return Err(StorageError::TooNew {
+                path: path.to_path_buf(),
+                found: current,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if current == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let version = current + 1;
         let fail = |source| StorageError::Migrate { path: path.to_path_buf(), version, source };
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
-        tx.execute_batch(sql).map_err(fail)?;
+        // Another process may have applied this step between our read and our lock.
+        let locked: u32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(fail)?;
+        if locked != current {
+            continue;
+        }
+        tx.execute_batch(MIGRATIONS[current as usize]).map_err(fail)?;
         if version == 1 {
             tx.execute(
                 "INSERT INTO server_info (key, value) VALUES ('created_by_version', ?1)",
@@ -338,7 +428,6 @@ fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError>
         tx.pragma_update(None, "user_version", version).map_err(fail)?;
         tx.commit().map_err(fail)?;
     }
-    Ok(())
 }
 
 /// Where the page after one of `shown` rows from `offset` starts, if `total` rows go on past it.
@@ -404,5 +493,63 @@ mod tests {
         Connection::open(&path).unwrap().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         let err = Storage::open(&path, Durability::Full).err().unwrap();
         assert!(matches!(err, StorageError::TooNew { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
+    }
+
+    #[test]
+    fn two_processes_opening_a_fresh_database_at_once_both_migrate_it_once() {
+        for round in 0..8 {
+            let (_dir, path) = temp_db(&format!("race{round}"));
+            let start = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let openers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        Storage::open(&path, Durability::Normal).and_then(|s| s.schema_version())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                assert_eq!(opener.join().unwrap().unwrap(), SCHEMA_VERSION, "round {round}");
+            }
+            let storage = Storage::open(&path, Durability::Normal).unwrap();
+            let facts: i64 = storage
+                .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM server_info", [], |r| r.get(0))?))
+                .unwrap();
+            assert_eq!(facts, 1, "step 1 ran once");
+        }
+    }
+
+    #[test]
+    fn a_database_opened_read_only_is_refused_at_start() {
+        let (_dir, path) = temp_db("readonly");
+        drop(Storage::open(&path, Durability::Full).unwrap());
+        let uri = PathBuf::from(format!("file:{}?mode=ro", path.display()));
+        let err = Storage::open(&uri, Durability::Full).err().expect("a read-only database was opened");
+        assert!(matches!(err, StorageError::ReadOnly { .. }), "{err}");
+        assert!(
+            err.to_string().starts_with(&format!("cannot write the database {}: ", uri.display())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unopenable_database_says_why() {
+        let (dir, _) = temp_db("x");
+        let path = dir.path().join("missing").join("x.db");
+        let err = Storage::open(&path, Durability::Full).err().unwrap();
+        let folder = dir.path().join("missing");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot open the database {}: its folder {} does not exist",
+                path.display(),
+                folder.display()
+            )
+        );
+        assert_eq!(
+            Storage::open(dir.path(), Durability::Full).err().unwrap().to_string(),
+            format!("cannot open the database {}: it is a folder, not a file", dir.path().display())
+        );
     }
 }
