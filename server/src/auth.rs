@@ -1,6 +1,7 @@
 //! Who is calling, and what they may do.
 //!
-//! Passwords are hashed with argon2id (the crate's defaults, OWASP's minimum). A sign-in returns a
+//! Passwords are hashed with argon2id (the crate's defaults, OWASP's minimum) on a few threads of
+//! their own (`auth/hashing.rs`: memory stays bounded under a flood of sign-ins). A sign-in returns a
 //! random 256-bit bearer token; the server keeps only its SHA-256, so a copy of the database does not
 //! let anyone in. Every route that changes anything needs a token: deny by default.
 //!
@@ -11,38 +12,33 @@
 //!   version between staging and archived, retire a version;
 //! - mentors and admins (and owners whose class allows it): move a version into or out of
 //!   production, set deployment policies and alert rules;
-//! - mentors and admins: make classes; admins see every class.
+//! - mentors and admins: make classes; admins see every class;
+//! - a class's mentor and admins: rotate or revoke its join code.
 
 use crate::error::ServerError;
 use crate::storage::{Account, ModelAccess};
 use crate::AppState;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use sha2::{Digest, Sha256};
 use tabml::api::Role;
 
+mod hashing;
+
+pub use hashing::{hash, verify, workers as hashing_threads, SLOT_WAIT};
+
 /// Passwords shorter than this are refused.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// An argon2id hash of `password` with a fresh random salt, in PHC string form.
+/// The longest password accepted, in bytes (at sign-up and at sign-in, before any hashing).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// An argon2id hash of `password` with a fresh random salt, in PHC string form, computed on the
+/// calling thread (for the command line; request handlers use [`hash`], which bounds memory).
 pub fn hash_password(password: &str) -> Result<String, ServerError> {
     check_password(password)?;
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| ServerError::Internal(format!("no random numbers: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| ServerError::Internal(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| ServerError::Internal(format!("hashing a password failed: {e}")))
-}
-
-/// Whether `password` matches the stored `hash`.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    hashing::hash_with(&mut Vec::new(), password)
 }
 
 /// Refuses a password that is too short or too long to be sensible.
@@ -53,11 +49,152 @@ pub fn check_password(password: &str) -> Result<(), ServerError> {
             "password: at least {MIN_PASSWORD_CHARS} characters, please (this one has {chars})"
         )));
     }
-    if password.len() > 1024 {
+    check_password_length(password)
+}
+
+/// Refuses a password over [`MAX_PASSWORD_BYTES`]: hashing a huge one is work an attacker chooses.
+pub fn check_password_length(password: &str) -> Result<(), ServerError> {
+    if password.len() > MAX_PASSWORD_BYTES {
         return Err(ServerError::InvalidInput("password: at most 1,024 bytes".into()));
     }
     Ok(())
 }
+
+/// Refuses a new password for `name` that is easily guessed: too short or long, all whitespace, the
+/// name itself, or one of the most common passwords.
+pub fn check_new_password(name: &str, password: &str) -> Result<(), ServerError> {
+    check_password(password)?;
+    if password.trim().is_empty() {
+        return Err(ServerError::InvalidInput("password: not only spaces, please".into()));
+    }
+    let folded = password.trim().to_lowercase();
+    if folded == name.to_lowercase() {
+        return Err(ServerError::InvalidInput("password: not your name, please".into()));
+    }
+    if COMMON_PASSWORDS.contains(&folded.as_str()) {
+        return Err(ServerError::InvalidInput(
+            "password: this is one of the most common passwords, which are tried first; choose another"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a user name outside the rule every name follows (the same at sign-up and in
+/// `tabml admin create-user`).
+pub fn check_user_name(name: &str) -> Result<(), ServerError> {
+    crate::routes::check_name("name", name)
+}
+
+/// The most common passwords of at least eight characters (from the public breach lists), in lower
+/// case: guessers try these first.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "12345678910",
+    "0123456789",
+    "11111111",
+    "00000000",
+    "88888888",
+    "87654321",
+    "12341234",
+    "11223344",
+    "12121212",
+    "123123123",
+    "112233445566",
+    "987654321",
+    "147258369",
+    "123qweasd",
+    "1q2w3e4r",
+    "1q2w3e4r5t",
+    "1qaz2wsx",
+    "1qazxsw2",
+    "zaq12wsx",
+    "qwertyui",
+    "qwertyuiop",
+    "qwerty123",
+    "qwerty1234",
+    "qwe123qwe",
+    "asdfghjk",
+    "asdfghjkl",
+    "zxcvbnm1",
+    "zxcvbnm123",
+    "abcd1234",
+    "abc12345",
+    "abc123456",
+    "abcdefgh",
+    "aa123456",
+    "a1234567",
+    "a12345678",
+    "iloveyou",
+    "iloveyou1",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "welcome1",
+    "welcome123",
+    "superman",
+    "trustno1",
+    "starwars",
+    "whatever",
+    "letmein1",
+    "letmein123",
+    "computer",
+    "michelle",
+    "jennifer",
+    "corvette",
+    "mercedes",
+    "mustang1",
+    "internet",
+    "samantha",
+    "babygirl",
+    "lovelove",
+    "liverpool",
+    "chelsea1",
+    "basketball",
+    "blink182",
+    "butterfly",
+    "chocolate",
+    "elephant",
+    "football1",
+    "hello123",
+    "helloworld",
+    "iloveu123",
+    "jordan23",
+    "michael1",
+    "monkey123",
+    "nicole12",
+    "pokemon1",
+    "qazwsxedc",
+    "security",
+    "shadow12",
+    "soccer12",
+    "sunflower",
+    "changeme",
+    "default1",
+    "administrator",
+    "admin123",
+    "admin1234",
+    "rootroot",
+    "test1234",
+    "testtest",
+    "guest123",
+    "master12",
+    "dragon12",
+    "freedom1",
+    "secret12",
+    "princess1",
+];
 
 /// A fresh bearer token (`tml_` and 64 hex digits) and the hash the server keeps.
 pub fn new_token() -> Result<(String, [u8; 32]), ServerError> {
@@ -71,6 +208,13 @@ pub fn new_token() -> Result<(String, [u8; 32]), ServerError> {
 /// The SHA-256 of a token: what the database keeps and looks up.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
+}
+
+/// What the database keeps of a join code: its SHA-256, after ignoring case, spaces and dashes.
+pub fn join_code_hash(code: &str) -> Vec<u8> {
+    let normal: String =
+        code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    Sha256::digest(normal.as_bytes()).to_vec()
 }
 
 /// The bearer token of a request, if it carries one.

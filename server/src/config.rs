@@ -25,6 +25,9 @@ pub struct ServerConfig {
     pub rate_per_peer: u32,
     /// API requests allowed per minute with one token (0: no limit).
     pub rate_per_token: u32,
+    /// Requests to `/api/v1/auth/*` (sign-in, sign-up) allowed per minute from one peer address
+    /// (0: no limit); each can cost an argon2 run.
+    pub auth_rate_per_peer: u32,
     /// Origins (such as `https://class.example.org`) whose pages may call the API; none by default.
     pub cors_origins: Vec<String>,
     /// Whether dashboard summaries can be read without signing in.
@@ -46,6 +49,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             rate_per_peer: 6000,
             rate_per_token: 1200,
+            auth_rate_per_peer: 30,
             cors_origins: Vec::new(),
             public_dashboards: false,
             token_lifetime: Duration::from_secs(30 * 24 * 3600),

@@ -29,6 +29,9 @@ pub struct RateLimiter {
 enum Key {
     Peer(IpAddr),
     Token([u8; 16]),
+    /// `/api/v1/auth/*` from one address: its own, far smaller budget, since each sign-in costs an
+    /// argon2 run.
+    AuthPeer(IpAddr),
 }
 
 struct Bucket {
@@ -71,13 +74,21 @@ impl RateLimiter {
     }
 }
 
-/// Middleware: refuses with 429 and `Retry-After` once a peer address or a token is over its limit.
+/// Middleware: refuses with 429 and `Retry-After` once a peer address or a token is over its limit,
+/// or an address over its sign-in limit (`auth_rate_per_peer`) on `/api/v1/auth/*`.
 pub(crate) async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limiter = &state.limiter;
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         if let Err(retry_after) = limiter.take(Key::Peer(peer.ip()), limiter.per_peer) {
             tracing::warn!(peer = %peer.ip(), "rate limited (peer address)");
             return ServerError::RateLimited { who: "address", retry_after }.into_response();
+        }
+        if request.uri().path().starts_with("/api/v1/auth/") {
+            let per_minute = state.config.auth_rate_per_peer;
+            if let Err(retry_after) = limiter.take(Key::AuthPeer(peer.ip()), per_minute) {
+                tracing::warn!(peer = %peer.ip(), "rate limited (sign-ins from one address)");
+                return ServerError::RateLimited { who: "address's sign-ins", retry_after }.into_response();
+            }
         }
     }
     let token = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(|v| {
@@ -227,6 +238,10 @@ mod tests {
         // One request comes back every 20 seconds at 3 a minute.
         assert_eq!(limiter.take(key.clone(), 3), Err(20));
         assert_eq!(limiter.take(key, 0), Ok(()));
+        // Sign-ins from the same address have a bucket of their own.
+        let auth = Key::AuthPeer(IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(limiter.take(auth.clone(), 1), Ok(()));
+        assert_eq!(limiter.take(auth, 1), Err(60));
     }
 
     #[test]

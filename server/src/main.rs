@@ -199,6 +199,10 @@ struct ServeArgs {
     /// API requests per minute allowed with one bearer token; 0: no limit.
     #[arg(long, env = "TABML_RATE_PER_TOKEN", default_value_t = 1200)]
     rate_per_token: u32,
+    /// Sign-in and sign-up requests (/api/v1/auth/*) per minute allowed from one address, on top of
+    /// --rate-per-peer: each costs a deliberately slow password hash. 0: no limit.
+    #[arg(long, env = "TABML_AUTH_RATE_PER_PEER", default_value_t = 30)]
+    auth_rate_per_peer: u32,
     /// An origin (scheme://host[:port]) whose pages may call the API from a browser (may repeat, or
     /// comma separated). None by default: only the app this server serves calls it.
     #[arg(long = "cors-origin", env = "TABML_CORS_ORIGINS", value_delimiter = ',')]
@@ -234,6 +238,7 @@ impl ServeArgs {
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             rate_per_peer: self.rate_per_peer,
             rate_per_token: self.rate_per_token,
+            auth_rate_per_peer: self.auth_rate_per_peer,
             cors_origins: self.cors_origins,
             public_dashboards: self.public_dashboards,
             token_lifetime: Duration::from_secs(self.token_days.max(1) * 24 * 3600),
@@ -357,9 +362,12 @@ fn run() -> anyhow::Result<ExitCode> {
 fn create_user(args: &CreateUserCli) -> anyhow::Result<String> {
     let role = Role::parse(&args.role)
         .with_context(|| format!("--role {:?}: expected learner, mentor or admin", args.role))?;
+    // The same rules as sign-up: a name with a newline would forge log lines.
+    tabml_server::auth::check_user_name(&args.name)?;
     let mut password = String::new();
     std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\n', '\r']);
+    tabml_server::auth::check_new_password(&args.name, password)?;
     let hash = tabml_server::auth::hash_password(password)?;
     let storage = Storage::open(&args.db, Durability::Full)?;
     let user = storage.create_user(&NewUser { name: &args.name, role, password_hash: &hash })?;

@@ -243,6 +243,7 @@ fn serve_help_documents_every_setting() {
         "--request-timeout-secs",
         "--rate-per-peer",
         "--rate-per-token",
+        "--auth-rate-per-peer",
         "--cors-origin",
         "--public-dashboards",
         "--token-days",
@@ -251,7 +252,148 @@ fn serve_help_documents_every_setting() {
         assert!(text.contains(flag), "`tabml serve --help` does not mention {flag}:\n{text}");
     }
     // Each setting also has its environment variable.
-    assert_eq!(text.matches("[env: TABML_").count(), 12, "{text}");
+    assert_eq!(text.matches("[env: TABML_").count(), 13, "{text}");
+}
+
+/// The resident and peak memory of a process, in bytes, from /proc (Linux).
+fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name}"));
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// `tabml serve` over `db` with these extra settings (as environment variables, so that a build
+/// without a setting ignores it), logging to `log`.
+fn serve_with(
+    db: &std::path::Path,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+    let mut command = Command::new(tabml_binary());
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--rate-per-peer", "0", "--rate-per-token", "0", "--dist"])
+        .arg(dir.join("no-dist"))
+        .arg("--db")
+        .arg(db)
+        .stdout(Stdio::piped())
+        .stderr(log);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let url = listening_url(&mut child);
+    (child, url)
+}
+
+/// Stops a server with Ctrl-C and returns its log.
+fn stop(mut child: std::process::Child, dir: &std::path::Path) -> String {
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the server did not stop within 20 s of Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::read_to_string(dir.join("serve.log")).unwrap()
+}
+
+/// 300 failed sign-ins at once, the sign-in limit off so that only the bound on hashing stands
+/// between them and the server's memory. Each argon2id run takes 19 MiB; run unbounded on tokio's
+/// blocking pool, the same flood took a server from 9 MB to several GB. Bounded, hashing holds at
+/// most 4 × 19 MiB (fewer threads on fewer cores) beside a few MB of runtime, SQLite caches of a
+/// tiny database and the buffers of 300 connections: 300 MB is far above that and far below the
+/// unbounded case.
+#[test]
+fn a_flood_of_failed_sign_ins_keeps_memory_bounded_and_health_answering() {
+    const BOUND: u64 = 300 * 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("flood.db");
+    assert!(create_user(&db, "ada", "admin", "a long password").status.success());
+    let (server, url) = serve_with(&db, dir.path(), &[("TABML_AUTH_RATE_PER_PEER", "0")]);
+    let pid = server.id();
+    let (rss_before, _) = memory_of(pid);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (statuses, health_during) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let attempts: Vec<_> = (0..300)
+            .map(|i| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move {
+                    let body = serde_json::json!({"name": if i % 2 == 0 { "ada" } else { "nobody" }, "password": format!("wrong guess {i}")});
+                    let reply = client.post(format!("{url}api/v1/auth/login")).json(&body).send().await.unwrap();
+                    let status = reply.status().as_u16();
+                    let code = reply.json::<serde_json::Value>().await.unwrap()["code"].clone();
+                    (status, code)
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The health check answers in the middle of the flood.
+        let started = Instant::now();
+        let health = client.get(format!("{url}api/v1/health")).timeout(Duration::from_secs(10)).send().await;
+        let health_during = (health.map(|r| r.status().as_u16()).ok(), started.elapsed());
+        let mut statuses = Vec::new();
+        for attempt in attempts {
+            statuses.push(attempt.await.unwrap());
+        }
+        (statuses, health_during)
+    });
+    let (rss_after, peak) = memory_of(pid);
+    let health: Health =
+        runtime.block_on(async { reqwest::get(format!("{url}api/v1/health")).await?.json().await }).unwrap();
+    stop(server, dir.path());
+    let refused = statuses.iter().filter(|(s, _)| *s == 401).count();
+    let busy = statuses.iter().filter(|(s, c)| *s == 503 && c == "busy").count();
+    eprintln!(
+        "RSS {} MB before, {} MB after, peak {} MB; {refused} refused, {busy} busy; health during the flood: {:?}",
+        rss_before >> 20,
+        rss_after >> 20,
+        peak >> 20,
+        health_during
+    );
+    assert_eq!(refused + busy, 300, "every answer is 401 or 503 busy: {statuses:?}");
+    assert!(refused >= 1, "some sign-ins were checked");
+    assert!(peak < BOUND, "peak RSS {} MB (bound {} MB)", peak >> 20, BOUND >> 20);
+    assert_eq!(health_during.0, Some(200), "health during the flood: {health_during:?}");
+    assert!(health_during.1 < Duration::from_secs(2), "health took {:?} during the flood", health_during.1);
+    assert_eq!(health.status, "ok");
+}
+
+/// A sign-up with a wrong join code is answered before any password hashing (the server logs each
+/// argon2 run at debug level).
+#[test]
+fn a_wrong_join_code_costs_no_password_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("codes.db");
+    assert!(create_user(&db, "grace", "mentor", "a long password").status.success());
+    let (server, url) = serve_with(&db, dir.path(), &[("RUST_LOG", "info,tabml_server::auth=debug")]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let post = |path: &str, body: serde_json::Value, token: Option<&str>| {
+            let mut request = client.post(format!("{url}api/v1/{path}")).json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        let login = post("auth/login", serde_json::json!({"name": "grace", "password": "a long password"}), None);
+        let token = login.await.unwrap().json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        let class = post("classes", serde_json::json!({"name": "ml-101"}), Some(&token)).await.unwrap();
+        let code = class.json::<serde_json::Value>().await.unwrap()["join_code"].as_str().unwrap().to_owned();
+        for i in 0..5 {
+            let body = serde_json::json!({"name": format!("eve{i}"), "password": "a long password", "join_code": "AAAAA-AAAAA"});
+            assert_eq!(post("auth/signup", body, None).await.unwrap().status(), 404);
+        }
+        let body = serde_json::json!({"name": "eve", "password": "a long password", "join_code": code});
+        assert_eq!(post("auth/signup", body, None).await.unwrap().status(), 201);
+    });
+    let log = stop(server, dir.path());
+    // One run for the sign-in, one for the good sign-up; none for the five wrong codes.
+    assert_eq!(log.matches("argon2id run").count(), 2, "{log}");
 }
 
 /// No line of an error repeats its own cause (`X: Y: Y`).
@@ -322,4 +464,25 @@ fn a_database_in_a_missing_folder_says_so() {
     let stderr = String::from_utf8_lossy(&made.stderr);
     assert!(stderr.contains(&says), "{stderr}");
     assert_each_cause_once(&stderr);
+}
+
+#[test]
+fn create_user_applies_the_sign_up_rules_to_names_and_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rules.db");
+    assert!(create_user(&db, "mentorA", "mentor", "a long password").status.success());
+    for (name, password, says) in [
+        ("", "a long password", "name \"\": use 1 to 64 letters"),
+        ("eve\nINFO forged line", "a long password", "name \"eve\\nINFO forged line\""),
+        ("MentorA", "a long password", "differing only in case"),
+        ("bob", "        ", "not only spaces"),
+        ("bob", "password", "most common passwords"),
+        ("bobbybobby", "BobbyBobby", "not your name"),
+    ] {
+        let refused = create_user(&db, name, "mentor", password);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{name:?} was accepted");
+        assert!(stderr.contains(says), "{name:?}: {stderr}");
+        assert_each_cause_once(&stderr);
+    }
 }

@@ -28,6 +28,7 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/auth/signup", post(accounts::signup_post))
         .route("/me", get(accounts::me_get))
         .route("/classes", get(accounts::classes_get).post(accounts::classes_post))
+        .route("/classes/{name}/join-code", post(accounts::join_code_post).delete(accounts::join_code_delete))
         .route("/models", get(registry::models_get).post(registry::models_post))
         .route("/models/{name}", get(registry::model_get).patch(registry::model_patch))
         .route("/models/{name}/versions", get(registry::versions_get).post(registry::versions_post))

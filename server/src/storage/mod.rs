@@ -20,7 +20,7 @@ mod monitoring;
 mod registry;
 mod runs;
 
-pub use accounts::{Account, NewUser};
+pub use accounts::{Account, ClassRecord, NewUser};
 pub use events::{IngestOutcome, StoredEvent};
 pub use monitoring::Window;
 pub use registry::{BundleBlob, ModelAccess, ModelFilter, UploadFacts, VersionSelector};
@@ -58,6 +58,9 @@ pub enum StorageError {
     /// The request conflicts with what is stored (a name taken, a version retired, …).
     #[error("{0}")]
     Conflict(String),
+    /// A class's join code expired or was revoked: sign-up is closed until it is rotated.
+    #[error("{0}")]
+    JoinCodeClosed(String),
 }
 
 /// How hard a commit works to survive a power loss (see the module docs).
@@ -223,6 +226,18 @@ const MIGRATIONS: &[&str] = &[
         cleared_at      INTEGER
     ) STRICT;
     CREATE INDEX alerts_open ON alerts (model_id, acknowledged_at);",
+    // 4: user names unique without regard to case; join codes that expire and can be revoked.
+    // Names that already differ only in case are kept (refusing to start, or renaming someone, would
+    // lock them out): every such user but the oldest is marked `case_twin` and left out of the new
+    // unique index; they sign in with their exact spelling, and no new twin can be made. Existing
+    // join codes expire 14 days after the upgrade.
+    "ALTER TABLE users ADD COLUMN case_twin INTEGER NOT NULL DEFAULT 0;
+    UPDATE users SET case_twin = 1
+        WHERE EXISTS (SELECT 1 FROM users o WHERE o.name = users.name COLLATE NOCASE AND o.id < users.id);
+    CREATE UNIQUE INDEX users_by_folded_name ON users (name COLLATE NOCASE) WHERE case_twin = 0;
+    ALTER TABLE classes ADD COLUMN join_code_expires_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE classes ADD COLUMN join_code_revoked INTEGER NOT NULL DEFAULT 0;
+    UPDATE classes SET join_code_expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 14 * 86400000;",
 ];
 
 /// The newest schema version this build knows.

@@ -437,7 +437,9 @@ fn rand_suffix() -> u64 {
 async fn every_route_refuses_without_a_token_and_forbids_roles_it_does_not_allow() {
     let api = Api::start(false).await;
     // "theirs" belongs to otto, a learner; lin is the learner who does not own it. Run 1 is otto's;
-    // alert rule 1 watches "theirs" and has fired alert 1.
+    // alert rule 1 watches "theirs" and has fired alert 1. Class "theirs" is grace's (a mentor).
+    let class = Send::Json(json!({"name": "theirs"}));
+    api.call(Method::POST, "/api/v1/classes", Some(&api.mentor), class).await.expect(201);
     api.register(&api.other_learner, "theirs").await;
     api.upload(&api.other_learner, "theirs", bundle(1, false)).await.expect(201);
     api.call(Method::POST, "/api/v1/runs", Some(&api.other_learner), Send::Json(json!({"name": "r"})))

@@ -3,6 +3,7 @@
 #[macro_use]
 mod harness;
 
+mod accounts;
 mod api;
 mod browser;
 mod layers;
