@@ -5,18 +5,22 @@
 //! random 256-bit bearer token; the server keeps only its SHA-256, so a copy of the database does not
 //! let anyone in. Every route that changes anything needs a token: deny by default.
 //!
-//! Who may do what:
-//! - anyone signed in: read the registry, register a model (they own it), send monitoring events
-//!   about models they own or that a mentor or admin owns (the models handed out to a class);
-//! - a model's owner, any mentor and admins: describe it, upload versions, move aliases, move a
-//!   version between staging and archived, retire a version;
-//! - mentors and admins (and owners whose class allows it): move a version into or out of
-//!   production, set deployment policies and alert rules;
+//! Models belong to classes: a learner's model to their class; a mentor's to the class they hand it
+//! out to (or to none: staff only). Who may do what:
+//! - anyone signed in: read the registry and dashboards, register a model (they own it);
+//! - a model's owner, the members and the mentor of its class, and admins: send monitoring events
+//!   about it;
+//! - its owner, its class's mentor and admins: describe it, upload versions, attach runs, move
+//!   aliases, move a version between staging and archived, retire a version;
+//! - its class's mentor and admins (and its owner, if a mentor or in a class that allows it): move a
+//!   version into or out of production, move an alias a deployment policy follows or that names a
+//!   version in production, retire a version the policy serves, set deployment policies and alert
+//!   rules, acknowledge alerts;
 //! - mentors and admins: make classes; admins see every class;
 //! - a class's mentor and admins: rotate or revoke its join code.
 
 use crate::error::ServerError;
-use crate::storage::{Account, ModelAccess};
+use crate::storage::{Account, Authority, ModelAccess};
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -263,6 +267,11 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    /// Whether the caller is the mentor of the class the model belongs to.
+    fn teaches(&self, model: &ModelAccess) -> bool {
+        self.0.role == Role::Mentor && model.class_mentor_id == Some(self.0.id)
+    }
+
     /// Refuses unless the caller is a mentor or an admin.
     pub fn require_mentor(&self, what: &str) -> Result<(), ServerError> {
         match self.0.role {
@@ -271,26 +280,54 @@ impl Caller {
         }
     }
 
-    /// Refuses unless the caller owns the model or is a mentor or an admin.
+    /// Refuses unless the caller owns the model, teaches its class, or is an admin.
     pub fn require_manager(&self, model: &ModelAccess, what: &str) -> Result<(), ServerError> {
-        if self.0.id == model.owner_id || self.0.role != Role::Learner {
+        if self.0.role == Role::Admin || self.0.id == model.owner_id || self.teaches(model) {
             Ok(())
         } else {
-            Err(ServerError::Forbidden(format!("{what} needs the model's owner, a mentor or an admin")))
+            Err(ServerError::Forbidden(format!(
+                "{what} needs the model's owner, the mentor of its class or an admin"
+            )))
         }
     }
 
-    /// Refuses unless the caller is a mentor or an admin, or owns the model and their class lets
-    /// owners promote.
+    /// Refuses unless the caller teaches the model's class or is an admin, or owns the model and is
+    /// a mentor or in a class that lets owners promote.
     pub fn require_promoter(&self, model: &ModelAccess, what: &str) -> Result<(), ServerError> {
-        if self.0.role != Role::Learner || (self.0.id == model.owner_id && self.0.owners_may_promote) {
+        let owner = self.0.id == model.owner_id;
+        if self.0.role == Role::Admin
+            || self.teaches(model)
+            || (owner && (self.0.role == Role::Mentor || model.owners_may_promote))
+        {
             Ok(())
-        } else if self.0.id == model.owner_id {
+        } else if owner {
             Err(ServerError::Forbidden(format!(
                 "{what} needs a mentor: your class does not let owners promote"
             )))
         } else {
-            Err(ServerError::Forbidden(format!("{what} needs a mentor or an admin")))
+            Err(ServerError::Forbidden(format!("{what} needs the mentor of the model's class or an admin")))
+        }
+    }
+
+    /// Refuses unless the caller owns the model, is in or teaches its class, or is an admin: who may
+    /// send monitoring events about it.
+    pub fn require_member(&self, model: &ModelAccess, what: &str) -> Result<(), ServerError> {
+        let member = self.0.role == Role::Learner && model.class.is_some() && model.class == self.0.class;
+        if self.0.role == Role::Admin || self.0.id == model.owner_id || self.teaches(model) || member {
+            Ok(())
+        } else {
+            Err(ServerError::Forbidden(format!(
+                "{what} about a model needs its owner, a member or the mentor of its class, or an admin"
+            )))
+        }
+    }
+
+    /// How far the caller's say over a model goes, once `require_manager` has let them in.
+    pub fn authority(&self, model: &ModelAccess) -> Authority {
+        if self.require_promoter(model, "").is_ok() {
+            Authority::Promoter
+        } else {
+            Authority::Manager
         }
     }
 }

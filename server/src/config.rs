@@ -36,6 +36,13 @@ pub struct ServerConfig {
     pub token_lifetime: Duration,
     /// How often the write-ahead log is checkpointed into the database file.
     pub checkpoint_every: Duration,
+    /// A connection that takes longer to send a request's headers, or sits idle longer between
+    /// requests, is closed (so trickling clients cannot hold connections open).
+    pub header_timeout: Duration,
+    /// Connections served at once; more are closed as soon as they are accepted.
+    pub max_connections: usize,
+    /// Bytes of monitoring events one user may store per UTC day (0: no quota).
+    pub event_bytes_per_day: u64,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +61,9 @@ impl Default for ServerConfig {
             public_dashboards: false,
             token_lifetime: Duration::from_secs(30 * 24 * 3600),
             checkpoint_every: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            event_bytes_per_day: 256 * 1024 * 1024,
         }
     }
 }

@@ -47,9 +47,10 @@ pub enum ServerError {
     /// Too many requests from this token or address; try again after `retry_after` seconds.
     #[error("too many requests from this {who}; try again in {retry_after} s")]
     RateLimited { who: &'static str, retry_after: u64 },
-    /// Every password hashing slot stayed taken for [`crate::auth::SLOT_WAIT`]; try again shortly.
-    #[error("{0}")]
-    Busy(String),
+    /// The server is doing as much of this work as it takes at once; try again after `retry_after`
+    /// seconds.
+    #[error("the server is busy {what}; try again in {retry_after} s")]
+    Busy { what: &'static str, retry_after: u64 },
     /// Password hashing or another internal step failed.
     #[error("{0}")]
     Internal(String),
@@ -64,6 +65,10 @@ impl ServerError {
             }
             ServerError::Storage(StorageError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             ServerError::Storage(StorageError::JoinCodeClosed(_)) => (StatusCode::GONE, "join_code_closed"),
+            ServerError::Storage(StorageError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::Storage(StorageError::QuotaExceeded { .. }) => {
+                (StatusCode::TOO_MANY_REQUESTS, "quota_exceeded")
+            }
             ServerError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage_error"),
             ServerError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
@@ -72,16 +77,13 @@ impl ServerError {
             ServerError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ServerError::BadJson { status, code, .. } => (*status, code),
             ServerError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ServerError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ServerError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ServerError::Bind { .. } | ServerError::Io(_) | ServerError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }
     }
 }
-
-/// Seconds a `busy` answer asks the client to wait: about one slot wait.
-const BUSY_RETRY_AFTER: u64 = 2;
 
 /// An error body with this status, code and message.
 pub(crate) fn error_response(status: StatusCode, code: &str, message: String) -> Response {
@@ -91,9 +93,9 @@ pub(crate) fn error_response(status: StatusCode, code: &str, message: String) ->
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        // A 5xx says little to the client; the detail goes to the log. `busy` is not a failure: its
-        // message says what to do.
-        let message = if status.is_server_error() && !matches!(self, ServerError::Busy(_)) {
+        // A 5xx says little to the client; the detail goes to the log. Busy is the exception: it
+        // says what to do.
+        let message = if status.is_server_error() && !matches!(self, ServerError::Busy { .. }) {
             tracing::error!(error = %self, "request failed");
             "the server could not complete the request; the details are in its log".to_owned()
         } else {
@@ -104,11 +106,10 @@ impl IntoResponse for ServerError {
             ServerError::Unauthorized(_) => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ServerError::RateLimited { retry_after, .. } => {
+            ServerError::RateLimited { retry_after, .. }
+            | ServerError::Busy { retry_after, .. }
+            | ServerError::Storage(StorageError::QuotaExceeded { retry_after, .. }) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            }
-            ServerError::Busy(_) => {
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_AFTER));
             }
             _ => {}
         }

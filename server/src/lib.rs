@@ -11,7 +11,9 @@ pub mod batch;
 pub mod config;
 mod error;
 mod hardening;
+pub mod merged_drift;
 mod routes;
+mod serve;
 mod static_files;
 pub mod storage;
 
@@ -22,7 +24,6 @@ pub use storage::{Durability, Storage, StorageError};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::serve::ListenerExt;
 use axum::{middleware, Router};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The content security policy for the built app.
     pub csp: Arc<ContentSecurityPolicy>,
+    /// Drift merged from clients' profiles: bounded, cancellable and cached.
+    pub merger: Arc<merged_drift::ProfileMerger>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             config: Arc::new(config.clone()),
             limiter: Arc::new(RateLimiter::new(config.rate_per_peer, config.rate_per_token)),
             csp: Arc::new(ContentSecurityPolicy::new(&config.dist)),
+            merger: Arc::new(merged_drift::ProfileMerger::default()),
         }
     }
 }
@@ -146,22 +150,12 @@ impl Server {
                 }
             }
         });
-        let router = app(self.state);
-        // Without TCP_NODELAY an answer written in two parts can wait for the client's delayed ACK
-        // (40 ms on Linux) before its second part leaves.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::warn!(%error, "cannot set TCP_NODELAY");
-            }
-        });
-        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServerError::Io);
+        let config = self.state.config.clone();
+        serve::serve(self.listener, app(self.state), &config, shutdown).await;
         checkpoints.abort();
         if let Err(error) = tokio::task::spawn_blocking(move || storage.checkpoint()).await {
             tracing::warn!(%error, "final checkpoint failed");
         }
-        served
+        Ok(())
     }
 }

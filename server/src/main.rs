@@ -216,6 +216,18 @@ struct ServeArgs {
     /// Seconds between checkpoints of the write-ahead log into the database file.
     #[arg(long, env = "TABML_CHECKPOINT_SECS", default_value_t = 60)]
     checkpoint_secs: u64,
+    /// Seconds a client has to send a request's headers, and to start its next request on a kept-alive
+    /// connection; a slower connection is closed.
+    #[arg(long, env = "TABML_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Connections served at once; past it a new connection is closed at once (keep it under the
+    /// process's open-file limit, `ulimit -n`).
+    #[arg(long, env = "TABML_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Bytes of monitoring events one user may store per UTC day (a batch past it gets 429 with
+    /// Retry-After until midnight UTC); 0: no quota.
+    #[arg(long, env = "TABML_EVENT_BYTES_PER_DAY", default_value_t = 256 * 1024 * 1024)]
+    event_bytes_per_day: u64,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -243,6 +255,9 @@ impl ServeArgs {
             public_dashboards: self.public_dashboards,
             token_lifetime: Duration::from_secs(self.token_days.max(1) * 24 * 3600),
             checkpoint_every: Duration::from_secs(self.checkpoint_secs.max(1)),
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+            event_bytes_per_day: self.event_bytes_per_day,
         }
     }
 }

@@ -165,6 +165,17 @@ fn every_acknowledged_event_survives_a_sigkill_exactly_once() {
             .bearer_auth(&token)
             .json(&serde_json::json!({"name": "m"}));
         assert_eq!(model.send().await.unwrap().status(), 201);
+        // Events name an uploaded version.
+        let csv = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/iris.csv")).unwrap();
+        let table = tabml::parse_csv(&csv).unwrap();
+        let trained =
+            tabml::train(&table, "species", &tabml::TrainConfig::new(tabml::ModelKind::Dummy)).unwrap();
+        let upload = client
+            .post(format!("{url}api/v1/models/m/versions"))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(trained.bundle.encode());
+        assert_eq!(upload.send().await.unwrap().status(), 201);
         // A stream of batches; the server is killed once 20 have been acknowledged, mid-stream.
         let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let sender = tokio::spawn({
@@ -248,11 +259,14 @@ fn serve_help_documents_every_setting() {
         "--public-dashboards",
         "--token-days",
         "--checkpoint-secs",
+        "--header-timeout-secs",
+        "--max-connections",
+        "--event-bytes-per-day",
     ] {
         assert!(text.contains(flag), "`tabml serve --help` does not mention {flag}:\n{text}");
     }
     // Each setting also has its environment variable.
-    assert_eq!(text.matches("[env: TABML_").count(), 13, "{text}");
+    assert_eq!(text.matches("[env: TABML_").count(), 16, "{text}");
 }
 
 /// The resident and peak memory of a process, in bytes, from /proc (Linux).

@@ -153,6 +153,10 @@ pub struct NewModel {
     /// Free labels to search by.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The class it belongs to: a learner's model is in their own class (leave this out); a mentor
+    /// names one of their classes to hand the model out to it, or leaves it out to keep it to staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
 }
 
 /// `PATCH /api/v1/models/{name}`: changes the fields given.
@@ -183,6 +187,8 @@ pub struct ModelInfo {
     pub tags: Vec<String>,
     /// Who registered it.
     pub owner: String,
+    /// The class it belongs to: its members report on it, its mentor manages it (none: staff only).
+    pub class: Option<String>,
     /// When (Unix milliseconds).
     pub created_at: i64,
     /// The newest version's number (0 before the first upload).

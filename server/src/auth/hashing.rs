@@ -96,9 +96,10 @@ async fn submit(work: Work) -> Result<Done, ServerError> {
         Ok(Ok(slot)) => slot,
         _ => {
             tracing::warn!("password hashing is saturated: answering 503");
-            return Err(ServerError::Busy(
-                "the server is busy checking other passwords; try again in a few seconds".into(),
-            ));
+            return Err(ServerError::Busy {
+                what: "checking other passwords",
+                retry_after: SLOT_WAIT.as_secs(),
+            });
         }
     };
     let (reply, answer) = oneshot::channel();

@@ -7,11 +7,24 @@ use crate::storage::{ModelAccess, StoredEvent};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
-use std::collections::HashMap;
-use tabml::api::{Event, EventAck, EventBatch, EventKind, Role};
+use std::collections::{HashMap, HashSet};
+use tabml::api::{Event, EventAck, EventBatch, EventKind};
 
 /// The most events one batch may carry.
 pub(crate) const MAX_EVENTS_PER_BATCH: usize = 10_000;
+
+/// The most JSON one prediction or label event may take.
+pub(crate) const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+/// The most JSON one profile or drift report event may take (a profile keeps up to 1,000 exact
+/// values per column, so a wide model's is large).
+pub(crate) const MAX_PROFILE_EVENT_BYTES: usize = 1024 * 1024;
+
+/// The most one label, output or error message may take, as JSON.
+const MAX_FIELD_BYTES: usize = 4 * 1024;
+
+/// The most classes a prediction's probabilities may list.
+const MAX_CLASSES: usize = 1_000;
 
 /// The latest client time accepted (the year 9999, in Unix milliseconds).
 const MAX_TIME_MS: i64 = 253_402_300_799_999;
@@ -34,24 +47,49 @@ pub(super) async fn events_post(
         )));
     }
     let mut models: HashMap<String, ModelAccess> = HashMap::new();
+    let mut versions: HashSet<(i64, u32)> = HashSet::new();
     let mut stored = Vec::with_capacity(batch.events.len());
     for (i, event) in batch.events.iter().enumerate() {
+        // The size first: checking a profile is work in proportion to it.
+        let body = serde_json::to_string(event).map_err(|e| ServerError::Internal(e.to_string()))?;
+        let most = match event.kind {
+            EventKind::Profile | EventKind::DriftReport => MAX_PROFILE_EVENT_BYTES,
+            EventKind::Prediction | EventKind::Label => MAX_EVENT_BYTES,
+        };
+        if body.len() > most {
+            return Err(ServerError::InvalidInput(format!(
+                "events[{i}]: a {} event is at most {most} bytes of JSON (this one is {})",
+                event.kind.as_str(),
+                body.len()
+            )));
+        }
         check_event(event).map_err(|message| ServerError::InvalidInput(format!("events[{i}]: {message}")))?;
         if !models.contains_key(&event.model) {
             let model = super::registry::access(&state, &event.model)
                 .await
                 .map_err(|e| ServerError::InvalidInput(format!("events[{i}]: {e}")))?;
-            may_report(&caller, &model).map_err(|e| match e {
+            caller.require_member(&model, "sending events").map_err(|e| match e {
                 ServerError::Forbidden(m) => ServerError::Forbidden(format!("events[{i}]: {m}")),
                 other => other,
             })?;
             models.insert(event.model.clone(), model);
         }
-        let body = serde_json::to_string(event).map_err(|e| ServerError::Internal(e.to_string()))?;
+        let model_id = models[&event.model].id;
+        if !versions.contains(&(model_id, event.version)) {
+            // An event about a version nobody uploaded would name a bundle the dashboard cannot find.
+            let version = event.version;
+            if !blocking(&state, move |s| s.has_version(model_id, version)).await? {
+                return Err(ServerError::InvalidInput(format!(
+                    "events[{i}]: the model {:?} has no version {version}",
+                    event.model
+                )));
+            }
+            versions.insert((model_id, version));
+        }
         stored.push(StoredEvent {
             client_id: event.id.clone(),
             kind: event.kind.as_str(),
-            model_id: models[&event.model].id,
+            model_id,
             version: event.version,
             at: event.at,
             prediction_id: event.prediction_id.clone(),
@@ -62,18 +100,10 @@ pub(super) async fn events_post(
             confidence: event.probabilities.as_ref().and_then(|p| p.iter().copied().reduce(f64::max)),
         });
     }
-    let user = caller.0.id;
-    let outcome = blocking(&state, move |s| s.ingest(user, &stored)).await?;
+    let (user, quota) = (caller.0.id, state.config.event_bytes_per_day);
+    let outcome = blocking(&state, move |s| s.ingest(user, &stored, quota)).await?;
     // The events are stored and acknowledged whatever the rules say; a failing evaluation is logged.
-    let touched: Vec<i64> = models.values().map(|m| m.id).collect();
-    match blocking(&state, move |s| s.evaluate_rules(&touched, crate::storage::now_ms())).await {
-        Ok(fired) => {
-            for alert in fired {
-                tracing::warn!(model = %alert.model, rule = %alert.rule, value = alert.value, "alert fired: {}", alert.message);
-            }
-        }
-        Err(error) => tracing::error!(%error, "evaluating alert rules failed"),
-    }
+    super::monitoring::evaluate_alerts(&state, models.values().map(|m| m.id).collect()).await;
     tracing::debug!(
         accepted = outcome.accepted.len(),
         duplicates = outcome.duplicates.len(),
@@ -89,17 +119,6 @@ fn comparable(value: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
         other => other.to_string(),
-    }
-}
-
-/// A learner reports on their own models and on models a mentor or an admin handed out.
-fn may_report(caller: &Caller, model: &ModelAccess) -> Result<(), ServerError> {
-    if caller.0.role != Role::Learner || caller.0.id == model.owner_id || model.owner_is_staff {
-        Ok(())
-    } else {
-        Err(ServerError::Forbidden(
-            "a learner sends events about their own models or those a mentor handed out".into(),
-        ))
     }
 }
 
@@ -160,6 +179,20 @@ fn check_event(event: &Event) -> Result<(), String> {
     }
     if let Some(id) = &event.prediction_id {
         check_client_id("prediction_id", id)?;
+    }
+    for (field, value) in [("output", &event.output), ("label", &event.label)] {
+        if let Some(value) = value {
+            let size = value.to_string().len();
+            if size > MAX_FIELD_BYTES {
+                return Err(format!("{field}: at most {MAX_FIELD_BYTES} bytes of JSON (this is {size})"));
+            }
+        }
+    }
+    if event.error.as_ref().is_some_and(|e| e.len() > MAX_FIELD_BYTES) {
+        return Err(format!("error: at most {MAX_FIELD_BYTES} bytes"));
+    }
+    if event.probabilities.as_ref().is_some_and(|p| p.len() > MAX_CLASSES) {
+        return Err(format!("probabilities: at most {MAX_CLASSES} classes"));
     }
     Ok(())
 }

@@ -78,7 +78,14 @@ pub(super) async fn models_post(
     check_text("description", &model.description, 4000)?;
     check_tags(&model.tags)?;
     check_card(model.card.as_ref())?;
-    let info = blocking(&state, move |s| s.create_model(account.id, &model)).await?;
+    if let Some(class) = &model.class {
+        check_name("class", class)?;
+    }
+    let info = blocking(&state, move |s| {
+        let class_id = s.class_for_new_model(account.id, model.class.as_deref())?;
+        s.create_model(account.id, class_id, &model)
+    })
+    .await?;
     tracing::info!(model = %info.name, owner = %info.owner, "model registered");
     Ok((StatusCode::CREATED, Json(info)))
 }
@@ -211,10 +218,11 @@ pub(super) async fn alias_put(
     }
     let model = access(&state, &name).await?;
     caller.require_manager(&model, "moving an alias")?;
-    let actor = caller.0.id;
-    let info =
-        blocking(&state, move |s| s.move_alias(model.id, actor, &alias, change.version, &change.reason))
-            .await?;
+    let (actor, authority) = (caller.0.id, caller.authority(&model));
+    let info = blocking(&state, move |s| {
+        s.move_alias(model.id, actor, &alias, change.version, &change.reason, authority)
+    })
+    .await?;
     Ok(Json(info))
 }
 
@@ -255,14 +263,12 @@ pub(super) async fn version_retire_post(
         return Err(ServerError::InvalidInput("reason: say why the version is retired".into()));
     }
     let model = access(&state, &name).await?;
-    let current = blocking(&state, move |s| s.version(model.id, version)).await?;
-    if current.stage == Stage::Production {
-        caller.require_promoter(&model, "retiring a version in production")?;
-    } else {
-        caller.require_manager(&model, "retiring a version")?;
-    }
-    let actor = caller.0.id;
-    Ok(Json(blocking(&state, move |s| s.retire(model.id, actor, version, &retirement.reason)).await?))
+    caller.require_manager(&model, "retiring a version")?;
+    // Whether it is in production or served by the policy is checked in the retiring transaction.
+    let (actor, authority) = (caller.0.id, caller.authority(&model));
+    Ok(Json(
+        blocking(&state, move |s| s.retire(model.id, actor, version, &retirement.reason, authority)).await?,
+    ))
 }
 
 /// `GET /api/v1/models/{name}/audit`: every change, oldest first.

@@ -26,15 +26,20 @@ const MAX_VALUE_BYTES: usize = 6000;
 /// `POST /api/v1/runs`: starts a run owned by the caller.
 pub(super) async fn runs_post(
     State(state): State<AppState>,
-    Caller(account): Caller,
+    caller: Caller,
     JsonBody(run): JsonBody<NewRun>,
 ) -> Result<(StatusCode, Json<RunInfo>), ServerError> {
     check_text("name", &run.name, 250)?;
     let model = match &run.model {
-        Some(name) => Some(super::registry::access(&state, name).await?.id),
+        Some(name) => {
+            let model = super::registry::access(&state, name).await?;
+            caller.require_manager(&model, "attaching a run to a model")?;
+            Some(model.id)
+        }
         None => None,
     };
-    let info = blocking(&state, move |s| s.create_run(account.id, &run.name, model)).await?;
+    let owner = caller.0.id;
+    let info = blocking(&state, move |s| s.create_run(owner, &run.name, model)).await?;
     Ok((StatusCode::CREATED, Json(info)))
 }
 

@@ -3,6 +3,9 @@
 use super::{now_ms, Storage, StorageError};
 use rusqlite::params;
 
+/// A day in Unix milliseconds; quotas count per UTC day.
+const DAY_MS: i64 = 86_400_000;
+
 /// One event ready to store: checked, its model resolved, its body as JSON text.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
@@ -41,8 +44,15 @@ pub struct IngestOutcome {
 }
 
 impl Storage {
-    /// Stores a batch of events sent by `user_id`, in one transaction: all or nothing.
-    pub fn ingest(&self, user_id: i64, events: &[StoredEvent]) -> Result<IngestOutcome, StorageError> {
+    /// Stores a batch of events sent by `user_id`, in one transaction: all or nothing. The bytes of
+    /// the events stored now count against the user's `bytes_per_day` (0: no quota); a batch that
+    /// would go past it is refused whole.
+    pub fn ingest(
+        &self,
+        user_id: i64,
+        events: &[StoredEvent],
+        bytes_per_day: u64,
+    ) -> Result<IngestOutcome, StorageError> {
         let received = now_ms();
         self.write(|tx| {
             let mut insert = tx.prepare_cached(
@@ -51,6 +61,7 @@ impl Storage {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (user_id, client_id) DO NOTHING",
             )?;
             let mut outcome = IngestOutcome::default();
+            let mut bytes = 0u64;
             for e in events {
                 let stored = insert.execute(params![
                     user_id,
@@ -68,9 +79,28 @@ impl Storage {
                     e.confidence
                 ])?;
                 if stored == 1 {
+                    bytes += e.body.len() as u64;
                     outcome.accepted.push(e.client_id.clone());
                 } else {
                     outcome.duplicates.push(e.client_id.clone());
+                }
+            }
+            if bytes > 0 {
+                let day = received.div_euclid(DAY_MS);
+                let today: i64 = tx.query_row(
+                    "INSERT INTO event_usage (user_id, day, bytes) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (user_id, day) DO UPDATE SET bytes = bytes + excluded.bytes RETURNING bytes",
+                    params![user_id, day, bytes as i64],
+                    |r| r.get(0),
+                )?;
+                if bytes_per_day > 0 && today as u64 > bytes_per_day {
+                    // Returning the error rolls the batch back, usage included.
+                    return Err(StorageError::QuotaExceeded {
+                        used: today as u64 - bytes,
+                        batch: bytes,
+                        quota: bytes_per_day,
+                        retry_after: ((day + 1) * DAY_MS - received + 999) as u64 / 1000,
+                    });
                 }
             }
             Ok(outcome)

@@ -16,13 +16,15 @@
 
 mod accounts;
 mod events;
+mod lifecycle;
 mod monitoring;
 mod registry;
 mod runs;
 
 pub use accounts::{Account, ClassRecord, NewUser};
 pub use events::{IngestOutcome, StoredEvent};
-pub use monitoring::Window;
+pub use lifecycle::Authority;
+pub use monitoring::{ProfileBatches, Window, MAX_MERGED_PROFILES};
 pub use registry::{BundleBlob, ModelAccess, ModelFilter, UploadFacts, VersionSelector};
 pub use runs::RunFilter;
 
@@ -55,6 +57,12 @@ pub enum StorageError {
     /// Something named in the request does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The user has stored as many event bytes today as the server takes from one user.
+    #[error("this batch's {batch} new bytes of events would pass your daily quota of {quota} bytes ({used} stored today); it resets at midnight UTC")]
+    QuotaExceeded { used: u64, batch: u64, quota: u64, retry_after: u64 },
+    /// The caller may not make this change, given what is stored (a policy serves the version…).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request conflicts with what is stored (a name taken, a version retired, …).
     #[error("{0}")]
     Conflict(String),
@@ -238,6 +246,16 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE classes ADD COLUMN join_code_expires_at INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE classes ADD COLUMN join_code_revoked INTEGER NOT NULL DEFAULT 0;
     UPDATE classes SET join_code_expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 14 * 86400000;",
+    // 5: the class a model belongs to (a learner's models are in their class; staff models stay
+    // outside classes until a mentor hands them out), and each user's event bytes per day.
+    "ALTER TABLE models ADD COLUMN class_id INTEGER REFERENCES classes(id);
+    UPDATE models SET class_id = (SELECT u.class_id FROM users u WHERE u.id = models.owner_id AND u.role = 'learner');
+    CREATE TABLE event_usage (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        day     INTEGER NOT NULL,
+        bytes   INTEGER NOT NULL,
+        PRIMARY KEY (user_id, day)
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// The newest schema version this build knows.

@@ -4,12 +4,12 @@
 use super::registry::audit;
 use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use tabml::api::{
     Alert, AlertMetric, AlertRule, ColumnDrift, Comparator, Dashboard, DeploymentPolicy, DriftSource,
     DriftSummary, NewAlertRule, PolicyInfo, VersionRef,
 };
-use tabml::drift::{DataProfile, DriftOptions};
 
 /// A time window, in Unix milliseconds: `from` inclusive, `to` exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,46 +124,89 @@ impl Storage {
         })
     }
 
-    /// How a model did in a window.
+    /// How a model did in a window. Its drift is the newest drift report a client sent; the caller
+    /// puts drift merged from profiles in its place (that is CPU work, done off this connection).
     pub fn dashboard(&self, model_id: i64, window: Window) -> Result<Dashboard, StorageError> {
         self.read(|c| {
-            let mut summary = summarize(c, model_id, window, true)?;
+            let mut summary = summarize(c, model_id, window)?;
             summary.open_alerts =
                 alerts(c, AlertFilter { model_id: Some(model_id), open_only: true, id: None })?;
             Ok(summary)
         })
     }
 
+    /// The windows (in minutes) of these models' drift-share rules, whose drift the caller merges
+    /// before [`Storage::evaluate_rules`].
+    pub fn drift_rule_windows(&self, model_ids: &[i64]) -> Result<Vec<(i64, u32)>, StorageError> {
+        self.read(|c| {
+            let mut windows = Vec::new();
+            for &model_id in model_ids {
+                for rule in rules(c, model_id, None)? {
+                    if rule.rule.metric == AlertMetric::DriftShare
+                        && !windows.contains(&(model_id, rule.rule.window_minutes))
+                    {
+                        windows.push((model_id, rule.rule.window_minutes));
+                    }
+                }
+            }
+            Ok(windows)
+        })
+    }
+
     /// Evaluates the alert rules of these models at `now`. A rule whose metric crosses its threshold
     /// fires an alert; it fires again only after that alert was acknowledged and the metric came
-    /// back (so a lasting problem is one alert, not one per batch). Returns the alerts fired.
-    pub fn evaluate_rules(&self, model_ids: &[i64], now: i64) -> Result<Vec<Alert>, StorageError> {
+    /// back (so a lasting problem is one alert, not one per batch). `merged` is the drift merged
+    /// from profiles per model and window (minutes), where there was any. Each rule is evaluated on
+    /// its own: one that fails is logged and the others still fire. Returns the alerts fired.
+    pub fn evaluate_rules(
+        &self,
+        model_ids: &[i64],
+        now: i64,
+        merged: &HashMap<(i64, u32), DriftSummary>,
+    ) -> Result<Vec<Alert>, StorageError> {
         let mut pending = Vec::new();
         let mut cleared = Vec::new();
         self.read(|c| {
             for &model_id in model_ids {
                 // Rules over the same window read the same summary: make it once.
-                let mut summaries: std::collections::HashMap<u32, Dashboard> = std::collections::HashMap::new();
-                let rules = rules(c, model_id, None)?;
-                // Merging the window's profiles is the summary's dearest part: only for a drift rule.
-                let drift = rules.iter().any(|r| r.rule.metric == AlertMetric::DriftShare);
+                let mut summaries: HashMap<u32, Dashboard> = HashMap::new();
+                let rules = match rules(c, model_id, None) {
+                    Ok(rules) => rules,
+                    Err(error) => {
+                        tracing::error!(model_id, %error, "reading alert rules failed");
+                        continue;
+                    }
+                };
                 for rule in rules {
-                    let latest: Option<(i64, Option<i64>, Option<i64>)> = c
-                        .query_row(
-                            "SELECT id, acknowledged_at, cleared_at FROM alerts WHERE rule_id = ?1 ORDER BY id DESC LIMIT 1",
-                            params![rule.id],
-                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                        )
-                        .optional()?;
                     let minutes = rule.rule.window_minutes;
-                    let summary = match summaries.entry(minutes) {
-                        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(slot) => {
-                            let window = Window { from: now - i64::from(minutes) * 60_000, to: now + 1 };
-                            slot.insert(summarize(c, model_id, window, drift)?)
+                    let outcome = (|| {
+                        let latest: Option<(i64, Option<i64>, Option<i64>)> = c
+                            .query_row(
+                                "SELECT id, acknowledged_at, cleared_at FROM alerts WHERE rule_id = ?1 ORDER BY id DESC LIMIT 1",
+                                params![rule.id],
+                                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                            )
+                            .optional()?;
+                        let summary = match summaries.entry(minutes) {
+                            Entry::Occupied(known) => known.into_mut(),
+                            Entry::Vacant(slot) => {
+                                let window = Window { from: now - i64::from(minutes) * 60_000, to: now + 1 };
+                                let mut summary = summarize(c, model_id, window)?;
+                                if let Some(drift) = merged.get(&(model_id, minutes)) {
+                                    summary.drift = Some(drift.clone());
+                                }
+                                slot.insert(summary)
+                            }
+                        };
+                        Ok::<_, StorageError>((latest, metric_value(summary, rule.rule.metric)))
+                    })();
+                    let (latest, value) = match outcome {
+                        Ok(outcome) => outcome,
+                        Err(error) => {
+                            tracing::error!(rule = rule.id, %error, "evaluating an alert rule failed; the others go on");
+                            continue;
                         }
                     };
-                    let value = metric_value(summary, rule.rule.metric);
                     let fires = value.is_some_and(|value| match rule.rule.comparator {
                         Comparator::Above => value > rule.rule.threshold,
                         Comparator::Below => value < rule.rule.threshold,
@@ -350,13 +393,8 @@ fn alerts(c: &Connection, filter: AlertFilter) -> Result<Vec<Alert>, StorageErro
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Everything a dashboard shows but its open alerts (and, unless `with_drift`, its drift).
-fn summarize(
-    c: &Connection,
-    model_id: i64,
-    window: Window,
-    with_drift: bool,
-) -> Result<Dashboard, StorageError> {
+/// Everything a dashboard shows but its open alerts, with the newest drift report for drift.
+fn summarize(c: &Connection, model_id: i64, window: Window) -> Result<Dashboard, StorageError> {
     let model: String =
         c.query_row("SELECT name FROM models WHERE id = ?1", params![model_id], |r| r.get(0))?;
     let w = params![model_id, window.from, window.to];
@@ -407,12 +445,8 @@ fn summarize(
         w,
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let drift = if !with_drift {
-        None
-    } else if let Some(merged) = merged_drift(c, model_id, window)? {
-        Some(merged)
-    } else {
-        c.query_row(
+    let drift = c
+        .query_row(
             "SELECT version, at, body FROM events
              WHERE model_id = ?1 AND kind = 'drift_report' AND at >= ?2 AND at < ?3
              ORDER BY at DESC, seq DESC LIMIT 1",
@@ -420,8 +454,7 @@ fn summarize(
             |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)),
         )
         .optional()?
-        .and_then(|(version, at, body)| drift_summary(version, at, &body))
-    };
+        .and_then(|(version, at, body)| drift_summary(version, at, &body));
     let last_event_at: Option<i64> =
         c.query_row("SELECT MAX(at) FROM events WHERE model_id = ?1 AND kind IN ('prediction', 'label', 'drift_report', 'profile')", params![model_id], |r| r.get(0))?;
     Ok(Dashboard {
@@ -447,80 +480,63 @@ fn summarize(
 /// Profiles merged per dashboard at most: the newest this many in the window.
 pub const MAX_MERGED_PROFILES: u32 = 1_000;
 
-/// Drift from the profiles clients sent in the window, without raw rows: the newest version that
-/// sent any, its profiles merged (the newest [`MAX_MERGED_PROFILES`]) and checked against the
-/// training profile its bundle carries, with Evidently's default tests. A profile that does not
-/// fit the training profile or the others (a column that holds numbers in one and categories in
-/// the other) is left out. `None` when no profile came in the window.
-fn merged_drift(c: &Connection, model_id: i64, window: Window) -> Result<Option<DriftSummary>, StorageError> {
-    let version: Option<u32> = c.query_row(
-        "SELECT MAX(version) FROM events WHERE model_id = ?1 AND kind = 'profile' AND at >= ?2 AND at < ?3",
-        params![model_id, window.from, window.to],
-        |r| r.get(0),
-    )?;
-    let Some(version) = version else { return Ok(None) };
-    let bundle: Vec<u8> = c.query_row(
-        "SELECT b.data FROM versions v JOIN blobs b ON b.id = v.blob_id WHERE v.model_id = ?1 AND v.version = ?2",
-        params![model_id, version],
-        |r| r.get(0),
-    )?;
-    let Ok(bundle) = tabml::ModelBundle::decode(&bundle) else { return Ok(None) };
-    let mut statement = c.prepare_cached(
-        "SELECT at, body FROM events WHERE model_id = ?1 AND version = ?2 AND kind = 'profile' AND at >= ?3 AND at < ?4
-         ORDER BY at DESC, seq DESC LIMIT ?5",
-    )?;
-    let rows = statement
-        .query_map(params![model_id, version, window.from, window.to, MAX_MERGED_PROFILES], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?;
-    /// The part of a stored profile event the merge reads.
-    #[derive(serde::Deserialize)]
-    struct Stored {
-        profile: DataProfile,
+/// The profile events a window's drift merges: those of the newest version that sent any, the
+/// newest [`MAX_MERGED_PROFILES`] of them, in the order they were stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileBatches {
+    /// The version they profile.
+    pub version: u32,
+    /// Each event's storage sequence number and client time, by sequence number.
+    pub events: Vec<(i64, i64)>,
+}
+
+impl Storage {
+    /// Which profile events a window's drift merges (`None` when no profile came in the window).
+    pub fn profile_batches(
+        &self,
+        model_id: i64,
+        window: Window,
+    ) -> Result<Option<ProfileBatches>, StorageError> {
+        self.read(|c| {
+            let version: Option<u32> = c.query_row(
+                "SELECT MAX(version) FROM events WHERE model_id = ?1 AND kind = 'profile' AND at >= ?2 AND at < ?3",
+                params![model_id, window.from, window.to],
+                |r| r.get(0),
+            )?;
+            let Some(version) = version else { return Ok(None) };
+            let mut events = c
+                .prepare_cached(
+                    "SELECT seq, at FROM events WHERE model_id = ?1 AND version = ?2 AND kind = 'profile' AND at >= ?3 AND at < ?4
+                     ORDER BY at DESC, seq DESC LIMIT ?5",
+                )?
+                .query_map(params![model_id, version, window.from, window.to, MAX_MERGED_PROFILES], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            events.sort_unstable();
+            Ok(Some(ProfileBatches { version, events }))
+        })
     }
-    let (mut merged, mut batches, mut newest): (Option<DataProfile>, u64, i64) = (None, 0, i64::MIN);
-    for row in rows {
-        let (at, body) = row?;
-        let Ok(Stored { profile }) = serde_json::from_str(&body) else { continue };
-        let fits = profile.fits(&bundle.profile).is_ok()
-            && match &mut merged {
-                None => {
-                    merged = Some(profile);
-                    true
-                }
-                // A profile that does not fit changes nothing.
-                Some(all) => all.merge(&profile).is_ok(),
-            };
-        if fits {
-            batches += 1;
-            newest = newest.max(at);
-        }
+
+    /// The stored bodies (event JSON) of these events, in the same order.
+    pub fn event_bodies(&self, seqs: &[i64]) -> Result<Vec<String>, StorageError> {
+        self.read(|c| {
+            let mut statement = c.prepare_cached("SELECT body FROM events WHERE seq = ?1")?;
+            seqs.iter().map(|seq| Ok(statement.query_row(params![seq], |r| r.get(0))?)).collect()
+        })
     }
-    let Some(current) = merged else { return Ok(None) };
-    let options = DriftOptions { now: Some(now_ms() as f64 / 1000.0), ..DriftOptions::default() };
-    let Ok(report) = tabml::drift::check_profiles(&bundle.profile, &current, &options) else {
-        return Ok(None);
-    };
-    Ok(Some(DriftSummary {
-        source: DriftSource::Profiles,
-        version,
-        at: newest,
-        batches,
-        rows: current.rows,
-        dataset_drift: report.dataset_drift,
-        drifted_share: report.drifted_share,
-        columns: report
-            .columns
-            .iter()
-            .chain(&report.predictions)
-            .map(|d| ColumnDrift {
-                column: d.column.clone(),
-                test: d.test.name().to_owned(),
-                statistic: d.value(),
-                drift: d.drift,
-            })
-            .collect(),
-    }))
+
+    /// A version's bundle bytes, if the model has that version.
+    pub fn version_bundle(&self, model_id: i64, version: u32) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT b.data FROM versions v JOIN blobs b ON b.id = v.blob_id WHERE v.model_id = ?1 AND v.version = ?2",
+                params![model_id, version],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
 }
 
 /// The parts of a stored drift report event a dashboard shows.

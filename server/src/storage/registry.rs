@@ -4,17 +4,23 @@
 use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::BTreeMap;
-use tabml::api::{AuditEntry, ModelInfo, ModelPage, ModelPatch, NewModel, Stage, VersionInfo};
+use tabml::api::{ModelInfo, ModelPage, ModelPatch, NewModel, Stage, VersionInfo};
 
 /// What permission checks need to know about a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelAccess {
     /// The server's id for the model.
     pub id: i64,
     /// Who registered it.
     pub owner_id: i64,
-    /// Whether the owner is a mentor or an admin (their models are handed out to classes).
+    /// Whether the owner is a mentor or an admin.
     pub owner_is_staff: bool,
+    /// The class the model belongs to, by name (its members report on it).
+    pub class: Option<String>,
+    /// That class's mentor (who manages the class's models).
+    pub class_mentor_id: Option<i64>,
+    /// Whether that class lets owners promote their own models.
+    pub owners_may_promote: bool,
 }
 
 /// A search of the registry.
@@ -73,8 +79,13 @@ const VERSION_COLUMNS: &str =
     "v.version, v.digest, v.size, v.kind, v.target, v.task, v.stage, u.name, v.created_at, v.retired_reason";
 
 impl Storage {
-    /// Registers a model owned by `owner_id`.
-    pub fn create_model(&self, owner_id: i64, model: &NewModel) -> Result<ModelInfo, StorageError> {
+    /// Registers a model owned by `owner_id` in class `class_id` (none: staff only).
+    pub fn create_model(
+        &self,
+        owner_id: i64,
+        class_id: Option<i64>,
+        model: &NewModel,
+    ) -> Result<ModelInfo, StorageError> {
         self.write(|tx| {
             let taken: bool =
                 tx.query_row("SELECT EXISTS (SELECT 1 FROM models WHERE name = ?1)", params![model.name], |r| r.get(0))?;
@@ -83,8 +94,8 @@ impl Storage {
             }
             let card = model.card.as_ref().map(|c| c.to_string());
             tx.execute(
-                "INSERT INTO models (name, description, card, tags, owner_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![model.name, model.description, card, json(&model.tags), owner_id, now_ms()],
+                "INSERT INTO models (name, description, card, tags, owner_id, created_at, class_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![model.name, model.description, card, json(&model.tags), owner_id, now_ms(), class_id],
             )?;
             let id = tx.last_insert_rowid();
             audit(tx, id, owner_id, "register", &model.name, "", "", "")?;
@@ -102,6 +113,50 @@ impl Storage {
         self.read(|c| {
             access_where(c, "m.id = ?1", &model_id)?
                 .ok_or_else(|| StorageError::NotFound(format!("no model with id {model_id}")))
+        })
+    }
+
+    /// The class a new model goes into: the learner's own; for staff, the class they name, which a
+    /// mentor must teach (an admin may name any).
+    pub fn class_for_new_model(
+        &self,
+        owner_id: i64,
+        named: Option<&str>,
+    ) -> Result<Option<i64>, StorageError> {
+        self.read(|c| {
+            let (role, own_class): (String, Option<i64>) =
+                c.query_row("SELECT role, class_id FROM users WHERE id = ?1", params![owner_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            let Some(named) = named else {
+                return Ok(if role == "learner" { own_class } else { None });
+            };
+            if role == "learner" {
+                return Err(StorageError::Forbidden(
+                    "class: a learner's models go into their own class; leave `class` out".into(),
+                ));
+            }
+            let (class_id, mentor_id): (i64, i64) = c
+                .query_row("SELECT id, mentor_id FROM classes WHERE name = ?1", params![named], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound(format!("there is no class called {named:?}")))?;
+            if role == "mentor" && mentor_id != owner_id {
+                return Err(StorageError::Forbidden(format!("class {named:?}: you do not teach it")));
+            }
+            Ok(Some(class_id))
+        })
+    }
+
+    /// Whether the model has this version (retired or not).
+    pub fn has_version(&self, model_id: i64, version: u32) -> Result<bool, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM versions WHERE model_id = ?1 AND version = ?2)",
+                params![model_id, version],
+                |r| r.get(0),
+            )?)
         })
     }
 
@@ -279,121 +334,6 @@ impl Storage {
             Ok(BundleBlob { version, digest, bytes })
         })
     }
-
-    /// Points `alias` at `version` (creating the alias if new), with the reason in the audit log.
-    pub fn move_alias(
-        &self,
-        model_id: i64,
-        actor_id: i64,
-        alias: &str,
-        version: u32,
-        reason: &str,
-    ) -> Result<VersionInfo, StorageError> {
-        self.write(|tx| {
-            live_version(tx, model_id, version, "an alias cannot name it")?;
-            let old: Option<u32> = tx
-                .query_row(
-                    "SELECT version FROM aliases WHERE model_id = ?1 AND alias = ?2",
-                    params![model_id, alias],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            tx.execute(
-                "INSERT INTO aliases (model_id, alias, version) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (model_id, alias) DO UPDATE SET version = excluded.version",
-                params![model_id, alias, version],
-            )?;
-            let from = old.map(|v| v.to_string()).unwrap_or_default();
-            audit(tx, model_id, actor_id, "alias", alias, &from, &version.to_string(), reason)?;
-            version_info(tx, model_id, version)
-        })
-    }
-
-    /// Moves a version to `stage`, with the reason in the audit log.
-    pub fn set_stage(
-        &self,
-        model_id: i64,
-        actor_id: i64,
-        version: u32,
-        stage: Stage,
-        reason: &str,
-    ) -> Result<VersionInfo, StorageError> {
-        self.write(|tx| {
-            let info = live_version(tx, model_id, version, "its stage stays archived")?;
-            tx.execute(
-                "UPDATE versions SET stage = ?3 WHERE model_id = ?1 AND version = ?2",
-                params![model_id, version, stage.as_str()],
-            )?;
-            let subject = format!("version {version}");
-            audit(tx, model_id, actor_id, "stage", &subject, info.stage.as_str(), stage.as_str(), reason)?;
-            version_info(tx, model_id, version)
-        })
-    }
-
-    /// Retires a version: archived, no alias names it any more, and the reason is kept.
-    pub fn retire(
-        &self,
-        model_id: i64,
-        actor_id: i64,
-        version: u32,
-        reason: &str,
-    ) -> Result<VersionInfo, StorageError> {
-        self.write(|tx| {
-            let info = version_info(tx, model_id, version)?;
-            if info.retired.is_some() {
-                return Err(StorageError::Conflict(format!("version {version} is already retired")));
-            }
-            for alias in &info.aliases {
-                tx.execute("DELETE FROM aliases WHERE model_id = ?1 AND alias = ?2", params![model_id, alias])?;
-                audit(tx, model_id, actor_id, "alias", alias, &version.to_string(), "", reason)?;
-            }
-            tx.execute(
-                "UPDATE versions SET stage = 'archived', retired_reason = ?3 WHERE model_id = ?1 AND version = ?2",
-                params![model_id, version, reason],
-            )?;
-            let subject = format!("version {version}");
-            audit(tx, model_id, actor_id, "retire", &subject, info.stage.as_str(), "archived", reason)?;
-            version_info(tx, model_id, version)
-        })
-    }
-
-    /// A model's audit log, oldest first.
-    pub fn audit_log(&self, model_id: i64) -> Result<Vec<AuditEntry>, StorageError> {
-        self.read(|c| {
-            let mut statement = c.prepare(
-                "SELECT u.name, a.at, a.action, a.subject, a.from_value, a.to_value, a.reason
-                 FROM audit a JOIN users u ON u.id = a.actor_id WHERE a.model_id = ?1 ORDER BY a.id",
-            )?;
-            let rows = statement.query_map(params![model_id], |r| {
-                Ok(AuditEntry {
-                    actor: r.get(0)?,
-                    at: r.get(1)?,
-                    action: r.get(2)?,
-                    subject: r.get(3)?,
-                    from: r.get(4)?,
-                    to: r.get(5)?,
-                    reason: r.get(6)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-    }
-}
-
-/// A version that is not retired; a retired one is a conflict, with `consequence` said.
-fn live_version(
-    c: &rusqlite::Connection,
-    model_id: i64,
-    version: u32,
-    consequence: &str,
-) -> Result<VersionInfo, StorageError> {
-    let info = version_info(c, model_id, version)?;
-    match &info.retired {
-        Some(why) => {
-            Err(StorageError::Conflict(format!("version {version} is retired ({why}); {consequence}")))
-        }
-        None => Ok(info),
-    }
 }
 
 fn access_where(
@@ -403,10 +343,20 @@ fn access_where(
 ) -> Result<Option<ModelAccess>, StorageError> {
     Ok(c.query_row(
         &format!(
-            "SELECT m.id, m.owner_id, u.role != 'learner' FROM models m JOIN users u ON u.id = m.owner_id WHERE {condition}"
+            "SELECT m.id, m.owner_id, u.role != 'learner', c.name, c.mentor_id, COALESCE(c.owners_may_promote, 0)
+             FROM models m JOIN users u ON u.id = m.owner_id LEFT JOIN classes c ON c.id = m.class_id WHERE {condition}"
         ),
         [key],
-        |r| Ok(ModelAccess { id: r.get(0)?, owner_id: r.get(1)?, owner_is_staff: r.get(2)? }),
+        |r| {
+            Ok(ModelAccess {
+                id: r.get(0)?,
+                owner_id: r.get(1)?,
+                owner_is_staff: r.get(2)?,
+                class: r.get(3)?,
+                class_mentor_id: r.get(4)?,
+                owners_may_promote: r.get(5)?,
+            })
+        },
     )
     .optional()?)
 }
@@ -439,19 +389,13 @@ pub(super) fn audit(
 }
 
 fn model_info(c: &rusqlite::Connection, model_id: i64) -> Result<ModelInfo, StorageError> {
-    let (name, description, card, tags, owner, created_at): (
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        i64,
-    ) = c
+    type Row = (String, String, Option<String>, String, String, i64, Option<String>);
+    let (name, description, card, tags, owner, created_at, class): Row = c
         .query_row(
-            "SELECT m.name, m.description, m.card, m.tags, u.name, m.created_at
-             FROM models m JOIN users u ON u.id = m.owner_id WHERE m.id = ?1",
+            "SELECT m.name, m.description, m.card, m.tags, u.name, m.created_at, c.name
+             FROM models m JOIN users u ON u.id = m.owner_id LEFT JOIN classes c ON c.id = m.class_id WHERE m.id = ?1",
             params![model_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
         )
         .optional()?
         .ok_or_else(|| StorageError::NotFound(format!("no model with id {model_id}")))?;
@@ -470,13 +414,18 @@ fn model_info(c: &rusqlite::Connection, model_id: i64) -> Result<ModelInfo, Stor
         card: card.and_then(|c| serde_json::from_str(&c).ok()),
         tags: serde_json::from_str(&tags).unwrap_or_default(),
         owner,
+        class,
         created_at,
         latest_version,
         aliases,
     })
 }
 
-fn version_info(c: &rusqlite::Connection, model_id: i64, version: u32) -> Result<VersionInfo, StorageError> {
+pub(super) fn version_info(
+    c: &rusqlite::Connection,
+    model_id: i64,
+    version: u32,
+) -> Result<VersionInfo, StorageError> {
     let model: String =
         c.query_row("SELECT name FROM models WHERE id = ?1", params![model_id], |r| r.get(0))?;
     let info = c

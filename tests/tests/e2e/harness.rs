@@ -25,6 +25,8 @@ pub(crate) struct Api {
     pub(crate) mentor: String,
     pub(crate) learner: String,
     pub(crate) other_learner: String,
+    /// The server's state, when it is called in process.
+    pub(crate) state: Option<AppState>,
 }
 
 /// A body to send.
@@ -84,13 +86,14 @@ impl Api {
     pub(crate) async fn start_with(loopback: bool, adjust: impl FnOnce(&mut ServerConfig) + Clone) -> Self {
         let dist = tempfile::tempdir().unwrap();
         let server = TestServer::start_with(dist.path(), adjust.clone()).await;
-        let transport = if loopback {
-            Transport::Loopback(reqwest::Client::new())
+        let (transport, state) = if loopback {
+            (Transport::Loopback(reqwest::Client::new()), None)
         } else {
             let mut config = ServerConfig { db: server.db.clone(), ..ServerConfig::default() };
             adjust(&mut config);
             let storage = Storage::open(&config.db, config.durability).unwrap();
-            Transport::InProcess(tabml_server::app(AppState::new(storage, &config)))
+            let state = AppState::new(storage, &config);
+            (Transport::InProcess(tabml_server::app(state.clone())), Some(state))
         };
         server.create_user("ada", Role::Admin, PASSWORD);
         server.create_user("grace", Role::Mentor, PASSWORD);
@@ -101,6 +104,7 @@ impl Api {
             mentor: String::new(),
             learner: String::new(),
             other_learner: String::new(),
+            state,
         };
         api.admin = api.login("ada", PASSWORD).await;
         api.mentor = api.login("grace", PASSWORD).await;
@@ -197,6 +201,12 @@ impl Api {
 
     pub(crate) async fn register(&self, token: &str, name: &str) -> Value {
         let body = json!({"name": name, "description": "predicts the species", "tags": ["iris", "demo"]});
+        self.call(Method::POST, "/api/v1/models", Some(token), Send::Json(body)).await.expect(201)
+    }
+
+    /// Registers a mentor's model in the class "ml-101", whose learners then report on it.
+    pub(crate) async fn hand_out(&self, token: &str, name: &str) -> Value {
+        let body = json!({"name": name, "description": "handed out", "tags": ["iris"], "class": "ml-101"});
         self.call(Method::POST, "/api/v1/models", Some(token), Send::Json(body)).await.expect(201)
     }
 

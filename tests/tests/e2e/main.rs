@@ -3,6 +3,7 @@
 #[macro_use]
 mod harness;
 
+mod abuse;
 mod accounts;
 mod api;
 mod browser;

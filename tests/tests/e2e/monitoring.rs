@@ -26,7 +26,7 @@ async fn profiles_merge_into_the_dashboards_drift(loopback: bool) {
     use tabml::drift::{check_against_profile, DataProfile, DriftOptions};
     let api = Api::start(loopback).await;
     let api = &api;
-    api.register(&api.mentor, "iris").await;
+    api.hand_out(&api.mentor, "iris").await;
     let bytes = bundle(1, false);
     api.upload(&api.mentor, "iris", bytes.clone()).await.expect(201);
     let trained = tabml::ModelBundle::decode(&bytes).unwrap();
@@ -211,8 +211,25 @@ async fn deployment_policies_route_between_versions_clients_can_fetch(loopback: 
     put(&api.learner, canary.clone()).await.error(403, "forbidden");
     let info = put(&api.mentor, canary.clone()).await.expect(200);
     assert_eq!((info["primary_version"].as_u64(), info["secondary_version"].as_u64()), (Some(1), Some(2)));
+    // The policy follows "challenger" now: moving it changes what serves, which needs a mentor.
+    let moved = api
+        .call(
+            Method::PUT,
+            "/api/v1/models/iris/aliases/challenger",
+            Some(&api.learner),
+            Send::Json(json!({"version": 3, "reason": "mine is better"})),
+        )
+        .await;
+    assert!(moved.error(403, "forbidden").contains("needs a mentor"));
     // Clients fetching the policy follow the aliases as they move.
-    alias("challenger", 3).await;
+    api.call(
+        Method::PUT,
+        "/api/v1/models/iris/aliases/challenger",
+        Some(&api.mentor),
+        Send::Json(json!({"version": 3, "reason": "try the newest"})),
+    )
+    .await
+    .expect(200);
     let info = api.get("/api/v1/models/iris/policy", &api.other_learner).await.expect(200);
     assert_eq!(
         (info["policy"].clone(), info["secondary_version"].as_u64(), info["updated_by"].as_str()),
@@ -246,7 +263,7 @@ both_ways!(alert_rules_fire_as_events_arrive_and_dashboards_summarize);
 async fn alert_rules_fire_as_events_arrive_and_dashboards_summarize(loopback: bool) {
     let api = Api::start(loopback).await;
     let api = &api;
-    api.register(&api.mentor, "iris").await;
+    api.hand_out(&api.mentor, "iris").await;
     api.upload(&api.mentor, "iris", bundle(1, false)).await.expect(201);
     let rule = |name: &str, metric: &str, comparator: &str, threshold: f64| {
         Send::Json(json!({"name": name, "metric": metric, "window_minutes": 60, "comparator": comparator,
@@ -398,6 +415,7 @@ async fn alert_rules_fire_as_events_arrive_and_dashboards_summarize(loopback: bo
 async fn public_dashboards_are_readable_without_signing_in() {
     let api = Api::start_with(true, |c| c.public_dashboards = true).await;
     api.register(&api.learner, "iris").await;
+    api.upload(&api.learner, "iris", bundle(1, false)).await.expect(201);
     api.events(&api.learner, vec![prediction("p1", "iris")]).await.expect(200);
     let dashboard =
         api.call(Method::GET, "/api/v1/models/iris/dashboard", None, Send::None).await.expect(200);
