@@ -65,7 +65,8 @@ fn args() -> Result<Args, String> {
     Ok(parsed)
 }
 
-/// `tabml serve` on a free loopback port, with no rate limits (the clients would trip them).
+/// `tabml serve` on a free loopback port, with no rate limits or daily event quota (the clients would
+/// trip them).
 fn serve(tabml: &PathBuf, dir: &std::path::Path) -> Result<(Child, String), String> {
     let db = dir.join("bench.db");
     let mut admin = Command::new(tabml)
@@ -78,7 +79,8 @@ fn serve(tabml: &PathBuf, dir: &std::path::Path) -> Result<(Child, String), Stri
     admin.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).map_err(|e| e.to_string())?;
     admin.wait().map_err(|e| e.to_string())?;
     let mut child = Command::new(tabml)
-        .args(["serve", "--addr", "127.0.0.1:0", "--rate-per-peer", "0", "--rate-per-token", "0", "--dist"])
+        .args(["serve", "--addr", "127.0.0.1:0", "--rate-per-peer", "0", "--rate-per-token", "0"])
+        .args(["--event-bytes-per-day", "0", "--dist"])
         .arg(dir.join("no-dist"))
         .arg("--db")
         .arg(&db)
