@@ -251,7 +251,7 @@ impl ColumnBuilder {
     }
 
     /// Makes the cells that spell an infinity missing: in a column of numbers, ±∞ is no value (as
-    /// Evidently and DESIGN.md's drift rules treat it). pandas reads such a column as floats with
+    /// Evidently and docs/DESIGN.md's drift rules treat it). pandas reads such a column as floats with
     /// infinities; a column of text keeps `inf` as a word, as pandas does.
     fn drop_infinities(&mut self) {
         let text = std::mem::take(&mut self.text);

@@ -1,4 +1,4 @@
-//! Drift checks compatible with Evidently's defaults (DESIGN.md, "Drift"): per column the test
+//! Drift checks compatible with Evidently's defaults (docs/DESIGN.md, "Drift"): per column the test
 //! Evidently's `DataDriftPreset` would choose, computed as SciPy computes it, the data-set verdict
 //! from the share of drifted columns, and the data checks a monitor wants beside drift (missing
 //! rates, new categories, values out of range, freshness).
