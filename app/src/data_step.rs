@@ -1,4 +1,12 @@
-//! Step 1, data: pick a sample set or open a CSV, then see its first rows and the inferred types.
+//! Step 2, data: pick a sample set, or open or drop a CSV file (`#drop-zone`, the same `open_file`;
+//! up to 100 MB), then see its rows, the inferred types and the checks.
+//!
+//! Every row is shown in a virtually scrolled table (`RowsTable`: fixed 28 px rows, only a window
+//! of 60 rows around the visible ones in the page, fetched from the worker with `Request::Rows` and
+//! keyed by row index, so a moved window builds only its new rows). A data set wider than
+//! `COLUMN_PAGE` columns is paged by `ColumnPager`, here and in the types and prepare tables. A
+//! column's type can be changed to any type every value fits. The checks are the core's validation
+//! report for the chosen target, shown up to 100 findings with a count of the rest.
 
 use crate::background;
 use crate::http::{self, SampleDataset};

@@ -3,6 +3,11 @@
 //! State lives in [`Workbench`], a struct of signals handed to every step by context. Only
 //! [`http`] speaks HTTP. Parsing, validation and training run in a Web Worker ([`worker`], driven
 //! from the page by [`background`] over the messages of [`protocol`]), so the page never freezes.
+//!
+//! [`Step`] is the numbered section every stage uses: its heading and the sentence on why the stage
+//! matters. On start, `restore` reads the saved work back (the card, the runs with the last one
+//! shown, the data set replayed into the worker) and marks `<main data-restored>`. `read_file`
+//! gives the bytes of a picked or dropped file.
 
 pub mod background;
 mod chart;

@@ -1,6 +1,11 @@
 //! Step 6, monitor: drift checks and performance estimates on data the model has not seen. The
 //! learner injects a change into a copy of the test rows (or opens a file of new rows) and watches
 //! each statistic respond; a slider sets how many rows are checked.
+//!
+//! The worker's side is `monitor.rs`. Before any model is trained, a CSV file of newer rows can be
+//! compared with the loaded data set (`Request::DriftFile`, `drift::check_tables`); the verdict
+//! carries the worker's times (`#drift-verdict[data-check-ms][data-parse-ms]`), which
+//! `browser-bench` reads.
 
 use crate::background;
 use crate::protocol::{Current, MonitorView, Reply, Request, Shift, ShiftColumn};

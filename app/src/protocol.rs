@@ -5,6 +5,13 @@
 //! worker) or a model bundle (from it) travels beside the message as a second byte array, so it is
 //! moved, never re-encoded. [`Engine`] is the worker's state and logic, plain Rust so that it is
 //! tested natively.
+//!
+//! [`ModelView`] is what the page shows of a bundle: everything but the fitted estimators, the
+//! preparation's fitted values, the schema and the profile. The page never decodes a bundle,
+//! because a large forest takes longer than a frame to decode: the worker sends a `ModelView`
+//! beside every trained bundle's bytes (`Reply::Trained`) and reads the bundles the page holds with
+//! `Request::Open`. `FindingView` exists because the validation report's JSON-tagged enum does not
+//! encode as postcard.
 
 use serde::{Deserialize, Serialize};
 use tabml::models::Progress;

@@ -1,4 +1,17 @@
-//! Step 3, evaluate: the test score beside the baseline, the confusion matrix, and a chart.
+//! Step 5, evaluate: the test score beside the baseline, the confusion matrix (or predicted against
+//! actual), and a chart.
+//!
+//! For two classes, a threshold slider (with best-F1 and 80%-recall presets) recomputes precision,
+//! recall, F1 and the confusion matrix from the test rows' probabilities, live, and marks the
+//! threshold on the ROC and precision–recall curves. "Look deeper" asks the worker
+//! (`Request::Explain`, by bundle digest) to measure the last model trained there on its test rows:
+//! permutation importance, scores per group of a categorical column with the fairness gaps, and the
+//! mean scoring time per row over whole batches (a browser's clock is too coarse for single rows).
+//!
+//! Below: the model card stored in the bundle, the bundle's size and SHA-256
+//! (`#result-bundle[data-digest]`), a download link (a `Blob` object URL, revoked when the results
+//! go away), and an opener for saved `.tabml` files, which the worker reads (`TrainedModel::open`;
+//! `TrainedModel.source` says trained here or opened from a file).
 
 use crate::background;
 use crate::chart;

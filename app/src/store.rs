@@ -3,6 +3,12 @@
 //! choices, and every run with its bundle.
 //! The only module that speaks IndexedDB. Records are postcard bytes under fixed keys; nothing
 //! here is sent anywhere.
+//!
+//! A kept file's bytes and the list of kept files change together in one read-write transaction
+//! (`change_kept`), so a save and a Forget at once cannot undo each other. Saves run in the
+//! background through `persist` in `lib.rs` (counted on `<main data-saving>`); a failed save is
+//! shown at the top and the tab carries on. The footer's "Forget everything saved here" clears the
+//! store and reloads.
 
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};

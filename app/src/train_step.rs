@@ -1,4 +1,11 @@
-//! Step 2, train: choose the target and a model, then train on a seeded, stratified 80/20 split.
+//! Step 4, train: choose the target and a model, then train on the training rows of the split
+//! chosen in step 3 (seeded and stratified).
+//!
+//! The chosen model's hyperparameters come from `ModelKind::params` (scikit-learn's names, defaults
+//! and a line of help each) and are checked as typed with `Params::resolve`, the core's own rules.
+//! An optional search (grid, random, TPE; trials; folds) draws its trials as each finishes
+//! (`Progress::with_trials` in the core, `ToPage::Trial` from the worker, `Workbench.trials`). A
+//! progress bar and a Cancel button; below, the runs table (`runs.rs`).
 
 use crate::background;
 use crate::protocol::{DataSummary, Reply, Request};

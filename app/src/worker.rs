@@ -1,6 +1,8 @@
 //! The Web Worker's side: receives [`ToWorker`] messages, runs them on the [`Engine`], and posts
 //! progress and the reply back. Everything heavy (parsing, validation, training, search) happens
 //! here, so the page stays responsive; cancelling is the page terminating this worker.
+//!
+//! Progress is posted at most every 50 ms.
 
 use crate::protocol::{Engine, Reply, ToPage, ToWorker};
 use std::cell::RefCell;

@@ -18,6 +18,12 @@
 //!   rules, acknowledge alerts;
 //! - mentors and admins: make classes; admins see every class;
 //! - a class's mentor and admins: rotate or revoke its join code.
+//!
+//! A new password needs at least 8 characters (and at most 1 KiB), and must not be all spaces, the
+//! name itself or one of the most common passwords. [`Caller`] and [`MaybeCaller`] are the
+//! extractors (401 without a valid token); `require_mentor`, `require_manager`, `require_promoter`
+//! and `require_member` are the rules (403); `authority` tells storage whether the caller may
+//! change what serves production.
 
 use crate::error::ServerError;
 use crate::storage::{Account, Authority, ModelAccess};

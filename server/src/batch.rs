@@ -1,5 +1,7 @@
-//! The batch commands of the `tabml` command line: `train`, `evaluate`, `score` and `bench`. They read
-//! files, call the core, and write bundles, predictions and reports; the core does the rest.
+//! The batch commands of the `tabml` command line: `train`, `evaluate`, `score`, `drift` and
+//! `bench`. They read files, call the core, and write bundles, predictions and reports (tables for
+//! people, or JSON); the core does the rest. A [`BatchError`] names the file it concerns, and a
+//! progress bar is drawn only on a terminal.
 
 use serde_json::{json, Map, Value};
 use std::io::{IsTerminal, Write};

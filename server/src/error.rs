@@ -2,6 +2,9 @@
 //!
 //! The codes (the `code` field of every error body) are part of the API: clients match on them,
 //! never on the message. `openapi.json` lists them.
+//!
+//! A 401 carries `WWW-Authenticate: Bearer`, a 429 `Retry-After`. The detail of a 5xx goes to the
+//! log, not to the client.
 
 use crate::storage::StorageError;
 use axum::http::{header, HeaderValue, StatusCode};

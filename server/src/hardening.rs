@@ -2,6 +2,11 @@
 //! headers with a content security policy that lets the app run WebAssembly, and error answers that
 //! are JSON with a stable code even when a layer below the handlers (body limit, timeout, method
 //! routing) produced them.
+//!
+//! The rate limiter keeps token buckets per peer address, per token, and per address on
+//! `/api/v1/auth/*` with its own far smaller budget; past one, 429 with `Retry-After`. The content
+//! security policy allows `script-src 'self' 'wasm-unsafe-eval'` plus the hash of the app's inline
+//! start-up script, re-read when `index.html` changes.
 
 use crate::error::{error_response, ServerError};
 use crate::AppState;

@@ -5,6 +5,11 @@
 //! describes each (a test keeps it true). Every other path serves the built app from `dist`; a path
 //! without a file extension that names no file gets `index.html`, so the app's own routes survive a
 //! reload. Without a built app, those paths answer a short page that says how to build it.
+//!
+//! `app(AppState)` puts the API behind its layers (rate limits, body limit, timeout, JSON errors,
+//! CORS when origins are configured) and everything behind security headers and gzip.
+//! [`Server::run`] checkpoints the write-ahead log periodically, and on shutdown lets requests in
+//! flight finish, then checkpoints once more.
 
 pub mod auth;
 pub mod batch;

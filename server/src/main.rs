@@ -1,5 +1,10 @@
 //! `tabml`: the command line. `tabml serve` runs the server; `train`, `evaluate`, `score`, `drift` and
 //! `bench` run batch jobs on the same core the browser app uses.
+//!
+//! `run` returns `anyhow::Result<ExitCode>`, printed with each cause once; this is the only file
+//! that uses `anyhow`. `serve` prints `tabml listening on http://ADDR/` on standard output, so
+//! scripts and tests find a port picked with `:0`. `admin create-user` reads the password from
+//! standard input and applies the sign-up rules.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};

@@ -2,6 +2,9 @@
 //! also how long it may sit idle between requests), and a cap on how many are open at once.
 //! `axum::serve` offers neither, so a client trickling its headers a byte at a time, or thousands
 //! of clients that connect and say nothing, could hold every file descriptor the process has.
+//!
+//! Each request carries its peer address for the rate limits. On shutdown, connections drain
+//! gracefully.
 
 use crate::config::ServerConfig;
 use axum::body::Body;

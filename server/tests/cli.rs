@@ -1,5 +1,9 @@
 //! The `tabml` binary as a user runs it: it prints its address, serves on a loopback port with its
 //! database on disk, refuses bad flags clearly, and stops cleanly on Ctrl-C.
+//!
+//! It also makes users with `admin create-user`, and kills a server with SIGKILL in the middle of a
+//! stream of event batches to find every acknowledged event exactly once after a restart. Cargo
+//! builds the binary for these tests (`CARGO_BIN_EXE_tabml`).
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};

@@ -6,6 +6,12 @@
 //! [`ModelBundle`] in `postcard` (a compact, deterministic serde encoding: varint integers, raw
 //! little-endian floats). A reader checks each in turn and names what is wrong; it never guesses at
 //! a version it does not know. Encoding the same bundle twice gives the same bytes.
+//!
+//! The checksum guards against damage, not against a hand-made file, so [`ModelBundle::decode`]
+//! also checks that the estimators fit the preparation's width and the task's classes (tree splits
+//! point forward inside their tree, one weight per feature…) and validates the profile: a crafted
+//! bundle cannot make scoring index past itself. [`ModelBundle::score`] refuses data that does not
+//! fit the schema (`SchemaError`, with line, column and value).
 
 use crate::drift::DataProfile;
 use crate::error::{BundleError, TabmlError};

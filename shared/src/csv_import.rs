@@ -1,5 +1,8 @@
 //! Reading CSV text into a [`Table`]: byte-order mark, delimiter detection, quoted fields, CRLF,
 //! missing-value markers, and an error that names the line for every way a file can be wrong.
+//!
+//! The delimiter is a comma, a semicolon or a tab, whichever the header uses most. A file above
+//! 4 GiB is refused (`CsvError::TooLarge`): cells are addressed by 32-bit offsets.
 
 use crate::error::CsvError;
 pub use crate::table::MISSING_MARKERS;

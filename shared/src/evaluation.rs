@@ -1,5 +1,8 @@
 //! Measuring a model on labelled rows, always beside the dummy baseline; per-group gaps,
 //! permutation importance and prediction latency for [`evaluate`] on a new file.
+//!
+//! `Evaluation::metric_table` lists each metric beside the baseline's: the one source for the
+//! command line's tables and JSON.
 
 use crate::bundle::ModelBundle;
 use crate::error::{SchemaError, TabmlError};

@@ -5,6 +5,10 @@
 //! Each trial prepares and fits on k − 1 folds and scores the held-out fold with scikit-learn's
 //! default score (accuracy or R²); a trial's score is the mean over folds. Hyperparameters the user
 //! fixed are not searched.
+//!
+//! TPE starts with random trials (a quarter of the budget), then models the best quarter of trials
+//! with Parzen densities and proposes the candidate most likely under them and least likely under
+//! the rest. The preparation is refitted per fold.
 
 use crate::error::TabmlError;
 use crate::math;

@@ -1,4 +1,8 @@
 //! Seeded train/test splits: stratified by class for classification, plain random otherwise.
+//!
+//! Also a three-way split (`train_validation_test_split`) and k folds, plain or stratified
+//! (`k_fold`). Every draw comes from our own `SplitMix64` (`rng.rs`), so a seed gives the same rows
+//! on every platform and in every release; the app's Monitor step draws its copies with it too.
 
 use crate::error::TabmlError;
 use crate::rng::SplitMix64;

@@ -1,7 +1,15 @@
 //! A table of named columns read from a CSV, with the type inferred for each column.
 //!
-//! Cells keep their original text (so a learner can change a column's type without reloading), and a
-//! missing cell is `None`. Numbers are parsed from that text when a column is used as numeric.
+//! Columnar: each column keeps its cells' text back to back with an end offset per row (a missing
+//! cell is an empty span), so a learner can change a column's type without reloading, and, when
+//! every present cell is a number, the numbers, parsed once on import. In a column of numbers a
+//! cell that spells ±inf (`inf`, `-Infinity`…, as pandas reads them) is missing; among words it
+//! stays a word.
+//!
+//! Inference goes numeric, boolean, datetime, then categorical when values repeat, else text;
+//! `Table::set_kind` overrides it after checking that every value fits. `parse_datetime` reads an
+//! ISO 8601 date or date-time (with `Z` or an offset; UTC without one) as Unix seconds.
+//! `Table.lines` keeps the file line of each row, for messages.
 
 use serde::{Deserialize, Serialize};
 

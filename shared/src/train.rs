@@ -1,5 +1,12 @@
 //! Training a model on a table: pick the task from the target, split, prepare, fit, and measure on
 //! the held-back rows beside a baseline that ignores the features.
+//!
+//! The task follows from the target ([`Task::for_target`]): labels, booleans and integers with at
+//! most 10 values are classes, other numbers regression, unless a [`TaskKind`] forces it.
+//! [`train_with`] takes a progress callback and the caller's clock: the [`Run`] records each
+//! stage's duration, and the bundle holds no times, so the same inputs give the same bundle bytes.
+//! [`preview_split`] counts the rows per class of the split a training would make, with the same
+//! code, without training.
 
 use crate::bundle::{ModelBundle, TrainingInfo};
 use crate::drift::DataProfile;

@@ -1,5 +1,9 @@
 //! The validation report: what in a data set will mislead a model or a learner, each finding with
 //! where it is, how bad it is, and what to do about it.
+//!
+//! The findings: missing values, constant and duplicate columns, duplicate rows, likely
+//! identifiers, values outside declared ranges, class imbalance, suspected target leakage, and rows
+//! shared by the training and test parts. Each names the file line or the column it concerns.
 
 use crate::split::Split;
 use crate::table::{parse_number, Column, ColumnKind, Table};

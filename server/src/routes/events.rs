@@ -1,4 +1,9 @@
 //! `POST /api/v1/events`: monitoring events in batches, each stored once by its client-made id.
+//!
+//! The whole batch is checked before one transaction stores it: sizes first (64 KiB a prediction or
+//! label, 1 MiB a profile or drift report), then that each version exists and that the sender may
+//! report on its model. Then the alert rules of the models touched are evaluated, their drift-share
+//! windows merged by the `ProfileMerger` first.
 
 use super::{blocking, check_name, JsonBody};
 use crate::auth::Caller;

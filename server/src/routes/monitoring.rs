@@ -1,4 +1,7 @@
 //! Deployment policies, alert rules, alerts and dashboard summaries.
+//!
+//! A policy is checked against its strategy (which need a second version and a share). Dashboards
+//! need a token unless the server runs with `--public-dashboards`.
 
 use super::runs::parse_id;
 use super::{blocking, check_name, check_text, JsonBody, QueryParams};

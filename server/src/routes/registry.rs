@@ -1,5 +1,8 @@
 //! The registry routes: models, versions (bundle upload and download by number, alias or stage),
 //! aliases, stages, retirement and the audit log.
+//!
+//! An uploaded bundle is decoded and checked before it is stored, and the server numbers the
+//! version. Downloads carry an ETag and answer `If-None-Match`.
 
 use super::{
     blocking, body_bytes, check_name, check_text, page_limit, parse_version, require_content_type, JsonBody,

@@ -1,4 +1,7 @@
 //! Users, their bearer tokens (stored as SHA-256 hashes only) and classes.
+//!
+//! Names are unique without regard to case. A class keeps only the hash of its join code, with its
+//! expiry and whether its mentor revoked it.
 
 use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, OptionalExtension, Row};

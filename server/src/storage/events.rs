@@ -1,4 +1,9 @@
 //! Monitoring events: stored once per (sender, client-made id), however often a batch is sent.
+//!
+//! `INSERT … ON CONFLICT DO NOTHING` tells new events from duplicates. A prediction's latency,
+//! failure, output and top probability are kept in columns for the summaries. The bytes each user
+//! stored per UTC day are counted in `event_usage` and checked against the quota in the same
+//! transaction.
 
 use super::{now_ms, Storage, StorageError};
 use rusqlite::params;

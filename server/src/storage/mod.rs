@@ -13,6 +13,13 @@
 //! acknowledged write survives both a process crash and a power loss. With [`Durability::Normal`] it
 //! survives a process crash, but the last commits before a power loss may be lost (never
 //! half-applied: the database stays consistent).
+//!
+//! Opening refuses a database from a newer tabml, checks at start-up that the file can really be
+//! written (SQLite opens a read-only file read-only without a word), and says why an open failed (a
+//! missing folder, permission denied). Each migration step re-reads the version inside its `BEGIN
+//! IMMEDIATE` transaction, so two processes opening a fresh file take turns. A write whose work
+//! fails is rolled back: a refused request changes nothing. Four read connections; a busy timeout;
+//! 64 MiB of page cache per connection (event indexes are written out of order).
 
 mod accounts;
 mod events;

@@ -1,5 +1,14 @@
 //! Deployment policies, alert rules and alerts, and the dashboard summary of a model's events in a
 //! time window (which alert rules read too).
+//!
+//! Policies are resolved to versions through aliases. A rule fires when its metric crosses the
+//! threshold over its window, and again only once that alert was acknowledged and the metric came
+//! back; each rule is evaluated on its own. `summarize`, the dashboard of a window: volume per
+//! version, predicted labels or a histogram of values, error rate, latency p50/p99 as numpy's
+//! percentiles, realized accuracy from labels joined by prediction id, mean top probability,
+//! freshness, and the newest drift report a client sent. `profile_batches` lists the profile events
+//! a window's drift merges (the newest 1,000, of the newest version that sent any) for
+//! `merged_drift.rs`.
 
 use super::registry::audit;
 use super::{now_ms, Storage, StorageError};

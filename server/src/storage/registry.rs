@@ -1,5 +1,6 @@
-//! The model registry: registered models, their versions (bundles kept as blobs under server ids),
-//! aliases, stages and the audit log of every change.
+//! The model registry: registered models in their classes, their versions (bundles kept as blobs
+//! under server ids), and search. Aliases, stages, retirement and the audit log are in
+//! `lifecycle.rs`.
 
 use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, OptionalExtension, Transaction};

@@ -16,6 +16,13 @@
 //!   when `isna().any()`, which infinities do not set); otherwise it tests them as values, and its
 //!   histograms and distances fail. The `*_infinities` fixture pairs give those columns a missing
 //!   value too, so Evidently takes the path it intends, and match it.
+//!
+//! The entry points: [`check_tables`] (two tables, as Evidently on two files),
+//! [`check_against_profile`] (a table against a reference profile), [`check_profiles`] (a current
+//! profile, merged from many batches, against a reference one), and [`check_model`] /
+//! [`check_scored`] (a bundle's profile, plus the model's predictions on the current rows against
+//! its predictions on its training rows). [`default_test`] picks each column's test and says why;
+//! [`DriftOptions`] sets a test or threshold per column.
 
 mod binning;
 mod performance;

@@ -4,6 +4,9 @@
 //!
 //! Every model fits an unpenalised intercept by centring the features and the target first, as
 //! scikit-learn does.
+//!
+//! The Cholesky factorisation skips columns that depend on earlier ones (a one-hot column beside
+//! the intercept, say) instead of failing.
 
 use super::{Cancelled, Progress};
 use crate::math;

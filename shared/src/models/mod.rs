@@ -6,6 +6,9 @@
 //! times slower than scikit-learn, and its fitted models serialise to its private layout, which the
 //! versioned model bundle cannot depend on. Owning the code also lets every transcendental function go
 //! through `libm`, so a model is bit-identical natively and in the browser.
+//!
+//! [`Progress`] reports the done share of a fit or search and cancels it when the callback returns
+//! `false`; `with_trials` also hears each finished search trial.
 
 mod linear;
 mod naive_bayes;

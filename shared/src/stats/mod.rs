@@ -3,6 +3,9 @@
 //! Each function names the SciPy function it matches; `shared/tests/stats_vs_scipy.rs` checks them
 //! against values SciPy produced (`scripts/ref/make_stats_fixtures.py`). Plain arithmetic and `libm`,
 //! so the results are the same natively and in the browser.
+//!
+//! `ks_2samp` follows SciPy's default method: the exact distribution, counted in integers, up to
+//! 10,000 values a side, else the asymptotic one (`kolmogorov.rs`).
 
 mod kolmogorov;
 
