@@ -1,0 +1,245 @@
+//! Deployment policies, alert rules and alerts, and dashboard summaries with their drift.
+
+use serde::{Deserialize, Serialize};
+
+/// A version named directly or through an alias.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionRef {
+    /// A version number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// An alias (followed each time a client fetches the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+}
+
+/// How clients route requests between versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Every request to `primary`.
+    Single,
+    /// `primary` answers; `secondary` also scores `percent` % of requests, unseen, for comparison.
+    Shadow,
+    /// `secondary` answers `percent` % of requests (a small share), `primary` the rest.
+    Canary,
+    /// `secondary` answers `percent` % of requests, `primary` the rest, to compare them.
+    #[serde(rename = "ab")]
+    AB,
+    /// `primary` is live and `secondary` stands by; switching swaps them at once.
+    BlueGreen,
+}
+
+/// `PUT /api/v1/models/{name}/policy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentPolicy {
+    /// The routing strategy.
+    pub strategy: Strategy,
+    /// The version that answers by default.
+    pub primary: VersionRef,
+    /// The other version (every strategy but `single`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<VersionRef>,
+    /// The share of requests for `secondary`, 0 to 100 (shadow, canary, A/B).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+    /// Why, for the audit log.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `GET /api/v1/models/{name}/policy`: the policy and the versions it names now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyInfo {
+    /// The policy as set.
+    pub policy: DeploymentPolicy,
+    /// The version `primary` names now.
+    pub primary_version: u32,
+    /// The version `secondary` names now.
+    pub secondary_version: Option<u32>,
+    /// Who set it.
+    pub updated_by: String,
+    /// When (Unix milliseconds).
+    pub updated_at: i64,
+}
+
+/// What an alert rule watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertMetric {
+    /// Predictions in the window.
+    Volume,
+    /// Share of predictions that failed.
+    ErrorRate,
+    /// 99th percentile of scoring latency (ms).
+    LatencyP99Ms,
+    /// Share of labelled predictions that were right.
+    Accuracy,
+    /// Mean top-class probability: accuracy expected if the probabilities are calibrated.
+    EstimatedAccuracy,
+    /// Share of columns drifted (the dashboard's drift: merged profiles, else the newest report).
+    DriftShare,
+}
+
+/// `POST /api/v1/models/{name}/alert-rules`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAlertRule {
+    /// A name for people.
+    pub name: String,
+    /// What it watches.
+    pub metric: AlertMetric,
+    /// Over the last this many minutes (1 to 43,200).
+    pub window_minutes: u32,
+    /// `above` or `below`.
+    pub comparator: Comparator,
+    /// The bar.
+    pub threshold: f64,
+    /// What should happen when it fires ("page the mentor", "roll back to champion", …).
+    pub action: String,
+}
+
+/// Which side of the threshold fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparator {
+    /// Fires when the value is above the threshold.
+    Above,
+    /// Fires when the value is below the threshold.
+    Below,
+}
+
+/// A stored alert rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRule {
+    /// The server's id for it.
+    pub id: i64,
+    /// The model it watches.
+    pub model: String,
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: NewAlertRule,
+    /// Who made it.
+    pub created_by: String,
+}
+
+/// An alert: a rule fired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The server's id for it.
+    pub id: i64,
+    /// The model.
+    pub model: String,
+    /// The rule that fired.
+    pub rule_id: i64,
+    /// The rule's name.
+    pub rule: String,
+    /// The value that crossed the threshold.
+    pub value: f64,
+    /// What should happen.
+    pub action: String,
+    /// A sentence saying what happened.
+    pub message: String,
+    /// When it fired (Unix milliseconds).
+    pub fired_at: i64,
+    /// Who acknowledged it, if anyone has.
+    pub acknowledged_by: Option<String>,
+    /// When.
+    pub acknowledged_at: Option<i64>,
+    /// Their note.
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/alerts/{id}/ack`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertAck {
+    /// What was done about it.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `GET /api/v1/models/{name}/dashboard`: how a model is doing in a time window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// The model.
+    pub model: String,
+    /// The window's start (Unix milliseconds, inclusive).
+    pub from: i64,
+    /// Its end (exclusive).
+    pub to: i64,
+    /// Predictions in the window.
+    pub volume: u64,
+    /// Predictions per version.
+    pub volume_by_version: std::collections::BTreeMap<String, u64>,
+    /// Predictions per predicted label (the 20 most frequent; for numbers, per decile edge).
+    pub predictions: std::collections::BTreeMap<String, u64>,
+    /// Share of predictions that failed.
+    pub error_rate: Option<f64>,
+    /// Latency percentiles (ms).
+    pub latency_p50_ms: Option<f64>,
+    /// 99th percentile.
+    pub latency_p99_ms: Option<f64>,
+    /// Share of labelled predictions that were right (classification).
+    pub accuracy: Option<f64>,
+    /// How many predictions have labels.
+    pub labelled: u64,
+    /// Mean top-class probability (the accuracy to expect if the probabilities are calibrated).
+    pub estimated_accuracy: Option<f64>,
+    /// Drift in the window: from the merged profiles of the newest version that sent any, else
+    /// from the newest drift report.
+    pub drift: Option<DriftSummary>,
+    /// The newest event's time, and how old it is (seconds).
+    pub last_event_at: Option<i64>,
+    /// Age of the newest event when the summary was made.
+    pub freshness_seconds: Option<f64>,
+    /// Alerts not yet acknowledged.
+    pub open_alerts: Vec<Alert>,
+}
+
+/// The drift a dashboard shows for its window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftSummary {
+    /// Where the verdicts come from.
+    pub source: DriftSource,
+    /// The version checked.
+    pub version: u32,
+    /// When the newest profile or the report was made (Unix milliseconds).
+    pub at: i64,
+    /// Profiles merged (0 for a report).
+    pub batches: u64,
+    /// Rows checked (from a report, its current rows; 0 when it does not say).
+    pub rows: u64,
+    /// Whether the data set drifted.
+    pub dataset_drift: bool,
+    /// Share of columns drifted.
+    pub drifted_share: f64,
+    /// Each column's verdict.
+    pub columns: Vec<ColumnDrift>,
+}
+
+/// Where a [`DriftSummary`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftSource {
+    /// The server merged the profiles clients sent in the window (no raw rows) and checked them
+    /// against the version's training profile, which its bundle carries.
+    Profiles,
+    /// The newest drift report a client computed and sent (when no profile came in the window).
+    Report,
+}
+
+/// One column of a [`DriftSummary`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnDrift {
+    /// The column.
+    pub column: String,
+    /// The test.
+    pub test: String,
+    /// Its statistic.
+    pub statistic: f64,
+    /// Whether it drifted.
+    pub drift: bool,
+}
