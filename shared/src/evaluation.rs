@@ -9,7 +9,7 @@ use crate::error::{SchemaError, TabmlError};
 use crate::metrics::{self, ClassScores, GroupReport, PrCurve, RocCurve};
 use crate::models::{argmax, Estimator, Scratch};
 use crate::table::Table;
-use crate::train::{Labels, TargetValues};
+use crate::task::{Labels, TargetValues};
 use crate::Task;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};

@@ -34,6 +34,7 @@ mod search;
 mod split;
 pub mod stats;
 mod table;
+mod task;
 mod train;
 mod validation;
 
@@ -53,9 +54,9 @@ pub use rng::SplitMix64;
 pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
 pub use table::{Column, ColumnKind, Table};
+pub use task::{Task, TaskKind};
 pub use train::{
-    preview_split, train, train_with, DataFingerprints, Durations, Run, SplitPreview, Task, TaskKind,
-    TrainConfig, Trained,
+    preview_split, train, train_with, DataFingerprints, Durations, Run, SplitPreview, TrainConfig, Trained,
 };
 pub use validation::{validate, DeclaredRange, Finding, Severity, ValidationOptions, ValidationReport};
 

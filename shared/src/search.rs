@@ -16,7 +16,8 @@ use crate::models::{ParamSpec, Params, Progress, Space};
 use crate::rng::SplitMix64;
 use crate::split::k_fold;
 use crate::table::Table;
-use crate::train::{fit_and_score, Labels, TrainConfig};
+use crate::task::Labels;
+use crate::train::{fit_and_score, TrainConfig};
 use crate::Task;
 use serde::{Deserialize, Serialize};
 

@@ -7,7 +7,7 @@
 
 use crate::split::Split;
 use crate::table::{parse_number, Column, ColumnKind, Table};
-use crate::train::Task;
+use crate::task::Task;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
