@@ -8,6 +8,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -269,7 +270,8 @@ impl ServeArgs {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Make a user (the first admin, say). Reads the password from standard input (one line).
+    /// Make a user (the first admin, say). Asks for the password without echo on a terminal; else
+    /// reads one line of standard input.
     CreateUser(CreateUserCli),
 }
 
@@ -384,14 +386,33 @@ fn create_user(args: &CreateUserCli) -> anyhow::Result<String> {
         .with_context(|| format!("--role {:?}: expected learner, mentor or admin", args.role))?;
     // The same rules as sign-up: a name with a newline would forge log lines.
     tabml_server::auth::check_user_name(&args.name)?;
-    let mut password = String::new();
-    std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
-    let password = password.trim_end_matches(['\n', '\r']);
-    tabml_server::auth::check_new_password(&args.name, password)?;
-    let hash = tabml_server::auth::hash_password(password)?;
+    let password = read_password(&args.name)?;
+    tabml_server::auth::check_new_password(&args.name, &password)?;
+    let hash = tabml_server::auth::hash_password(&password)?;
     let storage = Storage::open(&args.db, Durability::Full)?;
     let user = storage.create_user(&NewUser { name: &args.name, role, password_hash: &hash })?;
     Ok(format!("created {} {:?} in {}", user.role.as_str(), user.name, args.db.display()))
+}
+
+/// The new user's password: typed without echo (twice, since a typo cannot be seen) when standard
+/// input is a terminal, else one line of it, so scripts can pipe it in.
+fn read_password(name: &str) -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        let mut password = String::new();
+        std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+        return Ok(password.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    let ask = |prompt: &str| -> anyhow::Result<String> {
+        // On stderr, so that stdout keeps only the result line.
+        eprint!("{prompt}");
+        std::io::stderr().flush()?;
+        rpassword::read_password().context("reading the password from the terminal")
+    };
+    let password = ask(&format!("password for {name}: "))?;
+    if ask("again: ")? != password {
+        anyhow::bail!("the two passwords differ; nothing was created");
+    }
+    Ok(password)
 }
 
 fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {

@@ -128,6 +128,23 @@ fn create_user_makes_the_first_admin_from_standard_input_and_refuses_bad_input()
     }
 }
 
+/// Piped, the password is one line read as before: no prompt on stderr (a terminal would get one,
+/// and no echo), only the result on stdout, and a CRLF line end is not part of the password.
+#[test]
+fn create_user_from_a_pipe_prompts_nothing_and_reads_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("users.db");
+    let made = create_user(&db, "ada", "admin", "a long password\r\nignored second line");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert_eq!(String::from_utf8_lossy(&made.stderr), "");
+    assert_eq!(String::from_utf8_lossy(&made.stdout), format!("created admin \"ada\" in {}\n", db.display()));
+    use argon2::{PasswordHash, PasswordVerifier};
+    let storage = tabml_server::Storage::open(&db, tabml_server::Durability::Full).unwrap();
+    let (_, hash) = storage.password_hash("ada").unwrap().unwrap();
+    let hash = PasswordHash::new(&hash).unwrap();
+    assert!(argon2::Argon2::default().verify_password(b"a long password", &hash).is_ok());
+}
+
 #[test]
 fn every_acknowledged_event_survives_a_sigkill_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
