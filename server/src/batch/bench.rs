@@ -1,0 +1,145 @@
+//! `tabml bench`.
+
+use super::{load_table, read, BatchError};
+use serde_json::{json, Map};
+use std::path::Path;
+use std::time::Instant;
+use tabml::models::{self, Target};
+use tabml::{parse_csv, ModelKind, Params, Progress, TabmlError, Task};
+
+/// `tabml bench`: times tabml on the benchmark files `scripts/bench/make_data.py` writes, in the JSON
+/// shape `scripts/bench/report.py` compares with scikit-learn's.
+pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
+    let classif_path = data_dir.join("classif_100k.csv");
+    let table = load_table(&classif_path)?;
+    let n = table.n_rows;
+    let n_train = n * 4 / 5;
+    let train_rows: Vec<usize> = (0..n_train).collect();
+    let test_rows: Vec<usize> = (n_train..n).collect();
+    let label = table.column("label").ok_or_else(|| BatchError::Input {
+        path: classif_path.clone(),
+        source: TabmlError::UnknownColumn("label".into()),
+    })?;
+    let task = Task::for_target(label)?;
+    let classes = task.classes().to_vec();
+    let label_of = |r: usize| -> usize {
+        let cell = label.cell(r).unwrap_or_default();
+        classes.iter().position(|c| c == cell).unwrap_or(0)
+    };
+    let plan = tabml::FeaturePlan::fit(&table, "label", &train_rows);
+    let x_train = plan.transform_matrix(&table, &train_rows);
+    let x_test = plan.transform_matrix(&table, &test_rows);
+    let y_train: Vec<usize> = train_rows.iter().map(|&r| label_of(r)).collect();
+    let y_test: Vec<usize> = test_rows.iter().map(|&r| label_of(r)).collect();
+    let target = Target::Classes { labels: &y_train, n_classes: classes.len() };
+
+    let mut timings = Map::new();
+    let mut latency = Map::new();
+    let mut accuracy = Map::new();
+    for (name, kind, fit_runs, row_repeats) in [
+        ("logreg", ModelKind::LogisticRegression, 3, 1000),
+        ("tree", ModelKind::DecisionTree, 3, 1000),
+        ("forest", ModelKind::RandomForest, 1, 200),
+    ] {
+        let params = Params::resolve(kind, &task, &[])?;
+        let mut best_fit = f64::INFINITY;
+        let mut estimator = None;
+        for _ in 0..fit_runs {
+            let start = Instant::now();
+            let fitted = models::fit(kind, &params, &x_train, target, 0, &mut Progress::none())?;
+            best_fit = best_fit.min(start.elapsed().as_secs_f64());
+            estimator = Some(fitted);
+        }
+        let estimator = estimator.expect("at least one fit");
+        let mut best_predict = f64::INFINITY;
+        let mut proba = Vec::new();
+        for _ in 0..3 {
+            let start = Instant::now();
+            proba = estimator.predict_proba_flat(&x_test, classes.len());
+            best_predict = best_predict.min(start.elapsed().as_secs_f64());
+        }
+        let predicted: Vec<usize> =
+            proba.chunks_exact(classes.len()).map(|p| usize::from(p.len() > 1 && p[1] > p[0])).collect();
+        accuracy.insert(format!("{name}_accuracy"), json!(tabml::metrics::accuracy(&y_test, &predicted)));
+        timings.insert(format!("{name}_fit"), json!(best_fit));
+        timings.insert(format!("{name}_predict"), json!(best_predict));
+
+        let row: Vec<f64> = x_test.row(0).to_vec();
+        let mut scratch = models::Scratch::default();
+        let mut out = vec![0.0; classes.len()];
+        let mut times: Vec<f64> = (0..row_repeats)
+            .map(|_| {
+                let start = Instant::now();
+                estimator.proba_row(std::hint::black_box(&row), &mut scratch, &mut out);
+                std::hint::black_box(&out);
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        latency.insert(format!("{name}_row_us"), json!(tabml::metrics::percentile_sorted(&times, 50.0)));
+        latency.insert(format!("{name}_row_p99_us"), json!(tabml::metrics::percentile_sorted(&times, 99.0)));
+    }
+
+    let parse_path = data_dir.join("parse_1m.csv");
+    let bytes = read(&parse_path)?;
+    let mut best_parse = f64::INFINITY;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let parsed = parse_csv(&bytes)
+            .map_err(|e| BatchError::Input { path: parse_path.clone(), source: e.into() })?;
+        best_parse = best_parse.min(start.elapsed().as_secs_f64());
+        std::hint::black_box(parsed.n_rows);
+    }
+    timings.insert("csv_parse".into(), json!(best_parse));
+    let mut doc = json!({
+        "tool": "tabml",
+        "versions": {"tabml": tabml::VERSION},
+        "timings": timings,
+        "latency_us": latency,
+        "accuracy": accuracy,
+    });
+    if let Some((read, check, drifted)) = bench_drift(data_dir)? {
+        doc["timings"]["drift_read"] = json!(read);
+        doc["timings"]["drift_check"] = json!(check);
+        doc["drifted_columns"] = json!(drifted);
+    }
+    Ok(doc.to_string())
+}
+
+/// `tabml bench --drift-only`: the drift timings alone, in `bench`'s JSON shape.
+pub fn bench_drift_only(data_dir: &Path) -> Result<String, BatchError> {
+    let (read, check, drifted) = bench_drift(data_dir)?.ok_or_else(|| {
+        BatchError::Argument(format!("{}: no drift_reference.csv and drift_current.csv", data_dir.display()))
+    })?;
+    Ok(json!({
+        "tool": "tabml",
+        "versions": {"tabml": tabml::VERSION},
+        "timings": {"drift_read": read, "drift_check": check},
+        "drifted_columns": drifted,
+    })
+    .to_string())
+}
+
+/// Times the drift check of the benchmark pair (`scripts/bench/make_drift_data.py`), when present:
+/// reading both files, and the check itself (best of 3). Returns the seconds and the drifted columns.
+fn bench_drift(data_dir: &Path) -> Result<Option<(f64, f64, usize)>, BatchError> {
+    let (ref_path, cur_path) = (data_dir.join("drift_reference.csv"), data_dir.join("drift_current.csv"));
+    if !ref_path.exists() || !cur_path.exists() {
+        return Ok(None);
+    }
+    let start = Instant::now();
+    let reference = load_table(&ref_path)?;
+    let current = load_table(&cur_path)?;
+    let read = start.elapsed().as_secs_f64();
+    let options = tabml::drift::DriftOptions::default();
+    let mut best = f64::INFINITY;
+    let mut drifted = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let report = tabml::drift::check_tables(&reference, &current, &options)
+            .map_err(|e| BatchError::Input { path: cur_path.clone(), source: e.into() })?;
+        best = best.min(start.elapsed().as_secs_f64());
+        drifted = report.columns.iter().filter(|c| c.drift).count();
+    }
+    Ok(Some((read, best, drifted)))
+}

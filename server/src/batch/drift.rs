@@ -1,0 +1,187 @@
+//! `tabml drift`.
+
+use super::{load_bundle, load_table, table_text, BatchError};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// What `tabml drift` was asked.
+#[derive(Debug, Clone, Default)]
+pub struct DriftArgs {
+    /// A reference CSV file (or `model`).
+    pub reference: Option<PathBuf>,
+    /// A model bundle whose training profile is the reference.
+    pub model: Option<PathBuf>,
+    /// The current CSV file.
+    pub current: PathBuf,
+    /// `COLUMN=TEST` or `COLUMN=TEST:THRESHOLD`.
+    pub column_tests: Vec<String>,
+    /// `COLUMN=THRESHOLD`.
+    pub thresholds: Vec<String>,
+    /// Columns left out.
+    pub ignore: Vec<String>,
+    /// The share of drifted columns at which the data set drifts.
+    pub drift_share: f64,
+    /// Print one JSON object.
+    pub json: bool,
+}
+
+fn split_assignment<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), BatchError> {
+    text.rsplit_once('=')
+        .filter(|(column, value)| !column.is_empty() && !value.is_empty())
+        .ok_or_else(|| BatchError::Argument(format!("{flag} {text:?}: expected COLUMN=VALUE")))
+}
+
+fn parse_threshold(flag: &str, text: &str) -> Result<f64, BatchError> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        .ok_or_else(|| BatchError::Argument(format!("{flag}: threshold {text:?} is not a number at least 0")))
+}
+
+/// The options `tabml drift`'s flags ask for.
+pub fn drift_options(args: &DriftArgs) -> Result<tabml::drift::DriftOptions, BatchError> {
+    use tabml::drift::{DriftOptions, DriftTest};
+    let mut options = DriftOptions {
+        drift_share: args.drift_share,
+        ignore: args.ignore.iter().filter(|c| !c.is_empty()).cloned().collect(),
+        now: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs_f64()),
+        ..DriftOptions::default()
+    };
+    for text in &args.column_tests {
+        let (column, spec) = split_assignment("--column-test", text)?;
+        let (name, threshold) = match spec.split_once(':') {
+            Some((name, t)) => (name, Some(parse_threshold("--column-test", t)?)),
+            None => (spec, None),
+        };
+        let test = DriftTest::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = DriftTest::ALL.iter().map(|t| t.name()).collect();
+            BatchError::Argument(format!(
+                "--column-test {text:?}: no test {name:?}; pick one of {}",
+                known.join(", ")
+            ))
+        })?;
+        options.tests.insert(column.to_owned(), test);
+        if let Some(t) = threshold {
+            options.thresholds.insert(column.to_owned(), t);
+        }
+    }
+    for text in &args.thresholds {
+        let (column, value) = split_assignment("--threshold", text)?;
+        options.thresholds.insert(column.to_owned(), parse_threshold("--threshold", value)?);
+    }
+    Ok(options)
+}
+
+/// `tabml drift`: checks a current file against a reference file or a model's training profile.
+/// Returns the report as text (or JSON) and whether the data set drifted.
+pub fn drift(args: &DriftArgs) -> Result<(String, bool), BatchError> {
+    let options = drift_options(args)?;
+    let current = load_table(&args.current)?;
+    let (report, reference_name) = match (&args.reference, &args.model) {
+        (Some(path), None) => {
+            let reference = load_table(path)?;
+            let report = tabml::drift::check_tables(&reference, &current, &options)
+                .map_err(|e| BatchError::Input { path: args.current.clone(), source: e.into() })?;
+            (report, path.display().to_string())
+        }
+        (None, Some(path)) => {
+            let bundle = load_bundle(path)?;
+            let report = tabml::drift::check_model(&bundle, &current, &options)
+                .map_err(|e| BatchError::Input { path: args.current.clone(), source: e.into() })?;
+            (report, format!("the training data of {}", path.display()))
+        }
+        _ => return Err(BatchError::Argument("give exactly one of --reference and --model".into())),
+    };
+    let text = if args.json {
+        drift_json(&report).to_string()
+    } else {
+        drift_text(&report, &reference_name, &args.current.display().to_string())
+    };
+    Ok((text, report.dataset_drift))
+}
+
+fn column_drift_json(c: &tabml::drift::ColumnDrift) -> Value {
+    json!({
+        "column": c.column,
+        "type": c.kind.name(),
+        "test": c.test.name(),
+        // An infinite chi-square (a value the reference never had) has no JSON number.
+        "statistic": if c.statistic.is_finite() { json!(c.statistic) } else { Value::Null },
+        "p_value": c.p_value,
+        "threshold": c.threshold,
+        "drift": c.drift,
+    })
+}
+
+/// The fixed JSON shape of `tabml drift --json`; against a model, also `predictions`, the same
+/// for the model's outputs.
+pub fn drift_json(report: &tabml::drift::DriftReport) -> Value {
+    let mut out = json!({
+        "dataset_drift": report.dataset_drift,
+        "drifted_share": report.drifted_share,
+        "columns": report.columns.iter().map(column_drift_json).collect::<Vec<_>>(),
+    });
+    if !report.predictions.is_empty() {
+        out["predictions"] = report.predictions.iter().map(column_drift_json).collect();
+    }
+    out
+}
+
+fn short(v: f64) -> String {
+    if !v.is_finite() {
+        "∞".to_owned()
+    } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn drift_rows(columns: &[tabml::drift::ColumnDrift]) -> String {
+    let mut rows = vec![["column", "type", "test", "statistic", "p-value", "threshold", "drift"]
+        .map(String::from)
+        .to_vec()];
+    for c in columns {
+        rows.push(vec![
+            c.column.clone(),
+            c.kind.name().to_owned(),
+            c.test.name().to_owned(),
+            short(c.statistic),
+            c.p_value.map_or("–".to_owned(), short),
+            format!("{}{}", if c.test.has_p_value() { "p " } else { "≥ " }, c.threshold),
+            if c.drift { "DRIFT".to_owned() } else { "no".to_owned() },
+        ]);
+    }
+    table_text(&rows)
+}
+
+fn drift_text(report: &tabml::drift::DriftReport, reference: &str, current: &str) -> String {
+    let mut out = format!(
+        "Drift of {current} ({} rows) against {reference} ({} rows)\n\n",
+        report.current_rows, report.reference_rows
+    );
+    out.push_str(&drift_rows(&report.columns));
+    let drifted = report.columns.iter().filter(|c| c.drift).count();
+    out.push_str(&format!(
+        "\nData set: {} — {drifted} of {} columns drifted ({:.0}%); the data set drifts at {:.0}% or more.\n",
+        if report.dataset_drift { "DRIFTED" } else { "no drift" },
+        report.columns.len(),
+        report.drifted_share * 100.0,
+        report.drift_share * 100.0
+    ));
+    if !report.predictions.is_empty() {
+        out.push_str("\nThe model's outputs against its outputs on its training rows:\n\n");
+        out.push_str(&drift_rows(&report.predictions));
+    }
+    if !report.checks.is_empty() {
+        out.push_str("\nData checks:\n");
+        for check in &report.checks {
+            out.push_str(&format!("- {check}\n"));
+        }
+    }
+    out.push_str("\nWhy each test:\n");
+    for c in report.columns.iter().chain(&report.predictions) {
+        out.push_str(&format!("- {}: {}, {}\n", c.column, c.test.label(), c.reason));
+    }
+    out
+}

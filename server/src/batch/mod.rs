@@ -1,0 +1,104 @@
+//! The batch commands of the `tabml` command line: `train`, `evaluate`, `score`, `drift` and `bench`,
+//! one module each. They read files, call the core, and write bundles, predictions and reports; the
+//! core does the rest. This module holds what they share: the error, file reading and tables.
+
+mod bench;
+mod drift;
+mod evaluate;
+mod progress;
+mod score;
+mod train;
+
+pub use bench::{bench, bench_drift_only};
+pub use drift::{drift, drift_json, drift_options, DriftArgs};
+pub use evaluate::evaluate;
+pub use score::score;
+pub use train::{train, TrainArgs};
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tabml::{parse_csv, Evaluation, ModelBundle, Table, TabmlError};
+use thiserror::Error;
+
+/// A batch command that could not finish, saying which file and what is wrong.
+#[derive(Debug, Error)]
+pub enum BatchError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// The core refused the input.
+    #[error("{path}: {source}")]
+    Input { path: PathBuf, source: TabmlError },
+    /// The core refused the request (a bad model, parameter, target, …).
+    #[error(transparent)]
+    Core(#[from] TabmlError),
+    /// A command-line value that makes no sense.
+    #[error("{0}")]
+    Argument(String),
+    /// A prediction that is not a finite number: the row's values are beyond what the model handles.
+    #[error("{path}: line {line}: the model's {output} is not a finite number (are the row's values far beyond the training data's?); nothing was written")]
+    NotFinite { path: PathBuf, line: u64, output: String },
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, BatchError> {
+    std::fs::read(path).map_err(|source| BatchError::Io { path: path.to_owned(), source })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
+    std::fs::write(path, bytes).map_err(|source| BatchError::Io { path: path.to_owned(), source })
+}
+
+/// Reads a CSV file into a table; errors name the file and the line.
+pub fn load_table(path: &Path) -> Result<Table, BatchError> {
+    parse_csv(&read(path)?).map_err(|e| BatchError::Input { path: path.to_owned(), source: e.into() })
+}
+
+/// Reads a model bundle; errors name the file.
+pub fn load_bundle(path: &Path) -> Result<ModelBundle, BatchError> {
+    ModelBundle::decode(&read(path)?)
+        .map_err(|e| BatchError::Input { path: path.to_owned(), source: e.into() })
+}
+
+fn clock() -> impl Fn() -> f64 {
+    let start = Instant::now();
+    move || start.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The headline metrics of an evaluation and of its baseline, as two JSON objects of numbers.
+fn metrics_json(evaluation: &Evaluation) -> (Value, Value) {
+    let table = evaluation.metric_table();
+    let metrics = table.iter().map(|(name, model, _)| ((*name).to_owned(), json!(model))).collect();
+    let baseline = table.iter().map(|(name, _, baseline)| ((*name).to_owned(), json!(baseline))).collect();
+    (Value::Object(metrics), Value::Object(baseline))
+}
+
+fn table_text(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn metric_rows(evaluation: &Evaluation) -> String {
+    let mut rows = vec![vec!["metric".to_owned(), "model".to_owned(), "baseline".to_owned()]];
+    for (name, model, baseline) in evaluation.metric_table() {
+        rows.push(vec![name.to_owned(), format!("{model:.4}"), format!("{baseline:.4}")]);
+    }
+    table_text(&rows)
+}
