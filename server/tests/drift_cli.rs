@@ -41,6 +41,8 @@ fn json_has_the_fixed_shape_and_evidentlys_verdicts() {
         let (reference, current) = pair(case);
         let out = tabml(&["drift", "--reference", &reference, "--current", &current, "--json"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // The spinner is for terminals: a pipe gets the report alone.
+        assert_eq!(stderr(&out), "", "{case}");
         let report = json(&out);
         let keys: Vec<&str> = report.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, ["columns", "dataset_drift", "drifted_share"]);

@@ -1,5 +1,6 @@
 //! `tabml drift`.
 
+use super::progress::Bar;
 use super::{load_bundle, load_table, table_text, BatchError};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -76,6 +77,8 @@ pub fn drift_options(args: &DriftArgs) -> Result<tabml::drift::DriftOptions, Bat
 /// Returns the report as text (or JSON) and whether the data set drifted.
 pub fn drift(args: &DriftArgs) -> Result<(String, bool), BatchError> {
     let options = drift_options(args)?;
+    // Reading and checking large files takes a while, and the check reports no share done.
+    let spinner = Bar::spinner("checking drift");
     let current = load_table(&args.current)?;
     let (report, reference_name) = match (&args.reference, &args.model) {
         (Some(path), None) => {
@@ -92,6 +95,7 @@ pub fn drift(args: &DriftArgs) -> Result<(String, bool), BatchError> {
         }
         _ => return Err(BatchError::Argument("give exactly one of --reference and --model".into())),
     };
+    drop(spinner);
     let text = if args.json {
         drift_json(&report).to_string()
     } else {

@@ -109,16 +109,25 @@ pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
         });
     }
 
-    let mut bar = Bar::new("training");
+    let bar = Bar::new("training");
     let mut update = |done: f64| bar.update(done);
-    let trained = tabml::train_with(&table, &args.target, &config, &mut Progress::new(&mut update), &clock())
-        .map_err(|source| match source {
-            TabmlError::Csv(_) | TabmlError::UnknownColumn(_) => {
-                BatchError::Input { path: args.data.clone(), source }
+    let (mut trials, mut best) = (0, f64::NEG_INFINITY);
+    let mut on_trial = |trial: &tabml::Trial| {
+        trials += 1;
+        best = best.max(trial.score);
+        bar.message(format!("training: {trials} trials, best {best:.4}"));
+    };
+    let mut progress = Progress::with_trials(&mut update, &mut on_trial);
+    let trained =
+        tabml::train_with(&table, &args.target, &config, &mut progress, &clock()).map_err(|source| {
+            match source {
+                TabmlError::Csv(_) | TabmlError::UnknownColumn(_) => {
+                    BatchError::Input { path: args.data.clone(), source }
+                }
+                other => BatchError::Core(other),
             }
-            other => BatchError::Core(other),
         })?;
-    bar.finish();
+    drop(bar);
     let bytes = trained.bundle.encode();
     write(&args.out, &bytes)?;
     Ok(if args.json {
