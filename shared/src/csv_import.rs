@@ -14,20 +14,9 @@ pub const MAX_BYTES: u64 = u32::MAX as u64;
 /// Delimiters tried when none is given, in order of preference on a tie.
 const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
 
-/// How to read a CSV; the default detects everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CsvOptions {
-    /// The field delimiter; `None` picks the one among `,` `;` and tab that the header uses most.
-    pub delimiter: Option<u8>,
-}
-
-/// Reads CSV bytes with a header row into a table, detecting the delimiter.
+/// Reads CSV bytes with a header row into a table, detecting the delimiter (the one among `,` `;`
+/// and tab that the header uses most).
 pub fn parse_csv(bytes: &[u8]) -> Result<Table, CsvError> {
-    parse_csv_with(bytes, &CsvOptions::default())
-}
-
-/// Reads CSV bytes with a header row into a table, with explicit options.
-pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvError> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     let (bytes, bom_len) = match bytes.strip_prefix(BOM) {
         Some(rest) => (rest, BOM.len()),
@@ -44,7 +33,7 @@ pub fn parse_csv_with(bytes: &[u8], options: &CsvOptions) -> Result<Table, CsvEr
     if text.trim().is_empty() {
         return Err(CsvError::Empty);
     }
-    let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text));
+    let delimiter = detect_delimiter(text);
 
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -206,12 +195,5 @@ mod tests {
             CsvError::DuplicateColumn { name: "a".into(), first: 1, second: 3 }
         );
         assert_eq!(parse_csv(b"a,,c\n1,2,3\n").unwrap_err(), CsvError::EmptyColumnName { column: 2 });
-    }
-
-    #[test]
-    fn explicit_delimiter_overrides_detection() {
-        let options = CsvOptions { delimiter: Some(b';') };
-        let table = parse_csv_with(b"a,b;c\n1,2;3\n", &options).unwrap();
-        assert_eq!(table.column_names(), ["a,b", "c"]);
     }
 }

@@ -63,9 +63,6 @@ pub enum TabmlError {
     /// A cross-validation fold count below 2.
     #[error("cross-validation needs at least 2 folds, got {0}")]
     BadFoldCount(usize),
-    /// Validation and test together would leave no rows for training.
-    #[error("the validation ({validation}) and test ({test}) fractions must each be in (0, 1) and sum to less than 1")]
-    BadSplitFractions { validation: f64, test: f64 },
     /// The split fraction is outside (0, 1).
     #[error("the test fraction must be between 0 and 1 (exclusive), got {0}")]
     BadTestFraction(f64),

@@ -39,7 +39,7 @@ mod train;
 mod validation;
 
 pub use bundle::{Gate, ModelBundle, SchemaColumn, TrainingInfo, FORMAT_VERSION};
-pub use csv_import::{parse_csv, CsvOptions, MISSING_MARKERS};
+pub use csv_import::{parse_csv, MISSING_MARKERS};
 pub use error::{BundleError, CsvError, SchemaError, TabmlError};
 pub use evaluation::{
     evaluate, BinaryCurves, ClassificationMetrics, ClassificationReport, ColumnImportance, EvaluateOptions,
@@ -52,7 +52,7 @@ pub use models::{ModelKind, Params, Progress};
 pub use problem::{MissingField, ProblemCard};
 pub use rng::SplitMix64;
 pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
-pub use split::{k_fold, stratified_split, train_validation_test_split, Split, ThreeWaySplit};
+pub use split::{k_fold, stratified_split, Split};
 pub use table::{Column, ColumnKind, Table};
 pub use task::{Task, TaskKind};
 pub use train::{

@@ -52,40 +52,6 @@ pub fn stratified_split(
     Ok(Split { train, test })
 }
 
-/// Row indices of training, validation and test parts, each ascending.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ThreeWaySplit {
-    /// Rows the model learns from.
-    pub train: Vec<usize>,
-    /// Rows for choosing settings (hyperparameters, a threshold) without touching the test rows.
-    pub validation: Vec<usize>,
-    /// Rows held back for the final measure.
-    pub test: Vec<usize>,
-}
-
-/// Splits into training, validation and test parts, keeping each stratum's share in all three:
-/// the test part is taken first, then the validation part from what is left.
-pub fn train_validation_test_split(
-    rows: &[usize],
-    strata: &[usize],
-    validation_fraction: f64,
-    test_fraction: f64,
-    seed: u64,
-) -> Result<ThreeWaySplit, TabmlError> {
-    let valid = |f: f64| f > 0.0 && f < 1.0;
-    if !(valid(validation_fraction) && valid(test_fraction) && validation_fraction + test_fraction < 1.0) {
-        return Err(TabmlError::BadSplitFractions { validation: validation_fraction, test: test_fraction });
-    }
-    let first = stratified_split(rows, strata, test_fraction, seed)?;
-    let stratum_of: std::collections::HashMap<usize, usize> =
-        rows.iter().copied().zip(strata.iter().copied()).collect();
-    let rest_strata: Vec<usize> = first.train.iter().map(|r| stratum_of[r]).collect();
-    // The validation share of what is left, so it is `validation_fraction` of the whole.
-    let share = validation_fraction / (1.0 - test_fraction);
-    let second = stratified_split(&first.train, &rest_strata, share, seed.wrapping_add(1))?;
-    Ok(ThreeWaySplit { train: second.train, validation: second.test, test: first.test })
-}
-
 /// `k` folds for cross-validation: each row is in exactly one fold's test part, and every fold
 /// trains on the rest. Rows are shuffled with `seed`, then dealt to folds stratum by stratum (pass
 /// one stratum for plain k-fold), so fold sizes, and each stratum's count per fold, differ by at
@@ -158,22 +124,6 @@ mod tests {
             stratified_split(&rows[..3], &[0; 3], 0.2, 1),
             Err(TabmlError::TooFewRows { rows: 3, needed: 5 })
         );
-    }
-
-    #[test]
-    fn three_way_split_keeps_shares_and_covers_every_row_once() {
-        let rows: Vec<usize> = (0..200).collect();
-        let strata: Vec<usize> = rows.iter().map(|&r| usize::from(r % 4 == 0)).collect();
-        let split = train_validation_test_split(&rows, &strata, 0.2, 0.2, 9).unwrap();
-        assert_eq!((split.train.len(), split.validation.len(), split.test.len()), (120, 40, 40));
-        for part in [&split.train, &split.validation, &split.test] {
-            let positives = part.iter().filter(|&&r| r % 4 == 0).count();
-            assert_eq!(positives * 4, part.len(), "each part keeps the 25% stratum share");
-        }
-        let mut all = [split.train, split.validation, split.test].concat();
-        all.sort_unstable();
-        assert_eq!(all, rows);
-        assert!(train_validation_test_split(&rows, &strata, 0.5, 0.5, 9).is_err());
     }
 
     #[test]
