@@ -20,6 +20,7 @@
 pub mod api;
 mod bundle;
 mod csv_import;
+mod dates;
 pub mod drift;
 mod error;
 mod evaluation;

@@ -350,7 +350,7 @@ impl Table {
         let fits = |cell: &str| match kind {
             ColumnKind::Numeric => parse_number(cell).is_some(),
             ColumnKind::Boolean => parse_bool(cell).is_some(),
-            ColumnKind::Datetime => looks_like_datetime(cell),
+            ColumnKind::Datetime => crate::dates::looks_like_datetime(cell),
             ColumnKind::Categorical | ColumnKind::Text => true,
         };
         let bad = column.cells().enumerate().find_map(|(r, c)| c.filter(|c| !fits(c)).map(|c| (r, c)));
@@ -446,69 +446,6 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// `YYYY-MM-DD`, optionally followed by `T` or a space and a time.
-fn looks_like_datetime(text: &str) -> bool {
-    let b = text.trim().as_bytes();
-    let date_ok = b.len() >= 10
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[5..7].iter().all(u8::is_ascii_digit)
-        && b[7] == b'-'
-        && b[8..10].iter().all(u8::is_ascii_digit);
-    date_ok && (b.len() == 10 || matches!(b[10], b'T' | b' '))
-}
-
-/// Seconds since the Unix epoch of `YYYY-MM-DD`, optionally followed by `T` or a space,
-/// `HH:MM[:SS[.fff]]` and `Z` or an offset `±HH:MM`; without an offset, UTC. `None` if the text is
-/// not such a date or names a day that does not exist.
-pub(crate) fn parse_datetime(text: &str) -> Option<f64> {
-    let t = text.trim();
-    if !looks_like_datetime(t) {
-        return None;
-    }
-    let num = |s: &str| s.parse::<i64>().ok();
-    let (year, month, day) = (num(&t[..4])?, num(&t[5..7])?, num(&t[8..10])?);
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month[(month - 1) as usize] {
-        return None;
-    }
-    let days = crate::features::days_from_civil(year, month, day);
-    let mut seconds = days as f64 * 86_400.0;
-    let rest = &t[10..];
-    if rest.len() > 1 {
-        let time = &rest[1..];
-        let (clock, offset) = match time.find(['Z', '+', '-']) {
-            Some(i) => (&time[..i], &time[i..]),
-            None => (time, ""),
-        };
-        let mut parts = clock.split(':');
-        let hours = num(parts.next()?)?;
-        let minutes = num(parts.next()?)?;
-        let secs = match parts.next() {
-            Some(s) => s.parse::<f64>().ok()?,
-            None => 0.0,
-        };
-        if parts.next().is_some()
-            || !(0..24).contains(&hours)
-            || !(0..60).contains(&minutes)
-            || !(0.0..61.0).contains(&secs)
-        {
-            return None;
-        }
-        seconds += (hours * 3600 + minutes * 60) as f64 + secs;
-        if let Some(sign) =
-            offset.strip_prefix(['+', '-']).map(|_| if offset.starts_with('-') { -1.0 } else { 1.0 })
-        {
-            let (oh, om) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
-            seconds -= sign * (num(oh)? * 3600 + num(om)? * 60) as f64;
-        } else if !offset.is_empty() && offset != "Z" {
-            return None;
-        }
-    }
-    Some(seconds)
-}
-
 /// The most distinct values a column may have and still be called categorical.
 const MAX_CATEGORIES: usize = 50;
 
@@ -525,7 +462,7 @@ fn infer_kind(column: &Column) -> ColumnKind {
     if present.iter().all(|c| parse_bool(c).is_some()) {
         return ColumnKind::Boolean;
     }
-    if present.iter().all(|c| looks_like_datetime(c)) {
+    if present.iter().all(|c| crate::dates::looks_like_datetime(c)) {
         return ColumnKind::Datetime;
     }
     let mut distinct = std::collections::HashSet::new();
@@ -548,18 +485,6 @@ mod tests {
 
     fn column(values: &[&str]) -> Column {
         Column::new("c".into(), values.iter().map(|v| Some(*v)))
-    }
-
-    #[test]
-    fn parses_datetimes_to_epoch_seconds() {
-        assert_eq!(parse_datetime("1970-01-01"), Some(0.0));
-        assert_eq!(parse_datetime("2026-11-23"), Some(1_795_392_000.0));
-        assert_eq!(parse_datetime("2026-11-23T08:00:00Z"), Some(1_795_392_000.0 + 8.0 * 3600.0));
-        assert_eq!(parse_datetime("2026-11-23 09:30+01:30"), Some(1_795_392_000.0 + 8.0 * 3600.0));
-        assert_eq!(parse_datetime("2024-02-29"), Some(1_709_164_800.0));
-        assert_eq!(parse_datetime("2026-02-29"), None);
-        assert_eq!(parse_datetime("2026-11-23T25:00"), None);
-        assert_eq!(parse_datetime("yesterday"), None);
     }
 
     #[test]

@@ -1056,7 +1056,7 @@ fn data_checks(
             let newest = seen
                 .counts
                 .keys()
-                .filter_map(|c| crate::table::parse_datetime(c).map(|t| (t, c)))
+                .filter_map(|c| crate::dates::parse_datetime(c).map(|t| (t, c)))
                 .max_by(|a, b| a.0.total_cmp(&b.0));
             if let Some((time, text)) = newest {
                 checks.push(DataCheck::Freshness {
