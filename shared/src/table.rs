@@ -350,7 +350,7 @@ impl Table {
         let fits = |cell: &str| match kind {
             ColumnKind::Numeric => parse_number(cell).is_some(),
             ColumnKind::Boolean => parse_bool(cell).is_some(),
-            ColumnKind::Datetime => crate::dates::looks_like_datetime(cell),
+            ColumnKind::Datetime => crate::dates::is_datetime(cell),
             ColumnKind::Categorical | ColumnKind::Text => true,
         };
         let bad = column.cells().enumerate().find_map(|(r, c)| c.filter(|c| !fits(c)).map(|c| (r, c)));
@@ -462,7 +462,7 @@ fn infer_kind(column: &Column) -> ColumnKind {
     if present.iter().all(|c| parse_bool(c).is_some()) {
         return ColumnKind::Boolean;
     }
-    if present.iter().all(|c| crate::dates::looks_like_datetime(c)) {
+    if present.iter().all(|c| crate::dates::is_datetime(c)) {
         return ColumnKind::Datetime;
     }
     let mut distinct = std::collections::HashSet::new();
