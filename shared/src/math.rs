@@ -83,6 +83,32 @@ pub(crate) fn ln(x: f64) -> f64 {
     libm::log(x)
 }
 
+/// `e^x − 1`, accurate for `x` near 0.
+pub(crate) fn exp_m1(x: f64) -> f64 {
+    libm::expm1(x)
+}
+
+/// The base-2 logarithm.
+pub(crate) fn log2(x: f64) -> f64 {
+    libm::log2(x)
+}
+
+/// `x^y`. Also for whole powers: `f64::powi` is an LLVM intrinsic whose rounding is not promised to
+/// be the same on every platform.
+pub(crate) fn pow(x: f64, y: f64) -> f64 {
+    libm::pow(x, y)
+}
+
+/// The arcsine, in radians.
+pub(crate) fn asin(x: f64) -> f64 {
+    libm::asin(x)
+}
+
+/// The cosine of `x` radians.
+pub(crate) fn cos(x: f64) -> f64 {
+    libm::cos(x)
+}
+
 /// `1 / (1 + e^−z)` without overflow.
 #[inline]
 pub(crate) fn sigmoid(z: f64) -> f64 {

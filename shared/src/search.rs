@@ -329,7 +329,7 @@ fn choice_weights(observed: &[f64], n: usize) -> Vec<f64> {
 
 /// The Parzen bandwidth for `n` observations on a range of `width`.
 fn bandwidth(n: usize, width: f64) -> f64 {
-    width * (n as f64 + 1.0).powf(-0.2) / 3.0
+    width * math::pow(n as f64 + 1.0, -0.2) / 3.0
 }
 
 /// Draws from the Parzen mixture (a Gaussian on each observation plus a uniform prior component),
@@ -343,7 +343,7 @@ fn sample_parzen(observed: &[f64], (lo, hi): (f64, f64), rng: &mut SplitMix64) -
     for _ in 0..16 {
         // Box–Muller.
         let (u1, u2) = (uniform(rng).max(f64::MIN_POSITIVE), uniform(rng));
-        let z = (-2.0 * math::ln(u1)).sqrt() * libm::cos(2.0 * std::f64::consts::PI * u2);
+        let z = (-2.0 * math::ln(u1)).sqrt() * math::cos(2.0 * std::f64::consts::PI * u2);
         let x = observed[pick] + sigma * z;
         if (lo..=hi).contains(&x) {
             return x;
@@ -398,7 +398,7 @@ mod tests {
     fn bowl(candidate: &[(String, String)]) -> f64 {
         let a: f64 = candidate[0].1.parse().unwrap();
         let b: f64 = candidate[1].1.parse().unwrap();
-        let da = (a.ln() - 3f64.ln()) / 2.0;
+        let da = (math::ln(a) - math::ln(3.0)) / 2.0;
         let db = (b - 17.0) / 10.0;
         1.0 - da * da - db * db
     }

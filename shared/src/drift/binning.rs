@@ -6,7 +6,7 @@
 /// smallest and largest value (widened by ½ each way when they are equal).
 pub(crate) fn sturges_edges(min: f64, max: f64, n: usize, integers: bool) -> Vec<f64> {
     let (first, last) = if min == max { (min - 0.5, max + 0.5) } else { (min, max) };
-    let mut width = (max - min) / ((n as f64).log2() + 1.0);
+    let mut width = (max - min) / (crate::math::log2(n as f64) + 1.0);
     let bins = if width != 0.0 && !width.is_nan() {
         if integers && width < 1.0 {
             width = 1.0;

@@ -625,7 +625,7 @@ fn run_test(test: DriftTest, kind: DriftKind, reference: &Side, current: &Side) 
             let (mut r, mut c) = (dist.reference.clone(), dist.current.clone());
             fill_zeroes(&mut r);
             fill_zeroes(&mut c);
-            let psi = r.iter().zip(&c).map(|(r, c)| (r - c) * (r / c).ln()).sum();
+            let psi = r.iter().zip(&c).map(|(r, c)| (r - c) * crate::math::ln(r / c)).sum();
             Outcome { statistic: psi, p_value: None }
         }
         DriftTest::KlDiv => {
@@ -639,7 +639,7 @@ fn run_test(test: DriftTest, kind: DriftKind, reference: &Side, current: &Side) 
                 .map(|(r, c)| {
                     let (r, c) = (r / sr, c / sc);
                     if r > 0.0 {
-                        r * (r / c).ln()
+                        r * crate::math::ln(r / c)
                     } else {
                         0.0
                     }

@@ -183,7 +183,9 @@ impl CbpeReference {
             (0..k)
                 .map(|c| {
                     let (values, _, _) = parts(c);
-                    let spread = if values.is_empty() { f64::NAN } else { population_std(&values).powi(2) };
+                    // Squared by hand: `powi` is not promised the same bits on every platform.
+                    let std = if values.is_empty() { f64::NAN } else { population_std(&values) };
+                    let spread = std * std;
                     (spread, values.len() as f64 / n)
                 })
                 .collect()

@@ -102,7 +102,9 @@ fn compress(points: &[(f64, f64)], compression: f64) -> Vec<(f64, f64)> {
     if points.is_empty() || total <= 0.0 {
         return Vec::new();
     }
-    let k = |q: f64| compression / (2.0 * std::f64::consts::PI) * (2.0 * q.clamp(0.0, 1.0) - 1.0).asin();
+    let k = |q: f64| {
+        compression / (2.0 * std::f64::consts::PI) * crate::math::asin(2.0 * q.clamp(0.0, 1.0) - 1.0)
+    };
     let mut out: Vec<(f64, f64)> = Vec::new();
     let (mut mean, mut weight) = points[0];
     let mut before = 0.0; // weight of the centroids already pushed

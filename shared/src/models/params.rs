@@ -460,7 +460,7 @@ impl Params {
         let n = n_features as f64;
         let count = match self.get("max_features") {
             ParamValue::Text(t) if t == "sqrt" => n.sqrt().floor(),
-            ParamValue::Text(t) if t == "log2" => n.log2().floor(),
+            ParamValue::Text(t) if t == "log2" => crate::math::log2(n).floor(),
             ParamValue::Int(v) => *v as f64,
             ParamValue::Float(share) => (share * n).floor(),
             _ => n,

@@ -4,6 +4,8 @@
 //! at the edges, the Durbin matrix (Marsaglia, Tsang and Wang 2003), Pomeranz's recursion (1974),
 //! the Pelz–Good series (1976), and twice the one-sided Smirnov tail (Birnbaum and Tingey 1951).
 
+use crate::math::{exp, exp_m1, ln, pow};
+
 const SCALE_EXP: i32 = 128;
 const MIN_LOG: f64 = -708.0;
 
@@ -36,12 +38,12 @@ pub fn kstwo_sf(n: u64, x: f64) -> f64 {
         let cdf = if n <= 140 {
             (1..=n).map(|i| i as f64 * (1.0 / nf) * (2.0 * t - 1.0)).product::<f64>()
         } else {
-            (log_factorial_over_power(nf) + nf * (2.0 * t - 1.0).ln()).exp()
+            exp(log_factorial_over_power(nf) + nf * ln(2.0 * t - 1.0))
         };
         return (1.0 - cdf).clamp(0.0, 1.0);
     }
     if t >= nf - 1.0 {
-        return (2.0 * (1.0 - x).powf(nf)).clamp(0.0, 1.0);
+        return (2.0 * pow(1.0 - x, nf)).clamp(0.0, 1.0);
     }
     if x >= 0.5 {
         return (2.0 * smirnov_sf(n, x)).clamp(0.0, 1.0);
@@ -62,7 +64,7 @@ pub fn kstwo_sf(n: u64, x: f64) -> f64 {
     if nx_squared >= 2.2 {
         return (2.0 * smirnov_sf(n, x)).clamp(0.0, 1.0);
     }
-    let cdf = if n <= 100_000 && nf * x.powf(1.5) <= 1.4 { durbin_cdf(n, x) } else { pelz_good_cdf(nf, x) };
+    let cdf = if n <= 100_000 && nf * pow(x, 1.5) <= 1.4 { durbin_cdf(n, x) } else { pelz_good_cdf(nf, x) };
     (1.0 - cdf).clamp(0.0, 1.0)
 }
 
@@ -81,7 +83,7 @@ fn log_factorial_over_power(n: f64) -> f64 {
     ];
     let rn = 1.0 / n;
     let series = STIRLING.iter().fold(0.0, |acc, c| acc * (rn / n) + c);
-    n.ln() / 2.0 - n + (2.0 * std::f64::consts::PI).ln() / 2.0 + rn * series
+    ln(n) / 2.0 - n + ln(2.0 * std::f64::consts::PI) / 2.0 + rn * series
 }
 
 fn mat_mul(a: &[f64], b: &[f64], m: usize) -> Vec<f64> {
@@ -119,9 +121,9 @@ fn durbin_cdf(n: u64, d: f64) -> f64 {
     for j in 1..=m {
         w[j - 1] = fac;
         fac /= j as f64;
-        v[j - 1] = (1.0 - h.powi(j as i32)) * fac;
+        v[j - 1] = (1.0 - pow(h, j as f64)) * fac;
     }
-    let tt = (2.0 * h - 1.0).max(0.0).powi(m as i32) - 2.0 * h.powi(m as i32);
+    let tt = pow((2.0 * h - 1.0).max(0.0), m as f64) - 2.0 * pow(h, m as f64);
     v[m - 1] = (1.0 + tt) * fac;
     let mut hm = vec![0.0; m * m];
     for i in 1..m {
@@ -271,14 +273,14 @@ fn pelz_good_cdf(n: f64, x: f64) -> f64 {
         return 1.0;
     }
     let sqrt_2pi = (2.0 * PI).sqrt();
-    let (pi2, pi4, pi6) = (PI * PI, PI.powi(4), PI.powi(6));
+    let (pi2, pi4, pi6) = (PI * PI, pow(PI, 4.0), pow(PI, 6.0));
     let z = n.sqrt() * x;
-    let (z2, z3, z4, z6) = (z * z, z.powi(3), z.powi(4), z.powi(6));
+    let (z2, z3, z4, z6) = (z * z, pow(z, 3.0), pow(z, 4.0), pow(z, 6.0));
     let qlog = -pi2 / 8.0 / z2;
     if qlog < MIN_LOG {
         return 0.0;
     }
-    let q = qlog.exp();
+    let q = exp(qlog);
     let (k1a, k1b) = (-z2, pi2 / 4.0);
     let k2a = 6.0 * z6 + 2.0 * z4;
     let k2b = (2.0 * z4 - 5.0 * z2) * pi2 / 4.0;
@@ -286,36 +288,36 @@ fn pelz_good_cdf(n: f64, x: f64) -> f64 {
     let k3d = pi6 * (5.0 - 30.0 * z2) / 64.0;
     let k3c = pi4 * (-60.0 * z2 + 212.0 * z4) / 16.0;
     let k3b = pi2 * (135.0 * z4 - 96.0 * z6) / 4.0;
-    let k3a = -30.0 * z6 - 90.0 * z.powi(8);
+    let k3a = -30.0 * z6 - 90.0 * pow(z, 8.0);
     let mut k = [0.0f64; 4];
     let maxk = (16.0 * z / PI).ceil() as i64;
     for kk in (1..=maxk).rev() {
         let m = (2 * kk - 1) as f64;
-        let (m2, m4, m6) = (m * m, m.powi(4), m.powi(6));
-        let qpower = q.powf(8.0 * kk as f64);
+        let (m2, m4, m6) = (m * m, pow(m, 4.0), pow(m, 6.0));
+        let qpower = pow(q, 8.0 * kk as f64);
         let coeffs = [1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4, k3a + k3b * m2 + k3c * m4 + k3d * m6];
         for (acc, c) in k.iter_mut().zip(coeffs) {
             *acc = *acc * qpower + c;
         }
     }
-    let divisors = [z, 6.0 * z4, 72.0 * z.powi(7), 6480.0 * z.powi(10)];
+    let divisors = [z, 6.0 * z4, 72.0 * pow(z, 7.0), 6480.0 * pow(z, 10.0)];
     for (acc, d) in k.iter_mut().zip(divisors) {
         *acc = *acc * q * sqrt_2pi / d;
     }
-    let q = (-pi2 / 2.0 / z2).exp();
+    let q = exp(-pi2 / 2.0 / z2);
     let sqrt3z = 3f64.sqrt() * z;
     let (mut k2extra, mut k3extra) = (0.0, 0.0);
     for kk in (1..=maxk).rev() {
         let kf = kk as f64;
         let ksq = kf * kf;
-        let qp = q.powf(ksq);
+        let qp = pow(q, ksq);
         k2extra += ksq * qp;
         let kspi = PI * kf;
         k3extra += (sqrt3z + kspi) * (sqrt3z - kspi) * ksq * qp;
     }
     k[2] += k2extra * pi2 * sqrt_2pi / (-36.0 * z3);
     k[3] += k3extra * pi2 * sqrt_2pi / (216.0 * z6);
-    k.iter().enumerate().map(|(i, v)| v / n.powf(i as f64 / 2.0)).sum()
+    k.iter().enumerate().map(|(i, v)| v / pow(n, i as f64 / 2.0)).sum()
 }
 
 /// `P(D⁺_n > x)`, the one-sided Smirnov tail (`scipy.special.smirnov`), by the Birnbaum–Tingey sum
@@ -350,17 +352,18 @@ pub(crate) fn smirnov_sf(n: u64, x: f64) -> f64 {
     }
     let nx_floor = floor as u64;
     if nx_floor == 0 || (nx_floor == 1 && alpha == 0.0) {
-        return 1.0 - x * (1.0 + x).powf(nf - 1.0);
+        return 1.0 - x * pow(1.0 + x, nf - 1.0);
     }
     if -2.0 * nf * x * x < -708.3964185322641 {
         return 0.0;
     }
     if nx_floor >= n - 1 {
-        return (1.0 - x).powf(nf);
+        return pow(1.0 - x, nf);
     }
     if n > 1_000_000 {
-        let logp = -(6.0 * nf * x + 1.0).powi(2) / 18.0 / nf;
-        return if logp < -std::f64::consts::LN_2 { logp.exp() } else { 1.0 + libm::expm1(logp) };
+        let base = 6.0 * nf * x + 1.0;
+        let logp = -(base * base) / 18.0 / nf;
+        return if logp < -std::f64::consts::LN_2 { exp(logp) } else { 1.0 + exp_m1(logp) };
     }
     // The last term, where 1 − x − v/n reaches 0, is left out.
     let last = n - nx_floor - if alpha == 0.0 { 2 } else { 1 };
@@ -368,17 +371,17 @@ pub(crate) fn smirnov_sf(n: u64, x: f64) -> f64 {
     let mut log_binomial = 0.0;
     for v in 0..=last {
         if v > 0 {
-            log_binomial += ((n - v + 1) as f64 / v as f64).ln();
+            log_binomial += ln((n - v + 1) as f64 / v as f64);
         }
         let reach = ((nx_floor + v) as f64 + alpha) / nf; // x + v/n
         let left = ((n - nx_floor - v) as f64 - alpha) / nf; // 1 − x − v/n
-        let log_term = log_binomial + (v as f64 - 1.0) * reach.ln() + (n - v) as f64 * left.ln();
+        let log_term = log_binomial + (v as f64 - 1.0) * ln(reach) + (n - v) as f64 * ln(left);
         if log_term > log_max {
-            sum = sum * (log_max - log_term).exp() + 1.0;
+            sum = sum * exp(log_max - log_term) + 1.0;
             log_max = log_term;
         } else {
-            sum += (log_term - log_max).exp();
+            sum += exp(log_term - log_max);
         }
     }
-    (x * sum * log_max.exp()).clamp(0.0, 1.0)
+    (x * sum * exp(log_max)).clamp(0.0, 1.0)
 }
