@@ -527,6 +527,49 @@ async fn learner_fits_a_regression_on_diabetes_and_sees_r2_beside_the_baseline()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_whose_profile_needs_a_t_digest_is_the_same_in_the_tab_as_natively() {
+    // More than 1,000 distinct values in a column: the profile compresses them into a t-digest,
+    // whose scale function (an arcsine) must round the same in wasm32 as natively.
+    let mut csv = String::from("x,z,y\n");
+    for i in 0..1500u64 {
+        let x = (i * 7919 % 1500) as f64 / 10.0 + 0.05;
+        let z = (i * 37 % 101) as f64;
+        csv.push_str(&format!("{x:.2},{z},{:.2}\n", 3.0 * x - z + (i % 7) as f64 * 0.1));
+    }
+    let session = Session::open().await;
+    let client = &session.client;
+    wait_for(client, "#drop-zone").await;
+    client
+        .execute(
+            "const dt = new DataTransfer();
+             dt.items.add(new File([arguments[0]], 'digest.csv', { type: 'text/csv' }));
+             document.getElementById('drop-zone').dispatchEvent(
+               new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));",
+            vec![serde_json::json!(csv)],
+        )
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath("//*[@id='data-summary'][contains(., 'digest.csv')]"))
+        .await
+        .unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    let element = wait_for(client, "#result-bundle[data-model='linreg']").await;
+    let in_browser = element.attr("data-digest").await.unwrap().unwrap();
+    let table = tabml::parse_csv(csv.as_bytes()).unwrap();
+    let config = tabml::TrainConfig {
+        card: tabml::ProblemCard::learner_support_example(),
+        ..tabml::TrainConfig::new(tabml::ModelKind::LinearRegression)
+    };
+    let trained = tabml::train(&table, "y", &config).unwrap();
+    let profile = serde_json::to_value(&trained.bundle.profile).unwrap().to_string();
+    assert!(profile.contains("\"centroids\":[["), "the profile does not reach the t-digest");
+    assert_eq!(in_browser, trained.bundle.digest());
+    session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance() {
     let session = Session::open().await;
     let client = &session.client;
