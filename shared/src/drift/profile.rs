@@ -347,7 +347,7 @@ impl ColumnProfile {
             let mut values: Vec<f64> =
                 rows.iter().filter_map(|&r| column.number(r)).filter(|v| v.is_finite()).collect();
             crate::math::sort_floats(&mut values);
-            let integers = super::integer_cells(rows.iter().map(|&r| column.cell(r)));
+            let integers = super::choice::integer_cells(rows.iter().map(|&r| column.cell(r)));
             (Some(NumericSketch::of_sorted(&values, integers, exact_limit)), None)
         } else {
             let mut counts = BTreeMap::<String, u64>::new();
