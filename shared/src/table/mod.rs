@@ -7,8 +7,8 @@
 //! stays a word.
 //!
 //! Inference goes numeric, boolean, datetime, then categorical when values repeat, else text;
-//! `Table::set_kind` overrides it after checking that every value fits. `parse_datetime` reads an
-//! ISO 8601 date or date-time (with `Z` or an offset; UTC without one) as Unix seconds.
+//! `Table::set_kind` overrides it after checking that every value fits. Dates and date-times are read
+//! by `dates.rs` (ISO 8601, with `Z` or an offset; UTC without one, as Unix seconds).
 //! `Table.lines` keeps the file line of each row, for messages.
 //!
 //! `parse.rs` reads a cell's text as a number or a boolean, and tells an infinity.

@@ -98,7 +98,6 @@ pub struct TreeEnsemble {
 }
 
 impl TreeEnsemble {
-    /// Rebuilds every split's raw threshold from the bin edges (after reading a bundle).
     /// [`super::Estimator::check`] for trees: bins for every feature; in each tree, every split's
     /// children after it (so a walk always ends), its feature and bin known, every leaf's value there.
     pub(crate) fn check(&self, width: usize, classes: usize) -> Result<(), String> {
@@ -134,6 +133,7 @@ impl TreeEnsemble {
         Ok(())
     }
 
+    /// Rebuilds every split's raw threshold from the bin edges (after reading a bundle).
     pub(crate) fn restore_thresholds(&mut self) {
         for tree in &mut self.trees {
             for node in &mut tree.nodes {
