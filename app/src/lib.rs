@@ -12,6 +12,7 @@
 pub mod background;
 mod chart;
 mod data_step;
+pub mod engine;
 pub mod http;
 pub mod monitor;
 mod monitor_step;

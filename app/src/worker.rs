@@ -4,7 +4,8 @@
 //!
 //! Progress is posted at most every 50 ms.
 
-use crate::protocol::{Engine, Reply, ToPage, ToWorker};
+use crate::engine::Engine;
+use crate::protocol::{Reply, ToPage, ToWorker};
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabml::models::Progress;

@@ -1,0 +1,345 @@
+//! The worker's state and logic: the data set it holds and the work each [`Request`] asks of it,
+//! in plain Rust so that it is tested natively. `worker.rs` is its glue to the browser.
+
+use crate::protocol::*;
+use tabml::models::Progress;
+use tabml::{
+    parse_csv, train_with, validate, ModelBundle, Table, TabmlError, TrainConfig, ValidationOptions,
+};
+
+/// The worker's state: the data set it holds, and the work it does on it.
+#[derive(Debug, Default)]
+pub struct Engine {
+    data: Option<(String, Table)>,
+    /// The last model trained here, by digest, with its test rows.
+    last: Option<(String, ModelBundle, Vec<usize>)>,
+}
+
+/// Permutation-importance repeats per column in [`Request::Explain`].
+const IMPORTANCE_REPEATS: usize = 3;
+/// Batches of test rows are scored for at least this many milliseconds to time them.
+const TIMING_MS: f64 = 50.0;
+
+impl Engine {
+    /// Does one request. `payload` is the bytes attached to it (a CSV for [`Request::Load`]); the
+    /// second part of the answer is the bytes to attach to the reply (a bundle for a trained model).
+    /// `clock` gives milliseconds.
+    pub fn handle(
+        &mut self,
+        request: Request,
+        payload: Option<Vec<u8>>,
+        progress: &mut Progress<'_>,
+        clock: &dyn Fn() -> f64,
+    ) -> (Reply, Option<Vec<u8>>) {
+        match self.try_handle(request, payload, progress, clock) {
+            Ok(answer) => answer,
+            Err(message) => (Reply::Failed(message), None),
+        }
+    }
+
+    fn try_handle(
+        &mut self,
+        request: Request,
+        payload: Option<Vec<u8>>,
+        progress: &mut Progress<'_>,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(Reply, Option<Vec<u8>>), String> {
+        match request {
+            Request::Load { name } => {
+                let bytes = payload.ok_or("no file came with the request")?;
+                // A file that does not parse leaves the data set that was loaded before in place.
+                let started = clock();
+                let table = parse_csv(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let parse_millis = clock() - started;
+                let summary = DataSummary { parse_millis, ..DataSummary::of(&name, &table) };
+                self.data = Some((name, table));
+                Ok((Reply::Loaded(summary), None))
+            }
+            Request::SetKind { column, kind } => {
+                let (name, table) = self.data_mut()?;
+                table.set_kind(&column, kind).map_err(|e| e.to_string())?;
+                Ok((Reply::Loaded(DataSummary::of(name, table)), None))
+            }
+            Request::Validate { target } => {
+                let (_, table) = self.data()?;
+                let options = ValidationOptions { target: Some(target), ..Default::default() };
+                Ok((Reply::Validated(FindingView::all(&validate(table, &options))), None))
+            }
+            Request::Train { target, config } => {
+                let (_, table) = self.data()?;
+                let started = clock();
+                let trained = train_with(table, &target, &config, progress, clock).map_err(|e| match e {
+                    TabmlError::Cancelled => "Training was cancelled.".to_owned(),
+                    e => e.to_string(),
+                })?;
+                let millis = clock() - started;
+                let bytes = trained.bundle.encode();
+                let digest = ModelBundle::digest_of(&bytes);
+                let view = Box::new(ModelView::of(&trained.bundle));
+                self.last = Some((digest.clone(), trained.bundle, trained.test_rows));
+                Ok((Reply::Trained { millis, stages: trained.run.durations, digest, view }, Some(bytes)))
+            }
+            Request::Rows { start, count, columns: (from, to) } => {
+                let (_, table) = self.data()?;
+                let end = start.saturating_add(count).min(table.n_rows);
+                let to = to.min(table.columns.len());
+                let shown = &table.columns[from.min(to)..to];
+                let rows = (start.min(end)..end)
+                    .map(|r| shown.iter().map(|c| c.cell(r).map(str::to_owned)).collect())
+                    .collect();
+                Ok((Reply::Rows { start, rows }, None))
+            }
+            Request::PreviewSplit { target, test_fraction, seed } => {
+                let (_, table) = self.data()?;
+                let config = TrainConfig { test_fraction, seed, ..TrainConfig::new(tabml::ModelKind::Dummy) };
+                let preview = tabml::preview_split(table, &target, &config).map_err(|e| e.to_string())?;
+                Ok((Reply::Split(preview), None))
+            }
+            Request::Explain { digest, group } => {
+                let (_, table) = self.data()?;
+                let (_, bundle, test_rows) = self
+                    .last
+                    .as_ref()
+                    .filter(|(d, _, _)| *d == digest)
+                    .ok_or("this model was not trained in this tab since the page loaded: train it again to measure more")?;
+                if test_rows.is_empty() {
+                    return Err(
+                        "the model trained on every row, so there are no test rows to measure on".into()
+                    );
+                }
+                let options =
+                    tabml::EvaluateOptions { group, importance_repeats: IMPORTANCE_REPEATS, latency_rows: 0 };
+                let part = table.take_rows(test_rows);
+                let report = tabml::evaluate(bundle, &part, &options, clock).map_err(|e| e.to_string())?;
+                let explanation = Explanation {
+                    n_rows: report.n_rows,
+                    groups: report.groups,
+                    importance: report.importance,
+                    micros_per_row: micros_per_row(bundle, &part, clock),
+                };
+                Ok((Reply::Explained(Box::new(explanation)), None))
+            }
+            Request::Open { name } => {
+                let bytes = payload.ok_or("no file came with the request")?;
+                let bundle = ModelBundle::decode(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let view = Box::new(ModelView::of(&bundle));
+                Ok((Reply::Opened { digest: ModelBundle::digest_of(&bytes), view }, None))
+            }
+            Request::Monitor { digest, current } => {
+                let (_, table) = self.data()?;
+                let (_, bundle, test_rows) = self
+                    .last
+                    .as_ref()
+                    .filter(|(d, _, _)| *d == digest)
+                    .ok_or("this model was not trained in this tab since the page loaded: train it again to monitor it")?;
+                let view = crate::monitor::check(bundle, table, test_rows, current, payload, clock)?;
+                Ok((Reply::Monitored(Box::new(view)), None))
+            }
+            Request::DriftFile { name } => {
+                let (_, reference) = self.data()?;
+                let bytes = payload.ok_or("no file came with the request")?;
+                let started = clock();
+                let current = parse_csv(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let parse_millis = clock() - started;
+                let started = clock();
+                let report =
+                    tabml::drift::check_tables(reference, &current, &tabml::drift::DriftOptions::default())
+                        .map_err(|e| format!("{name}: {e}"))?;
+                let view = MonitorView {
+                    rows: current.n_rows,
+                    report,
+                    test_rows: 0,
+                    estimated: None,
+                    realized: None,
+                    columns: Vec::new(),
+                    ignored: Vec::new(),
+                    parse_millis,
+                    check_millis: clock() - started,
+                };
+                Ok((Reply::Monitored(Box::new(view)), None))
+            }
+        }
+    }
+
+    fn data(&self) -> Result<&(String, Table), String> {
+        self.data.as_ref().ok_or_else(|| "no data set is loaded".to_owned())
+    }
+
+    fn data_mut(&mut self) -> Result<(&String, &mut Table), String> {
+        self.data.as_mut().map(|(n, t)| (&*n, t)).ok_or_else(|| "no data set is loaded".to_owned())
+    }
+}
+
+/// Mean time to score one row of `table` from its raw cells (preparation and prediction), in
+/// microseconds: whole batches are scored until [`TIMING_MS`] have passed.
+fn micros_per_row(bundle: &ModelBundle, table: &Table, clock: &dyn Fn() -> f64) -> f64 {
+    let rows: Vec<usize> = (0..table.n_rows).collect();
+    let started = clock();
+    let mut batches = 0usize;
+    while batches == 0 || (clock() - started < TIMING_MS && batches < 1_000) {
+        let x = bundle.prep.transform_matrix(table, &rows);
+        std::hint::black_box(tabml::Predictions::of(&bundle.estimator, &x, &bundle.task));
+        batches += 1;
+    }
+    (clock() - started) * 1000.0 / (batches * rows.len().max(1)) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tabml::{ColumnKind, ModelKind, Task};
+
+    fn iris() -> Vec<u8> {
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/iris.csv")).unwrap()
+    }
+
+    /// Runs one request; every reply must survive the trip to the page.
+    fn run(engine: &mut Engine, request: Request, payload: Option<Vec<u8>>) -> (Reply, Option<Vec<u8>>) {
+        let (reply, bytes) = engine.handle(request, payload, &mut Progress::none(), &|| 0.0);
+        let message = ToPage::Reply { id: 1, reply: reply.clone() };
+        let encoded = postcard::to_allocvec(&message).expect("every reply encodes");
+        assert_eq!(postcard::from_bytes::<ToPage>(&encoded).unwrap(), message);
+        (reply, bytes)
+    }
+
+    fn learner_support() -> Vec<u8> {
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/learner_support.csv")).unwrap()
+    }
+
+    #[test]
+    fn loads_validates_trains_and_the_bundle_round_trips() {
+        let mut engine = Engine::default();
+        let (reply, _) = run(&mut engine, Request::Load { name: "iris".into() }, Some(iris()));
+        let Reply::Loaded(summary) = reply else { panic!("{reply:?}") };
+        assert_eq!((summary.n_rows, summary.columns.len(), summary.preview.len()), (150, 5, PREVIEW_ROWS));
+        let species = summary.column("species").unwrap();
+        assert!(matches!(&species.as_target, Ok(Task::Classification { classes }) if classes.len() == 3));
+        assert_eq!(species.possible_kinds, [ColumnKind::Categorical, ColumnKind::Text]);
+
+        let (reply, _) = run(&mut engine, Request::Validate { target: "species".into() }, None);
+        assert!(matches!(reply, Reply::Validated(_)));
+        let (reply, _) = run(&mut engine, Request::Rows { start: 148, count: 10, columns: (0, 99) }, None);
+        let Reply::Rows { start: 148, rows } = reply else { panic!("{reply:?}") };
+        assert_eq!(rows.len(), 2, "only two rows after row 148 of 150");
+        assert_eq!(rows[1][4].as_deref(), Some("virginica"));
+        // A page of a wide table's columns; a range past the end is empty, not a panic.
+        let (reply, _) = run(&mut engine, Request::Rows { start: 0, count: 1, columns: (3, 5) }, None);
+        assert_eq!(
+            reply,
+            Reply::Rows { start: 0, rows: vec![vec![Some("0.2".into()), Some("setosa".into())]] }
+        );
+        let (reply, _) = run(&mut engine, Request::Rows { start: 0, count: 1, columns: (9, 12) }, None);
+        assert_eq!(reply, Reply::Rows { start: 0, rows: vec![vec![]] });
+        let split = Request::PreviewSplit { target: "species".into(), test_fraction: 0.2, seed: 42 };
+        let (reply, _) = run(&mut engine, split, None);
+        let Reply::Split(split) = reply else { panic!("{reply:?}") };
+        assert_eq!((split.train, split.test), (vec![40, 40, 40], vec![10, 10, 10]));
+
+        // A set with findings of every common kind: they reach the page with their explanations.
+        let mut support = Engine::default();
+        run(&mut support, Request::Load { name: "learner support".into() }, Some(learner_support()));
+        let (reply, _) = run(&mut support, Request::Validate { target: "needs_support".into() }, None);
+        let Reply::Validated(findings) = reply else { panic!("{reply:?}") };
+        let id = findings.iter().find(|f| f.column.as_deref() == Some("learner_id")).unwrap();
+        assert!(id.message.contains("looks like an identifier") && !id.advice.is_empty(), "{id:?}");
+
+        let config = TrainConfig::new(ModelKind::LogisticRegression);
+        let mut seen = Vec::new();
+        let mut callback = |f: f64| {
+            seen.push(f);
+            true
+        };
+        let (reply, bundle) = engine.handle(
+            Request::Train { target: "species".into(), config: Box::new(config.clone()) },
+            None,
+            &mut Progress::new(&mut callback),
+            &|| 0.0,
+        );
+        let Reply::Trained { digest, view, .. } = reply else { panic!("{reply:?}") };
+        assert!(!seen.is_empty() && seen.windows(2).all(|w| w[0] <= w[1]));
+        let bytes = bundle.unwrap();
+        let trained = ModelBundle::decode(&bytes).unwrap();
+        assert_eq!(digest, trained.digest(), "the digest sent beside the bytes is theirs");
+        assert_eq!(*view, ModelView::of(&trained), "the view describes the bundle sent");
+        assert_eq!(view.estimator, trained.estimator.summary());
+        let table = parse_csv(&iris()).unwrap();
+        let native = tabml::train(&table, "species", &config).unwrap();
+        assert_eq!(trained.digest(), native.bundle.digest());
+
+        // The same bytes opened again (a file, or a run saved in the browser) give the same view;
+        // bytes that are not a bundle say so, with the name they came under.
+        let (reply, _) = run(&mut engine, Request::Open { name: "m.tabml".into() }, Some(bytes));
+        assert_eq!(reply, Reply::Opened { digest: digest.clone(), view: view.clone() });
+        let (reply, _) =
+            run(&mut engine, Request::Open { name: "notes.txt".into() }, Some(b"hello".to_vec()));
+        assert!(matches!(&reply, Reply::Failed(m) if m.starts_with("notes.txt: ")), "{reply:?}");
+        let (reply, _) = run(&mut engine, Request::Open { name: "m.tabml".into() }, None);
+        assert!(matches!(reply, Reply::Failed(_)));
+
+        // More measures of that model on its 30 test rows; another model's digest is refused.
+        let explain = Request::Explain { digest: trained.digest(), group: Some("species".into()) };
+        let (reply, _) = run(&mut engine, explain, None);
+        let Reply::Explained(explanation) = reply else { panic!("{reply:?}") };
+        assert_eq!(explanation.n_rows, 30);
+        assert_eq!(explanation.importance.len(), 4);
+        assert!(explanation.micros_per_row.is_finite() && explanation.micros_per_row >= 0.0);
+        assert_eq!(explanation.groups.as_ref().map(|g| g.groups.len()), Some(3));
+        let stale = Request::Explain { digest: "sha256:0".into(), group: None };
+        assert!(matches!(run(&mut engine, stale, None).0, Reply::Failed(m) if m.contains("train it again")));
+    }
+
+    #[test]
+    fn a_bad_file_keeps_the_data_set_and_says_where() {
+        let mut engine = Engine::default();
+        run(&mut engine, Request::Load { name: "iris".into() }, Some(iris()));
+        let (reply, _) =
+            run(&mut engine, Request::Load { name: "broken.csv".into() }, Some(b"a,b\n1,2\n3\n".to_vec()));
+        assert_eq!(
+            reply,
+            Reply::Failed("broken.csv: line 3: expected 2 fields (as in the header) but found 1".into())
+        );
+        let (reply, _) = run(&mut engine, Request::Validate { target: "species".into() }, None);
+        assert!(matches!(reply, Reply::Validated(_)), "iris is still loaded");
+    }
+
+    #[test]
+    fn a_kind_change_is_checked_and_training_can_be_cancelled() {
+        let mut engine = Engine::default();
+        run(&mut engine, Request::Load { name: "iris".into() }, Some(iris()));
+        let (reply, _) =
+            run(&mut engine, Request::SetKind { column: "species".into(), kind: ColumnKind::Numeric }, None);
+        assert!(matches!(&reply, Reply::Failed(m) if m.contains("cannot be read as numeric")), "{reply:?}");
+        let (reply, _) = run(
+            &mut engine,
+            Request::SetKind { column: "petal_width".into(), kind: ColumnKind::Categorical },
+            None,
+        );
+        let Reply::Loaded(summary) = reply else { panic!("{reply:?}") };
+        assert_eq!(summary.column("petal_width").unwrap().kind, ColumnKind::Categorical);
+
+        let mut stop = |_: f64| false;
+        let (reply, bundle) = engine.handle(
+            Request::Train {
+                target: "species".into(),
+                config: Box::new(TrainConfig::new(ModelKind::RandomForest)),
+            },
+            None,
+            &mut Progress::new(&mut stop),
+            &|| 0.0,
+        );
+        assert_eq!((reply, bundle), (Reply::Failed("Training was cancelled.".into()), None));
+    }
+
+    #[test]
+    fn messages_round_trip_as_postcard() {
+        let message = ToWorker {
+            id: 7,
+            request: Request::Train {
+                target: "y".into(),
+                config: Box::new(TrainConfig::new(ModelKind::KNearestNeighbours)),
+            },
+        };
+        let bytes = postcard::to_allocvec(&message).unwrap();
+        assert_eq!(postcard::from_bytes::<ToWorker>(&bytes).unwrap(), message);
+    }
+}
