@@ -3,7 +3,7 @@
 //! profiles, oversized events and floods of them, connections that trickle or idle, and reaching
 //! into another class's models.
 
-use crate::harness::{bundle, now, prediction, Api, Send, PASSWORD};
+use crate::harness::{bundle, now, prediction, profile_event, Api, Send, PASSWORD};
 use axum::http::Method;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -18,10 +18,6 @@ fn iris_profile(rows: std::ops::Range<usize>) -> DataProfile {
     let table = tabml::parse_csv(&csv).unwrap();
     let rows: Vec<usize> = rows.collect();
     DataProfile::of_rows(&table, Some(&rows))
-}
-
-fn profile_event(id: &str, model: &str, version: u32, profile: &Value) -> Value {
-    json!({"id": id, "type": "profile", "model": model, "version": version, "at": now(), "profile": profile})
 }
 
 fn rule(metric: &str) -> Value {

@@ -255,6 +255,11 @@ pub(crate) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
+/// A profile event about `model`'s `version`, carrying `profile` (a `DataProfile`, or hostile JSON).
+pub(crate) fn profile_event(id: &str, model: &str, version: u32, profile: &Value) -> Value {
+    json!({"id": id, "type": "profile", "model": model, "version": version, "at": now(), "profile": profile})
+}
+
 pub(crate) fn prediction(id: &str, model: &str) -> Value {
     json!({"id": id, "type": "prediction", "model": model, "version": 1, "at": now(),
            "prediction_id": format!("p-{id}"), "output": "setosa", "probabilities": [0.9, 0.05, 0.05], "latency_ms": 0.4})

@@ -1,7 +1,7 @@
 //! Monitoring through the API: runs tracked as MLflow tracks them, deployment policies, alert rules,
 //! alerts, and dashboards (with drift merged from the profiles clients send).
 
-use crate::harness::{bundle, now, prediction, Api, Send};
+use crate::harness::{bundle, now, prediction, profile_event, Api, Send};
 use axum::http::Method;
 use serde_json::{json, Value};
 
@@ -15,10 +15,6 @@ fn shifted_iris(shift: f64) -> tabml::Table {
         out += &format!("{},{rest}\n", first.parse::<f64>().unwrap() + shift);
     }
     tabml::parse_csv(out.as_bytes()).unwrap()
-}
-
-fn profile_event(id: &str, profile: &tabml::drift::DataProfile) -> Value {
-    json!({"id": id, "type": "profile", "model": "iris", "version": 1, "at": now(), "profile": profile})
 }
 
 both_ways!(profiles_merge_into_the_dashboards_drift);
@@ -44,7 +40,7 @@ async fn profiles_merge_into_the_dashboards_drift(loopback: bool) {
         .enumerate()
         .map(|(i, rows)| {
             let rows: Vec<usize> = rows.clone().collect();
-            profile_event(&format!("f{i}"), &DataProfile::of_rows(&current, Some(&rows)))
+            profile_event(&format!("f{i}"), "iris", 1, &json!(DataProfile::of_rows(&current, Some(&rows))))
         })
         .collect();
     for event in events {
@@ -52,9 +48,12 @@ async fn profiles_merge_into_the_dashboards_drift(loopback: bool) {
     }
     // A batch whose sepal lengths are words cannot merge with the others: it is left out.
     let words = tabml::parse_csv(b"sepal_length,sepal_width\nlong,3.1\nshort,2.9\n").unwrap();
-    api.events(&api.learner, vec![profile_event("f-words", &DataProfile::of_rows(&words, None))])
-        .await
-        .expect(200);
+    api.events(
+        &api.learner,
+        vec![profile_event("f-words", "iris", 1, &json!(DataProfile::of_rows(&words, None)))],
+    )
+    .await
+    .expect(200);
 
     // The merged verdicts are those of the whole shifted table against the bundle's profile.
     let dashboard = api.get("/api/v1/models/iris/dashboard", &api.learner).await.expect(200);
