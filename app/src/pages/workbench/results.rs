@@ -1,4 +1,4 @@
-//! Step 5, evaluate: the test score beside the baseline, the confusion matrix (or predicted against
+//! The Evaluate step: the test score beside the baseline, the confusion matrix (or predicted against
 //! actual), and a chart.
 //!
 //! For two classes, a threshold slider (with best-F1 and 80%-recall presets) recomputes precision,
@@ -13,11 +13,11 @@
 //! go away), and an opener for saved `.tabml` files, which the worker reads (`TrainedModel::open`;
 //! `TrainedModel.source` says trained here or opened from a file).
 
-use crate::background;
-use crate::chart;
-use crate::protocol::{Explanation, Reply, Request};
-use crate::Step;
-use crate::{ModelSource, TrainedModel, Workbench};
+use super::steps::{Step, StepId};
+use crate::client;
+use crate::state::{ModelSource, TrainedModel, Workbench};
+use crate::widgets::chart;
+use crate::worker::messages::{Explanation, Reply, Request};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -28,11 +28,11 @@ use tabml::{Evaluation, Task};
 pub fn ResultsStep() -> impl IntoView {
     let bench = expect_context::<Workbench>();
     view! {
-        <Step id="evaluate" number=5 title="Evaluate" why="Judge the model on the held-back test rows, and always beside a baseline that ignores the features (for classification: always guess the most common class). A model that does not clearly beat its baseline has not learned anything useful, however high its score looks.">
+        <Step step=StepId::Evaluate>
             <BundleOpener/>
             {move || match bench.outcome.get() {
                 None if bench.training.get() => view! { <p class="hint" role="status">"Training in the background in this tab; the page stays usable…"</p> }.into_any(),
-                None => view! { <p class="hint">"Train a model in step 4 to see how it does."</p> }.into_any(),
+                None => view! { <p class="hint">{format!("Train a model in {} to see how it does.", StepId::Train.named())}</p> }.into_any(),
                 Some(Err(message)) => view! {
                     <div class="error" role="alert" id="train-error">{message}</div>
                 }.into_any(),
@@ -68,7 +68,7 @@ fn Explain(digest: String, classifier: bool) -> impl IntoView {
         let group = Some(group.get_untracked()).filter(|g| !g.is_empty());
         working.set(true);
         leptos::task::spawn_local(async move {
-            let answer = background::request(Request::Explain { digest, group }, None, None).await;
+            let answer = client::request(Request::Explain { digest, group }, None, None).await;
             result.set(Some(match answer {
                 Ok((Reply::Explained(explanation), _)) => Ok(explanation),
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
@@ -170,7 +170,7 @@ fn BundleOpener() -> impl IntoView {
         let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
         let name = file.name();
         leptos::task::spawn_local(async move {
-            let outcome = match crate::read_file(&file).await {
+            let outcome = match crate::files::read_file(&file).await {
                 Ok(bytes) => {
                     let source = ModelSource::File { name: name.clone() };
                     TrainedModel::open(&name, bytes, source)

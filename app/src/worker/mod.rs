@@ -4,8 +4,12 @@
 //!
 //! Progress is posted at most every 50 ms.
 
-use crate::engine::Engine;
-use crate::protocol::{Reply, ToPage, ToWorker};
+pub mod engine;
+pub mod messages;
+pub mod monitor;
+
+use engine::Engine;
+use messages::{Reply, ToPage, ToWorker};
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabml::models::Progress;

@@ -1,4 +1,4 @@
-//! Step 6, monitor: drift checks and performance estimates on data the model has not seen. The
+//! The Monitor step: drift checks and performance estimates on data the model has not seen. The
 //! learner injects a change into a copy of the test rows (or opens a file of new rows) and watches
 //! each statistic respond; a slider sets how many rows are checked.
 //!
@@ -7,9 +7,11 @@
 //! carries the worker's times (`#drift-verdict[data-check-ms][data-parse-ms]`), which
 //! `browser-bench` reads.
 
-use crate::background;
-use crate::protocol::{Current, MonitorView, Reply, Request, Shift, ShiftColumn};
-use crate::{thousands, ModelSource, Step, Workbench};
+use super::steps::{Step, StepId};
+use crate::client;
+use crate::state::{ModelSource, Workbench};
+use crate::widgets::thousands;
+use crate::worker::messages::{Current, MonitorView, Reply, Request, Shift, ShiftColumn};
 use leptos::prelude::*;
 use std::sync::Arc;
 use tabml::drift::{ColumnDrift, Distribution};
@@ -19,14 +21,14 @@ use tabml::drift::{ColumnDrift, Distribution};
 pub fn MonitorStep() -> impl IntoView {
     let bench = expect_context::<Workbench>();
     view! {
-        <Step id="monitor" number=6 title="Monitor" why="Once a model is in use, the data it sees drifts away from the data it learned from, and its accuracy can fall long before anyone has the true answers to measure it. Compare new data with the training data column by column, and estimate the accuracy from the model's own confidence until the labels arrive.">
+        <Step step=StepId::Monitor>
             {move || match bench.outcome.get() {
                 Some(Ok(trained)) if matches!(trained.source, ModelSource::Trained { stages: Some(_), .. }) => {
                     let test_rows = trained.view.training.n_test;
                     view! { <Monitor digest=trained.file.digest.clone() test_rows/> }.into_any()
                 }
                 _ => view! {
-                    <p class="hint" id="monitor-hint">"Train a model in step 4 (with some rows held back for testing); then change a copy of its test rows here and watch the drift checks respond."</p>
+                    <p class="hint" id="monitor-hint">"Train a model in " {StepId::Train.named()} " (with some rows held back for testing); then change a copy of its test rows here and watch the drift checks respond."</p>
                     {move || bench.data.get().map(|d| view! { <FileDrift reference=d.summary.name.clone()/> })}
                 }.into_any(),
             }}
@@ -113,7 +115,7 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
         latest.set(ticket);
         working.set(true);
         leptos::task::spawn_local(async move {
-            let answer = background::request(Request::Monitor { digest, current }, payload, None).await;
+            let answer = client::request(Request::Monitor { digest, current }, payload, None).await;
             if latest.get_untracked() != ticket {
                 return;
             }
@@ -159,7 +161,7 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
         let Some(picked) = input.files().and_then(|f| f.get(0)) else { return };
         let name = picked.name();
         leptos::task::spawn_local(async move {
-            match crate::read_file(&picked).await {
+            match crate::files::read_file(&picked).await {
                 Ok(bytes) => file.set(Some((name, bytes))),
                 Err(message) => result.set(Some(Err(message))),
             }
@@ -257,8 +259,8 @@ fn FileDrift(reference: String) -> impl IntoView {
         let name = picked.name();
         working.set(true);
         leptos::task::spawn_local(async move {
-            let answer = match crate::read_file(&picked).await {
-                Ok(bytes) => background::request(Request::DriftFile { name }, Some(bytes), None).await,
+            let answer = match crate::files::read_file(&picked).await {
+                Ok(bytes) => client::request(Request::DriftFile { name }, Some(bytes), None).await,
                 Err(message) => Err(message),
             };
             working.set(false);

@@ -1,8 +1,8 @@
-//! Step 1, problem: the problem card, written before touching data, and stored in every model
+//! The Problem step: the problem card, written before touching data, and stored in every model
 //! trained in this tab as its model card.
 
-use crate::Step;
-use crate::Workbench;
+use super::steps::{Step, StepId};
+use crate::state::Workbench;
 use leptos::prelude::*;
 use tabml::ProblemCard;
 
@@ -44,7 +44,7 @@ pub fn ProblemStep() -> impl IntoView {
         .collect_view();
     let missing = move || bench.card.with(ProblemCard::missing_fields);
     view! {
-        <Step id="problem" number=1 title="Problem" why="Say what the model is for before looking at any data: what it predicts, for whom, which decision it feeds, and which mistakes hurt. Without this, any score can be called good, and a model can answer a question nobody asked. The card travels inside every model you train here, as its model card.">
+        <Step step=StepId::Problem>
             <div class="controls">
                 <button type="button" id="card-example" on:click=move |_| bench.card.set(ProblemCard::learner_support_example())>
                     "Use the worked example (learner support)"

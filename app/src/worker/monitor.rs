@@ -2,7 +2,7 @@
 //! (or a file of new rows), checked for drift against the training rows' profile in the bundle, with
 //! the model's performance estimated from its probabilities and, where labels exist, realized.
 
-use crate::protocol::{Current, MonitorView, Shift, ShiftColumn};
+use super::messages::{Current, MonitorView, Shift, ShiftColumn};
 use tabml::drift::{self, CbpeReference, DriftOptions};
 use tabml::{parse_csv, Column, ColumnKind, ModelBundle, Predictions, SplitMix64, Table, Task};
 

@@ -1,7 +1,7 @@
 //! The worker's state and logic: the data set it holds and the work each [`Request`] asks of it,
 //! in plain Rust so that it is tested natively. `worker.rs` is its glue to the browser.
 
-use crate::protocol::*;
+use super::messages::*;
 use tabml::models::Progress;
 use tabml::{
     parse_csv, train_with, validate, ModelBundle, Table, TabmlError, TrainConfig, ValidationOptions,
@@ -132,7 +132,7 @@ impl Engine {
                     .as_ref()
                     .filter(|(d, _, _)| *d == digest)
                     .ok_or("this model was not trained in this tab since the page loaded: train it again to monitor it")?;
-                let view = crate::monitor::check(bundle, table, test_rows, current, payload, clock)?;
+                let view = super::monitor::check(bundle, table, test_rows, current, payload, clock)?;
                 Ok((Reply::Monitored(Box::new(view)), None))
             }
             Request::DriftFile { name } => {

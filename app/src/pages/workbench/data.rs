@@ -1,4 +1,4 @@
-//! Step 2, data: pick a sample set, or open or drop a CSV file (`#drop-zone`, the same `open_file`;
+//! The Data step: pick a sample set, or open or drop a CSV file (`#drop-zone`, the same `open_file`;
 //! up to 100 MB), then see its rows, the inferred types and the checks.
 //!
 //! Every row is shown in a virtually scrolled table (`RowsTable`: fixed 28 px rows, only a window
@@ -8,12 +8,13 @@
 //! column's type can be changed to any type every value fits. The checks are the core's validation
 //! report for the chosen target, shown up to 100 findings with a count of the rest.
 
-use crate::background;
+use super::steps::{Step, StepId};
+use crate::client;
 use crate::http::{self, SampleDataset};
-use crate::protocol::{ColumnInfo, DataSummary, Reply, Request};
+use crate::state::{LoadedData, Workbench};
 use crate::store::{self, DataSetup};
-use crate::Step;
-use crate::{column_page, ColumnPager, LoadedData, Workbench, COLUMN_PAGE};
+use crate::widgets::{column_page, ColumnPager, COLUMN_PAGE};
+use crate::worker::messages::{ColumnInfo, DataSummary, Reply, Request};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
@@ -59,7 +60,7 @@ pub fn DataStep() -> impl IntoView {
         }
         loading.set(true);
         spawn_local(async move {
-            match crate::read_file(&file).await {
+            match crate::files::read_file(&file).await {
                 Ok(bytes) => {
                     if accept_csv(bench, load_error, &name, bytes, None).await {
                         selected_sample.set(None);
@@ -91,7 +92,7 @@ pub fn DataStep() -> impl IntoView {
     };
 
     view! {
-        <Step id="data" number=2 title="Data" why="A model can only learn what the data shows. Pick a sample data set or open a CSV file of your own, then check that each column has the right type: numbers that should be categories (or the reverse) are a common, silent mistake.">
+        <Step step=StepId::Data>
             <div class="datasets" role="group" aria-label="Sample data sets">
                 {move || match samples.get() {
                     None => view! { <span class="hint">"Loading the sample data sets…"</span> }.into_any(),
@@ -103,7 +104,7 @@ pub fn DataStep() -> impl IntoView {
                         let pressed = move || selected_sample.get().as_deref() == Some(id.as_str());
                         let title = sample.title.clone();
                         let description = sample.description.clone();
-                        let meta = format!("{} rows · {}", crate::thousands(sample.rows), sample.task);
+                        let meta = format!("{} rows · {}", crate::widgets::thousands(sample.rows), sample.task);
                         view! {
                             <button
                                 type="button"
@@ -162,7 +163,7 @@ fn KeptFiles(load_error: RwSignal<Option<String>>, loading: RwSignal<bool>) -> i
         });
     };
     let forget = move |name: String| {
-        crate::persist(bench, async move {
+        crate::state::persist(bench, async move {
             store::forget_file(&name).await?;
             bench.kept.update(|n| *n += 1);
             Ok(())
@@ -217,7 +218,7 @@ async fn accept_csv(
     suggested_target: Option<&str>,
 ) -> bool {
     let kept = bytes.clone();
-    let answer = background::request(Request::Load { name: name.to_owned() }, Some(bytes), None).await;
+    let answer = client::request(Request::Load { name: name.to_owned() }, Some(bytes), None).await;
     match answer {
         Ok((Reply::Loaded(summary), _)) => {
             let target = suggested_target
@@ -226,12 +227,12 @@ async fn accept_csv(
                 .unwrap_or_else(|| summary.columns.last().map(|c| c.name.clone()).unwrap_or_default());
             bench.setup.set(DataSetup { name: name.to_owned(), kinds: Vec::new(), target: target.clone() });
             let setup = bench.setup.get_untracked();
-            crate::persist(bench, async move {
+            crate::state::persist(bench, async move {
                 store::save_data(&setup, &kept).await?;
                 bench.kept.update(|n| *n += 1);
                 Ok(())
             });
-            crate::train_step::choose_target(bench, &summary, &target);
+            crate::state::choose_target(bench, &summary, &target);
             bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
             bench.outcome.set(None);
             bench.prep.set(tabml::PrepConfig::default());
@@ -256,29 +257,6 @@ async fn accept_csv(
     }
 }
 
-/// Loads a saved data set into the worker again, with its type changes and target (after a reload).
-/// A file that no longer loads is left out quietly: the learner can open it again.
-pub(crate) async fn restore_data(bench: Workbench, setup: DataSetup, bytes: Vec<u8>) {
-    let load = Request::Load { name: setup.name.clone() };
-    let Ok((Reply::Loaded(mut summary), _)) = background::request(load, Some(bytes), None).await else {
-        return;
-    };
-    for (column, kind) in &setup.kinds {
-        let retype = Request::SetKind { column: column.clone(), kind: *kind };
-        if let Ok((Reply::Loaded(changed), _)) = background::request(retype, None, None).await {
-            summary = changed;
-        }
-    }
-    let target = if summary.column(&setup.target).is_some() {
-        setup.target.clone()
-    } else {
-        summary.columns.last().map(|c| c.name.clone()).unwrap_or_default()
-    };
-    bench.setup.set(setup);
-    crate::train_step::choose_target(bench, &summary, &target);
-    bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
-}
-
 /// The first rows and one line per column.
 #[component]
 fn DataPreview(data: LoadedData) -> impl IntoView {
@@ -288,7 +266,7 @@ fn DataPreview(data: LoadedData) -> impl IntoView {
     view! {
         <p class="summary" id="data-summary" data-parse-ms=summary.parse_millis.to_string()>
             <strong>{summary.name.clone()}</strong>
-            {format!(": {} rows × {} columns. Scroll through every row:", crate::thousands(summary.n_rows), crate::thousands(summary.columns.len()))}
+            {format!(": {} rows × {} columns. Scroll through every row:", crate::widgets::thousands(summary.n_rows), crate::widgets::thousands(summary.columns.len()))}
         </p>
         <ColumnPager id="data-pager" total=summary.columns.len() first=first_column/>
         <RowsTable summary=summary.clone() first_column/>
@@ -334,8 +312,7 @@ fn RowsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> impl I
         let columns = (page.start, page.end);
         spawn_local(async move {
             if let Ok((Reply::Rows { start, rows }, _)) =
-                background::request(Request::Rows { start: from, count: ROW_WINDOW, columns }, None, None)
-                    .await
+                client::request(Request::Rows { start: from, count: ROW_WINDOW, columns }, None, None).await
             {
                 // A later scroll may have asked for other rows meanwhile; keep only the newest.
                 if wanted.get_untracked() == (start, column) {
@@ -452,11 +429,11 @@ fn ColumnsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> imp
 /// (made with the old types) is cleared.
 fn change_kind(bench: Workbench, kind_error: RwSignal<Option<String>>, column: String, kind: ColumnKind) {
     spawn_local(async move {
-        match background::request(Request::SetKind { column: column.clone(), kind }, None, None).await {
+        match client::request(Request::SetKind { column: column.clone(), kind }, None, None).await {
             Ok((Reply::Loaded(summary), _)) => {
                 bench.setup.update(|setup| setup.kinds.push((column, kind)));
                 let setup = bench.setup.get_untracked();
-                crate::persist(bench, async move { store::save_setup(&setup).await });
+                crate::state::persist(bench, async move { store::save_setup(&setup).await });
                 kind_error.set(None);
                 bench.outcome.set(None);
                 bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
@@ -491,7 +468,7 @@ fn ValidationFindings() -> impl IntoView {
     let report = LocalResource::new(move || {
         let target = bench.target.get();
         async move {
-            match background::request(Request::Validate { target }, None, None).await {
+            match client::request(Request::Validate { target }, None, None).await {
                 Ok((Reply::Validated(report), _)) => Ok(report),
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
@@ -500,7 +477,7 @@ fn ValidationFindings() -> impl IntoView {
     });
     view! {
         <h3>"Checks"</h3>
-        <p class="hint">"What in this data could mislead a model (or you), and what to do about it. The checks follow the target chosen in step 4."</p>
+        <p class="hint">"What in this data could mislead a model (or you), and what to do about it. The checks follow the target chosen in " {StepId::Train.named()} "."</p>
         {move || {
             let findings = match report.get() {
                 None => return view! { <p class="hint" role="status">"Checking the data…"</p> }.into_any(),
@@ -531,7 +508,7 @@ fn ValidationFindings() -> impl IntoView {
                 {(more > 0).then(|| view! {
                     <p class="hint" id="more-findings">{format!(
                         "…and {} more findings, not listed: the {MAX_FINDINGS} above come first because they matter most. Fix those and check again.",
-                        crate::thousands(more)
+                        crate::widgets::thousands(more)
                     )}</p>
                 })}
             }.into_any()

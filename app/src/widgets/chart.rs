@@ -1,7 +1,7 @@
 //! Charts drawn with plotters on a `<canvas>`: recall per class, predicted against actual, ROC and
 //! precision–recall curves, and the trials of a hyperparameter search.
 
-use crate::protocol::ModelView;
+use crate::worker::messages::ModelView;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;

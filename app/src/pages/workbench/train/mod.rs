@@ -1,5 +1,5 @@
-//! Step 4, train: choose the target and a model, then train on the training rows of the split
-//! chosen in step 3 (seeded and stratified).
+//! The Train step: choose the target and a model, then train on the training rows of the split
+//! chosen in the Prepare step (seeded and stratified).
 //!
 //! The chosen model's hyperparameters come from `ModelKind::params` (scikit-learn's names, defaults
 //! and a line of help each) and are checked as typed with `Params::resolve`, the core's own rules.
@@ -7,38 +7,18 @@
 //! (`Progress::with_trials` in the core, `ToPage::Trial` from the worker, `Workbench.trials`). A
 //! progress bar and a Cancel button; below, the runs table (`runs.rs`).
 
-use crate::background;
-use crate::protocol::{DataSummary, Reply, Request};
-use crate::Step;
-use crate::{BundleFile, ModelSource, RunRecord, TrainedModel, Workbench};
+mod runs;
+
+use super::steps::{Step, StepId};
+use crate::client;
+use crate::state::{BundleFile, ModelSource, RunRecord, TrainedModel, Workbench};
+use crate::worker::messages::{Reply, Request};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
 use std::sync::Arc;
 use tabml::models::ParamKind;
 use tabml::{ModelKind, SearchConfig, SearchMethod, Task, TrainConfig};
-
-/// Sets the target and, if the current model cannot do the target's task, the first real model that
-/// can (the dummy baseline is measured beside every model anyway).
-pub(crate) fn choose_target(bench: Workbench, summary: &DataSummary, target: &str) {
-    bench.target.set(target.to_owned());
-    if bench.setup.with_untracked(|s| s.target != target) {
-        bench.setup.update(|s| s.target = target.to_owned());
-        let setup = bench.setup.get_untracked();
-        crate::persist(bench, async move { crate::store::save_setup(&setup).await });
-    }
-    if let Some(task) = summary.column(target).and_then(|c| c.as_target.clone().ok()) {
-        let current = bench.model.get_untracked();
-        if !current.supports(&task) {
-            if let Some(kind) =
-                ModelKind::ALL.into_iter().find(|k| *k != ModelKind::Dummy && k.supports(&task))
-            {
-                bench.model.set(kind);
-                bench.params.set(Vec::new());
-            }
-        }
-    }
-}
 
 /// The chosen model's hyperparameters: scikit-learn's names and defaults, each with one line on
 /// what it does. An empty box means the default.
@@ -171,7 +151,7 @@ fn SearchChart(
     Effect::new(move |_| {
         let scores: Vec<f64> = bench.trials.with(|t| t.iter().map(|t| t.score).collect());
         if let Some(element) = canvas.get() {
-            if let Err(e) = crate::chart::draw_trials(&element, &scores, metric()) {
+            if let Err(e) = crate::widgets::chart::draw_trials(&element, &scores, metric()) {
                 leptos::logging::warn!("drawing the trials failed: {e}");
             }
         }
@@ -244,9 +224,9 @@ pub fn TrainStep() -> impl IntoView {
         bench.trials.set(Vec::new());
         bench.outcome.set(None);
         spawn_local(async move {
-            let on_progress: background::OnProgress = Rc::new(move |fraction| bench.progress.set(fraction));
-            let on_trial: background::OnTrial = Rc::new(move |trial| bench.trials.update(|t| t.push(trial)));
-            let answer = background::request_with_trials(
+            let on_progress: client::OnProgress = Rc::new(move |fraction| bench.progress.set(fraction));
+            let on_trial: client::OnTrial = Rc::new(move |trial| bench.trials.update(|t| t.push(trial)));
+            let answer = client::request_with_trials(
                 Request::Train { target, config: Box::new(config) },
                 None,
                 Some(on_progress),
@@ -276,7 +256,10 @@ pub fn TrainStep() -> impl IntoView {
                         bundle: Vec::new(),
                     };
                     let file = model.file.clone();
-                    crate::persist(bench, async move { crate::store::save_run(&run, &file.bytes).await });
+                    crate::state::persist(
+                        bench,
+                        async move { crate::store::save_run(&run, &file.bytes).await },
+                    );
                 }
                 bench.runs.update(|runs| runs.push(RunRecord { number, data, model: model.clone() }));
             }
@@ -286,9 +269,9 @@ pub fn TrainStep() -> impl IntoView {
     };
 
     view! {
-        <Step id="train" number=4 title="Train" why="Choose the column to predict (the target) and a model. tabml trains only on the training rows of step 3; the test rows, drawn at random but keeping each class's share (a stratified split), are held back, so the score in step 5 is measured on rows the model has never seen. The same seed always gives the same split and the same model.">
+        <Step step=StepId::Train>
             {move || match bench.data.get() {
-                None => view! { <p class="hint">"Load a data set in step 2 first."</p> }.into_any(),
+                None => view! { <p class="hint">{format!("Load a data set in {} first.", StepId::Data.named())}</p> }.into_any(),
                 Some(data) => {
                     let names: Vec<String> = data.summary.columns.iter().map(|c| c.name.clone()).collect();
                     let summary = data.summary.clone();
@@ -296,7 +279,7 @@ pub fn TrainStep() -> impl IntoView {
                         <div class="controls">
                             <label>
                                 "Target column (what to predict)"
-                                <select id="target-select" on:change=move |ev| choose_target(bench, &summary, &event_target_value(&ev))>
+                                <select id="target-select" on:change=move |ev| crate::state::choose_target(bench, &summary, &event_target_value(&ev))>
                                     {names.into_iter().map(|name| {
                                         let selected = { let name = name.clone(); move || bench.target.get() == name };
                                         view! { <option value=name.clone() prop:selected=selected>{name.clone()}</option> }
@@ -343,7 +326,7 @@ pub fn TrainStep() -> impl IntoView {
                                         {move || format!("{:.0}%", bench.progress.get() * 100.0)}
                                     </progress>
                                     {move || format!(" {:.0}%", bench.progress.get() * 100.0)}
-                                    <button id="cancel-button" type="button" on:click=move |_| background::cancel()>"Cancel"</button>
+                                    <button id="cancel-button" type="button" on:click=move |_| client::cancel()>"Cancel"</button>
                                 </span>
                             </Show>
                         </div>
@@ -359,7 +342,7 @@ pub fn TrainStep() -> impl IntoView {
                         {move || params_error().map(|message| view! { <div class="error" role="alert" id="params-error">{message}</div> })}
                         <SearchControls/>
                         <SearchChart task/>
-                        <crate::runs::RunsTable/>
+                        <runs::RunsTable/>
                     }.into_any()
                 }
             }}

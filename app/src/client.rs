@@ -5,7 +5,7 @@
 //! accepted file and the type changes since) and replays it to the new worker before anything else.
 //! A worker that crashes is replaced the same way, and the requests it held fail with a message.
 
-use crate::protocol::{Reply, Request, ToPage, ToWorker};
+use crate::worker::messages::{Reply, Request, ToPage, ToWorker};
 use futures_channel::oneshot;
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Every training in this tab is a run: a table of them, and a side-by-side comparison of the runs
 //! the learner ticks (metrics by run, then hyperparameters).
 
-use crate::{ModelSource, RunRecord, Workbench};
+use crate::state::{ModelSource, RunRecord, Workbench};
 use leptos::prelude::*;
 
 /// The runs table, newest first.

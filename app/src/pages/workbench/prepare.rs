@@ -1,10 +1,11 @@
-//! Step 3, prepare: how each column becomes model features, and how the rows are split into
+//! The Prepare step: how each column becomes model features, and how the rows are split into
 //! training and test parts, with the counts per class before anything is trained.
 
-use crate::background;
-use crate::protocol::{ColumnInfo, Reply, Request};
-use crate::Step;
-use crate::{column_page, ColumnPager, Workbench};
+use super::steps::{Step, StepId};
+use crate::client;
+use crate::state::Workbench;
+use crate::widgets::{column_page, ColumnPager};
+use crate::worker::messages::{ColumnInfo, Reply, Request};
 use leptos::prelude::*;
 use tabml::{ColumnKind, Imputation, NumericChoice, Scaling};
 
@@ -16,9 +17,9 @@ const TEST_SHARES: [f64; 5] = [0.1, 0.2, 0.25, 0.3, 0.4];
 pub fn PrepareStep() -> impl IntoView {
     let bench = expect_context::<Workbench>();
     view! {
-        <Step id="prepare" number=3 title="Prepare" why="Models see numbers, not cells: each column is turned into features here, and every choice (the fill-in value for a gap, the scale of a number, the list of categories) is learned from the training rows only. Learning them from all rows lets the test rows leak into the model and flatters its score. The test rows are set aside first, keeping each class's share.">
+        <Step step=StepId::Prepare>
             {move || match bench.data.get() {
-                None => view! { <p class="hint">"Load a data set in step 2 first."</p> }.into_any(),
+                None => view! { <p class="hint">{format!("Load a data set in {} first.", StepId::Data.named())}</p> }.into_any(),
                 Some(data) => {
                     // Rebuilt when the target changes: the target is never a feature.
                     bench.target.track();
@@ -40,8 +41,7 @@ fn SplitView() -> impl IntoView {
         let seed = bench.seed.get();
         bench.data.track();
         async move {
-            match background::request(Request::PreviewSplit { target, test_fraction, seed }, None, None).await
-            {
+            match client::request(Request::PreviewSplit { target, test_fraction, seed }, None, None).await {
                 Ok((Reply::Split(split), _)) => Ok(split),
                 Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
                 Ok((other, _)) => Err(format!("unexpected answer {other:?}")),

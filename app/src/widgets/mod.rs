@@ -1,0 +1,86 @@
+//! Widgets more than one page uses: the server badge, the column pager, number formatting, and
+//! the charts ([`chart`]).
+
+pub mod chart;
+
+use crate::http;
+use leptos::prelude::*;
+
+/// A badge saying whether the shared registry server answers. Everything on the page works without it.
+#[component]
+pub fn ServerStatus() -> impl IntoView {
+    let health = LocalResource::new(http::health);
+    move || {
+        match health.get() {
+        None => view! { <span class="server-status">"checking the server…"</span> }.into_any(),
+        Some(Ok(h)) if h.status == "ok" => view! {
+            <span class="server-status ok" title="The shared model registry answers">
+                "registry server v" {h.version} " connected"
+            </span>
+        }
+        .into_any(),
+        Some(_) => view! {
+            <span class="server-status offline" title="Sharing needs the server; everything else works offline">
+                "registry server offline — working locally"
+            </span>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// Columns shown at once in the tables with a row per column (or a column per column); a wider data
+/// set is paged, so that 10,000 columns never become 10,000 rows of controls in the page.
+pub const COLUMN_PAGE: usize = 50;
+
+/// Previous and next buttons over `total` columns shown [`COLUMN_PAGE`] at a time from `first`;
+/// nothing when they all fit.
+#[component]
+pub fn ColumnPager(
+    /// The element id.
+    id: &'static str,
+    /// Columns in all.
+    total: usize,
+    /// The index of the first column shown.
+    first: RwSignal<usize>,
+) -> impl IntoView {
+    (total > COLUMN_PAGE).then(|| {
+        let last = move || (first.get() + COLUMN_PAGE).min(total);
+        let at_end = move || last() >= total;
+        view! {
+            <div class="pager" id=id role="group" aria-label="Which columns are shown">
+                <button type="button" class="small pager-previous" disabled=move || first.get() == 0
+                    on:click=move |_| first.update(|f| *f = f.saturating_sub(COLUMN_PAGE))>"◀ Previous columns"</button>
+                <span class="pager-status" aria-live="polite">{move || format!(
+                    "Columns {}–{} of {}, shown {COLUMN_PAGE} at a time",
+                    thousands(first.get() + 1), thousands(last()), thousands(total)
+                )}</span>
+                <button type="button" class="small pager-next" disabled=at_end
+                    on:click=move |_| first.update(|f| *f = (*f + COLUMN_PAGE).min(total.saturating_sub(1)))>"Next columns ▶"</button>
+            </div>
+        }
+    })
+}
+
+/// The indices of the columns shown from `first`, out of `total`: one page, cut at the end.
+pub fn column_page(first: usize, total: usize) -> std::ops::Range<usize> {
+    let from = first.min(total);
+    from..(from + COLUMN_PAGE).min(total)
+}
+
+/// `n` with a comma between each group of three digits: 100000 → "100,000".
+pub fn thousands(n: usize) -> String {
+    tabml::thousands(n as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits_in_threes() {
+        for (n, text) in
+            [(0, "0"), (999, "999"), (1_000, "1,000"), (10_002, "10,002"), (1_234_567, "1,234,567")]
+        {
+            assert_eq!(super::thousands(n), text);
+        }
+    }
+}
