@@ -15,7 +15,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 /// The worker script Trunk writes for the `worker` binary (see `app/index.html`).
-const WORKER_SCRIPT: &str = "./worker_loader.js";
+/// Absolute, so the page at any address (`/`, `/registry/…`) finds it.
+const WORKER_SCRIPT: &str = "/worker_loader.js";
 
 /// A reply and the bytes attached to it.
 pub type Answer = (Reply, Option<Vec<u8>>);

@@ -2,14 +2,21 @@
 //! address to its page. Each page is a folder or file here, and no page imports another: what they
 //! share lives in [`crate::state`] and [`crate::widgets`].
 
+mod not_found;
 pub mod workbench;
 
 use crate::state::{persist, restore, Workbench};
 use crate::store;
 use crate::widgets::ServerStatus;
 use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
 
-/// The whole app.
+/// Every page: its address and the name the header's menu gives it.
+pub const PAGES: [(&str, &str); 1] = [("/", "Workbench")];
+
+/// The whole app: the learner's work (kept across pages, read back from this browser on start),
+/// the header with the menu of pages, the page at this address, and the footer.
 #[component]
 pub fn App() -> impl IntoView {
     let bench = Workbench::default();
@@ -46,8 +53,10 @@ pub fn App() -> impl IntoView {
         })
     };
     view! {
+        <Router>
         <header class="top">
-            <h1>"tabml"</h1>
+            <h1><A href="/">"tabml"</A></h1>
+            <Menu/>
             <span class="tagline">
                 "Train and check a small model on a table, right here in your browser. Nothing to install; your data stays in this browser."
             </span>
@@ -57,11 +66,22 @@ pub fn App() -> impl IntoView {
             <div class="error storage-error" role="alert" id="storage-error">"Your work could not be saved in this browser: " {e} ". It still works in this tab until you close it."</div>
         })}
         <main data-restored=move || bench.restored.get().to_string() data-saving=move || bench.saving.get().to_string()>
-            <workbench::WorkbenchPage/>
+            <Routes fallback=not_found::NotFound>
+                <Route path=path!("/") view=workbench::WorkbenchPage/>
+            </Routes>
         </main>
         <footer>
             "tabml " {tabml::VERSION} " · training, scoring and evaluation run in WebAssembly in this tab · your card, data set and runs are kept in this browser (IndexedDB) "
             <button type="button" id="forget-work" class="small" on:click=forget>"Forget everything saved here"</button>
         </footer>
+        </Router>
     }
+}
+
+/// The header's menu of pages, the current one marked (inside the router, which links need).
+#[component]
+fn Menu() -> impl IntoView {
+    let links =
+        PAGES.into_iter().map(|(href, name)| view! { <A href=href exact=true>{name}</A> }).collect_view();
+    view! { <nav class="pages" aria-label="Pages">{links}</nav> }
 }

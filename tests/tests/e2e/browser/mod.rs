@@ -5,6 +5,7 @@
 mod data;
 mod firefox;
 mod monitor;
+mod pages;
 mod persistence;
 mod train;
 
@@ -84,6 +85,11 @@ impl Session {
         };
         client.goto(&server.url("/")).await.unwrap();
         Self { client, server, _driver: driver, _profile: profile }
+    }
+
+    /// The address of `path` on the session's server.
+    pub(super) fn url(&self, path: &str) -> String {
+        self.server.url(path)
     }
 
     pub(super) async fn close(self) {
