@@ -1,15 +1,23 @@
 //! The page's side of the Web Worker: sends [`Request`]s, routes progress and replies back to the
 //! caller, and cancels by terminating the worker and starting a fresh one.
 //!
+//! Each request has one async function here ([`load`], [`train`], [`monitor`], …) that returns its
+//! own reply type or a [`WorkerError`]; the rest of the page never sees [`Reply`].
+//!
 //! A fresh worker knows nothing, so the client remembers what made the current data set (the last
 //! accepted file and the type changes since) and replays it to the new worker before anything else.
 //! A worker that crashes is replaced the same way, and the requests it held fail with a message.
 
-use crate::worker::messages::{Reply, Request, ToPage, ToWorker};
+use crate::worker::messages::{
+    Current, DataSummary, Explanation, FindingView, ModelView, MonitorView, Reply, Request, RowCells, ToPage,
+    ToWorker,
+};
 use futures_channel::oneshot;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use tabml::{ColumnKind, SplitPreview, TrainConfig};
+use thiserror::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -19,7 +27,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 const WORKER_SCRIPT: &str = "/worker_loader.js";
 
 /// A reply and the bytes attached to it.
-pub type Answer = (Reply, Option<Vec<u8>>);
+type Answer = (Reply, Option<Vec<u8>>);
 
 /// Called with the share of the work done.
 pub type OnProgress = Rc<dyn Fn(f64)>;
@@ -37,7 +45,7 @@ struct Replay {
 struct Pending {
     on_progress: Option<OnProgress>,
     on_trial: Option<OnTrial>,
-    done: oneshot::Sender<Result<Answer, String>>,
+    done: oneshot::Sender<Result<Answer, WorkerError>>,
     /// Set for requests that change the data set: kept for replay once they succeed.
     replay: Option<Replay>,
 }
@@ -60,23 +68,42 @@ thread_local! {
     static NEXT_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
 }
 
-/// Sends `request` (with `payload` attached) to the worker and waits for its answer. `Err` carries
-/// a message for the learner: the worker failed, crashed or was cancelled.
-pub async fn request(
-    request: Request,
-    payload: Option<Vec<u8>>,
-    on_progress: Option<OnProgress>,
-) -> Result<Answer, String> {
-    request_with_trials(request, payload, on_progress, None).await
+/// Why a request to the worker gave no answer of the kind asked for.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum WorkerError {
+    /// The worker did the work and refused it; the message says why and where, for the learner.
+    #[error("{0}")]
+    Refused(String),
+    /// The learner cancelled (the worker was replaced by a fresh one).
+    #[error("Cancelled.")]
+    Cancelled,
+    /// The worker crashed; a fresh one has the data set again.
+    #[error("The background worker stopped ({0}). Your data is still loaded; try again.")]
+    Crashed(String),
+    /// The browser would not start the worker.
+    #[error("the background worker could not start: {0}")]
+    Unavailable(String),
+    /// The worker went away before it answered.
+    #[error("the background worker went away")]
+    Gone,
+    /// The worker answered with another kind of reply than the request's (a bug in one of them).
+    #[error("the background worker answered {got} to a request to {wanted}")]
+    Mismatch {
+        /// The request.
+        wanted: &'static str,
+        /// The reply's kind.
+        got: &'static str,
+    },
 }
 
-/// [`request`], with each finished search trial reported to `on_trial` as it happens.
-pub async fn request_with_trials(
+/// Sends `request` (with `payload` attached) to the worker and waits for its answer; a refusal
+/// becomes [`WorkerError::Refused`]. Each request has a typed function below that calls this.
+async fn ask(
     request: Request,
     payload: Option<Vec<u8>>,
     on_progress: Option<OnProgress>,
     on_trial: Option<OnTrial>,
-) -> Result<Answer, String> {
+) -> Result<Answer, WorkerError> {
     let (done, answer) = oneshot::channel();
     let payload = payload.map(Rc::new);
     let replay = matches!(request, Request::Load { .. } | Request::SetKind { .. })
@@ -85,16 +112,133 @@ pub async fn request_with_trials(
         let id = client.send(&request, payload.as_deref().map(Vec::as_slice));
         client.pending.insert(id, Pending { on_progress, on_trial, done, replay });
     })?;
-    answer.await.unwrap_or_else(|_| Err("the background worker went away".to_owned()))
+    match answer.await {
+        Ok(Ok((Reply::Failed(message), _))) => Err(WorkerError::Refused(message)),
+        Ok(answer) => answer,
+        Err(_) => Err(WorkerError::Gone),
+    }
+}
+
+/// The error for a reply of the wrong kind to the request `wanted`.
+fn mismatch(wanted: &'static str, got: &Reply) -> WorkerError {
+    WorkerError::Mismatch { wanted, got: got.kind() }
+}
+
+/// Parses `bytes` (from `name`: a sample's title or a file name) as the data set.
+pub async fn load(name: &str, bytes: Vec<u8>) -> Result<DataSummary, WorkerError> {
+    match ask(Request::Load { name: name.to_owned() }, Some(bytes), None, None).await? {
+        (Reply::Loaded(summary), _) => Ok(summary),
+        (other, _) => Err(mismatch("load a data set", &other)),
+    }
+}
+
+/// Gives `column` the type `kind`; the data set as it is then.
+pub async fn set_kind(column: &str, kind: ColumnKind) -> Result<DataSummary, WorkerError> {
+    match ask(Request::SetKind { column: column.to_owned(), kind }, None, None, None).await? {
+        (Reply::Loaded(summary), _) => Ok(summary),
+        (other, _) => Err(mismatch("change a column's type", &other)),
+    }
+}
+
+/// The data set's validation findings with this target, worst first.
+pub async fn validate(target: &str) -> Result<Vec<FindingView>, WorkerError> {
+    match ask(Request::Validate { target: target.to_owned() }, None, None, None).await? {
+        (Reply::Validated(findings), _) => Ok(findings),
+        (other, _) => Err(mismatch("validate the data set", &other)),
+    }
+}
+
+/// A model the worker trained: its bundle's bytes beside what the page shows of it.
+pub struct Trained {
+    /// Milliseconds the training took in the worker.
+    pub millis: f64,
+    /// The core's time per stage.
+    pub stages: tabml::Durations,
+    /// The bundle's digest.
+    pub digest: String,
+    /// What the page shows of the bundle.
+    pub view: ModelView,
+    /// The encoded bundle (the `.tabml` file).
+    pub bundle: Vec<u8>,
+}
+
+/// Trains on the data set, reporting progress and each finished search trial.
+pub async fn train(
+    target: &str,
+    config: TrainConfig,
+    on_progress: OnProgress,
+    on_trial: OnTrial,
+) -> Result<Trained, WorkerError> {
+    let request = Request::Train { target: target.to_owned(), config: Box::new(config) };
+    match ask(request, None, Some(on_progress), Some(on_trial)).await? {
+        (Reply::Trained { millis, stages, digest, view }, Some(bundle)) => {
+            Ok(Trained { millis, stages, digest, view: *view, bundle })
+        }
+        (other, _) => Err(mismatch("train", &other)),
+    }
+}
+
+/// The cells of rows `start..start + count` in columns `columns.0..columns.1` (fewer at the ends).
+pub async fn rows(start: usize, count: usize, columns: (usize, usize)) -> Result<RowCells, WorkerError> {
+    match ask(Request::Rows { start, count, columns }, None, None, None).await? {
+        (Reply::Rows { rows, .. }, _) => Ok(rows),
+        (other, _) => Err(mismatch("read rows", &other)),
+    }
+}
+
+/// How a training would split the data set, per class.
+pub async fn preview_split(target: &str, test_fraction: f64, seed: u64) -> Result<SplitPreview, WorkerError> {
+    let request = Request::PreviewSplit { target: target.to_owned(), test_fraction, seed };
+    match ask(request, None, None, None).await? {
+        (Reply::Split(preview), _) => Ok(preview),
+        (other, _) => Err(mismatch("preview the split", &other)),
+    }
+}
+
+/// Measures the model trained here (`digest`) on its test rows, per group of `group` if given.
+pub async fn explain(digest: &str, group: Option<String>) -> Result<Explanation, WorkerError> {
+    match ask(Request::Explain { digest: digest.to_owned(), group }, None, None, None).await? {
+        (Reply::Explained(explanation), _) => Ok(*explanation),
+        (other, _) => Err(mismatch("explain the model", &other)),
+    }
+}
+
+/// Reads `bytes` (from `name`) as a model bundle: its digest and what the page shows of it.
+pub async fn open(name: &str, bytes: Vec<u8>) -> Result<(String, ModelView), WorkerError> {
+    match ask(Request::Open { name: name.to_owned() }, Some(bytes), None, None).await? {
+        (Reply::Opened { digest, view }, _) => Ok((digest, *view)),
+        (other, _) => Err(mismatch("open a model file", &other)),
+    }
+}
+
+/// Checks `current` (with the CSV `payload`, for a file) for drift against the training rows of
+/// the model trained here (`digest`), and estimates its performance there.
+pub async fn monitor(
+    digest: &str,
+    current: Current,
+    payload: Option<Vec<u8>>,
+) -> Result<MonitorView, WorkerError> {
+    match ask(Request::Monitor { digest: digest.to_owned(), current }, payload, None, None).await? {
+        (Reply::Monitored(view), _) => Ok(*view),
+        (other, _) => Err(mismatch("check for drift", &other)),
+    }
+}
+
+/// Checks the CSV `bytes` (from `name`) for drift against the loaded data set, with no model.
+pub async fn drift_file(name: &str, bytes: Vec<u8>) -> Result<MonitorView, WorkerError> {
+    match ask(Request::DriftFile { name: name.to_owned() }, Some(bytes), None, None).await? {
+        (Reply::Monitored(view), _) => Ok(*view),
+        (other, _) => Err(mismatch("compare two files", &other)),
+    }
 }
 
 /// Stops whatever the worker is doing: its requests fail with "cancelled", and a fresh worker takes
 /// over with the same data set.
 pub fn cancel() {
-    restart("Cancelled.");
+    restart(WorkerError::Cancelled);
 }
 
-fn with_client<T>(f: impl FnOnce(&mut Client) -> T) -> Result<T, String> {
+fn with_client<T>(f: impl FnOnce(&mut Client) -> T) -> Result<T, WorkerError> {
     CLIENT.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -106,7 +250,7 @@ fn with_client<T>(f: impl FnOnce(&mut Client) -> T) -> Result<T, String> {
 
 /// Terminates the worker, fails its requests with `reason`, and starts a fresh one that replays the
 /// data set.
-fn restart(reason: &str) {
+fn restart(reason: WorkerError) {
     let failed = CLIENT.with(|cell| {
         let old = cell.borrow_mut().take();
         let Some(Client { worker, pending, replay, _on_message, _on_error, .. }) = old else {
@@ -121,27 +265,24 @@ fn restart(reason: &str) {
         _on_error.forget();
         match Client::start(replay) {
             Ok(client) => *cell.borrow_mut() = Some(client),
-            Err(e) => web_sys::console::error_1(&e.into()),
+            Err(e) => web_sys::console::error_1(&e.to_string().into()),
         }
         pending.into_values().collect::<Vec<_>>()
     });
     // Outside the borrow: a waiting caller may send a new request as soon as it hears.
     for pending in failed {
-        let _ = pending.done.send(Err(reason.to_owned()));
+        let _ = pending.done.send(Err(reason.clone()));
     }
 }
 
 impl Client {
-    fn start(replay: Vec<Replay>) -> Result<Self, String> {
-        let worker = Worker::new(WORKER_SCRIPT)
-            .map_err(|e| format!("the background worker could not start: {}", crate::http::js_message(&e)))?;
+    fn start(replay: Vec<Replay>) -> Result<Self, WorkerError> {
+        let worker =
+            Worker::new(WORKER_SCRIPT).map_err(|e| WorkerError::Unavailable(crate::http::js_message(&e)))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(|event: ErrorEvent| {
             event.prevent_default();
-            restart(&format!(
-                "The background worker stopped ({}). Your data is still loaded; try again.",
-                event.message()
-            ));
+            restart(WorkerError::Crashed(event.message()));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));

@@ -2,12 +2,28 @@
 //! a struct of signals, and the models it shows. [`persist`] saves in the background and
 //! [`restore`] reads the saved work back on start.
 
-use crate::client;
-use crate::store::{self, DataSetup};
-use crate::worker::messages::{DataSummary, ModelView, Reply, Request};
+use crate::client::{self, WorkerError};
+use crate::files::FileError;
+use crate::store::{self, DataSetup, StoreError};
+use crate::worker::messages::{DataSummary, ModelView};
 use leptos::prelude::*;
 use std::sync::Arc;
 use tabml::{ModelKind, ProblemCard};
+use thiserror::Error;
+
+/// Why there is no model to show: what the learner tried, and why it did not work.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ModelError {
+    /// Training failed (or was cancelled).
+    #[error("Training failed. {0}")]
+    Training(WorkerError),
+    /// A file did not open as a model.
+    #[error("This file could not be opened as a model. {0}")]
+    Opening(WorkerError),
+    /// A picked file could not be read at all.
+    #[error("{0}")]
+    Reading(FileError),
+}
 
 /// A data set the learner has loaded: the worker holds the table; the page holds its summary.
 #[derive(Clone, PartialEq)]
@@ -54,11 +70,11 @@ pub struct Workbench {
     /// Saves in flight (shown on `<main data-saving>`, so tests and tools can wait for them).
     pub saving: RwSignal<usize>,
     /// Why saving in the browser failed, if it did.
-    pub storage_error: RwSignal<Option<String>>,
+    pub storage_error: RwSignal<Option<StoreError>>,
     /// Bumped whenever the data sets kept in the browser change (once the change is saved).
     pub kept: RwSignal<u32>,
     /// The last training's outcome: a report, or the error message to show.
-    pub outcome: RwSignal<Option<Result<TrainedModel, String>>>,
+    pub outcome: RwSignal<Option<Result<TrainedModel, ModelError>>>,
 }
 
 /// A model to show: trained in this tab, or opened from a bundle file.
@@ -96,14 +112,9 @@ pub struct BundleFile {
 impl TrainedModel {
     /// Asks the worker to read `bytes` as a bundle (`name` says where they came from, for
     /// messages) and returns the model to show.
-    pub(crate) async fn open(name: &str, bytes: Vec<u8>, source: ModelSource) -> Result<Self, String> {
-        match client::request(Request::Open { name: name.to_owned() }, Some(bytes.clone()), None).await {
-            Ok((Reply::Opened { digest, view }, _)) => {
-                Ok(Self { view: Arc::from(view), file: Arc::new(BundleFile { bytes, digest }), source })
-            }
-            Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
-            Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
-        }
+    pub(crate) async fn open(name: &str, bytes: Vec<u8>, source: ModelSource) -> Result<Self, WorkerError> {
+        let (digest, view) = client::open(name, bytes.clone()).await?;
+        Ok(Self { view: Arc::new(view), file: Arc::new(BundleFile { bytes, digest }), source })
     }
 }
 
@@ -148,7 +159,7 @@ impl Default for Workbench {
 /// Saves in the background; a failure is shown at the top, and the work in the tab carries on.
 pub(crate) fn persist(
     bench: Workbench,
-    work: impl std::future::Future<Output = Result<(), String>> + 'static,
+    work: impl std::future::Future<Output = Result<(), StoreError>> + 'static,
 ) {
     bench.saving.update(|n| *n += 1);
     leptos::task::spawn_local(async move {
@@ -168,12 +179,20 @@ pub async fn restore(bench: Workbench) {
         Err(e) => bench.storage_error.set(Some(e)),
     }
     if let Ok(saved) = store::load_runs().await {
-        // The worker reads the bundles back; one that no longer opens is left out.
+        // Each run's view was saved beside its bundle. Only a run saved before views were kept
+        // has the worker read its bundle back; one that no longer opens is left out.
         let mut records = Vec::with_capacity(saved.len());
         for run in saved {
             let source = ModelSource::Trained { millis: run.millis, stages: None };
-            let name = format!("saved run #{}", run.number);
-            if let Ok(model) = TrainedModel::open(&name, run.bundle, source).await {
+            let model = match run.view {
+                Some(view) => Ok(TrainedModel {
+                    view: Arc::new(view),
+                    file: Arc::new(BundleFile { bytes: run.bundle, digest: run.digest }),
+                    source,
+                }),
+                None => TrainedModel::open(&format!("saved run #{}", run.number), run.bundle, source).await,
+            };
+            if let Ok(model) = model {
                 records.push(RunRecord { number: run.number, data: run.data, model });
             }
         }
@@ -197,13 +216,9 @@ pub async fn restore(bench: Workbench) {
 /// Loads a saved data set into the worker again, with its type changes and target (after a reload).
 /// A file that no longer loads is left out quietly: the learner can open it again.
 async fn restore_data(bench: Workbench, setup: DataSetup, bytes: Vec<u8>) {
-    let load = Request::Load { name: setup.name.clone() };
-    let Ok((Reply::Loaded(mut summary), _)) = client::request(load, Some(bytes), None).await else {
-        return;
-    };
+    let Ok(mut summary) = client::load(&setup.name, bytes).await else { return };
     for (column, kind) in &setup.kinds {
-        let retype = Request::SetKind { column: column.clone(), kind: *kind };
-        if let Ok((Reply::Loaded(changed), _)) = client::request(retype, None, None).await {
+        if let Ok(changed) = client::set_kind(column, *kind).await {
             summary = changed;
         }
     }

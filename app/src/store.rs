@@ -1,21 +1,53 @@
 //! What the learner made, kept in the browser (IndexedDB) so that it is there after a reload: the
 //! problem card, every data set loaded (its bytes) and the current one's type changes, target and
-//! choices, and every run with its bundle.
+//! choices, and every run with its bundle and what the page shows of it (its `ModelView`, so a
+//! reload never has the worker decode the bundles again).
 //! The only module that speaks IndexedDB. Records are postcard bytes under fixed keys; nothing
 //! here is sent anywhere.
 //!
 //! A kept file's bytes and the list of kept files change together in one read-write transaction
 //! (`change_kept`), so a save and a Forget at once cannot undo each other. Saves run in the
-//! background through `persist` in `lib.rs` (counted on `<main data-saving>`); a failed save is
+//! background through `persist` in `state.rs` (counted on `<main data-saving>`); a failed save is
 //! shown at the top and the tab carries on. The footer's "Forget everything saved here" clears the
 //! store and reloads.
 
+use crate::worker::messages::ModelView;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
 use tabml::{ColumnKind, PrepConfig, ProblemCard};
+use thiserror::Error;
 use wasm_bindgen::JsValue;
+
+/// Why the browser's storage did not do what was asked. Messages are for the learner.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum StoreError {
+    /// IndexedDB would not open (a private window of some browsers, or storage turned off).
+    #[error("the browser's storage (IndexedDB) is unavailable: {0}")]
+    Unavailable(String),
+    /// A read or write failed; the browser's message says why.
+    #[error("{0}")]
+    Failed(String),
+    /// A write did not commit (a full disk, say).
+    #[error("the browser did not save it (the write was aborted)")]
+    Aborted,
+    /// A record could not be encoded.
+    #[error("a record could not be encoded: {0}")]
+    Encode(String),
+}
+
+impl From<rexie::Error> for StoreError {
+    fn from(error: rexie::Error) -> Self {
+        Self::Failed(error.to_string())
+    }
+}
+
+impl From<postcard::Error> for StoreError {
+    fn from(error: postcard::Error) -> Self {
+        Self::Encode(error.to_string())
+    }
+}
 
 const DATABASE: &str = "tabml";
 /// One store of records keyed by name (`card`, `data`, `run-0001`, …).
@@ -59,13 +91,17 @@ pub struct StoredRun {
     /// The model bundle's bytes (stored beside the record, raw; empty in the record itself).
     #[serde(skip)]
     pub bundle: Vec<u8>,
+    /// What the page shows of the bundle (stored beside the record; `None` for a run saved
+    /// before views were kept, or one this version cannot read: the worker then reads the bundle).
+    #[serde(skip)]
+    pub view: Option<ModelView>,
 }
 
 thread_local! {
     static DB: RefCell<Option<Rc<Rexie>>> = const { RefCell::new(None) };
 }
 
-async fn database() -> Result<Rc<Rexie>, String> {
+async fn database() -> Result<Rc<Rexie>, StoreError> {
     if let Some(db) = DB.with(|db| db.borrow().clone()) {
         return Ok(db);
     }
@@ -74,47 +110,45 @@ async fn database() -> Result<Rc<Rexie>, String> {
         .add_object_store(ObjectStore::new(STORE))
         .build()
         .await
-        .map_err(|e| format!("the browser's storage (IndexedDB) is unavailable: {e}"))?;
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let db = Rc::new(db);
     DB.with(|slot| *slot.borrow_mut() = Some(db.clone()));
     Ok(db)
 }
 
-async fn put<T: Serialize>(key: &str, value: &T) -> Result<(), String> {
-    let bytes = postcard::to_allocvec(value).map_err(|e| e.to_string())?;
+async fn put<T: Serialize>(key: &str, value: &T) -> Result<(), StoreError> {
+    let bytes = postcard::to_allocvec(value)?;
     put_raw(key, &bytes).await
 }
 
 /// Stores bytes as they are (a file, which needs no encoding).
-async fn put_raw(key: &str, bytes: &[u8]) -> Result<(), String> {
+async fn put_raw(key: &str, bytes: &[u8]) -> Result<(), StoreError> {
     let db = database().await?;
-    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(|e| e.to_string())?;
-    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+    let store = transaction.store(STORE)?;
     let array = js_sys::Uint8Array::from(bytes);
-    store.put(&array, Some(&JsValue::from_str(key))).await.map_err(|e| e.to_string())?;
+    store.put(&array, Some(&JsValue::from_str(key))).await?;
     finish(transaction).await
 }
 
 /// Waits for a write to commit; an aborted one (a full disk, say) is an error.
-async fn finish(transaction: rexie::Transaction) -> Result<(), String> {
-    match transaction.done().await.map_err(|e| e.to_string())? {
+async fn finish(transaction: rexie::Transaction) -> Result<(), StoreError> {
+    match transaction.done().await? {
         rexie::TransactionResult::Committed => Ok(()),
-        rexie::TransactionResult::Aborted => {
-            Err("the browser did not save it (the write was aborted)".to_owned())
-        }
+        rexie::TransactionResult::Aborted => Err(StoreError::Aborted),
     }
 }
 
-async fn get<T: DeserializeOwned>(key: &str) -> Result<Option<T>, String> {
+async fn get<T: DeserializeOwned>(key: &str) -> Result<Option<T>, StoreError> {
     // A record this version cannot read (from an older or newer tabml) is skipped, not fatal.
     Ok(get_raw(key).await?.and_then(|bytes| postcard::from_bytes(&bytes).ok()))
 }
 
-async fn get_raw(key: &str) -> Result<Option<Vec<u8>>, String> {
+async fn get_raw(key: &str) -> Result<Option<Vec<u8>>, StoreError> {
     let db = database().await?;
-    let transaction = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(|e| e.to_string())?;
-    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
-    let value = store.get(JsValue::from_str(key)).await.map_err(|e| e.to_string())?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadOnly)?;
+    let store = transaction.store(STORE)?;
+    let value = store.get(JsValue::from_str(key)).await?;
     Ok(bytes_of(value))
 }
 
@@ -132,33 +166,32 @@ async fn change_kept(
     name: &str,
     bytes: Option<&[u8]>,
     change: impl FnOnce(&mut Vec<KeptFile>),
-) -> Result<(), String> {
+) -> Result<(), StoreError> {
     let db = database().await?;
-    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(|e| e.to_string())?;
-    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+    let store = transaction.store(STORE)?;
     let key = JsValue::from_str(&file_key(name));
     match bytes {
         Some(bytes) => store.put(&js_sys::Uint8Array::from(bytes), Some(&key)).await.map(drop),
         None => store.delete(key).await,
-    }
-    .map_err(|e| e.to_string())?;
-    let listed = store.get(JsValue::from_str(FILES)).await.map_err(|e| e.to_string())?;
+    }?;
+    let listed = store.get(JsValue::from_str(FILES)).await?;
     let mut files: Vec<KeptFile> =
         bytes_of(listed).and_then(|b| postcard::from_bytes(&b).ok()).unwrap_or_default();
     change(&mut files);
-    let encoded = postcard::to_allocvec(&files).map_err(|e| e.to_string())?;
+    let encoded = postcard::to_allocvec(&files)?;
     let array = js_sys::Uint8Array::from(&encoded[..]);
-    store.put(&array, Some(&JsValue::from_str(FILES))).await.map_err(|e| e.to_string())?;
+    store.put(&array, Some(&JsValue::from_str(FILES))).await?;
     finish(transaction).await
 }
 
 /// Saves the problem card.
-pub async fn save_card(card: &ProblemCard) -> Result<(), String> {
+pub async fn save_card(card: &ProblemCard) -> Result<(), StoreError> {
     put("card", card).await
 }
 
 /// The saved problem card, if any.
-pub async fn load_card() -> Result<Option<ProblemCard>, String> {
+pub async fn load_card() -> Result<Option<ProblemCard>, StoreError> {
     get("card").await
 }
 
@@ -177,7 +210,7 @@ fn file_key(name: &str) -> String {
 }
 
 /// The data sets kept in this browser, most recently loaded first.
-pub async fn kept_files() -> Result<Vec<KeptFile>, String> {
+pub async fn kept_files() -> Result<Vec<KeptFile>, StoreError> {
     Ok(get(FILES).await?.unwrap_or_default())
 }
 
@@ -185,18 +218,18 @@ pub async fn kept_files() -> Result<Vec<KeptFile>, String> {
 const FILES: &str = "files";
 
 /// The bytes of a kept data set.
-pub async fn kept_file(name: &str) -> Result<Option<Vec<u8>>, String> {
+pub async fn kept_file(name: &str) -> Result<Option<Vec<u8>>, StoreError> {
     get_raw(&file_key(name)).await
 }
 
 /// Forgets a kept data set (the one loaded in the tab stays loaded until the page closes).
-pub async fn forget_file(name: &str) -> Result<(), String> {
+pub async fn forget_file(name: &str) -> Result<(), StoreError> {
     change_kept(name, None, |files| files.retain(|f| f.name != name)).await
 }
 
 /// Saves a newly loaded data set's bytes among the kept ones, and makes it the current one with
 /// this setup.
-pub async fn save_data(setup: &DataSetup, bytes: &[u8]) -> Result<(), String> {
+pub async fn save_data(setup: &DataSetup, bytes: &[u8]) -> Result<(), StoreError> {
     change_kept(&setup.name, Some(bytes), |files| {
         files.retain(|f| f.name != setup.name);
         files.insert(0, KeptFile { name: setup.name.clone(), bytes: bytes.len() });
@@ -206,49 +239,53 @@ pub async fn save_data(setup: &DataSetup, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Saves a changed setup of the current data set.
-pub async fn save_setup(setup: &DataSetup) -> Result<(), String> {
+pub async fn save_setup(setup: &DataSetup) -> Result<(), StoreError> {
     put("data", setup).await
 }
 
 /// The current data set's setup and bytes, if any.
-pub async fn load_data() -> Result<Option<(DataSetup, Vec<u8>)>, String> {
+pub async fn load_data() -> Result<Option<(DataSetup, Vec<u8>)>, StoreError> {
     let Some(setup) = get::<DataSetup>("data").await? else { return Ok(None) };
     Ok(kept_file(&setup.name).await?.map(|bytes| (setup, bytes)))
 }
 
 /// Saves the preparation, test share and seed.
-pub async fn save_choices(choices: &Choices) -> Result<(), String> {
+pub async fn save_choices(choices: &Choices) -> Result<(), StoreError> {
     put("choices", choices).await
 }
 
 /// The saved preparation, test share and seed, if any.
-pub async fn load_choices() -> Result<Option<Choices>, String> {
+pub async fn load_choices() -> Result<Option<Choices>, StoreError> {
     get("choices").await
 }
 
-/// Saves one run and its bundle's bytes (raw: a large bundle is never re-encoded).
-pub async fn save_run(run: &StoredRun, bundle: &[u8]) -> Result<(), String> {
+/// Saves one run, its bundle's bytes (raw: a large bundle is never re-encoded) and what the page
+/// shows of it. The view is a record of its own, so runs saved before views were kept still read.
+pub async fn save_run(run: &StoredRun, bundle: &[u8], view: &ModelView) -> Result<(), StoreError> {
     put_raw(&format!("bundle-{:06}", run.number), bundle).await?;
+    put(&format!("view-{:06}", run.number), view).await?;
     put(&format!("run-{:06}", run.number), run).await
 }
 
 /// Every saved run, in run order.
-pub async fn load_runs() -> Result<Vec<StoredRun>, String> {
+pub async fn load_runs() -> Result<Vec<StoredRun>, StoreError> {
     let db = database().await?;
-    let transaction = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(|e| e.to_string())?;
-    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
-    let keys = store.get_all_keys(None, None).await.map_err(|e| e.to_string())?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadOnly)?;
+    let store = transaction.store(STORE)?;
+    let keys = store.get_all_keys(None, None).await?;
     let mut runs = Vec::new();
     for key in keys.into_iter().filter_map(|k| k.as_string()).filter(|k| k.starts_with("run-")) {
-        let Some(value) = store.get(JsValue::from_str(&key)).await.map_err(|e| e.to_string())? else {
+        let Some(value) = store.get(JsValue::from_str(&key)).await? else {
             continue;
         };
         let Ok(mut run) = postcard::from_bytes::<StoredRun>(&js_sys::Uint8Array::new(&value).to_vec()) else {
             continue;
         };
         let bundle_key = JsValue::from_str(&format!("bundle-{:06}", run.number));
-        if let Some(bytes) = store.get(bundle_key).await.map_err(|e| e.to_string())? {
+        if let Some(bytes) = store.get(bundle_key).await? {
             run.bundle = js_sys::Uint8Array::new(&bytes).to_vec();
+            let view_key = JsValue::from_str(&format!("view-{:06}", run.number));
+            run.view = bytes_of(store.get(view_key).await?).and_then(|b| postcard::from_bytes(&b).ok());
             runs.push(run);
         }
     }
@@ -257,10 +294,10 @@ pub async fn load_runs() -> Result<Vec<StoredRun>, String> {
 }
 
 /// Forgets everything saved.
-pub async fn clear() -> Result<(), String> {
+pub async fn clear() -> Result<(), StoreError> {
     let db = database().await?;
-    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(|e| e.to_string())?;
-    let store = transaction.store(STORE).map_err(|e| e.to_string())?;
-    store.clear().await.map_err(|e| e.to_string())?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+    let store = transaction.store(STORE)?;
+    store.clear().await?;
     finish(transaction).await
 }

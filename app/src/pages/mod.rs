@@ -63,7 +63,7 @@ pub fn App() -> impl IntoView {
             <ServerStatus/>
         </header>
         {move || bench.storage_error.get().map(|e| view! {
-            <div class="error storage-error" role="alert" id="storage-error">"Your work could not be saved in this browser: " {e} ". It still works in this tab until you close it."</div>
+            <div class="error storage-error" role="alert" id="storage-error">"Your work could not be saved in this browser: " {e.to_string()} ". It still works in this tab until you close it."</div>
         })}
         <main data-restored=move || bench.restored.get().to_string() data-saving=move || bench.saving.get().to_string()>
             <Routes fallback=not_found::NotFound>

@@ -6,12 +6,35 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
 use tabml::{Evaluation, Task};
+use thiserror::Error;
+
+/// A chart that could not be drawn.
+#[derive(Debug, Error)]
+pub enum ChartError {
+    /// The canvas gave no 2D drawing context.
+    #[error("the canvas has no 2D context")]
+    NoContext,
+    /// Plotters failed while drawing; its message says why.
+    #[error("drawing the chart failed: {0}")]
+    Drawing(String),
+}
+
+/// Plotters' errors carry the canvas's error type; the page only shows their message.
+fn drawing(error: impl std::fmt::Display) -> ChartError {
+    ChartError::Drawing(error.to_string())
+}
+
+/// The canvas's drawing area, cleared to white.
+fn area(canvas: &web_sys::HtmlCanvasElement) -> Result<Area<'static>, ChartError> {
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(ChartError::NoContext)?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(drawing)?;
+    Ok(root)
+}
 
 /// Draws the chart that fits the report's task onto `canvas`.
-pub fn draw(canvas: &web_sys::HtmlCanvasElement, bundle: &ModelView) -> Result<(), String> {
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+pub fn draw(canvas: &web_sys::HtmlCanvasElement, bundle: &ModelView) -> Result<(), ChartError> {
+    let root = area(canvas)?;
     match (&bundle.evaluation, &bundle.task) {
         (Some(Evaluation::Classification(r)), Task::Classification { classes }) => {
             recall_bars(&root, classes, &r.confusion)
@@ -19,8 +42,8 @@ pub fn draw(canvas: &web_sys::HtmlCanvasElement, bundle: &ModelView) -> Result<(
         (Some(Evaluation::Regression(r)), _) => predicted_vs_actual(&root, &r.actual, &r.predicted),
         _ => Ok(()),
     }
-    .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    .map_err(drawing)?;
+    root.present().map_err(drawing)
 }
 
 type Area<'a> = DrawingArea<CanvasBackend, plotters::coord::Shift>;
@@ -108,12 +131,14 @@ fn predicted_vs_actual(root: &Area<'_>, actual: &[f64], predicted: &[f64]) -> Dr
 
 /// A search's trials in the order they ran: each trial's mean cross-validated score as a dot, and
 /// the best score so far as a line.
-pub fn draw_trials(canvas: &web_sys::HtmlCanvasElement, scores: &[f64], metric: &str) -> Result<(), String> {
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    trials(&root, scores, metric).map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+pub fn draw_trials(
+    canvas: &web_sys::HtmlCanvasElement,
+    scores: &[f64],
+    metric: &str,
+) -> Result<(), ChartError> {
+    let root = area(canvas)?;
+    trials(&root, scores, metric).map_err(drawing)?;
+    root.present().map_err(drawing)
 }
 
 fn trials(root: &Area<'_>, scores: &[f64], metric: &str) -> DrawResult {
@@ -164,10 +189,8 @@ pub fn draw_curves(
     curves: &tabml::BinaryCurves,
     point: (f64, f64, f64),
     positive_share: f64,
-) -> Result<(), String> {
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+) -> Result<(), ChartError> {
+    let root = area(canvas)?;
     let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
     let (fpr, recall, precision) = point;
     if let Some(roc) = &curves.roc {
@@ -182,7 +205,7 @@ pub fn draw_curves(
             (1.0, 1.0),
             (fpr, recall),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(drawing)?;
     }
     if let Some(pr) = &curves.pr {
         let line: Vec<(f64, f64)> = pr.recall.iter().copied().zip(pr.precision.iter().copied()).collect();
@@ -197,9 +220,9 @@ pub fn draw_curves(
             (1.0, share),
             (recall, precision),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(drawing)?;
     }
-    root.present().map_err(|e| e.to_string())
+    root.present().map_err(drawing)
 }
 
 /// One curve in the unit square, a dashed guessing line from `from` to `to`, and a marked point.

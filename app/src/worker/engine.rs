@@ -1,18 +1,87 @@
 //! The worker's state and logic: the data set it holds and the work each [`Request`] asks of it,
-//! in plain Rust so that it is tested natively. `worker.rs` is its glue to the browser.
+//! in plain Rust so that it is tested natively. `mod.rs` is its glue to the browser.
+//!
+//! Work that fails is an [`EngineError`]; the page gets its message in [`Reply::Failed`].
 
 use super::messages::*;
+use super::monitor::Watched;
 use tabml::models::Progress;
 use tabml::{
     parse_csv, train_with, validate, ModelBundle, Table, TabmlError, TrainConfig, ValidationOptions,
 };
+use thiserror::Error;
+
+/// Why the worker could not do a request. Its message is what the learner reads.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// A request that needs a file came without one.
+    #[error("no file came with the request")]
+    NoFile,
+    /// A request that needs the data set came before one was loaded.
+    #[error("no data set is loaded")]
+    NoData,
+    /// The model named is not the last one trained here (the worker keeps only that one's rows).
+    #[error("this model was not trained in this tab since the page loaded: train it again to {0}")]
+    NotTrainedHere(&'static str),
+    /// The model has no test rows to measure or watch.
+    #[error("the model trained on every row, so there are no test rows to {0}")]
+    NoTestRows(&'static str),
+    /// A file the learner gave does not read; the core's error says where.
+    #[error("{name}: {source}")]
+    File {
+        /// The file's name.
+        name: String,
+        /// What is wrong, and where.
+        source: TabmlError,
+    },
+    /// A shift names a column the data set does not have.
+    #[error("there is no column named {0:?}")]
+    NoColumn(String),
+    /// A shift that changes numbers names a column that holds none.
+    #[error("column {0:?} does not hold numbers")]
+    NotNumeric(String),
+    /// The learner cancelled a training.
+    #[error("Training was cancelled.")]
+    Cancelled,
+    /// The core refused the work.
+    #[error(transparent)]
+    Core(TabmlError),
+}
+
+impl From<TabmlError> for EngineError {
+    fn from(error: TabmlError) -> Self {
+        match error {
+            TabmlError::Cancelled => Self::Cancelled,
+            other => Self::Core(other),
+        }
+    }
+}
+
+/// `error` as the failure of reading the file called `name`.
+fn in_file<E: Into<TabmlError>>(name: &str) -> impl FnOnce(E) -> EngineError + '_ {
+    move |source| EngineError::File { name: name.to_owned(), source: source.into() }
+}
+
+/// The last model trained here: the worker keeps its bundle and test rows for the Evaluate and
+/// Monitor steps, and what monitoring needs of it once worked out.
+#[derive(Debug)]
+struct Last {
+    digest: String,
+    bundle: ModelBundle,
+    test_rows: Vec<usize>,
+    /// The test rows, scored, and CBPE's reference fitted on them: built on the first check and
+    /// kept while the data set stays, so moving a slider only redraws and rescores the copy.
+    watched: Option<Watched>,
+}
 
 /// The worker's state: the data set it holds, and the work it does on it.
 #[derive(Debug, Default)]
 pub struct Engine {
     data: Option<(String, Table)>,
-    /// The last model trained here, by digest, with its test rows.
-    last: Option<(String, ModelBundle, Vec<usize>)>,
+    last: Option<Last>,
+    /// How many times monitoring's model-only work was done (for the tests).
+    #[cfg(test)]
+    watch_builds: usize,
 }
 
 /// Permutation-importance repeats per column in [`Request::Explain`].
@@ -33,7 +102,7 @@ impl Engine {
     ) -> (Reply, Option<Vec<u8>>) {
         match self.try_handle(request, payload, progress, clock) {
             Ok(answer) => answer,
-            Err(message) => (Reply::Failed(message), None),
+            Err(error) => (Reply::Failed(error.to_string()), None),
         }
     }
 
@@ -43,22 +112,25 @@ impl Engine {
         payload: Option<Vec<u8>>,
         progress: &mut Progress<'_>,
         clock: &dyn Fn() -> f64,
-    ) -> Result<(Reply, Option<Vec<u8>>), String> {
+    ) -> Result<(Reply, Option<Vec<u8>>), EngineError> {
         match request {
             Request::Load { name } => {
-                let bytes = payload.ok_or("no file came with the request")?;
+                let bytes = payload.ok_or(EngineError::NoFile)?;
                 // A file that does not parse leaves the data set that was loaded before in place.
                 let started = clock();
-                let table = parse_csv(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let table = parse_csv(&bytes).map_err(in_file(&name))?;
                 let parse_millis = clock() - started;
                 let summary = DataSummary { parse_millis, ..DataSummary::of(&name, &table) };
                 self.data = Some((name, table));
+                self.forget_watched();
                 Ok((Reply::Loaded(summary), None))
             }
             Request::SetKind { column, kind } => {
                 let (name, table) = self.data_mut()?;
-                table.set_kind(&column, kind).map_err(|e| e.to_string())?;
-                Ok((Reply::Loaded(DataSummary::of(name, table)), None))
+                table.set_kind(&column, kind)?;
+                let summary = DataSummary::of(name, table);
+                self.forget_watched();
+                Ok((Reply::Loaded(summary), None))
             }
             Request::Validate { target } => {
                 let (_, table) = self.data()?;
@@ -68,15 +140,17 @@ impl Engine {
             Request::Train { target, config } => {
                 let (_, table) = self.data()?;
                 let started = clock();
-                let trained = train_with(table, &target, &config, progress, clock).map_err(|e| match e {
-                    TabmlError::Cancelled => "Training was cancelled.".to_owned(),
-                    e => e.to_string(),
-                })?;
+                let trained = train_with(table, &target, &config, progress, clock)?;
                 let millis = clock() - started;
                 let bytes = trained.bundle.encode();
                 let digest = ModelBundle::digest_of(&bytes);
                 let view = Box::new(ModelView::of(&trained.bundle));
-                self.last = Some((digest.clone(), trained.bundle, trained.test_rows));
+                self.last = Some(Last {
+                    digest: digest.clone(),
+                    bundle: trained.bundle,
+                    test_rows: trained.test_rows,
+                    watched: None,
+                });
                 Ok((Reply::Trained { millis, stages: trained.run.durations, digest, view }, Some(bytes)))
             }
             Request::Rows { start, count, columns: (from, to) } => {
@@ -92,25 +166,23 @@ impl Engine {
             Request::PreviewSplit { target, test_fraction, seed } => {
                 let (_, table) = self.data()?;
                 let config = TrainConfig { test_fraction, seed, ..TrainConfig::new(tabml::ModelKind::Dummy) };
-                let preview = tabml::preview_split(table, &target, &config).map_err(|e| e.to_string())?;
+                let preview = tabml::preview_split(table, &target, &config)?;
                 Ok((Reply::Split(preview), None))
             }
             Request::Explain { digest, group } => {
                 let (_, table) = self.data()?;
-                let (_, bundle, test_rows) = self
+                let Last { bundle, test_rows, .. } = self
                     .last
                     .as_ref()
-                    .filter(|(d, _, _)| *d == digest)
-                    .ok_or("this model was not trained in this tab since the page loaded: train it again to measure more")?;
+                    .filter(|last| last.digest == digest)
+                    .ok_or(EngineError::NotTrainedHere("measure more"))?;
                 if test_rows.is_empty() {
-                    return Err(
-                        "the model trained on every row, so there are no test rows to measure on".into()
-                    );
+                    return Err(EngineError::NoTestRows("measure on"));
                 }
                 let options =
                     tabml::EvaluateOptions { group, importance_repeats: IMPORTANCE_REPEATS, latency_rows: 0 };
                 let part = table.take_rows(test_rows);
-                let report = tabml::evaluate(bundle, &part, &options, clock).map_err(|e| e.to_string())?;
+                let report = tabml::evaluate(bundle, &part, &options, clock)?;
                 let explanation = Explanation {
                     n_rows: report.n_rows,
                     groups: report.groups,
@@ -120,31 +192,39 @@ impl Engine {
                 Ok((Reply::Explained(Box::new(explanation)), None))
             }
             Request::Open { name } => {
-                let bytes = payload.ok_or("no file came with the request")?;
-                let bundle = ModelBundle::decode(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let bytes = payload.ok_or(EngineError::NoFile)?;
+                let bundle = ModelBundle::decode(&bytes).map_err(in_file(&name))?;
                 let view = Box::new(ModelView::of(&bundle));
                 Ok((Reply::Opened { digest: ModelBundle::digest_of(&bytes), view }, None))
             }
             Request::Monitor { digest, current } => {
-                let (_, table) = self.data()?;
-                let (_, bundle, test_rows) = self
+                let (_, table) = self.data.as_ref().ok_or(EngineError::NoData)?;
+                let last = self
                     .last
-                    .as_ref()
-                    .filter(|(d, _, _)| *d == digest)
-                    .ok_or("this model was not trained in this tab since the page loaded: train it again to monitor it")?;
-                let view = super::monitor::check(bundle, table, test_rows, current, payload, clock)?;
+                    .as_mut()
+                    .filter(|last| last.digest == digest)
+                    .ok_or(EngineError::NotTrainedHere("monitor it"))?;
+                if last.watched.is_none() {
+                    last.watched = Some(Watched::new(&last.bundle, table, &last.test_rows)?);
+                    #[cfg(test)]
+                    {
+                        self.watch_builds += 1;
+                    }
+                }
+                let watched = last.watched.as_ref().ok_or(EngineError::NoTestRows("watch"))?;
+                let view = watched.check(&last.bundle, current, payload, clock)?;
                 Ok((Reply::Monitored(Box::new(view)), None))
             }
             Request::DriftFile { name } => {
                 let (_, reference) = self.data()?;
-                let bytes = payload.ok_or("no file came with the request")?;
+                let bytes = payload.ok_or(EngineError::NoFile)?;
                 let started = clock();
-                let current = parse_csv(&bytes).map_err(|e| format!("{name}: {e}"))?;
+                let current = parse_csv(&bytes).map_err(in_file(&name))?;
                 let parse_millis = clock() - started;
                 let started = clock();
                 let report =
                     tabml::drift::check_tables(reference, &current, &tabml::drift::DriftOptions::default())
-                        .map_err(|e| format!("{name}: {e}"))?;
+                        .map_err(in_file(&name))?;
                 let view = MonitorView {
                     rows: current.n_rows,
                     report,
@@ -161,12 +241,20 @@ impl Engine {
         }
     }
 
-    fn data(&self) -> Result<&(String, Table), String> {
-        self.data.as_ref().ok_or_else(|| "no data set is loaded".to_owned())
+    fn data(&self) -> Result<&(String, Table), EngineError> {
+        self.data.as_ref().ok_or(EngineError::NoData)
     }
 
-    fn data_mut(&mut self) -> Result<(&String, &mut Table), String> {
-        self.data.as_mut().map(|(n, t)| (&*n, t)).ok_or_else(|| "no data set is loaded".to_owned())
+    fn data_mut(&mut self) -> Result<(&String, &mut Table), EngineError> {
+        self.data.as_mut().map(|(n, t)| (&*n, t)).ok_or(EngineError::NoData)
+    }
+
+    /// Drops what monitoring kept of the last model's test rows: they are rows of the data set,
+    /// which has just changed.
+    fn forget_watched(&mut self) {
+        if let Some(last) = &mut self.last {
+            last.watched = None;
+        }
     }
 }
 
@@ -204,6 +292,46 @@ mod tests {
 
     fn learner_support() -> Vec<u8> {
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/learner_support.csv")).unwrap()
+    }
+
+    #[test]
+    fn monitoring_works_out_what_depends_only_on_the_model_once() {
+        let mut engine = Engine::default();
+        run(&mut engine, Request::Load { name: "support".into() }, Some(learner_support()));
+        let config = Box::new(TrainConfig::new(ModelKind::LogisticRegression));
+        let (reply, _) = run(&mut engine, Request::Train { target: "needs_support".into(), config }, None);
+        let Reply::Trained { digest, .. } = reply else { panic!("{reply:?}") };
+        let monitor = |engine: &mut Engine, shift: Shift| {
+            let current = Current::TestCopy { shift, rows: 500, seed: 7 };
+            match run(engine, Request::Monitor { digest: digest.clone(), current }, None).0 {
+                Reply::Monitored(view) => *view,
+                other => panic!("{other:?}"),
+            }
+        };
+        // Moving a slider: three checks, the test rows scored and CBPE fitted once.
+        let calm = monitor(&mut engine, Shift::None);
+        let flipped = monitor(&mut engine, Shift::LabelFlip { share: 0.3 });
+        let again = monitor(&mut engine, Shift::None);
+        assert_eq!(engine.watch_builds, 1);
+        assert_eq!(again, calm, "a kept model-only part gives the same check as a fresh one");
+        assert_ne!(flipped.realized, calm.realized);
+        // The same check from scratch agrees with the kept one.
+        let Last { bundle, test_rows, .. } = engine.last.as_ref().unwrap();
+        let (_, table) = engine.data.as_ref().unwrap();
+        let fresh = Watched::new(bundle, table, test_rows)
+            .unwrap()
+            .check(bundle, Current::TestCopy { shift: Shift::None, rows: 500, seed: 7 }, None, &|| 0.0)
+            .unwrap();
+        assert_eq!(fresh, calm);
+        // Changing a column's type changes the rows it was worked out from: it is worked out again.
+        run(&mut engine, Request::SetKind { column: "needs_support".into(), kind: ColumnKind::Text }, None);
+        run(
+            &mut engine,
+            Request::SetKind { column: "needs_support".into(), kind: ColumnKind::Categorical },
+            None,
+        );
+        monitor(&mut engine, Shift::None);
+        assert_eq!(engine.watch_builds, 2);
     }
 
     #[test]

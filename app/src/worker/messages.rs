@@ -21,6 +21,9 @@ use tabml::{
 /// Rows of the data set copied into the summary for the preview table.
 pub const PREVIEW_ROWS: usize = 8;
 
+/// Cells of some rows, row by row; `None` for a missing cell.
+pub type RowCells = Vec<Vec<Option<String>>>;
+
 /// What the page asks the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -128,7 +131,7 @@ pub enum Reply {
     /// What the page shows of an opened bundle, and its digest.
     Opened { digest: String, view: Box<ModelView> },
     /// Rows of the data set from `start`, `None` for a missing cell.
-    Rows { start: usize, rows: Vec<Vec<Option<String>>> },
+    Rows { start: usize, rows: RowCells },
     /// The split a training would use.
     Split(tabml::SplitPreview),
     /// What [`Request::Explain`] measured.
@@ -137,6 +140,23 @@ pub enum Reply {
     Monitored(Box<MonitorView>),
     /// The request could not be done; the message says why and where.
     Failed(String),
+}
+
+impl Reply {
+    /// The reply's kind, in words, for the message about a reply of the wrong kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Loaded(_) => "a data set",
+            Self::Validated(_) => "validation findings",
+            Self::Trained { .. } => "a trained model",
+            Self::Opened { .. } => "an opened model",
+            Self::Rows { .. } => "rows",
+            Self::Split(_) => "a split",
+            Self::Explained(_) => "an explanation",
+            Self::Monitored(_) => "a drift check",
+            Self::Failed(_) => "a failure",
+        }
+    }
 }
 
 /// A model as the page shows it: everything in its bundle except what only scoring needs (the
@@ -286,10 +306,16 @@ pub struct ColumnInfo {
     /// Distinct present values.
     pub distinct: usize,
     /// What predicting this column would be, or why it cannot be a target.
-    pub as_target: Result<Task, String>,
+    pub as_target: Result<Task, NotATarget>,
     /// Which kinds the column's values allow (every kind it could be switched to).
     pub possible_kinds: Vec<ColumnKind>,
 }
+
+/// Why a column cannot be the target: the core's reason, as text (its error type does not travel
+/// between the worker and the page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("{0}")]
+pub struct NotATarget(pub String);
 
 /// The loaded data set as the page shows it: everything but the cells, and the first rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -317,7 +343,7 @@ impl DataSummary {
                 kind: c.kind,
                 missing: c.missing_count(),
                 distinct: c.distinct_count(),
-                as_target: Task::for_target(c).map_err(|e| e.to_string()),
+                as_target: Task::for_target(c).map_err(|e| NotATarget(e.to_string())),
                 possible_kinds: ColumnKind::ALL
                     .into_iter()
                     .filter(|&k| table.check_kind(&c.name, k).is_ok())

@@ -2,6 +2,7 @@
 //! (or a file of new rows), checked for drift against the training rows' profile in the bundle, with
 //! the model's performance estimated from its probabilities and, where labels exist, realized.
 
+use super::engine::EngineError;
 use super::messages::{Current, MonitorView, Shift, ShiftColumn};
 use tabml::drift::{self, CbpeReference, DriftOptions};
 use tabml::{parse_csv, Column, ColumnKind, ModelBundle, Predictions, SplitMix64, Table, Task};
@@ -16,72 +17,96 @@ fn order(draws: &mut SplitMix64, n: usize) -> Vec<usize> {
     order
 }
 
-/// Runs one monitoring check. `payload` is the attached file for [`Current::File`].
-pub fn check(
-    bundle: &ModelBundle,
-    table: &Table,
-    test_rows: &[usize],
-    current: Current,
-    payload: Option<Vec<u8>>,
-    clock: &dyn Fn() -> f64,
-) -> Result<MonitorView, String> {
-    if test_rows.is_empty() {
-        return Err("the model trained on every row, so there are no test rows to watch; train it again with a test share above 0".into());
+/// What monitoring needs of a model and its test rows, worked out once: the test rows, their
+/// labels, CBPE's reference fitted on the model's probabilities for them, and the columns a shift
+/// can change. Each check then only draws and shifts its copy (or reads its file) and scores that.
+#[derive(Debug)]
+pub struct Watched {
+    test: Table,
+    /// Calibration and band from the labelled test rows (classifiers with probabilities only).
+    reference: Option<CbpeReference>,
+    columns: Vec<ShiftColumn>,
+    /// Columns the model does not use (identifiers, free text): they would only ever look drifted.
+    ignored: Vec<String>,
+}
+
+impl Watched {
+    /// The model-only part of monitoring `bundle`, whose test rows are `test_rows` of `table`.
+    pub fn new(bundle: &ModelBundle, table: &Table, test_rows: &[usize]) -> Result<Self, EngineError> {
+        if test_rows.is_empty() {
+            return Err(EngineError::NoTestRows("watch; train it again with a test share above 0"));
+        }
+        let test = table.take_rows(test_rows);
+        let reference = match (&bundle.task, bundle.score(&test)) {
+            (Task::Classification { classes }, Ok(Predictions::Proba(tp))) => {
+                let labelled: Vec<(Vec<f64>, usize)> = tp
+                    .into_iter()
+                    .zip(truth(&test, &bundle.target, classes))
+                    .filter_map(|(p, t)| t.map(|t| (p, t)))
+                    .collect();
+                let (tp, t): (Vec<Vec<f64>>, Vec<usize>) = labelled.into_iter().unzip();
+                CbpeReference::fit(&tp, &t, true)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            columns: shift_columns(&test, &bundle.target),
+            ignored: bundle.prep.skipped.iter().map(|s| s.column.clone()).collect(),
+            test,
+            reference,
+        })
     }
-    let test = table.take_rows(test_rows);
-    let started = clock();
-    let current = match current {
-        Current::File { name } => {
-            let bytes = payload.ok_or("no file came with the request")?;
-            parse_csv(&bytes).map_err(|e| format!("{name}: {e}"))?
-        }
-        Current::TestCopy { shift, rows, seed } => shifted_copy(bundle, &test, &shift, rows, seed)?,
-    };
-    let parse_millis = clock() - started;
-    let started = clock();
-    // Columns the model does not use (identifiers, free text) would only ever look drifted.
-    let ignored: Vec<String> = bundle.prep.skipped.iter().map(|s| s.column.clone()).collect();
-    let options = DriftOptions { ignore: ignored.iter().cloned().collect(), ..DriftOptions::default() };
-    let scored = bundle.score(&current);
-    let report = drift::check_scored(bundle, &current, &scored, &options).map_err(|e| e.to_string())?;
-    let (estimated, realized) = match (&bundle.task, &scored) {
-        (Task::Classification { classes }, Ok(Predictions::Proba(p))) => {
-            let truth = |t: &Table| -> Vec<Option<usize>> {
-                let column = t.column(&bundle.target);
-                (0..t.n_rows)
-                    .map(|r| {
-                        column.and_then(|c| c.cell(r)).and_then(|cell| classes.iter().position(|k| k == cell))
-                    })
-                    .collect()
-            };
-            // The test rows, whose labels are known, are CBPE's reference: calibration and band.
-            let reference = match bundle.score(&test) {
-                Ok(Predictions::Proba(tp)) => {
-                    let labelled: Vec<(Vec<f64>, usize)> =
-                        tp.into_iter().zip(truth(&test)).filter_map(|(p, t)| t.map(|t| (p, t))).collect();
-                    let (tp, t): (Vec<Vec<f64>>, Vec<usize>) = labelled.into_iter().unzip();
-                    CbpeReference::fit(&tp, &t, true)
-                }
-                _ => None,
-            };
-            (
-                drift::estimate_performance(p, reference.as_ref()),
-                drift::realized_performance(p, &truth(&current)),
-            )
-        }
-        _ => (None, None),
-    };
-    Ok(MonitorView {
-        report,
-        rows: current.n_rows,
-        test_rows: test.n_rows,
-        estimated,
-        realized,
-        columns: shift_columns(&test, &bundle.target),
-        ignored,
-        parse_millis,
-        check_millis: clock() - started,
-    })
+
+    /// Runs one monitoring check. `payload` is the attached file for [`Current::File`].
+    pub fn check(
+        &self,
+        bundle: &ModelBundle,
+        current: Current,
+        payload: Option<Vec<u8>>,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<MonitorView, EngineError> {
+        let started = clock();
+        let current = match current {
+            Current::File { name } => {
+                let bytes = payload.ok_or(EngineError::NoFile)?;
+                parse_csv(&bytes).map_err(|e| EngineError::File { name, source: e.into() })?
+            }
+            Current::TestCopy { shift, rows, seed } => shifted_copy(bundle, &self.test, &shift, rows, seed)?,
+        };
+        let parse_millis = clock() - started;
+        let started = clock();
+        let options =
+            DriftOptions { ignore: self.ignored.iter().cloned().collect(), ..DriftOptions::default() };
+        let scored = bundle.score(&current);
+        let report =
+            drift::check_scored(bundle, &current, &scored, &options).map_err(tabml::TabmlError::from)?;
+        let (estimated, realized) = match (&bundle.task, &scored) {
+            (Task::Classification { classes }, Ok(Predictions::Proba(p))) => (
+                drift::estimate_performance(p, self.reference.as_ref()),
+                drift::realized_performance(p, &truth(&current, &bundle.target, classes)),
+            ),
+            _ => (None, None),
+        };
+        Ok(MonitorView {
+            report,
+            rows: current.n_rows,
+            test_rows: self.test.n_rows,
+            estimated,
+            realized,
+            columns: self.columns.clone(),
+            ignored: self.ignored.clone(),
+            parse_millis,
+            check_millis: clock() - started,
+        })
+    }
+}
+
+/// Each row's label in `target` as a class index (`None`: missing, or not a class of the model).
+fn truth(table: &Table, target: &str, classes: &[String]) -> Vec<Option<usize>> {
+    let column = table.column(target);
+    (0..table.n_rows)
+        .map(|r| column.and_then(|c| c.cell(r)).and_then(|cell| classes.iter().position(|k| k == cell)))
+        .collect()
 }
 
 /// The columns a shift can change: every one but the target.
@@ -110,7 +135,7 @@ fn shifted_copy(
     shift: &Shift,
     rows: usize,
     seed: u64,
-) -> Result<Table, String> {
+) -> Result<Table, EngineError> {
     let rows = rows.max(1);
     let mut draws = SplitMix64::new(seed);
     let picked: Vec<usize> = if rows <= test.n_rows {
@@ -119,8 +144,7 @@ fn shifted_copy(
         (0..rows).map(|_| draws.below(test.n_rows)).collect()
     };
     let mut copy = test.take_rows(&picked);
-    let index =
-        |name: &str| copy.column_index(name).ok_or_else(|| format!("there is no column named {name:?}"));
+    let index = |name: &str| copy.column_index(name).ok_or_else(|| EngineError::NoColumn(name.to_owned()));
     let spread = |name: &str| {
         bundle.profile.column(name).and_then(|c| c.numbers.as_ref()).map_or((0.0, 1.0), |s| (s.mean, s.std()))
     };
@@ -188,9 +212,9 @@ fn map_cells(column: &mut Column, mut f: impl FnMut(usize, Option<&str>) -> Opti
 }
 
 /// Replaces each number of a numeric `column` by `f(row, value)`; missing cells stay missing.
-fn map_numbers(column: &mut Column, mut f: impl FnMut(usize, f64) -> f64) -> Result<(), String> {
+fn map_numbers(column: &mut Column, mut f: impl FnMut(usize, f64) -> f64) -> Result<(), EngineError> {
     if column.kind != ColumnKind::Numeric {
-        return Err(format!("column {:?} does not hold numbers", column.name));
+        return Err(EngineError::NotNumeric(column.name.clone()));
     }
     let values: Vec<Option<f64>> = (0..column.len()).map(|r| column.number(r)).collect();
     map_cells(column, |r, _| values[r].map(|v| format_number(f(r, v))));
@@ -216,15 +240,15 @@ mod tests {
         (table, trained)
     }
 
-    /// [`super::check`] with a clock that stands still.
+    /// One check from scratch, with a clock that stands still.
     fn check(
         bundle: &ModelBundle,
         table: &Table,
         test_rows: &[usize],
         current: Current,
         payload: Option<Vec<u8>>,
-    ) -> Result<MonitorView, String> {
-        super::check(bundle, table, test_rows, current, payload, &|| 0.0)
+    ) -> Result<MonitorView, EngineError> {
+        Watched::new(bundle, table, test_rows)?.check(bundle, current, payload, &|| 0.0)
     }
 
     fn copy(shift: Shift, rows: usize) -> Current {
@@ -305,7 +329,8 @@ mod tests {
             Current::File { name: "bad.csv".into() },
             Some(b"a,b\n1\n".to_vec()),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.starts_with("bad.csv: line 2"), "{err}");
     }
 }

@@ -9,12 +9,12 @@
 //! report for the chosen target, shown up to 100 findings with a count of the rest.
 
 use super::steps::{Step, StepId};
-use crate::client;
+use crate::client::{self, WorkerError};
 use crate::http::{self, SampleDataset};
 use crate::state::{LoadedData, Workbench};
 use crate::store::{self, DataSetup};
 use crate::widgets::{column_page, ColumnPager, COLUMN_PAGE};
-use crate::worker::messages::{ColumnInfo, DataSummary, Reply, Request};
+use crate::worker::messages::{ColumnInfo, DataSummary};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
@@ -66,7 +66,7 @@ pub fn DataStep() -> impl IntoView {
                         selected_sample.set(None);
                     }
                 }
-                Err(message) => load_error.set(Some(message)),
+                Err(e) => load_error.set(Some(e.to_string())),
             }
             loading.set(false);
             // Let the same file be picked again after it is fixed on disk.
@@ -157,7 +157,7 @@ fn KeptFiles(load_error: RwSignal<Option<String>>, loading: RwSignal<bool>) -> i
                     accept_csv(bench, load_error, &name, bytes, None).await;
                 }
                 Ok(None) => load_error.set(Some(format!("{name} is no longer kept in this browser."))),
-                Err(e) => load_error.set(Some(e)),
+                Err(e) => load_error.set(Some(e.to_string())),
             }
             loading.set(false);
         });
@@ -218,9 +218,8 @@ async fn accept_csv(
     suggested_target: Option<&str>,
 ) -> bool {
     let kept = bytes.clone();
-    let answer = client::request(Request::Load { name: name.to_owned() }, Some(bytes), None).await;
-    match answer {
-        Ok((Reply::Loaded(summary), _)) => {
+    match client::load(name, bytes).await {
+        Ok(summary) => {
             let target = suggested_target
                 .filter(|t| summary.column(t).is_some())
                 .map(str::to_owned)
@@ -239,19 +238,16 @@ async fn accept_csv(
             load_error.set(None);
             true
         }
-        Ok((reply, _)) => {
-            let message = match reply {
-                Reply::Failed(message) => message,
-                other => format!("{name}: unexpected answer {other:?}"),
-            };
+        // The worker's refusal names the file and where in it; it keeps the data set it had.
+        Err(WorkerError::Refused(message)) => {
             let kept = bench.data.with_untracked(|d| {
                 d.as_ref().map(|d| format!("\n{} stays loaded.", d.summary.name)).unwrap_or_default()
             });
             load_error.set(Some(format!("{message}{kept}")));
             false
         }
-        Err(message) => {
-            load_error.set(Some(format!("{name}: {message}")));
+        Err(other) => {
+            load_error.set(Some(format!("{name}: {other}")));
             false
         }
     }
@@ -311,12 +307,10 @@ fn RowsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> impl I
         let page = column_page(column, n_all_columns);
         let columns = (page.start, page.end);
         spawn_local(async move {
-            if let Ok((Reply::Rows { start, rows }, _)) =
-                client::request(Request::Rows { start: from, count: ROW_WINDOW, columns }, None, None).await
-            {
+            if let Ok(rows) = client::rows(from, ROW_WINDOW, columns).await {
                 // A later scroll may have asked for other rows meanwhile; keep only the newest.
-                if wanted.get_untracked() == (start, column) {
-                    window.set((start, column, rows));
+                if wanted.get_untracked() == (from, column) {
+                    window.set((from, column, rows));
                 }
             }
         });
@@ -429,8 +423,8 @@ fn ColumnsTable(summary: Arc<DataSummary>, first_column: RwSignal<usize>) -> imp
 /// (made with the old types) is cleared.
 fn change_kind(bench: Workbench, kind_error: RwSignal<Option<String>>, column: String, kind: ColumnKind) {
     spawn_local(async move {
-        match client::request(Request::SetKind { column: column.clone(), kind }, None, None).await {
-            Ok((Reply::Loaded(summary), _)) => {
+        match client::set_kind(&column, kind).await {
+            Ok(summary) => {
                 bench.setup.update(|setup| setup.kinds.push((column, kind)));
                 let setup = bench.setup.get_untracked();
                 crate::state::persist(bench, async move { store::save_setup(&setup).await });
@@ -438,8 +432,7 @@ fn change_kind(bench: Workbench, kind_error: RwSignal<Option<String>>, column: S
                 bench.outcome.set(None);
                 bench.data.set(Some(LoadedData { summary: Arc::new(summary) }));
             }
-            Ok((Reply::Failed(message), _)) | Err(message) => kind_error.set(Some(message)),
-            Ok((other, _)) => kind_error.set(Some(format!("unexpected answer {other:?}"))),
+            Err(e) => kind_error.set(Some(e.to_string())),
         }
     });
 }
@@ -452,7 +445,8 @@ fn target_hint(column: &ColumnInfo) -> impl IntoView {
         }
         Ok(Task::Regression) => view! { <td>"regression"</td> }.into_any(),
         Err(message) => {
-            view! { <td class="not-target">"not usable: " <small>{message.clone()}</small></td> }.into_any()
+            view! { <td class="not-target">"not usable: " <small>{message.to_string()}</small></td> }
+                .into_any()
         }
     }
 }
@@ -467,13 +461,7 @@ fn ValidationFindings() -> impl IntoView {
     // The preview (and so this) is rebuilt whenever the data set or a column's type changes.
     let report = LocalResource::new(move || {
         let target = bench.target.get();
-        async move {
-            match client::request(Request::Validate { target }, None, None).await {
-                Ok((Reply::Validated(report), _)) => Ok(report),
-                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
-                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
-            }
-        }
+        async move { client::validate(&target).await }
     });
     view! {
         <h3>"Checks"</h3>
@@ -481,7 +469,7 @@ fn ValidationFindings() -> impl IntoView {
         {move || {
             let findings = match report.get() {
                 None => return view! { <p class="hint" role="status">"Checking the data…"</p> }.into_any(),
-                Some(Err(message)) => return view! { <div class="error" role="alert">{message}</div> }.into_any(),
+                Some(Err(message)) => return view! { <div class="error" role="alert">{message.to_string()}</div> }.into_any(),
                 Some(Ok(findings)) => findings,
             };
             if findings.is_empty() {

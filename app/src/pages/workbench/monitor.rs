@@ -9,9 +9,10 @@
 
 use super::steps::{Step, StepId};
 use crate::client;
+use crate::files::PickedFileError;
 use crate::state::{ModelSource, Workbench};
 use crate::widgets::thousands;
-use crate::worker::messages::{Current, MonitorView, Reply, Request, Shift, ShiftColumn};
+use crate::worker::messages::{Current, MonitorView, Shift, ShiftColumn};
 use leptos::prelude::*;
 use std::sync::Arc;
 use tabml::drift::{ColumnDrift, Distribution};
@@ -86,7 +87,7 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
     let amount = RwSignal::new(0.0);
     let rows = RwSignal::new(test_rows.max(10));
     let columns = RwSignal::new(Vec::<ShiftColumn>::new());
-    let result = RwSignal::new(None::<Result<Arc<MonitorView>, String>>);
+    let result = RwSignal::new(None::<Result<Arc<MonitorView>, PickedFileError>>);
     let file = RwSignal::new(None::<(String, Vec<u8>)>);
     let working = RwSignal::new(false);
     // Answers can come back out of order; only the latest request's is shown.
@@ -115,20 +116,19 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
         latest.set(ticket);
         working.set(true);
         leptos::task::spawn_local(async move {
-            let answer = client::request(Request::Monitor { digest, current }, payload, None).await;
+            let answer = client::monitor(&digest, current, payload).await;
             if latest.get_untracked() != ticket {
                 return;
             }
             working.set(false);
             result.set(Some(match answer {
-                Ok((Reply::Monitored(view), _)) => {
+                Ok(view) => {
                     if columns.with_untracked(Vec::is_empty) {
                         columns.set(view.columns.clone());
                     }
-                    Ok(Arc::from(view))
+                    Ok(Arc::new(view))
                 }
-                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
-                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
+                Err(e) => Err(e.into()),
             }));
         });
     });
@@ -163,7 +163,7 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match crate::files::read_file(&picked).await {
                 Ok(bytes) => file.set(Some((name, bytes))),
-                Err(message) => result.set(Some(Err(message))),
+                Err(e) => result.set(Some(Err(e.into()))),
             }
         });
     };
@@ -241,7 +241,7 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
         </div>
         <div id="monitor-result" aria-live="polite" aria-busy=move || working.get().to_string()>
             {move || result.get().map(|r| match r {
-                Err(message) => view! { <div class="error" role="alert" id="monitor-error">{message}</div> }.into_any(),
+                Err(e) => view! { <div class="error" role="alert" id="monitor-error">{e.to_string()}</div> }.into_any(),
                 Ok(view) => view! { <MonitorReport view/> }.into_any(),
             })}
         </div>
@@ -251,7 +251,7 @@ fn Monitor(digest: String, test_rows: usize) -> impl IntoView {
 /// Without a model: a CSV file of new rows against the loaded data set.
 #[component]
 fn FileDrift(reference: String) -> impl IntoView {
-    let result = RwSignal::new(None::<Result<Arc<MonitorView>, String>>);
+    let result = RwSignal::new(None::<Result<Arc<MonitorView>, PickedFileError>>);
     let working = RwSignal::new(false);
     let open = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -260,15 +260,13 @@ fn FileDrift(reference: String) -> impl IntoView {
         working.set(true);
         leptos::task::spawn_local(async move {
             let answer = match crate::files::read_file(&picked).await {
-                Ok(bytes) => client::request(Request::DriftFile { name }, Some(bytes), None).await,
-                Err(message) => Err(message),
+                Ok(bytes) => {
+                    client::drift_file(&name, bytes).await.map(Arc::new).map_err(PickedFileError::from)
+                }
+                Err(e) => Err(e.into()),
             };
             working.set(false);
-            result.set(Some(match answer {
-                Ok((Reply::Monitored(view), _)) => Ok(Arc::from(view)),
-                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
-                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
-            }));
+            result.set(Some(answer));
         });
     };
     view! {
@@ -280,7 +278,7 @@ fn FileDrift(reference: String) -> impl IntoView {
         </div>
         <div id="monitor-result" aria-live="polite">
             {move || result.get().map(|r| match r {
-                Err(message) => view! { <div class="error" role="alert" id="monitor-error">{message}</div> }.into_any(),
+                Err(e) => view! { <div class="error" role="alert" id="monitor-error">{e.to_string()}</div> }.into_any(),
                 Ok(view) => view! { <MonitorReport view/> }.into_any(),
             })}
         </div>

@@ -5,7 +5,7 @@ use super::steps::{Step, StepId};
 use crate::client;
 use crate::state::Workbench;
 use crate::widgets::{column_page, ColumnPager};
-use crate::worker::messages::{ColumnInfo, Reply, Request};
+use crate::worker::messages::ColumnInfo;
 use leptos::prelude::*;
 use tabml::{ColumnKind, Imputation, NumericChoice, Scaling};
 
@@ -40,13 +40,7 @@ fn SplitView() -> impl IntoView {
         let test_fraction = bench.test_fraction.get();
         let seed = bench.seed.get();
         bench.data.track();
-        async move {
-            match client::request(Request::PreviewSplit { target, test_fraction, seed }, None, None).await {
-                Ok((Reply::Split(split), _)) => Ok(split),
-                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
-                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
-            }
-        }
+        async move { client::preview_split(&target, test_fraction, seed).await }
     });
     view! {
         <h3>"Training and test rows"</h3>

@@ -14,10 +14,10 @@
 //! `TrainedModel.source` says trained here or opened from a file).
 
 use super::steps::{Step, StepId};
-use crate::client;
-use crate::state::{ModelSource, TrainedModel, Workbench};
+use crate::client::{self, WorkerError};
+use crate::state::{ModelError, ModelSource, TrainedModel, Workbench};
 use crate::widgets::chart;
-use crate::worker::messages::{Explanation, Reply, Request};
+use crate::worker::messages::Explanation;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -33,8 +33,8 @@ pub fn ResultsStep() -> impl IntoView {
             {move || match bench.outcome.get() {
                 None if bench.training.get() => view! { <p class="hint" role="status">"Training in the background in this tab; the page stays usable…"</p> }.into_any(),
                 None => view! { <p class="hint">{format!("Train a model in {} to see how it does.", StepId::Train.named())}</p> }.into_any(),
-                Some(Err(message)) => view! {
-                    <div class="error" role="alert" id="train-error">{message}</div>
+                Some(Err(e)) => view! {
+                    <div class="error" role="alert" id="train-error">{e.to_string()}</div>
                 }.into_any(),
                 Some(Ok(trained)) => view! { <Results trained/> }.into_any(),
             }}
@@ -50,7 +50,7 @@ fn Explain(digest: String, classifier: bool) -> impl IntoView {
     let bench = expect_context::<Workbench>();
     let group = RwSignal::new(String::new());
     let working = RwSignal::new(false);
-    let result = RwSignal::new(None::<Result<Box<Explanation>, String>>);
+    let result = RwSignal::new(None::<Result<Explanation, WorkerError>>);
     let group_choices: Vec<String> = bench.data.with_untracked(|d| {
         d.as_ref()
             .map(|d| {
@@ -68,12 +68,7 @@ fn Explain(digest: String, classifier: bool) -> impl IntoView {
         let group = Some(group.get_untracked()).filter(|g| !g.is_empty());
         working.set(true);
         leptos::task::spawn_local(async move {
-            let answer = client::request(Request::Explain { digest, group }, None, None).await;
-            result.set(Some(match answer {
-                Ok((Reply::Explained(explanation), _)) => Ok(explanation),
-                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
-                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
-            }));
+            result.set(Some(client::explain(&digest, group).await));
             working.set(false);
         });
     };
@@ -95,8 +90,8 @@ fn Explain(digest: String, classifier: bool) -> impl IntoView {
             </button>
         </div>
         {move || result.get().map(|r| match r {
-            Err(message) => view! { <div class="error" role="alert" id="explain-error">{message}</div> }.into_any(),
-            Ok(e) => view! { <ExplanationView e=*e/> }.into_any(),
+            Err(e) => view! { <div class="error" role="alert" id="explain-error">{e.to_string()}</div> }.into_any(),
+            Ok(e) => view! { <ExplanationView e/> }.into_any(),
         })}
     }
 }
@@ -173,11 +168,9 @@ fn BundleOpener() -> impl IntoView {
             let outcome = match crate::files::read_file(&file).await {
                 Ok(bytes) => {
                     let source = ModelSource::File { name: name.clone() };
-                    TrainedModel::open(&name, bytes, source)
-                        .await
-                        .map_err(|e| format!("This file could not be opened as a model. {e}"))
+                    TrainedModel::open(&name, bytes, source).await.map_err(ModelError::Opening)
                 }
-                Err(message) => Err(message),
+                Err(e) => Err(ModelError::Reading(e)),
             };
             bench.outcome.set(Some(outcome));
             input.set_value("");

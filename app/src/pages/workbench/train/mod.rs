@@ -11,8 +11,8 @@ mod runs;
 
 use super::steps::{Step, StepId};
 use crate::client;
-use crate::state::{BundleFile, ModelSource, RunRecord, TrainedModel, Workbench};
-use crate::worker::messages::{Reply, Request};
+use crate::state::{BundleFile, ModelError, ModelSource, RunRecord, TrainedModel, Workbench};
+use crate::worker::messages::NotATarget;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -142,7 +142,7 @@ fn SearchControls() -> impl IntoView {
 #[component]
 fn SearchChart(
     /// The target's task (the train step's own).
-    task: Memo<Option<Result<Task, String>>>,
+    task: Memo<Option<Result<Task, NotATarget>>>,
 ) -> impl IntoView {
     let bench = expect_context::<Workbench>();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -226,22 +226,12 @@ pub fn TrainStep() -> impl IntoView {
         spawn_local(async move {
             let on_progress: client::OnProgress = Rc::new(move |fraction| bench.progress.set(fraction));
             let on_trial: client::OnTrial = Rc::new(move |trial| bench.trials.update(|t| t.push(trial)));
-            let answer = client::request_with_trials(
-                Request::Train { target, config: Box::new(config) },
-                None,
-                Some(on_progress),
-                Some(on_trial),
-            )
-            .await;
-            let outcome = match answer {
-                Ok((Reply::Trained { millis, stages, digest, view }, Some(bytes))) => Ok(TrainedModel {
-                    view: Arc::from(view),
-                    file: Arc::new(BundleFile { bytes, digest }),
-                    source: ModelSource::Trained { millis, stages: Some(stages) },
-                }),
-                Ok((Reply::Failed(message), _)) | Err(message) => Err(message),
-                Ok((other, _)) => Err(format!("unexpected answer {other:?}")),
-            };
+            let outcome =
+                client::train(&target, config, on_progress, on_trial).await.map(|trained| TrainedModel {
+                    view: Arc::new(trained.view),
+                    file: Arc::new(BundleFile { bytes: trained.bundle, digest: trained.digest }),
+                    source: ModelSource::Trained { millis: trained.millis, stages: Some(trained.stages) },
+                });
             if let Ok(model) = &outcome {
                 let data = bench
                     .data
@@ -254,16 +244,16 @@ pub fn TrainStep() -> impl IntoView {
                         millis,
                         digest: model.file.digest.clone(),
                         bundle: Vec::new(),
+                        view: None,
                     };
-                    let file = model.file.clone();
-                    crate::state::persist(
-                        bench,
-                        async move { crate::store::save_run(&run, &file.bytes).await },
-                    );
+                    let (file, view) = (model.file.clone(), model.view.clone());
+                    crate::state::persist(bench, async move {
+                        crate::store::save_run(&run, &file.bytes, &view).await
+                    });
                 }
                 bench.runs.update(|runs| runs.push(RunRecord { number, data, model: model.clone() }));
             }
-            bench.outcome.set(Some(outcome.map_err(|message| format!("Training failed. {message}"))));
+            bench.outcome.set(Some(outcome.map_err(ModelError::Training)));
             bench.training.set(false);
         });
     };
