@@ -142,6 +142,26 @@ async fn the_checks_point_out_the_learner_support_identifier_gaps_and_imbalance(
     assert!(balance.contains("balanced accuracy"), "{balance}");
     save_screenshot(client, "learner-support-checks.png").await;
 
+    // At 1,280 px the Prepare step's table fits its box: every column's controls (up to the bins)
+    // can be seen without scrolling sideways, however long what a column "becomes" reads.
+    client.set_window_size(1280, 900).await.unwrap();
+    wait_for(
+        client,
+        "#prep-table tr[data-column='avg_quiz_score'] select[aria-label='bins for avg_quiz_score']",
+    )
+    .await;
+    let fits = client
+        .execute(
+            "const t = document.querySelector('#prep-table');
+             return [t.scrollWidth, t.parentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (table, frame) = (fits[0].as_u64().unwrap(), fits[1].as_u64().unwrap());
+    assert!(table <= frame, "the Prepare table is {table} px wide in a {frame} px box at 1,280 px");
+    save_screenshot(client, "prepare-learner-support.png").await;
+
     // Every row can be reached by scrolling: the last of 5,000 appears, fetched from the worker.
     client
         .execute(
