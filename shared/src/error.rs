@@ -146,3 +146,26 @@ pub enum SchemaError {
     #[error("line {line}, column {column:?}: the label {value:?} is not one of the classes the model knows ({classes})")]
     UnknownLabel { line: u64, column: String, value: String, classes: String },
 }
+
+/// A monitoring event that does not carry what its kind needs (see `tabml::api::Event`).
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum EventError {
+    /// A field the kind needs is absent.
+    #[error("a {kind} event needs `{field}`")]
+    Missing { kind: &'static str, field: &'static str },
+    /// A field that would make the event mean two things (a prediction's label, a label's output).
+    #[error("a {kind} event has no `{field}`")]
+    Unexpected { kind: &'static str, field: &'static str },
+    /// A scoring time outside what a client could have measured.
+    #[error("latency_ms {0}: expected 0 to 3,600,000")]
+    Latency(f64),
+    /// A class probability outside 0 to 1.
+    #[error("probabilities: each must be between 0 and 1")]
+    Probabilities,
+    /// A profile that does not read as a `DataProfile`.
+    #[error("profile: not a tabml data profile ({0})")]
+    NotAProfile(String),
+    /// A profile that reads, but that no profiling could have made.
+    #[error("profile: {0}")]
+    Profile(#[from] crate::drift::ProfileError),
+}

@@ -41,7 +41,7 @@ mod validation;
 
 pub use bundle::{Gate, ModelBundle, SchemaColumn, TrainingInfo, FORMAT_VERSION};
 pub use csv_import::{parse_csv, MISSING_MARKERS};
-pub use error::{BundleError, CsvError, SchemaError, TabmlError};
+pub use error::{BundleError, CsvError, EventError, SchemaError, TabmlError};
 pub use evaluation::{
     evaluate, BinaryCurves, ClassificationMetrics, ClassificationReport, ColumnImportance, EvaluateOptions,
     Evaluation, EvaluationReport, Latency, Predictions, RegressionMetrics, RegressionReport,

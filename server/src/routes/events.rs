@@ -1,9 +1,12 @@
 //! `POST /api/v1/events`: monitoring events in batches, each stored once by its client-made id.
 //!
-//! The whole batch is checked before one transaction stores it: sizes first (64 KiB a prediction or
-//! label, 1 MiB a profile or drift report), then that each version exists and that the sender may
-//! report on its model. Then the alert rules of the models touched are evaluated, their drift-share
-//! windows merged by the `ProfileMerger` first.
+//! The whole batch is checked before one transaction stores it. Each event's size comes first (64
+//! KiB a prediction or label, 1 MiB a profile or drift report, as compact JSON), so no profile is
+//! read or validated before it is bounded; then what its kind needs, which reads it into a typed
+//! `Event` (a profile is parsed and validated here, once); then that each version exists and that
+//! the sender may report on its model. Storage keeps the typed event as JSON. Then the alert rules
+//! of the models touched are evaluated, their drift-share windows merged by the `ProfileMerger`
+//! first.
 
 use super::{blocking, check_name, JsonBody};
 use crate::auth::Caller;
@@ -13,7 +16,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::Json;
 use std::collections::{HashMap, HashSet};
-use tabml::api::{Event, EventAck, EventBatch, EventKind};
+use tabml::api::{Event, EventAck, EventBatch, EventBody, EventKind, WireEvent};
 
 /// The most events one batch may carry.
 pub(crate) const MAX_EVENTS_PER_BATCH: usize = 10_000;
@@ -54,21 +57,21 @@ pub(super) async fn events_post(
     let mut models: HashMap<String, ModelAccess> = HashMap::new();
     let mut versions: HashSet<(i64, u32)> = HashSet::new();
     let mut stored = Vec::with_capacity(batch.events.len());
-    for (i, event) in batch.events.iter().enumerate() {
-        // The size first: checking a profile is work in proportion to it.
-        let body = serde_json::to_string(event).map_err(|e| ServerError::Internal(e.to_string()))?;
-        let most = match event.kind {
+    for (i, sent) in batch.events.into_iter().enumerate() {
+        // The size first: reading a profile is work in proportion to it.
+        let size = json_len(&sent)?;
+        let most = match sent.kind {
             EventKind::Profile | EventKind::DriftReport => MAX_PROFILE_EVENT_BYTES,
             EventKind::Prediction | EventKind::Label => MAX_EVENT_BYTES,
         };
-        if body.len() > most {
+        if size > most {
             return Err(ServerError::InvalidInput(format!(
-                "events[{i}]: a {} event is at most {most} bytes of JSON (this one is {})",
-                event.kind.as_str(),
-                body.len()
+                "events[{i}]: a {} event is at most {most} bytes of JSON (this one is {size})",
+                sent.kind.as_str(),
             )));
         }
-        check_event(event).map_err(|message| ServerError::InvalidInput(format!("events[{i}]: {message}")))?;
+        let event = check_event(sent)
+            .map_err(|message| ServerError::InvalidInput(format!("events[{i}]: {message}")))?;
         if !models.contains_key(&event.model) {
             let model = super::registry::access(&state, &event.model)
                 .await
@@ -91,19 +94,7 @@ pub(super) async fn events_post(
             }
             versions.insert((model_id, version));
         }
-        stored.push(StoredEvent {
-            client_id: event.id.clone(),
-            kind: event.kind.as_str(),
-            model_id,
-            version: event.version,
-            at: event.at,
-            prediction_id: event.prediction_id.clone(),
-            body,
-            latency_ms: event.latency_ms,
-            failed: event.error.is_some(),
-            value: event.output.as_ref().or(event.label.as_ref()).map(comparable),
-            confidence: event.probabilities.as_ref().and_then(|p| p.iter().copied().reduce(f64::max)),
-        });
+        stored.push(stored_event(event, model_id)?);
     }
     let (user, quota) = (caller.0.id, state.config.event_bytes_per_day);
     let outcome = blocking(&state, move |s| s.ingest(user, &stored, quota)).await?;
@@ -117,6 +108,56 @@ pub(super) async fn events_post(
     Ok(Json(EventAck { accepted: outcome.accepted, duplicates: outcome.duplicates }))
 }
 
+/// The event as storage keeps it: the whole event as JSON, and what the summaries read in columns.
+fn stored_event(event: Event, model_id: i64) -> Result<StoredEvent, ServerError> {
+    let body = serde_json::to_string(&event).map_err(|e| ServerError::Internal(e.to_string()))?;
+    let mut stored = StoredEvent {
+        kind: event.kind().as_str(),
+        client_id: event.id,
+        model_id,
+        version: event.version,
+        at: event.at,
+        prediction_id: None,
+        body,
+        latency_ms: None,
+        failed: false,
+        value: None,
+        confidence: None,
+    };
+    match event.body {
+        EventBody::Prediction(p) => {
+            stored.prediction_id = Some(p.prediction_id);
+            stored.latency_ms = p.latency_ms;
+            stored.failed = p.error.is_some();
+            stored.value = p.output.as_ref().map(comparable);
+            stored.confidence = p.probabilities.and_then(|p| p.into_iter().reduce(f64::max));
+        }
+        EventBody::Label(l) => {
+            stored.prediction_id = Some(l.prediction_id);
+            stored.value = Some(comparable(&l.label));
+        }
+        EventBody::DriftReport { .. } | EventBody::Profile { .. } => {}
+    }
+    Ok(stored)
+}
+
+/// How many bytes `value` takes as compact JSON, counted without writing them anywhere.
+fn json_len(value: &impl serde::Serialize) -> Result<usize, ServerError> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_err(|e| ServerError::Internal(e.to_string()))?;
+    Ok(count.0)
+}
+
 /// A label or output as text that compares equal when the values are: numbers in their shortest
 /// form (`1` and `1.0` are both `1`), strings as they are.
 fn comparable(value: &serde_json::Value) -> String {
@@ -127,65 +168,30 @@ fn comparable(value: &serde_json::Value) -> String {
     }
 }
 
-/// What an event of each kind must carry, and sane values.
-fn check_event(event: &Event) -> Result<(), String> {
-    check_client_id("id", &event.id)?;
-    check_name("model", &event.model).map_err(|e| e.to_string())?;
-    if event.version == 0 {
+/// Checks an event as sent and reads it into a typed [`Event`]: the fields every event has, then
+/// what its kind needs ([`Event::try_from`]), then the caps on each field. The caps hold for every
+/// field sent, those the kind does not read (and drops) included, and are reported after what the
+/// kind needs, as they always were.
+fn check_event(sent: WireEvent) -> Result<Event, String> {
+    check_client_id("id", &sent.id)?;
+    check_name("model", &sent.model).map_err(|e| e.to_string())?;
+    if sent.version == 0 {
         return Err("version: versions are numbered from 1".into());
     }
-    if !(0..=MAX_TIME_MS).contains(&event.at) {
-        return Err(format!("at {}: expected Unix milliseconds between 1970 and 9999", event.at));
+    if !(0..=MAX_TIME_MS).contains(&sent.at) {
+        return Err(format!("at {}: expected Unix milliseconds between 1970 and 9999", sent.at));
     }
-    let has = |present: bool, field: &str| {
-        if present {
-            Ok(())
-        } else {
-            Err(format!("a {} event needs `{field}`", event.kind.as_str()))
-        }
-    };
-    let none = |present: bool, field: &str| {
-        if present {
-            Err(format!("a {} event has no `{field}`", event.kind.as_str()))
-        } else {
-            Ok(())
-        }
-    };
-    match event.kind {
-        EventKind::Prediction => {
-            has(event.prediction_id.is_some(), "prediction_id")?;
-            has(event.output.is_some() || event.error.is_some(), "output")?;
-            none(event.label.is_some(), "label")?;
-            if let Some(latency) = event.latency_ms {
-                if !(0.0..=3.6e6).contains(&latency) {
-                    return Err(format!("latency_ms {latency}: expected 0 to 3,600,000"));
-                }
-            }
-            if let Some(p) = &event.probabilities {
-                if p.iter().any(|x| !(0.0..=1.0).contains(x)) {
-                    return Err("probabilities: each must be between 0 and 1".into());
-                }
-            }
-        }
-        EventKind::Label => {
-            has(event.prediction_id.is_some(), "prediction_id")?;
-            has(event.label.is_some(), "label")?;
-            none(event.output.is_some(), "output")?;
-        }
-        EventKind::DriftReport => has(event.report.as_ref().is_some_and(|r| r.is_object()), "report")?,
-        EventKind::Profile => {
-            let Some(profile) = event.profile.as_ref().filter(|p| p.is_object()) else {
-                return has(false, "profile");
-            };
-            let profile = <tabml::drift::DataProfile as serde::Deserialize>::deserialize(profile)
-                .map_err(|e| format!("profile: not a tabml data profile ({e})"))?;
-            profile.validate().map_err(|e| format!("profile: {e}"))?;
-        }
-    }
-    if let Some(id) = &event.prediction_id {
+    let capped = check_caps(&sent);
+    let event = Event::try_from(sent).map_err(|e| e.to_string())?;
+    capped.map(|()| event)
+}
+
+/// The caps on a sent event's fields: ids, the size of labels, outputs and errors, classes.
+fn check_caps(sent: &WireEvent) -> Result<(), String> {
+    if let Some(id) = &sent.prediction_id {
         check_client_id("prediction_id", id)?;
     }
-    for (field, value) in [("output", &event.output), ("label", &event.label)] {
+    for (field, value) in [("output", &sent.output), ("label", &sent.label)] {
         if let Some(value) = value {
             let size = value.to_string().len();
             if size > MAX_FIELD_BYTES {
@@ -193,10 +199,10 @@ fn check_event(event: &Event) -> Result<(), String> {
             }
         }
     }
-    if event.error.as_ref().is_some_and(|e| e.len() > MAX_FIELD_BYTES) {
+    if sent.error.as_ref().is_some_and(|e| e.len() > MAX_FIELD_BYTES) {
         return Err(format!("error: at most {MAX_FIELD_BYTES} bytes"));
     }
-    if event.probabilities.as_ref().is_some_and(|p| p.len() > MAX_CLASSES) {
+    if sent.probabilities.as_ref().is_some_and(|p| p.len() > MAX_CLASSES) {
         return Err(format!("probabilities: at most {MAX_CLASSES} classes"));
     }
     Ok(())
