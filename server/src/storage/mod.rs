@@ -3,8 +3,8 @@
 //! `events.rs`, and policies, alert rules, alerts and dashboards in `monitoring.rs`).
 //! Nothing outside this module knows the database is SQLite, so a PostgreSQL backend can follow.
 //!
-//! One SQLite file in WAL mode. The schema is migrated forward on open, one numbered step at a time,
-//! and the step reached is kept in SQLite's `user_version`. Writes go through one connection, each in a
+//! One SQLite file in WAL mode. The schema is migrated forward on open, one numbered step at a time
+//! (`migrations.rs`), and the step reached is kept in SQLite's `user_version`. Writes go through one connection, each in a
 //! `BEGIN IMMEDIATE` transaction (so two writers never deadlock upgrading a read lock); reads use a
 //! small pool of their own connections and never wait for a write (WAL).
 //!
@@ -24,6 +24,7 @@
 mod accounts;
 mod events;
 mod lifecycle;
+mod migrations;
 mod monitoring;
 mod registry;
 mod runs;
@@ -31,10 +32,14 @@ mod runs;
 pub use accounts::{Account, ClassRecord, NewUser};
 pub use events::{IngestOutcome, StoredEvent};
 pub use lifecycle::Authority;
+pub use migrations::SCHEMA_VERSION;
 pub use monitoring::{ProfileBatches, Window, MAX_MERGED_PROFILES};
 pub use registry::{BundleBlob, ModelAccess, ModelFilter, UploadFacts, VersionSelector};
 pub use runs::RunFilter;
 
+use migrations::migrate;
+#[cfg(test)]
+use migrations::MIGRATIONS;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -87,186 +92,6 @@ pub enum Durability {
     /// Sync at checkpoints only: acknowledged writes survive a process crash.
     Normal,
 }
-
-/// The migration steps; step `i` takes the schema from version `i` to `i + 1`. Never edit a step
-/// that has shipped: add a new one.
-const MIGRATIONS: &[&str] = &[
-    // 1: facts about this server instance (when its database was created, by which version).
-    "CREATE TABLE server_info (
-        key   TEXT PRIMARY KEY NOT NULL,
-        value TEXT NOT NULL
-    ) STRICT;",
-    // 2: accounts, the registry and monitoring events.
-    "CREATE TABLE classes (
-        id                 INTEGER PRIMARY KEY,
-        name               TEXT NOT NULL UNIQUE,
-        mentor_id          INTEGER NOT NULL,
-        join_code_hash     BLOB NOT NULL UNIQUE,
-        owners_may_promote INTEGER NOT NULL,
-        created_at         INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE users (
-        id            INTEGER PRIMARY KEY,
-        name          TEXT NOT NULL UNIQUE,
-        role          TEXT NOT NULL CHECK (role IN ('learner', 'mentor', 'admin')),
-        password_hash TEXT NOT NULL,
-        class_id      INTEGER REFERENCES classes(id),
-        created_at    INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE tokens (
-        hash       BLOB PRIMARY KEY,
-        user_id    INTEGER NOT NULL REFERENCES users(id),
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL
-    ) STRICT, WITHOUT ROWID;
-    CREATE TABLE models (
-        id          INTEGER PRIMARY KEY,
-        name        TEXT NOT NULL UNIQUE,
-        description TEXT NOT NULL,
-        card        TEXT,
-        tags        TEXT NOT NULL,
-        owner_id    INTEGER NOT NULL REFERENCES users(id),
-        created_at  INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE blobs (
-        id   INTEGER PRIMARY KEY,
-        data BLOB NOT NULL
-    ) STRICT;
-    CREATE TABLE versions (
-        model_id       INTEGER NOT NULL REFERENCES models(id),
-        version        INTEGER NOT NULL,
-        blob_id        INTEGER NOT NULL REFERENCES blobs(id),
-        digest         TEXT NOT NULL,
-        size           INTEGER NOT NULL,
-        kind           TEXT NOT NULL,
-        target         TEXT NOT NULL,
-        task           TEXT NOT NULL,
-        stage          TEXT NOT NULL DEFAULT 'none',
-        created_by     INTEGER NOT NULL REFERENCES users(id),
-        created_at     INTEGER NOT NULL,
-        retired_reason TEXT,
-        PRIMARY KEY (model_id, version)
-    ) STRICT;
-    CREATE TABLE aliases (
-        model_id INTEGER NOT NULL REFERENCES models(id),
-        alias    TEXT NOT NULL,
-        version  INTEGER NOT NULL,
-        PRIMARY KEY (model_id, alias)
-    ) STRICT;
-    CREATE TABLE audit (
-        id         INTEGER PRIMARY KEY,
-        model_id   INTEGER NOT NULL REFERENCES models(id),
-        actor_id   INTEGER NOT NULL REFERENCES users(id),
-        at         INTEGER NOT NULL,
-        action     TEXT NOT NULL,
-        subject    TEXT NOT NULL,
-        from_value TEXT NOT NULL,
-        to_value   TEXT NOT NULL,
-        reason     TEXT NOT NULL
-    ) STRICT;
-    CREATE INDEX audit_by_model ON audit (model_id, id);
-    CREATE TABLE events (
-        seq           INTEGER PRIMARY KEY,
-        user_id       INTEGER NOT NULL REFERENCES users(id),
-        client_id     TEXT NOT NULL,
-        kind          TEXT NOT NULL,
-        model_id      INTEGER NOT NULL REFERENCES models(id),
-        version       INTEGER NOT NULL,
-        at            INTEGER NOT NULL,
-        received_at   INTEGER NOT NULL,
-        prediction_id TEXT,
-        body          TEXT NOT NULL,
-        UNIQUE (user_id, client_id)
-    ) STRICT;
-    CREATE INDEX events_by_model ON events (model_id, at);
-    CREATE INDEX events_by_prediction ON events (model_id, prediction_id) WHERE prediction_id IS NOT NULL;",
-    // 3: what dashboards and alert rules read off events; runs; deployment policies; alert rules.
-    "ALTER TABLE events ADD COLUMN latency_ms REAL;
-    ALTER TABLE events ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE events ADD COLUMN value TEXT;
-    ALTER TABLE events ADD COLUMN confidence REAL;
-    CREATE INDEX events_by_kind ON events (model_id, kind, at);
-    DROP INDEX events_by_model;
-    CREATE TABLE runs (
-        id         INTEGER PRIMARY KEY,
-        name       TEXT NOT NULL,
-        owner_id   INTEGER NOT NULL REFERENCES users(id),
-        model_id   INTEGER REFERENCES models(id),
-        created_at INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE run_params (
-        run_id INTEGER NOT NULL REFERENCES runs(id),
-        key    TEXT NOT NULL,
-        value  TEXT NOT NULL,
-        PRIMARY KEY (run_id, key)
-    ) STRICT, WITHOUT ROWID;
-    CREATE TABLE run_tags (
-        run_id INTEGER NOT NULL REFERENCES runs(id),
-        key    TEXT NOT NULL,
-        value  TEXT NOT NULL,
-        PRIMARY KEY (run_id, key)
-    ) STRICT, WITHOUT ROWID;
-    CREATE TABLE run_metrics (
-        run_id    INTEGER NOT NULL REFERENCES runs(id),
-        key       TEXT NOT NULL,
-        value     REAL NOT NULL,
-        step      INTEGER NOT NULL,
-        timestamp INTEGER NOT NULL
-    ) STRICT;
-    CREATE INDEX run_metrics_by_key ON run_metrics (run_id, key, step, timestamp);
-    CREATE TABLE policies (
-        model_id   INTEGER PRIMARY KEY REFERENCES models(id),
-        policy     TEXT NOT NULL,
-        updated_by INTEGER NOT NULL REFERENCES users(id),
-        updated_at INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE alert_rules (
-        id         INTEGER PRIMARY KEY,
-        model_id   INTEGER NOT NULL REFERENCES models(id),
-        rule       TEXT NOT NULL,
-        created_by INTEGER NOT NULL REFERENCES users(id),
-        created_at INTEGER NOT NULL,
-        deleted    INTEGER NOT NULL DEFAULT 0
-    ) STRICT;
-    CREATE TABLE alerts (
-        id              INTEGER PRIMARY KEY,
-        rule_id         INTEGER NOT NULL REFERENCES alert_rules(id),
-        model_id        INTEGER NOT NULL REFERENCES models(id),
-        value           REAL NOT NULL,
-        message         TEXT NOT NULL,
-        fired_at        INTEGER NOT NULL,
-        acknowledged_by INTEGER REFERENCES users(id),
-        acknowledged_at INTEGER,
-        note            TEXT,
-        cleared_at      INTEGER
-    ) STRICT;
-    CREATE INDEX alerts_open ON alerts (model_id, acknowledged_at);",
-    // 4: user names unique without regard to case; join codes that expire and can be revoked.
-    // Names that already differ only in case are kept (refusing to start, or renaming someone, would
-    // lock them out): every such user but the oldest is marked `case_twin` and left out of the new
-    // unique index; they sign in with their exact spelling, and no new twin can be made. Existing
-    // join codes expire 14 days after the upgrade.
-    "ALTER TABLE users ADD COLUMN case_twin INTEGER NOT NULL DEFAULT 0;
-    UPDATE users SET case_twin = 1
-        WHERE EXISTS (SELECT 1 FROM users o WHERE o.name = users.name COLLATE NOCASE AND o.id < users.id);
-    CREATE UNIQUE INDEX users_by_folded_name ON users (name COLLATE NOCASE) WHERE case_twin = 0;
-    ALTER TABLE classes ADD COLUMN join_code_expires_at INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE classes ADD COLUMN join_code_revoked INTEGER NOT NULL DEFAULT 0;
-    UPDATE classes SET join_code_expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 14 * 86400000;",
-    // 5: the class a model belongs to (a learner's models are in their class; staff models stay
-    // outside classes until a mentor hands them out), and each user's event bytes per day.
-    "ALTER TABLE models ADD COLUMN class_id INTEGER REFERENCES classes(id);
-    UPDATE models SET class_id = (SELECT u.class_id FROM users u WHERE u.id = models.owner_id AND u.role = 'learner');
-    CREATE TABLE event_usage (
-        user_id INTEGER NOT NULL REFERENCES users(id),
-        day     INTEGER NOT NULL,
-        bytes   INTEGER NOT NULL,
-        PRIMARY KEY (user_id, day)
-    ) STRICT, WITHOUT ROWID;",
-];
-
-/// The newest schema version this build knows.
-pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// How long a connection waits for another process's lock before failing with "busy".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -429,45 +254,6 @@ fn check_writable(connection: &mut Connection, path: &Path) -> Result<(), Storag
     tx.execute_batch("CREATE TABLE tabml_write_check (x INTEGER); DROP TABLE tabml_write_check;")
         .map_err(|e| read_only(e.to_string()))?;
     tx.rollback().map_err(|e| read_only(e.to_string()))
-}
-
-/// Applies the migration steps the database lacks, one `BEGIN IMMEDIATE` transaction each. The
-/// version is read inside each step's transaction, so two processes opening a fresh database at once
-/// take turns: the second sees the step the first applied and skips it.
-fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
-    loop {
-        let current: u32 = connection
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(|source| open_error(path, source))?;
-        if current > SCHEMA_VERSION {
-            return Err(StorageError::TooNew {
-                path: path.to_path_buf(),
-                found: current,
-                known: SCHEMA_VERSION,
-            });
-        }
-        if current == SCHEMA_VERSION {
-            return Ok(());
-        }
-        let version = current + 1;
-        let fail = |source| StorageError::Migrate { path: path.to_path_buf(), version, source };
-        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
-        // Another process may have applied this step between our read and our lock.
-        let locked: u32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(fail)?;
-        if locked != current {
-            continue;
-        }
-        tx.execute_batch(MIGRATIONS[current as usize]).map_err(fail)?;
-        if version == 1 {
-            tx.execute(
-                "INSERT INTO server_info (key, value) VALUES ('created_by_version', ?1)",
-                params![tabml::VERSION],
-            )
-            .map_err(fail)?;
-        }
-        tx.pragma_update(None, "user_version", version).map_err(fail)?;
-        tx.commit().map_err(fail)?;
-    }
 }
 
 /// Where the page after one of `shown` rows from `offset` starts, if `total` rows go on past it.
