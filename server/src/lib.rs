@@ -14,9 +14,9 @@
 pub mod auth;
 pub mod batch;
 pub mod config;
+pub mod dashboard;
 mod error;
 mod hardening;
-pub mod merged_drift;
 mod routes;
 mod serve;
 mod static_files;
@@ -53,7 +53,7 @@ pub struct AppState {
     /// The content security policy for the built app.
     pub csp: Arc<ContentSecurityPolicy>,
     /// Drift merged from clients' profiles: bounded, cancellable and cached.
-    pub merger: Arc<merged_drift::ProfileMerger>,
+    pub merger: Arc<dashboard::ProfileMerger>,
 }
 
 impl AppState {
@@ -64,7 +64,7 @@ impl AppState {
             config: Arc::new(config.clone()),
             limiter: Arc::new(RateLimiter::new(config.rate_per_peer, config.rate_per_token)),
             csp: Arc::new(ContentSecurityPolicy::new(&config.dist)),
-            merger: Arc::new(merged_drift::ProfileMerger::default()),
+            merger: Arc::new(dashboard::ProfileMerger::default()),
         }
     }
 }

@@ -99,7 +99,7 @@ pub(super) async fn events_post(
     let (user, quota) = (caller.0.id, state.config.event_bytes_per_day);
     let outcome = blocking(&state, move |s| s.ingest(user, &stored, quota)).await?;
     // The events are stored and acknowledged whatever the rules say; a failing evaluation is logged.
-    super::monitoring::evaluate_alerts(&state, models.values().map(|m| m.id).collect()).await;
+    crate::dashboard::evaluate_alerts(&state, models.values().map(|m| m.id).collect()).await;
     tracing::debug!(
         accepted = outcome.accepted.len(),
         duplicates = outcome.duplicates.len(),

@@ -13,7 +13,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use std::collections::HashMap;
 use tabml::api::{
     Alert, AlertAck, AlertRule, Dashboard, DeploymentPolicy, NewAlertRule, PolicyInfo, Strategy, VersionRef,
 };
@@ -206,42 +205,5 @@ pub(super) async fn dashboard_get(
         )));
     }
     let model = super::registry::access(&state, &name).await?;
-    let window = Window { from, to };
-    let mut dashboard = blocking(&state, move |s| s.dashboard(model.id, window)).await?;
-    if let Some(drift) = state.merger.drift(&state, model.id, window).await? {
-        dashboard.drift = Some(drift);
-    }
-    Ok(Json(dashboard))
-}
-
-/// Evaluates the alert rules of these models now, merging profiles first for drift-share rules.
-/// Failures are logged: the events that prompted the evaluation are stored whatever it says.
-pub(crate) async fn evaluate_alerts(state: &AppState, model_ids: Vec<i64>) {
-    let now = now_ms();
-    let windows = {
-        let model_ids = model_ids.clone();
-        blocking(state, move |s| s.drift_rule_windows(&model_ids)).await
-    };
-    let mut merged = HashMap::new();
-    for (model_id, minutes) in windows.unwrap_or_else(|error| {
-        tracing::error!(%error, "reading drift rules failed");
-        Vec::new()
-    }) {
-        let window = Window { from: now - i64::from(minutes) * 60_000, to: now + 1 };
-        match state.merger.drift(state, model_id, window).await {
-            Ok(Some(drift)) => {
-                merged.insert((model_id, minutes), drift);
-            }
-            Ok(None) => {}
-            Err(error) => tracing::error!(model_id, %error, "merging profiles for a drift rule failed"),
-        }
-    }
-    match blocking(state, move |s| s.evaluate_rules(&model_ids, now, &merged)).await {
-        Ok(fired) => {
-            for alert in fired {
-                tracing::warn!(model = %alert.model, rule = %alert.rule, value = alert.value, "alert fired: {}", alert.message);
-            }
-        }
-        Err(error) => tracing::error!(%error, "evaluating alert rules failed"),
-    }
+    Ok(Json(crate::dashboard::dashboard(&state, model.id, Window { from, to }).await?))
 }

@@ -1,12 +1,17 @@
-//! Monitoring events: stored once per (sender, client-made id), however often a batch is sent.
+//! Monitoring events: stored once per (sender, client-made id), however often a batch is sent, and
+//! read back by time window for the dashboard module (`server/src/dashboard/`).
 //!
 //! `INSERT … ON CONFLICT DO NOTHING` tells new events from duplicates. A prediction's latency,
 //! failure, output and top probability are kept in columns for the summaries. The bytes each user
 //! stored per UTC day are counted in `event_usage` and checked against the quota in the same
-//! transaction.
+//! transaction. Reading, [`Storage::window_events`] answers with counts and rows of a window (what
+//! SQL counts well: volumes, failures, mean confidence, outputs that match their labels) and leaves
+//! percentiles, histograms, rates and drift to the dashboard module; [`Storage::profile_batches`]
+//! lists the profile events a window's drift merges (the newest 1,000, of the newest version that
+//! sent any), and [`Storage::event_bodies`] reads them.
 
 use super::{now_ms, Storage, StorageError};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 /// A day in Unix milliseconds; quotas count per UTC day.
 const DAY_MS: i64 = 86_400_000;
@@ -119,6 +124,201 @@ impl Storage {
             let mut statement = c.prepare("SELECT client_id FROM events WHERE user_id = ?1 ORDER BY seq")?;
             let ids = statement.query_map(params![user_id], |r| r.get(0))?;
             Ok(ids.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+/// A time window, in Unix milliseconds: `from` inclusive, `to` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Start.
+    pub from: i64,
+    /// End.
+    pub to: i64,
+}
+
+/// What a model's events in a window hold, as counts and rows: the dashboard module computes the
+/// rest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowEvents {
+    /// The model's name.
+    pub model: String,
+    /// Whether the model's newest version is a regressor.
+    pub regression: bool,
+    /// Predictions per version, by version.
+    pub volume_by_version: Vec<(u32, u64)>,
+    /// Predictions whose scoring failed.
+    pub failed: u64,
+    /// The mean top-class probability of the predictions that sent probabilities.
+    pub mean_confidence: Option<f64>,
+    /// Every prediction's scoring latency (ms), ascending.
+    pub latencies: Vec<f64>,
+    /// The outputs of the predictions that did not fail.
+    pub outputs: Outputs,
+    /// Predictions that did not fail and have a label.
+    pub labelled: u64,
+    /// Of those, the ones whose output is their label.
+    pub right: u64,
+    /// The newest drift report a client sent in the window.
+    pub drift_report: Option<StoredReport>,
+    /// When the model's newest event of any kind happened (in any window).
+    pub last_event_at: Option<i64>,
+}
+
+/// The outputs of a window's predictions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outputs {
+    /// A regressor's: each output as stored (a number written the shortest way).
+    Values(Vec<String>),
+    /// A classifier's: the 20 most frequent outputs with their counts, most frequent first.
+    Counts(Vec<(String, u64)>),
+}
+
+/// A drift report event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReport {
+    /// The version it is about.
+    pub version: u32,
+    /// When the client made it.
+    pub at: i64,
+    /// The whole event, as JSON.
+    pub body: String,
+}
+
+impl Storage {
+    /// What a model's events in `window` hold (see [`WindowEvents`]).
+    pub fn window_events(&self, model_id: i64, window: Window) -> Result<WindowEvents, StorageError> {
+        self.read(|c| {
+            let model: String =
+                c.query_row("SELECT name FROM models WHERE id = ?1", params![model_id], |r| r.get(0))?;
+            let w = params![model_id, window.from, window.to];
+            let in_window = "model_id = ?1 AND kind = 'prediction' AND at >= ?2 AND at < ?3";
+            let volume_by_version = c
+                .prepare_cached(&format!(
+                    "SELECT version, COUNT(*) FROM events WHERE {in_window} GROUP BY version ORDER BY version"
+                ))?
+                .query_map(w, |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)? as u64)))?
+                .collect::<Result<_, _>>()?;
+            let (failed, mean_confidence): (i64, Option<f64>) = c.query_row(
+                &format!("SELECT COALESCE(SUM(failed), 0), AVG(confidence) FROM events WHERE {in_window}"),
+                w,
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let latencies = c
+                .prepare_cached(&format!(
+                    "SELECT latency_ms FROM events WHERE {in_window} AND latency_ms IS NOT NULL ORDER BY latency_ms"
+                ))?
+                .query_map(w, |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let task: Option<String> = c
+                .query_row(
+                    "SELECT task FROM versions WHERE model_id = ?1 ORDER BY version DESC LIMIT 1",
+                    params![model_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let regression = task.as_deref() == Some("regression");
+            let outputs = if regression {
+                Outputs::Values(
+                    c.prepare_cached(&format!("SELECT value FROM events WHERE {in_window} AND failed = 0"))?
+                        .query_map(w, |r| r.get::<_, Option<String>>(0))?
+                        .filter_map(|v| v.ok().flatten())
+                        .collect(),
+                )
+            } else {
+                Outputs::Counts(
+                    c.prepare_cached(&format!(
+                        "SELECT value, COUNT(*) FROM events WHERE {in_window} AND failed = 0 AND value IS NOT NULL
+                         GROUP BY value ORDER BY 2 DESC, 1 LIMIT 20"
+                    ))?
+                    .query_map(w, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?
+                    .collect::<Result<_, _>>()?,
+                )
+            };
+            let (labelled, right): (i64, i64) = c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(p.value = l.value), 0) FROM events p
+                 JOIN events l ON l.model_id = p.model_id AND l.prediction_id = p.prediction_id AND l.kind = 'label'
+                 WHERE p.model_id = ?1 AND p.kind = 'prediction' AND p.at >= ?2 AND p.at < ?3 AND p.failed = 0",
+                w,
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let drift_report = c
+                .query_row(
+                    "SELECT version, at, body FROM events
+                     WHERE model_id = ?1 AND kind = 'drift_report' AND at >= ?2 AND at < ?3
+                     ORDER BY at DESC, seq DESC LIMIT 1",
+                    w,
+                    |r| Ok(StoredReport { version: r.get(0)?, at: r.get(1)?, body: r.get(2)? }),
+                )
+                .optional()?;
+            let last_event_at = c.query_row(
+                "SELECT MAX(at) FROM events WHERE model_id = ?1 AND kind IN ('prediction', 'label', 'drift_report', 'profile')",
+                params![model_id],
+                |r| r.get(0),
+            )?;
+            Ok(WindowEvents {
+                model,
+                regression,
+                volume_by_version,
+                failed: failed as u64,
+                mean_confidence,
+                latencies,
+                outputs,
+                labelled: labelled as u64,
+                right: right as u64,
+                drift_report,
+                last_event_at,
+            })
+        })
+    }
+}
+
+/// Profiles merged per dashboard at most: the newest this many in the window.
+pub const MAX_MERGED_PROFILES: u32 = 1_000;
+
+/// The profile events a window's drift merges: those of the newest version that sent any, the
+/// newest [`MAX_MERGED_PROFILES`] of them, in the order they were stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileBatches {
+    /// The version they profile.
+    pub version: u32,
+    /// Each event's storage sequence number and client time, by sequence number.
+    pub events: Vec<(i64, i64)>,
+}
+
+impl Storage {
+    /// Which profile events a window's drift merges (`None` when no profile came in the window).
+    pub fn profile_batches(
+        &self,
+        model_id: i64,
+        window: Window,
+    ) -> Result<Option<ProfileBatches>, StorageError> {
+        self.read(|c| {
+            let version: Option<u32> = c.query_row(
+                "SELECT MAX(version) FROM events WHERE model_id = ?1 AND kind = 'profile' AND at >= ?2 AND at < ?3",
+                params![model_id, window.from, window.to],
+                |r| r.get(0),
+            )?;
+            let Some(version) = version else { return Ok(None) };
+            let mut events = c
+                .prepare_cached(
+                    "SELECT seq, at FROM events WHERE model_id = ?1 AND version = ?2 AND kind = 'profile' AND at >= ?3 AND at < ?4
+                     ORDER BY at DESC, seq DESC LIMIT ?5",
+                )?
+                .query_map(params![model_id, version, window.from, window.to, MAX_MERGED_PROFILES], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            events.sort_unstable();
+            Ok(Some(ProfileBatches { version, events }))
+        })
+    }
+
+    /// The stored bodies (event JSON) of these events, in the same order.
+    pub fn event_bodies(&self, seqs: &[i64]) -> Result<Vec<String>, StorageError> {
+        self.read(|c| {
+            let mut statement = c.prepare_cached("SELECT body FROM events WHERE seq = ?1")?;
+            seqs.iter().map(|seq| Ok(statement.query_row(params![seq], |r| r.get(0))?)).collect()
         })
     }
 }

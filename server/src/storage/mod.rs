@@ -1,6 +1,8 @@
 //! The storage module: the only place that speaks SQL, behind a narrow interface of typed methods
-//! (accounts in `accounts.rs`, the registry in `registry.rs`, runs in `runs.rs`, monitoring events in
-//! `events.rs`, and policies, alert rules, alerts and dashboards in `monitoring.rs`).
+//! (accounts in `accounts.rs`, the registry in `registry.rs`, runs in `runs.rs`, monitoring events
+//! stored and read back by window in `events.rs`, and policies, alert rules and alerts in
+//! `monitoring.rs`). It reads and writes rows; what dashboards and alert rules make of them is the
+//! dashboard module's (`server/src/dashboard/`).
 //! Nothing outside this module knows the database is SQLite, so a PostgreSQL backend can follow.
 //!
 //! One SQLite file in WAL mode. The schema is migrated forward on open, one numbered step at a time
@@ -30,10 +32,13 @@ mod registry;
 mod runs;
 
 pub use accounts::{Account, ClassRecord, NewUser};
-pub use events::{IngestOutcome, StoredEvent};
+pub use events::{
+    IngestOutcome, Outputs, ProfileBatches, StoredEvent, StoredReport, Window, WindowEvents,
+    MAX_MERGED_PROFILES,
+};
 pub use lifecycle::Authority;
 pub use migrations::SCHEMA_VERSION;
-pub use monitoring::{ProfileBatches, Window, MAX_MERGED_PROFILES};
+pub use monitoring::{LatestAlert, NewAlert};
 pub use registry::{BundleBlob, ModelAccess, ModelFilter, UploadFacts, VersionSelector};
 pub use runs::RunFilter;
 

@@ -270,6 +270,18 @@ impl Storage {
         })
     }
 
+    /// A version's bundle bytes, if the model has that version.
+    pub fn version_bundle(&self, model_id: i64, version: u32) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT b.data FROM versions v JOIN blobs b ON b.id = v.blob_id WHERE v.model_id = ?1 AND v.version = ?2",
+                params![model_id, version],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
     /// Every version of a model, oldest first.
     pub fn versions(&self, model_id: i64) -> Result<Vec<VersionInfo>, StorageError> {
         self.read(|c| {

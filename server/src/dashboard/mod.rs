@@ -1,0 +1,40 @@
+//! Dashboards and alert rules: what a model's events say, computed from what storage reads.
+//!
+//! Storage answers with rows and counts (`Storage::window_events`, the profile events of a window);
+//! this module makes them a [`Dashboard`]. `summary.rs`: volume per version, predicted labels or a
+//! histogram of values, error rate, latency p50/p99 as numpy's percentiles, realized accuracy from
+//! labels, mean top probability, freshness, and the newest drift report a client sent. `merged.rs`:
+//! the [`ProfileMerger`], drift merged from the profiles clients sent, which takes the report's
+//! place. `alerts.rs`: alert rules evaluated on the same summaries, firing and clearing alerts.
+
+mod alerts;
+mod merged;
+mod summary;
+
+pub(crate) use alerts::evaluate_alerts;
+pub use merged::{ProfileMerger, MAX_CONCURRENT_MERGES};
+
+use crate::error::ServerError;
+use crate::routes::blocking;
+use crate::storage::Window;
+use crate::AppState;
+use tabml::api::Dashboard;
+
+/// How a model did in `window`, with its open alerts, and drift merged from profiles where clients
+/// sent any (that is CPU work, done off the database connections).
+pub(crate) async fn dashboard(
+    state: &AppState,
+    model_id: i64,
+    window: Window,
+) -> Result<Dashboard, ServerError> {
+    let mut dashboard = blocking(state, move |s| {
+        let mut dashboard = summary::summarize(s, model_id, window)?;
+        dashboard.open_alerts = s.alerts(Some(model_id), true)?;
+        Ok(dashboard)
+    })
+    .await?;
+    if let Some(drift) = state.merger.drift(state, model_id, window).await? {
+        dashboard.drift = Some(drift);
+    }
+    Ok(dashboard)
+}
