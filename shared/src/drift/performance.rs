@@ -14,6 +14,7 @@
 //!
 //! After: realized metrics per time window, predictions joined to labels by prediction id.
 
+use crate::evaluation::Evaluation;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -195,6 +196,16 @@ impl CbpeReference {
             accuracy_std: population_std(&correct),
             f1_parts,
         })
+    }
+
+    /// The reference a classifier's own test rows give, as its evaluation kept them (their class
+    /// probabilities and true classes), calibrated: what a server keeps beside a version to
+    /// estimate its performance without the bundle. `None` for a regressor.
+    pub fn of_evaluation(evaluation: &Evaluation) -> Option<Self> {
+        match evaluation {
+            Evaluation::Classification(report) => Self::fit(&report.proba, &report.truth, true),
+            Evaluation::Regression(_) => None,
+        }
     }
 
     fn accuracy_error(&self, n: usize) -> f64 {
