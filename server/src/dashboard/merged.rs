@@ -1,5 +1,5 @@
 //! Drift merged from the profiles clients sent, without raw rows: the window's profiles merged and
-//! checked against the training profile in the version's bundle.
+//! checked against the training profile kept beside the version.
 //!
 //! Clients choose what they send, so the merge is guarded: profiles are read from the database a
 //! chunk at a time and merged on the blocking pool, never while holding a read connection; only
@@ -39,7 +39,7 @@ pub struct ProfileMerger {
     training: Mutex<HashMap<(i64, u32), Training>>,
 }
 
-/// A version's training profile (`None` when its bundle has none that is usable).
+/// A version's training profile (`None` when none was kept for it).
 type Training = Arc<Option<DataProfile>>;
 
 /// One model's version over one length of window.
@@ -86,8 +86,8 @@ impl ProfileMerger {
         self.read.load(Ordering::Relaxed)
     }
 
-    /// The drift of the profiles sent about `model_id` in `window` (`None` when none came, or the
-    /// version's bundle has no usable training profile).
+    /// The drift of the profiles sent about `model_id` in `window` (`None` when none came, or no
+    /// training profile was kept for the version).
     pub async fn drift(
         &self,
         state: &AppState,
@@ -155,8 +155,8 @@ impl ProfileMerger {
         Ok(summary)
     }
 
-    /// The training profile a version's bundle carries, decoded once (`None`: no such version, or
-    /// its bundle does not decode).
+    /// The training profile kept beside a version, read once (`None`: no such version, or none was
+    /// kept for it). No bundle is decoded here: the profile was read off it at upload.
     async fn training_profile(
         &self,
         state: &AppState,
@@ -166,12 +166,9 @@ impl ProfileMerger {
         if let Some(known) = lock(&self.training).get(&(model_id, version)) {
             return Ok(known.clone());
         }
-        let bytes = crate::routes::blocking(state, move |s| s.version_bundle(model_id, version)).await?;
-        let profile = tokio::task::spawn_blocking(move || {
-            bytes.and_then(|bytes| tabml::ModelBundle::decode(&bytes).ok()).map(|bundle| bundle.profile)
-        })
-        .await
-        .map_err(|e| ServerError::Internal(format!("decoding a bundle failed: {e}")))?;
+        let reference =
+            crate::routes::blocking(state, move |s| s.version_reference(model_id, version)).await?;
+        let profile = reference.map(|r| r.profile);
         let profile = Arc::new(profile);
         let mut cache = lock(&self.training);
         if cache.len() >= MAX_CACHED {

@@ -2,7 +2,8 @@
 //! aliases, stages, retirement and the audit log.
 //!
 //! An uploaded bundle is decoded and checked before it is stored, and the server numbers the
-//! version. Downloads carry an ETag and answer `If-None-Match`.
+//! version; what monitoring compares its traffic with (the training profile, the CBPE reference) is
+//! read off it then and kept beside it. Downloads carry an ETag and answer `If-None-Match`.
 
 use super::{
     blocking, body_bytes, check_name, check_text, page_limit, parse_version, require_content_type, JsonBody,
@@ -10,7 +11,7 @@ use super::{
 };
 use crate::auth::Caller;
 use crate::error::ServerError;
-use crate::storage::{ModelAccess, ModelFilter, UploadFacts, VersionSelector};
+use crate::storage::{ModelAccess, ModelFilter, UploadFacts, VersionReference, VersionSelector};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -341,6 +342,7 @@ fn bundle_facts(bytes: &[u8]) -> Result<UploadFacts, ServerError> {
     Ok(UploadFacts {
         digest: ModelBundle::digest_of(bytes),
         kind: bundle.model.name().to_owned(),
+        reference: VersionReference::of(&bundle),
         target: bundle.target,
         task: task.to_owned(),
     })

@@ -4,9 +4,11 @@
 //! two processes opening a fresh file take turns; the step reached is kept in SQLite's
 //! `user_version`.
 
+use super::registry::{insert_reference, VersionReference};
 use super::{open_error, StorageError};
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use std::path::Path;
+use tabml::ModelBundle;
 
 /// The migration steps; step `i` takes the schema from version `i` to `i + 1`. Never edit a step
 /// that has shipped: add a new one.
@@ -183,6 +185,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         bytes   INTEGER NOT NULL,
         PRIMARY KEY (user_id, day)
     ) STRICT, WITHOUT ROWID;",
+    // 6: what monitoring compares a version's traffic with, kept beside it so no dashboard decodes
+    // its bundle: the training profile and the CBPE reference. Versions stored before get theirs
+    // read off their bundles by `fill_version_references`, in the same transaction.
+    "CREATE TABLE version_references (
+        model_id INTEGER NOT NULL,
+        version  INTEGER NOT NULL,
+        profile  BLOB NOT NULL,
+        cbpe     BLOB,
+        PRIMARY KEY (model_id, version),
+        FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version)
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// The newest schema version this build knows.
@@ -222,7 +235,84 @@ pub(super) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), St
             )
             .map_err(fail)?;
         }
+        if version == 6 {
+            fill_version_references(&tx).map_err(fail)?;
+        }
         tx.pragma_update(None, "user_version", version).map_err(fail)?;
         tx.commit().map_err(fail)?;
+    }
+}
+
+/// Step 6's data: the reference of each version stored before it, read off its bundle, one at a
+/// time. A bundle this build cannot decode gets none, so its dashboard shows no merged drift, as
+/// before the step.
+fn fill_version_references(tx: &Transaction) -> rusqlite::Result<()> {
+    let mut versions = tx.prepare(
+        "SELECT v.model_id, v.version, v.blob_id FROM versions v
+         WHERE NOT EXISTS (SELECT 1 FROM version_references r WHERE r.model_id = v.model_id AND r.version = v.version)",
+    )?;
+    let versions = versions
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?, r.get::<_, i64>(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (model_id, version, blob) in versions {
+        let bytes: Vec<u8> =
+            tx.query_row("SELECT data FROM blobs WHERE id = ?1", params![blob], |r| r.get(0))?;
+        if let Ok(bundle) = ModelBundle::decode(&bytes) {
+            insert_reference(tx, model_id, version, &VersionReference::of(&bundle))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::temp_db;
+    use super::super::{Durability, Storage};
+    use super::*;
+
+    #[test]
+    fn step_6_reads_the_reference_of_each_version_stored_before_it_off_its_bundle() {
+        let (_dir, path) = temp_db("references");
+        let csv = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/iris.csv")).unwrap();
+        let table = tabml::parse_csv(&csv).unwrap();
+        let config = tabml::TrainConfig::new(tabml::ModelKind::Dummy);
+        let bytes = tabml::train(&table, "species", &config).unwrap().bundle.encode();
+        {
+            // A database at schema 5 with two versions: a bundle, and bytes that are not one.
+            let connection = Connection::open(&path).unwrap();
+            for step in &MIGRATIONS[..5] {
+                connection.execute_batch(step).unwrap();
+            }
+            connection.pragma_update(None, "user_version", 5).unwrap();
+            connection
+                .execute_batch(
+                    "INSERT INTO users (name, role, password_hash, created_at) VALUES ('m', 'mentor', 'h', 0);
+                     INSERT INTO models (name, description, tags, owner_id, created_at) VALUES ('iris', '', '[]', 1, 0);",
+                )
+                .unwrap();
+            for (version, data) in [(1, bytes.clone()), (2, b"not a bundle".to_vec())] {
+                connection.execute("INSERT INTO blobs (data) VALUES (?1)", params![data]).unwrap();
+                connection
+                    .execute(
+                        "INSERT INTO versions (model_id, version, blob_id, digest, size, kind, target, task, created_by, created_at)
+                         VALUES (1, ?1, last_insert_rowid(), '', 0, 'dummy', 'species', 'classification', 1, 0)",
+                        params![version],
+                    )
+                    .unwrap();
+            }
+        }
+        let storage = Storage::open(&path, Durability::Normal).unwrap();
+        let kept = storage.version_reference(1, 1).unwrap().expect("version 1's reference");
+        let expected = VersionReference::of(&ModelBundle::decode(&bytes).unwrap());
+        assert_eq!(kept.profile, expected.profile);
+        assert!(kept.cbpe.is_some(), "a classifier's test rows give CBPE a reference");
+        // NaN marks an undefined spread, so the two are compared as written.
+        assert_eq!(format!("{:?}", kept.cbpe), format!("{:?}", expected.cbpe));
+        assert_eq!(
+            storage.version_reference(1, 2).unwrap(),
+            None,
+            "no reference off bytes that do not decode"
+        );
+        assert_eq!(storage.version_reference(1, 3).unwrap(), None);
     }
 }

@@ -1,11 +1,19 @@
 //! The model registry: registered models in their classes, their versions (bundles kept as blobs
 //! under server ids), and search. Aliases, stages, retirement and the audit log are in
 //! `lifecycle.rs`.
+//!
+//! Beside each version, in `version_references`, is what monitoring compares its traffic with: the
+//! training profile and the CBPE reference, read off the bundle once at upload (or, for versions
+//! stored before, by migration step 6), so no dashboard or alert rule decodes a bundle. They are
+//! `postcard`, as in the bundle's payload; a change to `DataProfile` or `CbpeReference` that changes
+//! their encoding needs a migration step that reads them off the bundles again.
 
 use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::BTreeMap;
 use tabml::api::{ModelInfo, ModelPage, ModelPatch, NewModel, Stage, VersionInfo};
+use tabml::drift::{CbpeReference, DataProfile};
+use tabml::ModelBundle;
 
 /// What permission checks need to know about a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +71,28 @@ pub struct UploadFacts {
     pub target: String,
     /// `classification` or `regression`.
     pub task: String,
+    /// What monitoring compares the version's traffic with.
+    pub reference: VersionReference,
+}
+
+/// What monitoring compares a version's traffic with, kept beside the version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionReference {
+    /// The training rows' profile (and the model's outputs on them), for drift.
+    pub profile: DataProfile,
+    /// CBPE's reference from the model's test rows (a classifier that kept some), for performance
+    /// estimated without labels.
+    pub cbpe: Option<CbpeReference>,
+}
+
+impl VersionReference {
+    /// The reference a bundle carries.
+    pub fn of(bundle: &ModelBundle) -> Self {
+        Self {
+            profile: bundle.profile.clone(),
+            cbpe: bundle.evaluation.as_ref().and_then(CbpeReference::of_evaluation),
+        }
+    }
 }
 
 /// A bundle to send: its version and digest, and its bytes unless the client already has them.
@@ -265,21 +295,33 @@ impl Storage {
                     facts.task, actor_id, now_ms()
                 ],
             )?;
+            insert_reference(tx, model_id, version, &facts.reference)?;
             audit(tx, model_id, actor_id, "upload", &format!("version {version}"), "", &facts.digest, "")?;
             version_info(tx, model_id, version)
         })
     }
 
-    /// A version's bundle bytes, if the model has that version.
-    pub fn version_bundle(&self, model_id: i64, version: u32) -> Result<Option<Vec<u8>>, StorageError> {
-        self.read(|c| {
+    /// What monitoring compares a version's traffic with (`None`: no such version, or its bundle
+    /// had none this build can read).
+    pub fn version_reference(
+        &self,
+        model_id: i64,
+        version: u32,
+    ) -> Result<Option<VersionReference>, StorageError> {
+        let row: Option<(Vec<u8>, Option<Vec<u8>>)> = self.read(|c| {
             Ok(c.query_row(
-                "SELECT b.data FROM versions v JOIN blobs b ON b.id = v.blob_id WHERE v.model_id = ?1 AND v.version = ?2",
+                "SELECT profile, cbpe FROM version_references WHERE model_id = ?1 AND version = ?2",
                 params![model_id, version],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
-        })
+        })?;
+        Ok(row.and_then(|(profile, cbpe)| {
+            Some(VersionReference {
+                profile: postcard::from_bytes(&profile).ok()?,
+                cbpe: cbpe.and_then(|cbpe| postcard::from_bytes(&cbpe).ok()),
+            })
+        }))
     }
 
     /// Every version of a model, oldest first.
@@ -473,4 +515,24 @@ pub(super) fn version_info(
         .query_map(params![model_id, version], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     Ok(VersionInfo { aliases, ..info })
+}
+
+/// Keeps a version's reference beside it.
+pub(super) fn insert_reference(
+    tx: &Transaction,
+    model_id: i64,
+    version: u32,
+    reference: &VersionReference,
+) -> rusqlite::Result<()> {
+    fn encode<T: serde::Serialize>(value: &T) -> rusqlite::Result<Vec<u8>> {
+        postcard::to_allocvec(value)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))
+    }
+    let profile = encode(&reference.profile)?;
+    let cbpe = reference.cbpe.as_ref().map(encode).transpose()?;
+    tx.execute(
+        "INSERT INTO version_references (model_id, version, profile, cbpe) VALUES (?1, ?2, ?3, ?4)",
+        params![model_id, version, profile, cbpe],
+    )?;
+    Ok(())
 }
