@@ -49,7 +49,7 @@ pub use evaluation::{
 pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling, SkippedColumn};
 pub use fingerprint::{fingerprint, fingerprint_rows, hex};
 pub use math::thousands;
-pub use models::{ModelKind, Params, Progress};
+pub use models::{ModelKind, ModelParams, Params, Progress};
 pub use problem::{MissingField, ProblemCard};
 pub use rng::SplitMix64;
 pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};

@@ -12,7 +12,7 @@
 
 use crate::error::TabmlError;
 use crate::math;
-use crate::models::{ParamSpec, Params, Progress, Space};
+use crate::models::{ModelParams, ParamSpec, Progress, Space};
 use crate::rng::SplitMix64;
 use crate::split::k_fold;
 use crate::table::Table;
@@ -115,7 +115,7 @@ pub(crate) fn run(
     let mut objective = |candidate: &[(String, String)], progress: &mut Progress<'_>| {
         let mut given = config.params.clone();
         given.extend(candidate.iter().cloned());
-        let params = Params::resolve(config.model, task, &given)?;
+        let params = ModelParams::resolve(config.model, task, &given)?;
         let mut scores = Vec::with_capacity(folds.len());
         for (i, fold) in folds.iter().enumerate() {
             let share = |i: usize| i as f64 / folds.len() as f64;

@@ -13,7 +13,7 @@ use crate::error::TabmlError;
 use crate::evaluation::{evaluate_predictions, Evaluation, Predictions};
 use crate::features::{FeaturePlan, PrepConfig};
 use crate::fingerprint::{fingerprint, fingerprint_rows};
-use crate::models::{self, ModelKind, Params, Progress};
+use crate::models::{self, ModelKind, ModelParams, Params, Progress};
 use crate::problem::ProblemCard;
 use crate::search::{self, SearchConfig, SearchSummary};
 use crate::split::stratified_split;
@@ -149,7 +149,7 @@ pub fn train_with(
     let task = Task::for_target_as(column, config.task)?;
     check_model_fits(config.model, &task)?;
     // Check the hyperparameters before any work.
-    let given = Params::resolve(config.model, &task, &config.params)?;
+    let given = ModelParams::resolve(config.model, &task, &config.params)?;
 
     let labels = Labels::read(column, &task);
     let (train_rows, test_rows, n_unlabelled) = split_rows(table, &labels, config)?;
@@ -175,7 +175,7 @@ pub fn train_with(
                 &train_strata,
                 &mut progress.part(0.0, 0.8),
             )?;
-            let best = Params::resolve(config.model, &task, &summary.trials[summary.best].params)?;
+            let best = ModelParams::resolve(config.model, &task, &summary.trials[summary.best].params)?;
             (best, Some(summary))
         }
         None => (given, None),
@@ -184,14 +184,8 @@ pub fn train_with(
 
     let y = labels.target_for(&train_rows);
     let fit_from = if search.is_some() { 0.8 } else { 0.0 };
-    let estimator = models::fit(
-        config.model,
-        &params,
-        &x_train,
-        y.as_target(),
-        config.seed,
-        &mut progress.part(fit_from, 1.0),
-    )?;
+    let estimator =
+        models::fit(&params, &x_train, y.as_target(), config.seed, &mut progress.part(fit_from, 1.0))?;
     let feature_names = plan.feature_names();
     // Values near ±1.7e308 left unscaled can overflow a model's sums: refuse it rather than keep a
     // model whose every prediction is NaN.
@@ -202,8 +196,7 @@ pub fn train_with(
         ),
     })?;
     let baseline = models::fit(
-        ModelKind::Dummy,
-        &Params::resolve(ModelKind::Dummy, &task, &[])?,
+        &ModelParams::resolve(ModelKind::Dummy, &task, &[])?,
         &x_train,
         y.as_target(),
         config.seed,
@@ -234,7 +227,7 @@ pub fn train_with(
     let bundle = ModelBundle {
         tabml_version: crate::VERSION.to_owned(),
         model: config.model,
-        params: params.clone(),
+        params: params.record(),
         target: target.to_owned(),
         task: task.clone(),
         schema: crate::bundle::schema_of(table, &plan),
@@ -263,7 +256,7 @@ pub fn train_with(
     }
     let run = Run {
         model: config.model,
-        params,
+        params: bundle.params.clone(),
         seed: config.seed,
         target: target.to_owned(),
         fingerprints,
@@ -366,7 +359,7 @@ pub(crate) fn fit_and_score(
     task: &Task,
     labels: &Labels<'_>,
     config: &TrainConfig,
-    params: &Params,
+    params: &ModelParams,
     rows: &[usize],
     valid: &[usize],
     progress: &mut Progress<'_>,
@@ -374,7 +367,7 @@ pub(crate) fn fit_and_score(
     let plan = FeaturePlan::fit_with(table, target, rows, &config.prep);
     let x: Array2<f64> = plan.transform_matrix(table, rows);
     let y = labels.target_for(rows);
-    let estimator = models::fit(config.model, params, &x, y.as_target(), config.seed, progress)?;
+    let estimator = models::fit(params, &x, y.as_target(), config.seed, progress)?;
     let x_valid = plan.transform_matrix(table, valid);
     let truth = labels.target_for(valid);
     Ok(Predictions::of(&estimator, &x_valid, task).score(&truth))

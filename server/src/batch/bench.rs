@@ -5,7 +5,7 @@ use serde_json::{json, Map};
 use std::path::Path;
 use std::time::Instant;
 use tabml::models::{self, Target};
-use tabml::{parse_csv, ModelKind, Params, Progress, TabmlError, Task};
+use tabml::{parse_csv, ModelKind, ModelParams, Progress, TabmlError, Task};
 
 /// `tabml bench`: times tabml on the benchmark files `scripts/bench/make_data.py` writes, in the JSON
 /// shape `scripts/bench/report.py` compares with scikit-learn's.
@@ -41,12 +41,12 @@ pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
         ("tree", ModelKind::DecisionTree, 3, 1000),
         ("forest", ModelKind::RandomForest, 1, 200),
     ] {
-        let params = Params::resolve(kind, &task, &[])?;
+        let params = ModelParams::resolve(kind, &task, &[])?;
         let mut best_fit = f64::INFINITY;
         let mut estimator = None;
         for _ in 0..fit_runs {
             let start = Instant::now();
-            let fitted = models::fit(kind, &params, &x_train, target, 0, &mut Progress::none())?;
+            let fitted = models::fit(&params, &x_train, target, 0, &mut Progress::none())?;
             best_fit = best_fit.min(start.elapsed().as_secs_f64());
             estimator = Some(fitted);
         }

@@ -19,13 +19,16 @@ mod tree;
 pub use linear::{LinearModel, LogisticModel};
 pub use naive_bayes::GaussianNb;
 pub use neighbors::Neighbours;
-pub use params::{ParamKind, ParamSpec, ParamValue, Params, Space};
+pub use params::{
+    DummyStrategy, ElasticNetParams, ForestParams, KnnParams, LassoParams, LogRegParams, MaxFeatures,
+    ModelParams, NaiveBayesParams, ParamKind, ParamSpec, ParamValue, Params, RidgeParams, Space, TreeParams,
+};
 pub use tree::{Binner, Node, Tree, TreeEnsemble, MAX_BINS};
 
 use crate::error::TabmlError;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use tree::{TreeParams, TreeTarget};
+use tree::{GrowParams, TreeTarget};
 
 /// A family of model a learner can train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -246,10 +249,9 @@ pub enum Estimator {
     NaiveBayes(GaussianNb),
 }
 
-/// Fits `kind` with `params` (already checked by [`Params::resolve`]) on `x` and `target`.
+/// Fits the family of `params` (checked by [`ModelParams::resolve`]) on `x` and `target`.
 pub fn fit(
-    kind: ModelKind,
-    params: &Params,
+    params: &ModelParams,
     x: &Array2<f64>,
     target: Target<'_>,
     seed: u64,
@@ -257,8 +259,14 @@ pub fn fit(
 ) -> Result<Estimator, TabmlError> {
     let cancelled = |_| TabmlError::Cancelled;
     let n_features = x.ncols();
-    let estimator = match (kind, target) {
-        (ModelKind::Dummy, Target::Classes { labels, n_classes }) => {
+    let grow = |p: &TreeParams| GrowParams {
+        max_depth: p.max_depth.map(|d| d as usize),
+        min_samples_split: p.min_samples_split as usize,
+        min_samples_leaf: p.min_samples_leaf as usize,
+        max_features: p.max_features.per_split(n_features),
+    };
+    let estimator = match (params, target) {
+        (ModelParams::Dummy(strategy), Target::Classes { labels, n_classes }) => {
             let mut proba = vec![0.0; n_classes];
             for &l in labels {
                 proba[l] += 1.0;
@@ -266,78 +274,55 @@ pub fn fit(
             for p in &mut proba {
                 *p /= labels.len() as f64;
             }
-            if params.text("strategy") == "most_frequent" {
+            if *strategy == DummyStrategy::MostFrequent {
                 let top = argmax(&proba);
                 proba.iter_mut().enumerate().for_each(|(k, p)| *p = if k == top { 1.0 } else { 0.0 });
             }
             Estimator::Dummy { proba, value: 0.0 }
         }
-        (ModelKind::Dummy, Target::Values(y)) => {
-            let value = if params.text("strategy") == "median" {
+        (ModelParams::Dummy(strategy), Target::Values(y)) => {
+            let value = if *strategy == DummyStrategy::Median {
                 crate::metrics::percentile(y, 50.0).unwrap_or(0.0)
             } else {
                 y.iter().sum::<f64>() / y.len() as f64
             };
             Estimator::Dummy { proba: Vec::new(), value }
         }
-        (ModelKind::LogisticRegression, Target::Classes { labels, n_classes }) => {
-            let model = linear::logistic(
-                x,
-                labels,
-                n_classes,
-                params.float("C"),
-                params.int("max_iter") as usize,
-                params.float("tol"),
-                progress,
-            )
-            .map_err(cancelled)?;
+        (ModelParams::LogisticRegression(p), Target::Classes { labels, n_classes }) => {
+            let model = linear::logistic(x, labels, n_classes, p.c, p.max_iter as usize, p.tol, progress)
+                .map_err(cancelled)?;
             Estimator::Logistic(model)
         }
-        (ModelKind::LinearRegression, Target::Values(y)) => {
+        (ModelParams::LinearRegression, Target::Values(y)) => {
             Estimator::Linear(linear::least_squares(x, y, 0.0))
         }
-        (ModelKind::Ridge, Target::Values(y)) => {
-            Estimator::Linear(linear::least_squares(x, y, params.float("alpha")))
-        }
-        (ModelKind::Lasso | ModelKind::ElasticNet, Target::Values(y)) => {
-            let l1_ratio = if kind == ModelKind::Lasso { 1.0 } else { params.float("l1_ratio") };
-            let (model, _converged) = linear::elastic_net(
-                x,
-                y,
-                params.float("alpha"),
-                l1_ratio,
-                params.int("max_iter") as usize,
-                params.float("tol"),
-            );
+        (ModelParams::Ridge(p), Target::Values(y)) => Estimator::Linear(linear::least_squares(x, y, p.alpha)),
+        (ModelParams::Lasso(p), Target::Values(y)) => {
+            let (model, _converged) = linear::elastic_net(x, y, p.alpha, 1.0, p.max_iter as usize, p.tol);
             Estimator::Linear(model)
         }
-        (ModelKind::DecisionTree | ModelKind::RandomForest, target) => {
-            let forest = kind == ModelKind::RandomForest;
-            let tree_params = TreeParams {
-                max_depth: params.optional_int("max_depth").map(|d| d as usize),
-                min_samples_split: params.int("min_samples_split") as usize,
-                min_samples_leaf: params.int("min_samples_leaf") as usize,
-                max_features: params.max_features(n_features),
-            };
-            let tree_target = match target {
-                Target::Classes { labels, n_classes } => TreeTarget::Classes(labels, n_classes),
-                Target::Values(y) => TreeTarget::Values(y),
-            };
-            let (n_trees, bootstrap) = if forest {
-                (params.int("n_estimators") as usize, params.flag("bootstrap"))
-            } else {
-                (1, false)
-            };
+        (ModelParams::ElasticNet(p), Target::Values(y)) => {
+            let (model, _converged) =
+                linear::elastic_net(x, y, p.alpha, p.l1_ratio, p.max_iter as usize, p.tol);
+            Estimator::Linear(model)
+        }
+        (ModelParams::DecisionTree(p), target) => {
+            let ensemble = tree::fit_ensemble(x, tree_target(target), grow(p), 1, false, seed, progress)
+                .map_err(cancelled)?;
+            Estimator::Trees(ensemble)
+        }
+        (ModelParams::RandomForest(p), target) => {
+            let (n_trees, bootstrap) = (p.n_estimators as usize, p.bootstrap);
             let ensemble =
-                tree::fit_ensemble(x, tree_target, tree_params, n_trees, bootstrap, seed, progress)
+                tree::fit_ensemble(x, tree_target(target), grow(&p.tree), n_trees, bootstrap, seed, progress)
                     .map_err(cancelled)?;
             Estimator::Trees(ensemble)
         }
-        (ModelKind::KNearestNeighbours, target) => {
-            let k = params.int("n_neighbors") as usize;
+        (ModelParams::KNearestNeighbours(p), target) => {
+            let k = p.n_neighbors as usize;
             if k > x.nrows() {
                 return Err(TabmlError::BadParam {
-                    model: kind.name(),
+                    model: params.kind().name(),
                     name: "n_neighbors".into(),
                     value: k.to_string(),
                     expected: format!("at most the {} training rows", x.nrows()),
@@ -351,16 +336,16 @@ pub fn fit(
             };
             Estimator::Neighbours(model)
         }
-        (ModelKind::GaussianNaiveBayes, Target::Classes { labels, n_classes }) => {
-            Estimator::NaiveBayes(GaussianNb::fit(x, labels, n_classes, params.float("var_smoothing")))
+        (ModelParams::GaussianNaiveBayes(p), Target::Classes { labels, n_classes }) => {
+            Estimator::NaiveBayes(GaussianNb::fit(x, labels, n_classes, p.var_smoothing))
         }
-        (kind, target) => {
+        (params, target) => {
             let task = match target {
                 Target::Classes { .. } => "classification",
                 Target::Values(_) => "regression",
             };
             return Err(TabmlError::ModelTaskMismatch {
-                model: kind.label(),
+                model: params.kind().label(),
                 task,
                 alternatives: "a model that supports it".into(),
             });
@@ -368,6 +353,13 @@ pub fn fit(
     };
     progress.report(1.0).map_err(cancelled)?;
     Ok(estimator)
+}
+
+fn tree_target(target: Target<'_>) -> TreeTarget<'_> {
+    match target {
+        Target::Classes { labels, n_classes } => TreeTarget::Classes(labels, n_classes),
+        Target::Values(y) => TreeTarget::Values(y),
+    }
 }
 
 /// The index of the largest value (the first of ties).

@@ -16,7 +16,7 @@ pub(crate) enum TreeTarget<'a> {
 
 /// How a tree grows.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct TreeParams {
+pub(crate) struct GrowParams {
     pub max_depth: Option<usize>,
     pub min_samples_split: usize,
     pub min_samples_leaf: usize,
@@ -28,7 +28,7 @@ pub(crate) struct TreeParams {
 pub(crate) fn fit_ensemble(
     x: &Array2<f64>,
     target: TreeTarget<'_>,
-    params: TreeParams,
+    params: GrowParams,
     n_trees: usize,
     bootstrap: bool,
     seed: u64,
@@ -66,7 +66,7 @@ struct Builder<'a> {
     n_bins: &'a [usize],
     edges: &'a [Vec<f64>],
     target: TreeTarget<'a>,
-    params: TreeParams,
+    params: GrowParams,
     /// Per bin: row count, then class counts or the target sum (`stride` values per bin).
     hist: Vec<f64>,
     stride: usize,
@@ -91,7 +91,7 @@ impl<'a> Builder<'a> {
         n_bins: &'a [usize],
         edges: &'a [Vec<f64>],
         target: TreeTarget<'a>,
-        params: TreeParams,
+        params: GrowParams,
     ) -> Self {
         let stride = match target {
             TreeTarget::Classes(_, k) => 1 + k,
@@ -358,7 +358,7 @@ mod tests {
         let n = 200;
         let x = Array2::from_shape_vec((n, 1), (0..n).map(|i| i as f64).collect()).unwrap();
         let y: Vec<f64> = (0..n).map(|i| (i / 50) as f64).collect();
-        let limited = TreeParams { max_depth: Some(2), min_samples_leaf: 10, ..params(1) };
+        let limited = GrowParams { max_depth: Some(2), min_samples_leaf: 10, ..params(1) };
         let model =
             fit_ensemble(&x, TreeTarget::Values(&y), limited, 1, false, 3, &mut Progress::none()).unwrap();
         assert_eq!(model.trees[0].depth(), 2);

@@ -22,7 +22,7 @@ mod grow;
 mod predict;
 
 pub use binning::Binner;
-pub(super) use grow::{fit_ensemble, TreeParams, TreeTarget};
+pub(super) use grow::{fit_ensemble, GrowParams, TreeTarget};
 use serde::{Deserialize, Serialize};
 
 /// The most bins per feature.
@@ -148,9 +148,9 @@ impl TreeEnsemble {
 /// Helpers the submodules' tests share.
 #[cfg(test)]
 mod tests {
-    use super::TreeParams;
+    use super::GrowParams;
 
-    pub(super) fn params(max_features: usize) -> TreeParams {
-        TreeParams { max_depth: None, min_samples_split: 2, min_samples_leaf: 1, max_features }
+    pub(super) fn params(max_features: usize) -> GrowParams {
+        GrowParams { max_depth: None, min_samples_split: 2, min_samples_leaf: 1, max_features }
     }
 }

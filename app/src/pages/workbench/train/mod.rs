@@ -2,7 +2,7 @@
 //! chosen in the Prepare step (seeded and stratified).
 //!
 //! The chosen model's hyperparameters come from `ModelKind::params` (scikit-learn's names, defaults
-//! and a line of help each) and are checked as typed with `Params::resolve`, the core's own rules.
+//! and a line of help each) and are checked as typed with `ModelParams::resolve`, the core's own rules.
 //! An optional search (grid, random, TPE; trials; folds) draws its trials as each finishes
 //! (`Progress::with_trials` in the core, `ToPage::Trial` from the worker, `Workbench.trials`). A
 //! progress bar and a Cancel button; below, the runs table (`runs.rs`).
@@ -202,7 +202,9 @@ pub fn TrainStep() -> impl IntoView {
     // Hyperparameters are checked as they are typed, with the same rules the core applies.
     let params_error = move || {
         let task = task.get().and_then(Result::ok)?;
-        tabml::Params::resolve(bench.model.get(), &task, &bench.params.get()).err().map(|e| e.to_string())
+        tabml::ModelParams::resolve(bench.model.get(), &task, &bench.params.get())
+            .err()
+            .map(|e| e.to_string())
     };
 
     let train = move |_| {

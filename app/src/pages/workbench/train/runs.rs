@@ -176,8 +176,9 @@ fn headline(record: &RunRecord) -> (&'static str, f64, f64) {
 /// The hyperparameters that differ from the model's defaults, as `name=value`.
 fn changed_params(record: &RunRecord) -> String {
     let bundle = &record.model.view;
-    let defaults =
-        tabml::Params::resolve(bundle.model, &bundle.task, &[]).map(|p| p.pairs()).unwrap_or_default();
+    let defaults = tabml::ModelParams::resolve(bundle.model, &bundle.task, &[])
+        .map(|p| p.record().pairs())
+        .unwrap_or_default();
     let changed: Vec<String> = bundle
         .params
         .pairs()
