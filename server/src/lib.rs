@@ -12,7 +12,7 @@
 //! flight finish, then checkpoints once more.
 
 pub mod auth;
-pub mod batch;
+pub mod cli;
 pub mod config;
 pub mod dashboard;
 mod error;

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tabml::api::Role;
-use tabml_server::batch::{self, TrainArgs};
+use tabml_server::cli::{self, TrainArgs};
 use tabml_server::storage::NewUser;
 use tabml_server::{Durability, Server, ServerConfig, Storage};
 
@@ -320,7 +320,7 @@ fn run() -> anyhow::Result<ExitCode> {
             println!("{}", create_user(a)?);
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Train(a) => Some(batch::train(&TrainArgs {
+        Command::Train(a) => Some(cli::train(&TrainArgs {
             data: a.data.clone(),
             target: a.target.clone(),
             model: a.model.clone(),
@@ -337,13 +337,13 @@ fn run() -> anyhow::Result<ExitCode> {
             out: a.out.clone(),
             json: a.json,
         })),
-        Command::Evaluate(a) => Some(batch::evaluate(&a.model, &a.data, a.group.as_deref(), a.json)),
-        Command::Score(a) => Some(batch::score(&a.model, &a.data, &a.out)),
+        Command::Evaluate(a) => Some(cli::evaluate(&a.model, &a.data, a.group.as_deref(), a.json)),
+        Command::Score(a) => Some(cli::score(&a.model, &a.data, &a.out)),
         Command::Bench(a) => {
-            Some(if a.drift_only { batch::bench_drift_only(&a.data) } else { batch::bench(&a.data) })
+            Some(if a.drift_only { cli::bench_drift_only(&a.data) } else { cli::bench(&a.data) })
         }
         Command::Drift(a) => {
-            let (text, drifted) = batch::drift(&batch::DriftArgs {
+            let (text, drifted) = cli::drift(&cli::DriftArgs {
                 reference: a.reference.clone(),
                 model: a.model.clone(),
                 current: a.current.clone(),
