@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tabml::api::Role;
-use tabml_server::cli::{self, TrainArgs};
+use tabml_server::cli::{self, BenchArgs, DriftArgs, EvaluateArgs, ScoreArgs, TrainArgs};
 use tabml_server::storage::NewUser;
 use tabml_server::{Durability, Server, ServerConfig, Storage};
 
@@ -30,149 +30,23 @@ enum Command {
     /// Run the server: the model registry API and the browser app.
     Serve(ServeArgs),
     /// Train a model on a CSV file and write its bundle.
-    Train(TrainCli),
+    Train(TrainArgs),
     /// Measure a model bundle on a labelled CSV file.
-    Evaluate(EvaluateCli),
+    Evaluate(EvaluateArgs),
     /// Write predictions of a model bundle for every row of a CSV file.
-    Score(ScoreCli),
+    Score(ScoreArgs),
     /// Check a CSV file for drift against a reference CSV file or a model's training data.
     ///
     /// Each column gets the test Evidently's DataDriftPreset would choose (Kolmogorov-Smirnov,
     /// chi-square or z-test up to 1,000 reference rows; normed Wasserstein or Jensen-Shannon above),
     /// and the data set drifts when at least half its columns do. Exit status: 0 whatever the
     /// verdict; with --fail-on-drift, 3 when the data set drifted. 1 means an error.
-    Drift(DriftCli),
+    Drift(DriftArgs),
     /// Time tabml on the benchmark files (see scripts/bench.sh) and print JSON.
-    Bench(BenchCli),
+    Bench(BenchArgs),
     /// Look after the server's accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
-}
-
-#[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("against").required(true).args(["reference", "model"])))]
-struct DriftCli {
-    /// The reference CSV file (the data the model learned from, say).
-    #[arg(long)]
-    reference: Option<PathBuf>,
-    /// A model bundle: its training data's profile is the reference, and its predictions on the
-    /// current file are checked against its predictions on its training rows.
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// The CSV file to check.
-    #[arg(long)]
-    current: PathBuf,
-    /// Print one JSON object: {"dataset_drift", "drifted_share", "columns": [{"column", "type",
-    /// "test", "statistic", "p_value", "threshold", "drift"}]}.
-    #[arg(long)]
-    json: bool,
-    /// Use this test for a column, as COLUMN=TEST or COLUMN=TEST:THRESHOLD (may repeat). Tests:
-    /// ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, hellinger.
-    #[arg(long = "column-test")]
-    column_tests: Vec<String>,
-    /// Use this threshold for a column's test, as COLUMN=THRESHOLD (may repeat).
-    #[arg(long = "threshold")]
-    thresholds: Vec<String>,
-    /// Columns not to check (comma separated; may repeat).
-    #[arg(long, value_delimiter = ',')]
-    ignore: Vec<String>,
-    /// The share of drifted columns at which the data set drifts.
-    #[arg(long, default_value_t = 0.5)]
-    drift_share: f64,
-    /// Exit with status 3 when the data set drifted.
-    #[arg(long)]
-    fail_on_drift: bool,
-}
-
-#[derive(clap::Args)]
-struct TrainCli {
-    /// The CSV file to learn from.
-    #[arg(long)]
-    data: PathBuf,
-    /// The column to predict.
-    #[arg(long)]
-    target: String,
-    /// dummy, logreg, linreg, ridge, lasso, elasticnet, tree, forest, knn or gnb.
-    #[arg(long)]
-    model: String,
-    /// Columns to leave out (comma separated; may repeat).
-    #[arg(long, value_delimiter = ',')]
-    ignore: Vec<String>,
-    /// A hyperparameter with scikit-learn's name, as NAME=VALUE (may repeat).
-    #[arg(long = "param")]
-    params: Vec<String>,
-    /// The share of labelled rows held back for testing; 0 trains on every row.
-    #[arg(long, default_value_t = 0.2)]
-    test_size: f64,
-    /// Seeds the split, the search and the model.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Tune hyperparameters first by cross-validation: grid, random or tpe.
-    #[arg(long)]
-    search: Option<String>,
-    /// Candidates a search tries.
-    #[arg(long, default_value_t = 20)]
-    trials: usize,
-    /// Cross-validation folds of a search.
-    #[arg(long, default_value_t = 5)]
-    cv: usize,
-    /// Force classification or regression instead of reading it off the target.
-    #[arg(long)]
-    task: Option<String>,
-    /// Override an inferred column type, as COLUMN=KIND (numeric, categorical, boolean, datetime,
-    /// text; may repeat).
-    #[arg(long = "type")]
-    types: Vec<String>,
-    /// A problem card (JSON: target_outcome, serves, decision, costly_errors, success_metric,
-    /// constraints, risks) to store with the model.
-    #[arg(long)]
-    card: Option<PathBuf>,
-    /// Where to write the model bundle.
-    #[arg(long)]
-    out: PathBuf,
-    /// Print one JSON object instead of tables.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(clap::Args)]
-struct EvaluateCli {
-    /// The model bundle.
-    #[arg(long)]
-    model: PathBuf,
-    /// A CSV file with the model's input columns and its target column.
-    #[arg(long)]
-    data: PathBuf,
-    /// Report metrics per value of this column, with the fairness gaps.
-    #[arg(long)]
-    group: Option<String>,
-    /// Print one JSON object instead of tables.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(clap::Args)]
-struct ScoreCli {
-    /// The model bundle.
-    #[arg(long)]
-    model: PathBuf,
-    /// A CSV file with the model's input columns.
-    #[arg(long)]
-    data: PathBuf,
-    /// Where to write the predictions (CSV).
-    #[arg(long)]
-    out: PathBuf,
-}
-
-#[derive(clap::Args)]
-struct BenchCli {
-    /// The folder with classif_100k.csv and parse_1m.csv (and drift_reference.csv and
-    /// drift_current.csv, for the drift check).
-    #[arg(long)]
-    data: PathBuf,
-    /// Time only the drift check.
-    #[arg(long)]
-    drift_only: bool,
 }
 
 /// Every setting of `tabml serve`; each also reads a `TABML_*` environment variable.
@@ -314,59 +188,24 @@ fn report(error: &anyhow::Error) -> String {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let batch_output = match &cli.command {
+    let output = match &cli.command {
         Command::Serve(_) => None,
         Command::Admin(AdminCommand::CreateUser(a)) => {
             println!("{}", create_user(a)?);
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Train(a) => Some(cli::train(&TrainArgs {
-            data: a.data.clone(),
-            target: a.target.clone(),
-            model: a.model.clone(),
-            ignore: a.ignore.clone(),
-            params: a.params.clone(),
-            test_size: a.test_size,
-            seed: a.seed,
-            search: a.search.clone(),
-            trials: a.trials,
-            cv: a.cv,
-            task: a.task.clone(),
-            types: a.types.clone(),
-            card: a.card.clone(),
-            out: a.out.clone(),
-            json: a.json,
-        })),
-        Command::Evaluate(a) => Some(cli::evaluate(&a.model, &a.data, a.group.as_deref(), a.json)),
-        Command::Score(a) => Some(cli::score(&a.model, &a.data, &a.out)),
-        Command::Bench(a) => {
-            Some(if a.drift_only { cli::bench_drift_only(&a.data) } else { cli::bench(&a.data) })
-        }
-        Command::Drift(a) => {
-            let (text, drifted) = cli::drift(&cli::DriftArgs {
-                reference: a.reference.clone(),
-                model: a.model.clone(),
-                current: a.current.clone(),
-                column_tests: a.column_tests.clone(),
-                thresholds: a.thresholds.clone(),
-                ignore: a.ignore.clone(),
-                drift_share: a.drift_share,
-                json: a.json,
-            })?;
-            print!("{text}");
-            if !text.ends_with('\n') {
-                println!();
-            }
-            return Ok(if drifted && a.fail_on_drift { ExitCode::from(3) } else { ExitCode::SUCCESS });
-        }
+        Command::Train(args) => Some(cli::train(args)?),
+        Command::Evaluate(args) => Some(cli::evaluate(args)?),
+        Command::Score(args) => Some(cli::score(args)?),
+        Command::Bench(args) => Some(cli::bench(args)?),
+        Command::Drift(args) => Some(cli::drift(args)?),
     };
-    if let Some(output) = batch_output {
-        let text = output?;
-        print!("{text}");
-        if !text.ends_with('\n') {
+    if let Some(output) = output {
+        print!("{}", output.text);
+        if !output.text.ends_with('\n') {
             println!();
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(output.status);
     }
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -1,15 +1,33 @@
 //! `tabml bench`.
 
-use super::{load_table, read, BatchError};
+use super::{load_table, read, BatchError, Output};
 use serde_json::{json, Map};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tabml::models::{self, Target};
 use tabml::{parse_csv, ModelKind, ModelParams, Progress, TabmlError, Task};
 
+/// What `tabml bench` was asked.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// The folder with classif_100k.csv and parse_1m.csv (and drift_reference.csv and
+    /// drift_current.csv, for the drift check).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Time only the drift check.
+    #[arg(long)]
+    pub drift_only: bool,
+}
+
 /// `tabml bench`: times tabml on the benchmark files `scripts/bench/make_data.py` writes, in the JSON
-/// shape `scripts/bench/report.py` compares with scikit-learn's.
-pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
+/// shape `scripts/bench/report.py` compares with scikit-learn's; with `--drift-only`, only the drift
+/// check.
+pub fn bench(args: &BenchArgs) -> Result<Output, BatchError> {
+    let text = if args.drift_only { bench_drift_only(&args.data)? } else { bench_all(&args.data)? };
+    Ok(text.into())
+}
+
+fn bench_all(data_dir: &Path) -> Result<String, BatchError> {
     let classif_path = data_dir.join("classif_100k.csv");
     let table = load_table(&classif_path)?;
     let n = table.n_rows;
@@ -107,7 +125,7 @@ pub fn bench(data_dir: &Path) -> Result<String, BatchError> {
 }
 
 /// `tabml bench --drift-only`: the drift timings alone, in `bench`'s JSON shape.
-pub fn bench_drift_only(data_dir: &Path) -> Result<String, BatchError> {
+fn bench_drift_only(data_dir: &Path) -> Result<String, BatchError> {
     let (read, check, drifted) = bench_drift(data_dir)?.ok_or_else(|| {
         BatchError::Argument(format!("{}: no drift_reference.csv and drift_current.csv", data_dir.display()))
     })?;

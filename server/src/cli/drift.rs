@@ -1,29 +1,45 @@
 //! `tabml drift`.
 
 use super::progress::Bar;
-use super::{load_bundle, load_table, table_text, BatchError};
+use super::{load_bundle, load_table, table_text, BatchError, Output};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// What `tabml drift` was asked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(group(clap::ArgGroup::new("against").required(true).args(["reference", "model"])))]
 pub struct DriftArgs {
-    /// A reference CSV file (or `model`).
+    /// The reference CSV file (the data the model learned from, say).
+    #[arg(long)]
     pub reference: Option<PathBuf>,
-    /// A model bundle whose training profile is the reference.
+    /// A model bundle: its training data's profile is the reference, and its predictions on the
+    /// current file are checked against its predictions on its training rows.
+    #[arg(long)]
     pub model: Option<PathBuf>,
-    /// The current CSV file.
+    /// The CSV file to check.
+    #[arg(long)]
     pub current: PathBuf,
-    /// `COLUMN=TEST` or `COLUMN=TEST:THRESHOLD`.
+    /// Print one JSON object: {"dataset_drift", "drifted_share", "columns": [{"column", "type",
+    /// "test", "statistic", "p_value", "threshold", "drift"}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Use this test for a column, as COLUMN=TEST or COLUMN=TEST:THRESHOLD (may repeat). Tests:
+    /// ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, hellinger.
+    #[arg(long = "column-test")]
     pub column_tests: Vec<String>,
-    /// `COLUMN=THRESHOLD`.
+    /// Use this threshold for a column's test, as COLUMN=THRESHOLD (may repeat).
+    #[arg(long = "threshold")]
     pub thresholds: Vec<String>,
-    /// Columns left out.
+    /// Columns not to check (comma separated; may repeat).
+    #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
     /// The share of drifted columns at which the data set drifts.
+    #[arg(long, default_value_t = 0.5)]
     pub drift_share: f64,
-    /// Print one JSON object.
-    pub json: bool,
+    /// Exit with status 3 when the data set drifted.
+    #[arg(long)]
+    pub fail_on_drift: bool,
 }
 
 fn split_assignment<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), BatchError> {
@@ -74,8 +90,9 @@ pub fn drift_options(args: &DriftArgs) -> Result<tabml::drift::DriftOptions, Bat
 }
 
 /// `tabml drift`: checks a current file against a reference file or a model's training profile.
-/// Returns the report as text (or JSON) and whether the data set drifted.
-pub fn drift(args: &DriftArgs) -> Result<(String, bool), BatchError> {
+/// Prints the report as text (or JSON); exits 3 when the data set drifted and `--fail-on-drift`
+/// asks for it.
+pub fn drift(args: &DriftArgs) -> Result<Output, BatchError> {
     let options = drift_options(args)?;
     // Reading and checking large files takes a while, and the check reports no share done.
     let spinner = Bar::spinner("checking drift");
@@ -101,7 +118,9 @@ pub fn drift(args: &DriftArgs) -> Result<(String, bool), BatchError> {
     } else {
         drift_text(&report, &reference_name, &args.current.display().to_string())
     };
-    Ok((text, report.dataset_drift))
+    let status =
+        if report.dataset_drift && args.fail_on_drift { ExitCode::from(3) } else { ExitCode::SUCCESS };
+    Ok(Output { text, status })
 }
 
 fn column_drift_json(c: &tabml::drift::ColumnDrift) -> Value {

@@ -1,29 +1,43 @@
 //! `tabml evaluate`.
 
-use super::{clock, load_bundle, load_table, metric_rows, metrics_json, table_text, BatchError};
+use super::{clock, load_bundle, load_table, metric_rows, metrics_json, table_text, BatchError, Output};
 use serde_json::{json, Map, Value};
-use std::path::Path;
+use std::path::PathBuf;
 use tabml::metrics::GroupReport;
 use tabml::{EvaluateOptions, Evaluation, EvaluationReport, ModelBundle};
 
+/// What `tabml evaluate` was asked.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvaluateArgs {
+    /// The model bundle.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A CSV file with the model's input columns and its target column.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Report metrics per value of this column, with the fairness gaps.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `tabml evaluate`: measures a bundle on a labelled file.
-pub fn evaluate(
-    model: &Path,
-    data: &Path,
-    group: Option<&str>,
-    json_out: bool,
-) -> Result<String, BatchError> {
-    let bundle = load_bundle(model)?;
-    let table = load_table(data)?;
+pub fn evaluate(args: &EvaluateArgs) -> Result<Output, BatchError> {
+    let bundle = load_bundle(&args.model)?;
+    let table = load_table(&args.data)?;
+    let group = args.group.as_deref();
     let options =
         EvaluateOptions { group: group.map(str::to_owned), importance_repeats: 3, latency_rows: 1000 };
     let report = tabml::evaluate(&bundle, &table, &options, &clock())
-        .map_err(|source| BatchError::Input { path: data.to_owned(), source })?;
-    Ok(if json_out {
+        .map_err(|source| BatchError::Input { path: args.data.clone(), source })?;
+    Ok(if args.json {
         evaluate_json(&bundle, &report, group).to_string()
     } else {
         evaluate_text(&bundle, &report, group)
-    })
+    }
+    .into())
 }
 
 fn groups_json(column: &str, groups: &GroupReport) -> Value {

@@ -9,14 +9,15 @@ mod progress;
 mod score;
 mod train;
 
-pub use bench::{bench, bench_drift_only};
+pub use bench::{bench, BenchArgs};
 pub use drift::{drift, drift_json, drift_options, DriftArgs};
-pub use evaluate::evaluate;
-pub use score::score;
+pub use evaluate::{evaluate, EvaluateArgs};
+pub use score::{score, ScoreArgs};
 pub use train::{train, TrainArgs};
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 use tabml::{parse_csv, Evaluation, ModelBundle, Table, TabmlError};
 use thiserror::Error;
@@ -39,6 +40,21 @@ pub enum BatchError {
     /// A prediction that is not a finite number: the row's values are beyond what the model handles.
     #[error("{path}: line {line}: the model's {output} is not a finite number (are the row's values far beyond the training data's?); nothing was written")]
     NotFinite { path: PathBuf, line: u64, output: String },
+}
+
+/// What a command prints on standard output, and the status it exits with.
+#[derive(Debug)]
+pub struct Output {
+    /// The report, the JSON object or the one-line summary (a final newline is added if missing).
+    pub text: String,
+    /// 0, or what the command's flags ask for (`drift --fail-on-drift`: 3 when the data drifted).
+    pub status: ExitCode,
+}
+
+impl From<String> for Output {
+    fn from(text: String) -> Self {
+        Output { text, status: ExitCode::SUCCESS }
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, BatchError> {

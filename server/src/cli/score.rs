@@ -1,11 +1,26 @@
 //! `tabml score`.
 
-use super::{load_bundle, load_table, write, BatchError};
-use std::path::Path;
+use super::{load_bundle, load_table, write, BatchError, Output};
+use std::path::{Path, PathBuf};
 use tabml::{Predictions, Table, Task};
 
+/// What `tabml score` was asked.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScoreArgs {
+    /// The model bundle.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A CSV file with the model's input columns.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Where to write the predictions (CSV).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
 /// `tabml score`: writes one prediction per row of `data` to `out`.
-pub fn score(model: &Path, data: &Path, out: &Path) -> Result<String, BatchError> {
+pub fn score(args: &ScoreArgs) -> Result<Output, BatchError> {
+    let ScoreArgs { model, data, out } = args;
     let bundle = load_bundle(model)?;
     let table = load_table(data)?;
     let predictions =
@@ -44,7 +59,8 @@ pub fn score(model: &Path, data: &Path, out: &Path) -> Result<String, BatchError
         bundle.model.label(),
         bundle.target,
         out.display()
-    ))
+    )
+    .into())
 }
 
 /// Refuses predictions with a value that is not a finite number, naming the first such row: a

@@ -1,7 +1,7 @@
 //! `tabml train`.
 
 use super::progress::Bar;
-use super::{clock, load_table, metric_rows, metrics_json, read, write, BatchError};
+use super::{clock, load_table, metric_rows, metrics_json, read, write, BatchError, Output};
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use tabml::{
@@ -9,28 +9,61 @@ use tabml::{
     TrainConfig, Trained,
 };
 
-/// What `tabml train` was asked.
-#[derive(Debug, Clone)]
+/// What `tabml train` was asked: its flags, checked by [`train`] (a bad value exits 1 with a
+/// message naming the flag, as every other refusal does).
+#[derive(Debug, Clone, clap::Args)]
 pub struct TrainArgs {
+    /// The CSV file to learn from.
+    #[arg(long)]
     pub data: PathBuf,
+    /// The column to predict.
+    #[arg(long)]
     pub target: String,
+    /// dummy, logreg, linreg, ridge, lasso, elasticnet, tree, forest, knn or gnb.
+    #[arg(long)]
     pub model: String,
+    /// Columns to leave out (comma separated; may repeat).
+    #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// A hyperparameter with scikit-learn's name, as NAME=VALUE (may repeat).
+    #[arg(long = "param")]
     pub params: Vec<String>,
+    /// The share of labelled rows held back for testing; 0 trains on every row.
+    #[arg(long, default_value_t = 0.2)]
     pub test_size: f64,
+    /// Seeds the split, the search and the model.
+    #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Tune hyperparameters first by cross-validation: grid, random or tpe.
+    #[arg(long)]
     pub search: Option<String>,
+    /// Candidates a search tries.
+    #[arg(long, default_value_t = 20)]
     pub trials: usize,
+    /// Cross-validation folds of a search.
+    #[arg(long, default_value_t = 5)]
     pub cv: usize,
+    /// Force classification or regression instead of reading it off the target.
+    #[arg(long)]
     pub task: Option<String>,
+    /// Override an inferred column type, as COLUMN=KIND (numeric, categorical, boolean, datetime,
+    /// text; may repeat).
+    #[arg(long = "type")]
     pub types: Vec<String>,
+    /// A problem card (JSON: target_outcome, serves, decision, costly_errors, success_metric,
+    /// constraints, risks) to store with the model.
+    #[arg(long)]
     pub card: Option<PathBuf>,
+    /// Where to write the model bundle.
+    #[arg(long)]
     pub out: PathBuf,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
     pub json: bool,
 }
 
 /// `tabml train`: trains, writes the bundle, prints the run.
-pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
+pub fn train(args: &TrainArgs) -> Result<Output, BatchError> {
     let mut table = load_table(&args.data)?;
     for text in &args.types {
         let (column, kind) = text.split_once('=').ok_or_else(|| {
@@ -134,7 +167,8 @@ pub fn train(args: &TrainArgs) -> Result<String, BatchError> {
         train_json(&trained, &args.out, bytes.len()).to_string()
     } else {
         train_text(&trained, &args.out, bytes.len())
-    })
+    }
+    .into())
 }
 
 fn params_json(params: &Params) -> Value {
