@@ -1,6 +1,6 @@
 //! `tabml bench`.
 
-use super::{load_table, read, BatchError, Output};
+use super::{load_table, read, CliError, Output};
 use serde_json::{json, Map};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,19 +22,19 @@ pub struct BenchArgs {
 /// `tabml bench`: times tabml on the benchmark files `scripts/bench/make_data.py` writes, in the JSON
 /// shape `scripts/bench/report.py` compares with scikit-learn's; with `--drift-only`, only the drift
 /// check.
-pub fn bench(args: &BenchArgs) -> Result<Output, BatchError> {
+pub fn bench(args: &BenchArgs) -> Result<Output, CliError> {
     let text = if args.drift_only { bench_drift_only(&args.data)? } else { bench_all(&args.data)? };
     Ok(text.into())
 }
 
-fn bench_all(data_dir: &Path) -> Result<String, BatchError> {
+fn bench_all(data_dir: &Path) -> Result<String, CliError> {
     let classif_path = data_dir.join("classif_100k.csv");
     let table = load_table(&classif_path)?;
     let n = table.n_rows;
     let n_train = n * 4 / 5;
     let train_rows: Vec<usize> = (0..n_train).collect();
     let test_rows: Vec<usize> = (n_train..n).collect();
-    let label = table.column("label").ok_or_else(|| BatchError::Input {
+    let label = table.column("label").ok_or_else(|| CliError::Input {
         path: classif_path.clone(),
         source: TabmlError::UnknownColumn("label".into()),
     })?;
@@ -103,8 +103,8 @@ fn bench_all(data_dir: &Path) -> Result<String, BatchError> {
     let mut best_parse = f64::INFINITY;
     for _ in 0..3 {
         let start = Instant::now();
-        let parsed = parse_csv(&bytes)
-            .map_err(|e| BatchError::Input { path: parse_path.clone(), source: e.into() })?;
+        let parsed =
+            parse_csv(&bytes).map_err(|e| CliError::Input { path: parse_path.clone(), source: e.into() })?;
         best_parse = best_parse.min(start.elapsed().as_secs_f64());
         std::hint::black_box(parsed.n_rows);
     }
@@ -125,9 +125,9 @@ fn bench_all(data_dir: &Path) -> Result<String, BatchError> {
 }
 
 /// `tabml bench --drift-only`: the drift timings alone, in `bench`'s JSON shape.
-fn bench_drift_only(data_dir: &Path) -> Result<String, BatchError> {
+fn bench_drift_only(data_dir: &Path) -> Result<String, CliError> {
     let (read, check, drifted) = bench_drift(data_dir)?.ok_or_else(|| {
-        BatchError::Argument(format!("{}: no drift_reference.csv and drift_current.csv", data_dir.display()))
+        CliError::Argument(format!("{}: no drift_reference.csv and drift_current.csv", data_dir.display()))
     })?;
     Ok(json!({
         "tool": "tabml",
@@ -140,7 +140,7 @@ fn bench_drift_only(data_dir: &Path) -> Result<String, BatchError> {
 
 /// Times the drift check of the benchmark pair (`scripts/bench/make_drift_data.py`), when present:
 /// reading both files, and the check itself (best of 3). Returns the seconds and the drifted columns.
-fn bench_drift(data_dir: &Path) -> Result<Option<(f64, f64, usize)>, BatchError> {
+fn bench_drift(data_dir: &Path) -> Result<Option<(f64, f64, usize)>, CliError> {
     let (ref_path, cur_path) = (data_dir.join("drift_reference.csv"), data_dir.join("drift_current.csv"));
     if !ref_path.exists() || !cur_path.exists() {
         return Ok(None);
@@ -155,7 +155,7 @@ fn bench_drift(data_dir: &Path) -> Result<Option<(f64, f64, usize)>, BatchError>
     for _ in 0..3 {
         let start = Instant::now();
         let report = tabml::drift::check_tables(&reference, &current, &options)
-            .map_err(|e| BatchError::Input { path: cur_path.clone(), source: e.into() })?;
+            .map_err(|e| CliError::Input { path: cur_path.clone(), source: e.into() })?;
         best = best.min(start.elapsed().as_secs_f64());
         drifted = report.columns.iter().filter(|c| c.drift).count();
     }

@@ -1,7 +1,7 @@
 //! `tabml drift`.
 
 use super::progress::Bar;
-use super::{load_bundle, load_table, table_text, BatchError, Output};
+use super::{load_bundle, load_table, table_text, CliError, Output};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,21 +42,21 @@ pub struct DriftArgs {
     pub fail_on_drift: bool,
 }
 
-fn split_assignment<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), BatchError> {
+fn split_assignment<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), CliError> {
     text.rsplit_once('=')
         .filter(|(column, value)| !column.is_empty() && !value.is_empty())
-        .ok_or_else(|| BatchError::Argument(format!("{flag} {text:?}: expected COLUMN=VALUE")))
+        .ok_or_else(|| CliError::Argument(format!("{flag} {text:?}: expected COLUMN=VALUE")))
 }
 
-fn parse_threshold(flag: &str, text: &str) -> Result<f64, BatchError> {
+fn parse_threshold(flag: &str, text: &str) -> Result<f64, CliError> {
     text.parse::<f64>()
         .ok()
         .filter(|t| t.is_finite() && *t >= 0.0)
-        .ok_or_else(|| BatchError::Argument(format!("{flag}: threshold {text:?} is not a number at least 0")))
+        .ok_or_else(|| CliError::Argument(format!("{flag}: threshold {text:?} is not a number at least 0")))
 }
 
 /// The options `tabml drift`'s flags ask for.
-pub fn drift_options(args: &DriftArgs) -> Result<tabml::drift::DriftOptions, BatchError> {
+pub fn drift_options(args: &DriftArgs) -> Result<tabml::drift::DriftOptions, CliError> {
     use tabml::drift::{DriftOptions, DriftTest};
     let mut options = DriftOptions {
         drift_share: args.drift_share,
@@ -72,7 +72,7 @@ pub fn drift_options(args: &DriftArgs) -> Result<tabml::drift::DriftOptions, Bat
         };
         let test = DriftTest::from_name(name).ok_or_else(|| {
             let known: Vec<&str> = DriftTest::ALL.iter().map(|t| t.name()).collect();
-            BatchError::Argument(format!(
+            CliError::Argument(format!(
                 "--column-test {text:?}: no test {name:?}; pick one of {}",
                 known.join(", ")
             ))
@@ -92,7 +92,7 @@ pub fn drift_options(args: &DriftArgs) -> Result<tabml::drift::DriftOptions, Bat
 /// `tabml drift`: checks a current file against a reference file or a model's training profile.
 /// Prints the report as text (or JSON); exits 3 when the data set drifted and `--fail-on-drift`
 /// asks for it.
-pub fn drift(args: &DriftArgs) -> Result<Output, BatchError> {
+pub fn drift(args: &DriftArgs) -> Result<Output, CliError> {
     let options = drift_options(args)?;
     // Reading and checking large files takes a while, and the check reports no share done.
     let spinner = Bar::spinner("checking drift");
@@ -101,16 +101,16 @@ pub fn drift(args: &DriftArgs) -> Result<Output, BatchError> {
         (Some(path), None) => {
             let reference = load_table(path)?;
             let report = tabml::drift::check_tables(&reference, &current, &options)
-                .map_err(|e| BatchError::Input { path: args.current.clone(), source: e.into() })?;
+                .map_err(|e| CliError::Input { path: args.current.clone(), source: e.into() })?;
             (report, path.display().to_string())
         }
         (None, Some(path)) => {
             let bundle = load_bundle(path)?;
             let report = tabml::drift::check_model(&bundle, &current, &options)
-                .map_err(|e| BatchError::Input { path: args.current.clone(), source: e.into() })?;
+                .map_err(|e| CliError::Input { path: args.current.clone(), source: e.into() })?;
             (report, format!("the training data of {}", path.display()))
         }
-        _ => return Err(BatchError::Argument("give exactly one of --reference and --model".into())),
+        _ => return Err(CliError::Argument("give exactly one of --reference and --model".into())),
     };
     drop(spinner);
     let text = if args.json {

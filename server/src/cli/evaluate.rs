@@ -1,6 +1,6 @@
 //! `tabml evaluate`.
 
-use super::{clock, load_bundle, load_table, metric_rows, metrics_json, table_text, BatchError, Output};
+use super::{clock, load_bundle, load_table, metric_rows, metrics_json, table_text, CliError, Output};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use tabml::metrics::GroupReport;
@@ -24,14 +24,14 @@ pub struct EvaluateArgs {
 }
 
 /// `tabml evaluate`: measures a bundle on a labelled file.
-pub fn evaluate(args: &EvaluateArgs) -> Result<Output, BatchError> {
+pub fn evaluate(args: &EvaluateArgs) -> Result<Output, CliError> {
     let bundle = load_bundle(&args.model)?;
     let table = load_table(&args.data)?;
     let group = args.group.as_deref();
     let options =
         EvaluateOptions { group: group.map(str::to_owned), importance_repeats: 3, latency_rows: 1000 };
     let report = tabml::evaluate(&bundle, &table, &options, &clock())
-        .map_err(|source| BatchError::Input { path: args.data.clone(), source })?;
+        .map_err(|source| CliError::Input { path: args.data.clone(), source })?;
     Ok(if args.json {
         evaluate_json(&bundle, &report, group).to_string()
     } else {

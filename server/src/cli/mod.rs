@@ -22,9 +22,9 @@ use std::time::Instant;
 use tabml::{parse_csv, Evaluation, ModelBundle, Table, TabmlError};
 use thiserror::Error;
 
-/// A batch command that could not finish, saying which file and what is wrong.
+/// A command that could not finish, saying which file and what is wrong.
 #[derive(Debug, Error)]
-pub enum BatchError {
+pub enum CliError {
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
@@ -57,23 +57,22 @@ impl From<String> for Output {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, BatchError> {
-    std::fs::read(path).map_err(|source| BatchError::Io { path: path.to_owned(), source })
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|source| CliError::Io { path: path.to_owned(), source })
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
-    std::fs::write(path, bytes).map_err(|source| BatchError::Io { path: path.to_owned(), source })
+fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|source| CliError::Io { path: path.to_owned(), source })
 }
 
 /// Reads a CSV file into a table; errors name the file and the line.
-pub fn load_table(path: &Path) -> Result<Table, BatchError> {
-    parse_csv(&read(path)?).map_err(|e| BatchError::Input { path: path.to_owned(), source: e.into() })
+pub fn load_table(path: &Path) -> Result<Table, CliError> {
+    parse_csv(&read(path)?).map_err(|e| CliError::Input { path: path.to_owned(), source: e.into() })
 }
 
 /// Reads a model bundle; errors name the file.
-pub fn load_bundle(path: &Path) -> Result<ModelBundle, BatchError> {
-    ModelBundle::decode(&read(path)?)
-        .map_err(|e| BatchError::Input { path: path.to_owned(), source: e.into() })
+pub fn load_bundle(path: &Path) -> Result<ModelBundle, CliError> {
+    ModelBundle::decode(&read(path)?).map_err(|e| CliError::Input { path: path.to_owned(), source: e.into() })
 }
 
 fn clock() -> impl Fn() -> f64 {

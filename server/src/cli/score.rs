@@ -1,6 +1,6 @@
 //! `tabml score`.
 
-use super::{load_bundle, load_table, write, BatchError, Output};
+use super::{load_bundle, load_table, write, CliError, Output};
 use std::path::{Path, PathBuf};
 use tabml::{Predictions, Table, Task};
 
@@ -19,15 +19,15 @@ pub struct ScoreArgs {
 }
 
 /// `tabml score`: writes one prediction per row of `data` to `out`.
-pub fn score(args: &ScoreArgs) -> Result<Output, BatchError> {
+pub fn score(args: &ScoreArgs) -> Result<Output, CliError> {
     let ScoreArgs { model, data, out } = args;
     let bundle = load_bundle(model)?;
     let table = load_table(data)?;
     let predictions =
-        bundle.score(&table).map_err(|source| BatchError::Input { path: data.to_owned(), source })?;
+        bundle.score(&table).map_err(|source| CliError::Input { path: data.to_owned(), source })?;
     refuse_non_finite(&predictions, &bundle.task, &table, data)?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| BatchError::Io { path: out.to_owned(), source: std::io::Error::other(e) };
+    let io = |e: csv::Error| CliError::Io { path: out.to_owned(), source: std::io::Error::other(e) };
     match (&predictions, &bundle.task) {
         (Predictions::Proba(proba), Task::Classification { classes }) => {
             let header: Vec<String> = std::iter::once("prediction".to_owned())
@@ -47,11 +47,11 @@ pub fn score(args: &ScoreArgs) -> Result<Output, BatchError> {
                 writer.write_record([v.to_string()]).map_err(io)?;
             }
         }
-        _ => return Err(BatchError::Argument("the bundle's predictions do not match its task".into())),
+        _ => return Err(CliError::Argument("the bundle's predictions do not match its task".into())),
     }
     let bytes = writer
         .into_inner()
-        .map_err(|e| BatchError::Io { path: out.to_owned(), source: std::io::Error::other(e.to_string()) })?;
+        .map_err(|e| CliError::Io { path: out.to_owned(), source: std::io::Error::other(e.to_string()) })?;
     write(out, &bytes)?;
     Ok(format!(
         "Scored {} rows with {} ({}); wrote {}.\n",
@@ -70,7 +70,7 @@ fn refuse_non_finite(
     task: &Task,
     table: &Table,
     data: &Path,
-) -> Result<(), BatchError> {
+) -> Result<(), CliError> {
     let first = match (predictions, task) {
         (Predictions::Proba(proba), Task::Classification { classes }) => {
             proba.iter().enumerate().find_map(|(row, p)| {
@@ -85,7 +85,7 @@ fn refuse_non_finite(
     };
     match first {
         Some((row, output)) => {
-            Err(BatchError::NotFinite { path: data.to_owned(), line: table.line_of(row), output })
+            Err(CliError::NotFinite { path: data.to_owned(), line: table.line_of(row), output })
         }
         None => Ok(()),
     }

@@ -1,7 +1,7 @@
 //! `tabml train`.
 
 use super::progress::Bar;
-use super::{clock, load_table, metric_rows, metrics_json, read, write, BatchError, Output};
+use super::{clock, load_table, metric_rows, metrics_json, read, write, CliError, Output};
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use tabml::{
@@ -63,24 +63,24 @@ pub struct TrainArgs {
 }
 
 /// `tabml train`: trains, writes the bundle, prints the run.
-pub fn train(args: &TrainArgs) -> Result<Output, BatchError> {
+pub fn train(args: &TrainArgs) -> Result<Output, CliError> {
     let mut table = load_table(&args.data)?;
     for text in &args.types {
         let (column, kind) = text.split_once('=').ok_or_else(|| {
-            BatchError::Argument(format!("--type {text:?}: expected COLUMN=KIND, e.g. zip_code=categorical"))
+            CliError::Argument(format!("--type {text:?}: expected COLUMN=KIND, e.g. zip_code=categorical"))
         })?;
         let kind = ColumnKind::from_label(kind.trim()).ok_or_else(|| {
-            BatchError::Argument(format!(
+            CliError::Argument(format!(
                 "--type {text:?}: the kind must be one of numeric, categorical, boolean, datetime, text"
             ))
         })?;
         table
             .set_kind(column.trim(), kind)
-            .map_err(|source| BatchError::Input { path: args.data.clone(), source })?;
+            .map_err(|source| CliError::Input { path: args.data.clone(), source })?;
     }
     let card = match &args.card {
         Some(path) => serde_json::from_slice::<ProblemCard>(&read(path)?).map_err(|e| {
-            BatchError::Argument(format!(
+            CliError::Argument(format!(
                 "{}: not a problem card ({e}); expected a JSON object with target_outcome, serves, decision, costly_errors, success_metric, constraints and risks",
                 path.display()
             ))
@@ -91,19 +91,19 @@ pub fn train(args: &TrainArgs) -> Result<Output, BatchError> {
     let mut params = Vec::new();
     for text in &args.params {
         let (name, value) = text.split_once('=').ok_or_else(|| {
-            BatchError::Argument(format!("--param {text:?}: expected NAME=VALUE, e.g. C=0.5"))
+            CliError::Argument(format!("--param {text:?}: expected NAME=VALUE, e.g. C=0.5"))
         })?;
         params.push((name.trim().to_owned(), value.trim().to_owned()));
     }
     if !(0.0..1.0).contains(&args.test_size) {
-        return Err(BatchError::Argument(format!(
+        return Err(CliError::Argument(format!(
             "--test-size {}: expected a share in [0, 1), e.g. 0.2 (0 trains on every row)",
             args.test_size
         )));
     }
     for column in &args.ignore {
         if table.column(column).is_none() {
-            return Err(BatchError::Input {
+            return Err(CliError::Input {
                 path: args.data.clone(),
                 source: TabmlError::UnknownColumn(column.clone()),
             });
@@ -114,7 +114,7 @@ pub fn train(args: &TrainArgs) -> Result<Output, BatchError> {
         Some("classification") => Some(TaskKind::Classification),
         Some("regression") => Some(TaskKind::Regression),
         Some(other) => {
-            return Err(BatchError::Argument(format!(
+            return Err(CliError::Argument(format!(
                 "--task {other:?}: expected classification or regression"
             )))
         }
@@ -136,7 +136,7 @@ pub fn train(args: &TrainArgs) -> Result<Output, BatchError> {
     config.search = search;
     config.card = card;
     if args.target.is_empty() || table.column(&args.target).is_none() {
-        return Err(BatchError::Input {
+        return Err(CliError::Input {
             path: args.data.clone(),
             source: TabmlError::UnknownColumn(args.target.clone()),
         });
@@ -155,9 +155,9 @@ pub fn train(args: &TrainArgs) -> Result<Output, BatchError> {
         tabml::train_with(&table, &args.target, &config, &mut progress, &clock()).map_err(|source| {
             match source {
                 TabmlError::Csv(_) | TabmlError::UnknownColumn(_) => {
-                    BatchError::Input { path: args.data.clone(), source }
+                    CliError::Input { path: args.data.clone(), source }
                 }
-                other => BatchError::Core(other),
+                other => CliError::Core(other),
             }
         })?;
     drop(bar);
