@@ -9,14 +9,12 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Write};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 use tabml::api::Role;
 use tabml_server::cli::{self, BenchArgs, DriftArgs, EvaluateArgs, ScoreArgs, TrainArgs};
 use tabml_server::storage::NewUser;
-use tabml_server::{Durability, Server, ServerConfig, Storage};
+use tabml_server::{Durability, ServerConfig, Storage};
 
 #[derive(Parser)]
 #[command(name = "tabml", version, about = "Small tabular models, from problem to monitoring")]
@@ -28,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: the model registry API and the browser app.
-    Serve(ServeArgs),
+    Serve(ServerConfig),
     /// Train a model on a CSV file and write its bundle.
     Train(TrainArgs),
     /// Measure a model bundle on a labelled CSV file.
@@ -47,99 +45,6 @@ enum Command {
     /// Look after the server's accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
-}
-
-/// Every setting of `tabml serve`; each also reads a `TABML_*` environment variable.
-#[derive(clap::Args)]
-struct ServeArgs {
-    /// The address to listen on. Listen on 0.0.0.0 only behind TLS (a reverse proxy): tokens travel
-    /// in headers.
-    #[arg(long, env = "TABML_ADDR", default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
-    /// The SQLite database file (created if absent; WAL mode, so keep its -wal and -shm files beside it).
-    #[arg(long, env = "TABML_DB", default_value = "tabml.db")]
-    db: PathBuf,
-    /// The folder with the built app (the output of `trunk build`).
-    #[arg(long, env = "TABML_DIST", default_value = "dist")]
-    dist: PathBuf,
-    /// full: every acknowledged write is on disk and survives a power loss. normal: it survives a
-    /// crash of tabml, but the last writes before a power loss may be lost (faster on slow disks).
-    #[arg(long, env = "TABML_DURABILITY", value_enum, default_value_t = DurabilityArg::Full)]
-    durability: DurabilityArg,
-    /// The largest request body accepted, in bytes (a model bundle included); larger gets 413.
-    #[arg(long, env = "TABML_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
-    max_body_bytes: usize,
-    /// Seconds a request may take before it is answered 408.
-    #[arg(long, env = "TABML_REQUEST_TIMEOUT", default_value_t = 30)]
-    request_timeout_secs: u64,
-    /// API requests per minute allowed from one address (a burst of this many, then an even rate);
-    /// beyond it, 429 with Retry-After. 0: no limit. A class behind one NAT shares an address.
-    #[arg(long, env = "TABML_RATE_PER_PEER", default_value_t = 6000)]
-    rate_per_peer: u32,
-    /// API requests per minute allowed with one bearer token; 0: no limit.
-    #[arg(long, env = "TABML_RATE_PER_TOKEN", default_value_t = 1200)]
-    rate_per_token: u32,
-    /// Sign-in and sign-up requests (/api/v1/auth/*) per minute allowed from one address, on top of
-    /// --rate-per-peer: each costs a deliberately slow password hash. 0: no limit.
-    #[arg(long, env = "TABML_AUTH_RATE_PER_PEER", default_value_t = 30)]
-    auth_rate_per_peer: u32,
-    /// An origin (scheme://host[:port]) whose pages may call the API from a browser (may repeat, or
-    /// comma separated). None by default: only the app this server serves calls it.
-    #[arg(long = "cors-origin", env = "TABML_CORS_ORIGINS", value_delimiter = ',')]
-    cors_origins: Vec<String>,
-    /// Let anyone read dashboard summaries without signing in.
-    #[arg(long, env = "TABML_PUBLIC_DASHBOARDS")]
-    public_dashboards: bool,
-    /// Days a sign-in token keeps working.
-    #[arg(long, env = "TABML_TOKEN_DAYS", default_value_t = 30)]
-    token_days: u64,
-    /// Seconds between checkpoints of the write-ahead log into the database file.
-    #[arg(long, env = "TABML_CHECKPOINT_SECS", default_value_t = 60)]
-    checkpoint_secs: u64,
-    /// Seconds a client has to send a request's headers, and to start its next request on a kept-alive
-    /// connection; a slower connection is closed.
-    #[arg(long, env = "TABML_HEADER_TIMEOUT", default_value_t = 10)]
-    header_timeout_secs: u64,
-    /// Connections served at once; past it a new connection is closed at once (keep it under the
-    /// process's open-file limit, `ulimit -n`).
-    #[arg(long, env = "TABML_MAX_CONNECTIONS", default_value_t = 1024)]
-    max_connections: usize,
-    /// Bytes of monitoring events one user may store per UTC day (a batch past it gets 429 with
-    /// Retry-After until midnight UTC); 0: no quota.
-    #[arg(long, env = "TABML_EVENT_BYTES_PER_DAY", default_value_t = 256 * 1024 * 1024)]
-    event_bytes_per_day: u64,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum DurabilityArg {
-    Full,
-    Normal,
-}
-
-impl ServeArgs {
-    fn config(self) -> ServerConfig {
-        ServerConfig {
-            addr: self.addr,
-            db: self.db,
-            dist: self.dist,
-            durability: match self.durability {
-                DurabilityArg::Full => Durability::Full,
-                DurabilityArg::Normal => Durability::Normal,
-            },
-            max_body_bytes: self.max_body_bytes,
-            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
-            rate_per_peer: self.rate_per_peer,
-            rate_per_token: self.rate_per_token,
-            auth_rate_per_peer: self.auth_rate_per_peer,
-            cors_origins: self.cors_origins,
-            public_dashboards: self.public_dashboards,
-            token_lifetime: Duration::from_secs(self.token_days.max(1) * 24 * 3600),
-            checkpoint_every: Duration::from_secs(self.checkpoint_secs.max(1)),
-            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
-            max_connections: self.max_connections.max(1),
-            event_bytes_per_day: self.event_bytes_per_day,
-        }
-    }
 }
 
 #[derive(Subcommand)]
@@ -207,17 +112,11 @@ fn run() -> anyhow::Result<ExitCode> {
         }
         return Ok(output.status);
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     match cli.command {
-        Command::Serve(args) => serve(args.config()),
+        Command::Serve(config) => cli::serve(config)?,
         _ => unreachable!("batch commands returned above"),
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn create_user(args: &CreateUserCli) -> anyhow::Result<String> {
@@ -252,43 +151,4 @@ fn read_password(name: &str) -> anyhow::Result<String> {
         anyhow::bail!("the two passwords differ; nothing was created");
     }
     Ok(password)
-}
-
-fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
-        let server = Server::bind(&config).await?;
-        let addr = server.local_addr()?;
-        // Printed on stdout, in this form, so scripts and tests can find the port when it was 0.
-        println!("tabml listening on http://{addr}/");
-        tracing::info!(db = %config.db.display(), dist = %config.dist.display(), "serving; press Ctrl-C to stop");
-        server.run(shutdown_signal()).await?;
-        tracing::info!("shut down cleanly");
-        Ok(ExitCode::SUCCESS)
-    })
-}
-
-/// Resolves on Ctrl-C, or on SIGTERM where there is one.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

@@ -7,14 +7,17 @@ mod drift;
 mod evaluate;
 mod progress;
 mod score;
+mod serve;
 mod train;
 
 pub use bench::{bench, BenchArgs};
 pub use drift::{drift, drift_json, drift_options, DriftArgs};
 pub use evaluate::{evaluate, EvaluateArgs};
 pub use score::{score, ScoreArgs};
+pub use serve::serve;
 pub use train::{train, TrainArgs};
 
+use crate::{ServerError, StorageError};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +43,15 @@ pub enum CliError {
     /// A prediction that is not a finite number: the row's values are beyond what the model handles.
     #[error("{path}: line {line}: the model's {output} is not a finite number (are the row's values far beyond the training data's?); nothing was written")]
     NotFinite { path: PathBuf, line: u64, output: String },
+    /// The async runtime could not start.
+    #[error("starting the async runtime")]
+    Runtime(#[source] std::io::Error),
+    /// The server could not start or serve, or refused a value (a user name, a password).
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// The database could not be opened or refused a write.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// What a command prints on standard output, and the status it exits with.
