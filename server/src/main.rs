@@ -6,15 +6,10 @@
 //! scripts and tests find a port picked with `:0`. `admin create-user` reads the password from
 //! standard input and applies the sign-up rules.
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
-use tabml::api::Role;
-use tabml_server::cli::{self, BenchArgs, DriftArgs, EvaluateArgs, ScoreArgs, TrainArgs};
-use tabml_server::storage::NewUser;
-use tabml_server::{Durability, ServerConfig, Storage};
+use tabml_server::cli::{self, BenchArgs, CreateUserArgs, DriftArgs, EvaluateArgs, ScoreArgs, TrainArgs};
+use tabml_server::ServerConfig;
 
 #[derive(Parser)]
 #[command(name = "tabml", version, about = "Small tabular models, from problem to monitoring")]
@@ -51,20 +46,7 @@ enum Command {
 enum AdminCommand {
     /// Make a user (the first admin, say). Asks for the password without echo on a terminal; else
     /// reads one line of standard input.
-    CreateUser(CreateUserCli),
-}
-
-#[derive(clap::Args)]
-struct CreateUserCli {
-    /// The server's database file.
-    #[arg(long, env = "TABML_DB", default_value = "tabml.db")]
-    db: PathBuf,
-    /// The user's name.
-    #[arg(long)]
-    name: String,
-    /// learner, mentor or admin.
-    #[arg(long)]
-    role: String,
+    CreateUser(CreateUserArgs),
 }
 
 fn main() -> ExitCode {
@@ -95,10 +77,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let output = match &cli.command {
         Command::Serve(_) => None,
-        Command::Admin(AdminCommand::CreateUser(a)) => {
-            println!("{}", create_user(a)?);
-            return Ok(ExitCode::SUCCESS);
-        }
+        Command::Admin(AdminCommand::CreateUser(args)) => Some(cli::create_user(args)?),
         Command::Train(args) => Some(cli::train(args)?),
         Command::Evaluate(args) => Some(cli::evaluate(args)?),
         Command::Score(args) => Some(cli::score(args)?),
@@ -117,38 +96,4 @@ fn run() -> anyhow::Result<ExitCode> {
         _ => unreachable!("batch commands returned above"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn create_user(args: &CreateUserCli) -> anyhow::Result<String> {
-    let role = Role::parse(&args.role)
-        .with_context(|| format!("--role {:?}: expected learner, mentor or admin", args.role))?;
-    // The same rules as sign-up: a name with a newline would forge log lines.
-    tabml_server::auth::check_user_name(&args.name)?;
-    let password = read_password(&args.name)?;
-    tabml_server::auth::check_new_password(&args.name, &password)?;
-    let hash = tabml_server::auth::hash_password(&password)?;
-    let storage = Storage::open(&args.db, Durability::Full)?;
-    let user = storage.create_user(&NewUser { name: &args.name, role, password_hash: &hash })?;
-    Ok(format!("created {} {:?} in {}", user.role.as_str(), user.name, args.db.display()))
-}
-
-/// The new user's password: typed without echo (twice, since a typo cannot be seen) when standard
-/// input is a terminal, else one line of it, so scripts can pipe it in.
-fn read_password(name: &str) -> anyhow::Result<String> {
-    if !std::io::stdin().is_terminal() {
-        let mut password = String::new();
-        std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
-        return Ok(password.trim_end_matches(['\n', '\r']).to_owned());
-    }
-    let ask = |prompt: &str| -> anyhow::Result<String> {
-        // On stderr, so that stdout keeps only the result line.
-        eprint!("{prompt}");
-        std::io::stderr().flush()?;
-        rpassword::read_password().context("reading the password from the terminal")
-    };
-    let password = ask(&format!("password for {name}: "))?;
-    if ask("again: ")? != password {
-        anyhow::bail!("the two passwords differ; nothing was created");
-    }
-    Ok(password)
 }

@@ -2,6 +2,7 @@
 //! one module each. They read files, call the core, and write bundles, predictions and reports; the
 //! core does the rest. This module holds what they share: the error, file reading and tables.
 
+mod admin;
 mod bench;
 mod drift;
 mod evaluate;
@@ -10,6 +11,7 @@ mod score;
 mod serve;
 mod train;
 
+pub use admin::{create_user, CreateUserArgs};
 pub use bench::{bench, BenchArgs};
 pub use drift::{drift, drift_json, drift_options, DriftArgs};
 pub use evaluate::{evaluate, EvaluateArgs};
@@ -43,6 +45,9 @@ pub enum CliError {
     /// A prediction that is not a finite number: the row's values are beyond what the model handles.
     #[error("{path}: line {line}: the model's {output} is not a finite number (are the row's values far beyond the training data's?); nothing was written")]
     NotFinite { path: PathBuf, line: u64, output: String },
+    /// The new user's password could not be read.
+    #[error("reading the password from {from}")]
+    Password { from: &'static str, source: std::io::Error },
     /// The async runtime could not start.
     #[error("starting the async runtime")]
     Runtime(#[source] std::io::Error),
