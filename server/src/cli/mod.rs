@@ -1,6 +1,8 @@
-//! The batch commands of the `tabml` command line: `train`, `evaluate`, `score`, `drift` and `bench`,
-//! one module each. They read files, call the core, and write bundles, predictions and reports; the
-//! core does the rest. This module holds what they share: the error, file reading and tables.
+//! The `tabml` command line: [`Cli`] and its commands, one module each with its clap arguments
+//! beside its code. `serve` runs the server (its flags are [`ServerConfig`]'s fields), `admin
+//! create-user` makes an account, and the batch commands `train`, `evaluate`, `score`, `drift` and
+//! `bench` read files, call the core, and write bundles, predictions and reports; the core does the
+//! rest. This module holds what they share: the error, the output, file reading and tables.
 
 mod admin;
 mod bench;
@@ -19,13 +21,55 @@ pub use score::{score, ScoreArgs};
 pub use serve::serve;
 pub use train::{train, TrainArgs};
 
-use crate::{ServerError, StorageError};
+use crate::{ServerConfig, ServerError, StorageError};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 use tabml::{parse_csv, Evaluation, ModelBundle, Table, TabmlError};
 use thiserror::Error;
+
+/// The `tabml` command line.
+#[derive(Debug, clap::Parser)]
+#[command(name = "tabml", version, about = "Small tabular models, from problem to monitoring")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands; each variant's doc is its help.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run the server: the model registry API and the browser app.
+    Serve(ServerConfig),
+    /// Train a model on a CSV file and write its bundle.
+    Train(TrainArgs),
+    /// Measure a model bundle on a labelled CSV file.
+    Evaluate(EvaluateArgs),
+    /// Write predictions of a model bundle for every row of a CSV file.
+    Score(ScoreArgs),
+    /// Check a CSV file for drift against a reference CSV file or a model's training data.
+    ///
+    /// Each column gets the test Evidently's DataDriftPreset would choose (Kolmogorov-Smirnov,
+    /// chi-square or z-test up to 1,000 reference rows; normed Wasserstein or Jensen-Shannon above),
+    /// and the data set drifts when at least half its columns do. Exit status: 0 whatever the
+    /// verdict; with --fail-on-drift, 3 when the data set drifted. 1 means an error.
+    Drift(DriftArgs),
+    /// Time tabml on the benchmark files (see scripts/bench.sh) and print JSON.
+    Bench(BenchArgs),
+    /// Look after the server's accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `tabml admin`'s commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Make a user (the first admin, say). Asks for the password without echo on a terminal; else
+    /// reads one line of standard input.
+    CreateUser(CreateUserArgs),
+}
 
 /// A command that could not finish, saying which file and what is wrong.
 #[derive(Debug, Error)]
@@ -133,4 +177,13 @@ fn metric_rows(evaluation: &Evaluation) -> String {
         rows.push(vec![name.to_owned(), format!("{model:.4}"), format!("{baseline:.4}")]);
     }
     table_text(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        // clap's own checks: no clashing flags, defaults that parse, and so on.
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }
