@@ -12,7 +12,7 @@ and a calibrated one (for three classes: like the reference, one class more comm
 each chunk the file holds NannyML's estimated accuracy and F1, their
 sampling errors and confidence bounds, and whether NannyML calibrated. Probabilities are rounded to
 4 decimals and none is exactly 0.5, so the predicted class is never a tie.
-shared/tests/cbpe_vs_nannyml.rs compares tabml against this file.
+shared/tests/core/cbpe_vs_nannyml.rs compares tabml against this file.
 """
 import json
 import os

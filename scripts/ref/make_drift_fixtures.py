@@ -14,7 +14,7 @@ with, per case, Evidently's DataDriftPreset result: each column's type, method, 
 and verdict, and the data-set verdict. It also records PSI, Kullback-Leibler and Hellinger (Evidently
 computes them on request only) and a run with per-column overrides. Evidently reads the CSV files
 back with pandas, as a user would, so the types it infers are the ones a file gives.
-shared/tests/drift_vs_evidently.rs compares tabml against this file.
+shared/tests/core/drift_vs_evidently.rs compares tabml against this file.
 """
 import json
 import os

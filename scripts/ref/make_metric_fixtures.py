@@ -6,7 +6,7 @@ Run from the repository root with the reference virtualenv (see scripts/ref/requ
     target/ref-venv/bin/python scripts/ref/make_metric_fixtures.py
 
 The cases are fixed predictions (seeded), so the file is byte-identical on every run with the same
-library versions. The Rust tests in shared/tests/metrics_vs_sklearn.rs compare against it.
+library versions. The Rust tests in shared/tests/core/metrics_vs_sklearn.rs compare against it.
 """
 import json
 import sys

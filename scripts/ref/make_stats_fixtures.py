@@ -10,7 +10,7 @@ Kolmogorov-Smirnov test with SciPy's exact method (what ks_2samp's default choos
 samples have at most 10,000 rows) and its asymptotic one (kstwo.sf, over a grid of every region
 SciPy's _kolmogn distinguishes, and ks_2samp on larger samples), scipy.stats.wasserstein_distance and
 scipy.spatial.distance.jensenshannon. The samples are seeded and rounded, so the file is the same on
-every run with the same library versions. shared/tests/stats_vs_scipy.rs compares against it.
+every run with the same library versions. shared/tests/core/stats_vs_scipy.rs compares against it.
 """
 import json
 

@@ -1,5 +1,5 @@
 //! Model quality measures. Definitions follow scikit-learn's `sklearn.metrics`, and
-//! `shared/tests/metrics_vs_sklearn.rs` checks each against values scikit-learn computed.
+//! `shared/tests/core/metrics_vs_sklearn.rs` checks each against values scikit-learn computed.
 
 use serde::{Deserialize, Serialize};
 

@@ -4,7 +4,7 @@
 //! rates, new categories, values out of range, freshness).
 //!
 //! Each side of a column is a [`Side`]: its values, or a summary of them from a profile.
-//! `shared/tests/drift_vs_evidently.rs` checks the verdicts against Evidently on the fixture pairs.
+//! `shared/tests/core/drift_vs_evidently.rs` checks the verdicts against Evidently on the fixture pairs.
 //!
 //! Where tabml does not follow Evidently, on purpose:
 //! - Text columns (more than half the values distinct): Evidently trains a classifier to tell the

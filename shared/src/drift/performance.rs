@@ -8,7 +8,7 @@
 //! calibrator); a binary model's positive-class probability is calibrated, a multiclass model's
 //! every class, then renormalised. The band is NannyML's: the estimate ± 3 sampling errors, each
 //! from the spread of the metric's parts on the reference rows, clipped to [0, 1].
-//! `shared/tests/cbpe_vs_nannyml.rs` checks estimates, errors and bands against NannyML for two and
+//! `shared/tests/core/cbpe_vs_nannyml.rs` checks estimates, errors and bands against NannyML for two and
 //! three classes; for more than two, the accuracy's sampling error is the spread of per-row
 //! correctness (as for two), where NannyML's takes a spread over classes (see that test).
 //!

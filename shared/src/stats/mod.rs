@@ -1,6 +1,6 @@
 //! Statistical tests and distances for drift checks, computed as SciPy computes them.
 //!
-//! Each function names the SciPy function it matches; `shared/tests/stats_vs_scipy.rs` checks them
+//! Each function names the SciPy function it matches; `shared/tests/core/stats_vs_scipy.rs` checks them
 //! against values SciPy produced (`scripts/ref/make_stats_fixtures.py`). Plain arithmetic and `libm`,
 //! so the results are the same natively and in the browser.
 //!
