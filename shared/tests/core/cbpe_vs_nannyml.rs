@@ -10,6 +10,7 @@
 //! NannyML's documentation use rows). tabml uses the spread of per-row correctness for any number
 //! of classes, and the test checks that formula instead.
 
+use super::fixture;
 use serde_json::Value;
 use tabml::drift::{estimate_performance, CbpeReference};
 
@@ -33,14 +34,9 @@ fn labels(y: &Value) -> Vec<usize> {
     y.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()
 }
 
-fn fixtures() -> Value {
-    let path = format!("{}/tests/fixtures/cbpe.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 #[test]
 fn estimates_errors_and_bands_match_nannyml() {
-    let f = fixtures();
+    let f = fixture("cbpe.json");
     let cases = f["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 2);
     let mut worst: f64 = 0.0;
@@ -76,7 +72,7 @@ fn estimates_errors_and_bands_match_nannyml() {
 
 #[test]
 fn three_class_estimates_match_nannyml() {
-    let f = fixtures();
+    let f = fixture("cbpe.json");
     let cases = f["multiclass_cases"].as_array().unwrap();
     assert_eq!(cases.len(), 2);
     let mut worst: f64 = 0.0;

@@ -5,6 +5,7 @@
 //! Kullback–Leibler and Hellinger (on request only, in Evidently too) and per-column overrides
 //! are checked the same way.
 
+use super::fixture;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use tabml::drift::{self, DriftOptions, DriftReport, DriftTest};
@@ -13,10 +14,6 @@ const RELATIVE: f64 = 1e-6;
 
 fn dir() -> String {
     format!("{}/tests/fixtures/drift", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixtures() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(format!("{}/evidently.json", dir())).unwrap()).unwrap()
 }
 
 fn table(file: &Value) -> tabml::Table {
@@ -69,7 +66,7 @@ fn every_column(test: DriftTest, table: &tabml::Table) -> BTreeMap<String, Drift
 
 #[test]
 fn default_choices_match_evidently() {
-    let f = fixtures();
+    let f = fixture("drift/evidently.json");
     let cases = f["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 11);
     let mut worst: f64 = 0.0;
@@ -91,7 +88,7 @@ fn default_choices_match_evidently() {
 
 #[test]
 fn on_request_tests_match_evidently() {
-    let f = fixtures();
+    let f = fixture("drift/evidently.json");
     let mut worst: f64 = 0.0;
     for case in f["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
@@ -107,7 +104,7 @@ fn on_request_tests_match_evidently() {
 
 #[test]
 fn per_column_overrides_match_evidently() {
-    let f = fixtures();
+    let f = fixture("drift/evidently.json");
     for case in f["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let (reference, current) = (table(&case["reference"]), table(&case["current"]));
@@ -140,7 +137,7 @@ fn per_column_overrides_match_evidently() {
 #[test]
 fn profiles_give_the_raw_verdicts() {
     use tabml::drift::DataProfile;
-    let f = fixtures();
+    let f = fixture("drift/evidently.json");
     let (mut worst_statistic, mut worst_p): (f64, f64) = (0.0, 0.0);
     for case in f["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();

@@ -2,8 +2,7 @@
 //! refused with a message naming the column: never loop, never write NaN. The attack review
 //! (issue 15) found a 10-row file that made training loop forever.
 
-use std::sync::mpsc;
-use std::time::Duration;
+use super::within_a_minute;
 use tabml::{parse_csv, train, ModelKind, NumericChoice, PrepConfig, Scaling, TabmlError, TrainConfig};
 
 /// `x` alternates ±1.7e308 and the target alternates `a`/`b`.
@@ -13,16 +12,6 @@ fn extreme_csv() -> String {
         csv.push_str(if i % 2 == 0 { "1.7e308,a\n" } else { "-1.7e308,b\n" });
     }
     csv
-}
-
-/// Runs `work` on its own thread and fails the test if it has not finished within 60 s, so a
-/// regression fails instead of hanging the test run.
-fn within_a_minute<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = send.send(work());
-    });
-    receive.recv_timeout(Duration::from_secs(60)).expect("finished within 60 s")
 }
 
 fn config(model: ModelKind, scaling: Scaling) -> TrainConfig {

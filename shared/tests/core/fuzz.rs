@@ -3,22 +3,11 @@
 //! `DataProfile::validate` / `merge` with hostile profiles answer `Ok` or an error, never panic or
 //! loop, and a refused merge changes nothing (issue 15).
 
+use super::within_a_minute;
 use std::collections::BTreeMap;
-use std::sync::mpsc;
-use std::time::Duration;
 use tabml::drift::{ColumnProfile, DataProfile, LabelCounts, NumericSketch};
 use tabml::metrics;
 use tabml::{ColumnKind, SplitMix64};
-
-/// Fails instead of hanging when `work` has not finished in 60 s.
-fn within_a_minute(work: impl FnOnce() + Send + 'static) {
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        work();
-        let _ = send.send(());
-    });
-    receive.recv_timeout(Duration::from_secs(60)).expect("finished within 60 s");
-}
 
 /// A hostile number: mostly edge cases, sometimes an ordinary one.
 fn number(rng: &mut SplitMix64) -> f64 {

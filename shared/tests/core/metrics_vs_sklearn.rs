@@ -1,15 +1,11 @@
 //! Every metric against the values scikit-learn computed on the same fixed predictions.
 //! The fixtures come from `scripts/ref/make_metric_fixtures.py` (see its docstring to regenerate).
 
+use super::{fixture, floats};
 use serde_json::Value;
 use tabml::metrics;
 
 const TOLERANCE: f64 = 1e-9;
-
-fn fixtures() -> Value {
-    let path = format!("{}/tests/fixtures/metrics.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 fn close(case: &str, metric: &str, ours: f64, theirs: &Value) {
     let theirs = theirs.as_f64().unwrap_or_else(|| panic!("{case}: no {metric} in the fixture"));
@@ -32,13 +28,9 @@ fn ints(value: &Value) -> Vec<usize> {
     value.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()
 }
 
-fn floats(value: &Value) -> Vec<f64> {
-    value.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
-}
-
 #[test]
 fn classification_metrics_match_scikit_learn() {
-    let doc = fixtures();
+    let doc = fixture("metrics.json");
     for case in doc["classification"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let k = case["n_classes"].as_u64().unwrap() as usize;
@@ -95,7 +87,7 @@ fn classification_metrics_match_scikit_learn() {
 
 #[test]
 fn regression_metrics_match_scikit_learn() {
-    let doc = fixtures();
+    let doc = fixture("metrics.json");
     for case in doc["regression"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let (truth, predicted) = (floats(&case["y_true"]), floats(&case["y_pred"]));
@@ -116,7 +108,7 @@ fn auc_is_undefined_with_one_side_only() {
 
 #[test]
 fn group_scores_and_gaps_match_the_reference() {
-    let doc = fixtures();
+    let doc = fixture("metrics.json");
     let cases = doc["classification"].as_array().unwrap();
     for case in doc["groups"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
@@ -152,7 +144,7 @@ fn group_scores_and_gaps_match_the_reference() {
 
 #[test]
 fn percentiles_match_numpy() {
-    let doc = fixtures();
+    let doc = fixture("metrics.json");
     let values = floats(&doc["percentiles"]["values"]);
     for (q, key) in [(50.0, "p50"), (90.0, "p90"), (99.0, "p99")] {
         close("latencies", key, metrics::percentile(&values, q).unwrap(), &doc["percentiles"][key]);

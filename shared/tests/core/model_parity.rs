@@ -3,9 +3,10 @@
 //! rows whose index is a multiple of 5). Forests are compared as the mean over the same five seeds;
 //! their trees differ from scikit-learn's draw by draw, so only the average is comparable.
 
+use super::{fixture, sample};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use tabml::{parse_csv, train, Evaluation, ModelKind, TrainConfig};
+use tabml::{train, Evaluation, ModelKind, TrainConfig};
 
 const TOLERANCE: f64 = 0.02;
 
@@ -45,19 +46,14 @@ fn param_text(value: &Value) -> String {
 
 #[test]
 fn every_model_is_within_two_points_of_scikit_learn() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let fixture: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{root}/tests/fixtures/model_parity.json")).unwrap(),
-    )
-    .unwrap();
+    let cases = fixture("model_parity.json");
     let mut failures = Vec::new();
     let mut compared = 0;
-    for case in fixture["cases"].as_array().unwrap() {
+    for case in cases["cases"].as_array().unwrap() {
         let dataset = case["dataset"].as_str().unwrap();
         let target = case["target"].as_str().unwrap();
         let model = ModelKind::from_name(case["model"].as_str().unwrap()).unwrap();
-        let bytes = std::fs::read(format!("{root}/../public/data/{dataset}")).unwrap();
-        let table = parse_csv(&bytes).unwrap();
+        let table = sample(dataset);
         let mut config = TrainConfig::new(model);
         config.test_rows = Some((0..table.n_rows).filter(|r| r % 5 == 0).collect());
         if dataset == "learner_support.csv" {

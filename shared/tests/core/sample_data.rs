@@ -1,13 +1,8 @@
 //! Every sample data set shipped in `public/data` loads, gets the task its index promises, and trains
 //! to a score clearly better than its baseline. Guards the data files and the core together.
 
-use tabml::{parse_csv, train, ColumnKind, Evaluation, ModelKind, Task, TrainConfig};
-
-fn load(name: &str) -> tabml::Table {
-    let path = format!("{}/../public/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    parse_csv(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use super::sample;
+use tabml::{train, ColumnKind, Evaluation, ModelKind, Task, TrainConfig};
 
 fn accuracy_and_baseline(table: &tabml::Table, target: &str, model: ModelKind) -> (f64, f64) {
     let trained = train(table, target, &TrainConfig::new(model)).unwrap();
@@ -19,7 +14,7 @@ fn accuracy_and_baseline(table: &tabml::Table, target: &str, model: ModelKind) -
 
 #[test]
 fn iris_trains_above_ninety_percent_with_both_classifiers() {
-    let table = load("iris.csv");
+    let table = sample("iris.csv");
     assert_eq!((table.n_rows, table.columns.len()), (150, 5));
     assert_eq!(table.column("species").unwrap().kind, ColumnKind::Categorical);
     for model in [ModelKind::LogisticRegression, ModelKind::RandomForest] {
@@ -32,7 +27,7 @@ fn iris_trains_above_ninety_percent_with_both_classifiers() {
 #[test]
 fn wine_and_breast_cancer_beat_their_baselines_by_far() {
     for (file, target, rows) in [("wine.csv", "cultivar", 178), ("breast_cancer.csv", "diagnosis", 569)] {
-        let table = load(file);
+        let table = sample(file);
         assert_eq!(table.n_rows, rows, "{file}");
         for model in [ModelKind::LogisticRegression, ModelKind::RandomForest] {
             let (accuracy, baseline) = accuracy_and_baseline(&table, target, model);
@@ -46,7 +41,7 @@ fn wine_and_breast_cancer_beat_their_baselines_by_far() {
 
 #[test]
 fn diabetes_is_regression_and_beats_the_mean() {
-    let table = load("diabetes.csv");
+    let table = sample("diabetes.csv");
     let target = table.column("progression").unwrap();
     assert_eq!(Task::for_target(target).unwrap(), Task::Regression);
     for model in [ModelKind::LinearRegression, ModelKind::RandomForest] {
@@ -59,7 +54,7 @@ fn diabetes_is_regression_and_beats_the_mean() {
 
 #[test]
 fn learner_support_has_its_documented_shape_and_is_learnable() {
-    let table = load("learner_support.csv");
+    let table = sample("learner_support.csv");
     assert_eq!(table.n_rows, 5000);
     let target = table.column("needs_support").unwrap();
     assert_eq!(target.kind, ColumnKind::Boolean);
@@ -83,7 +78,7 @@ fn validation_flags_the_learner_support_id_gaps_and_imbalance_and_no_false_leaks
         ("diabetes.csv", "progression"),
         ("learner_support.csv", "needs_support"),
     ] {
-        let table = load(file);
+        let table = sample(file);
         let report =
             validate(&table, &ValidationOptions { target: Some(target.into()), ..Default::default() });
         let problems: Vec<String> = report

@@ -3,19 +3,11 @@
 //! to 1e-6 relative, p-values included, however small. Most agree to 1e-12; the worst, the
 //! Kolmogorov distribution at n = 400,000 (Pelz–Good and the Smirnov tail), to 6e-9.
 
+use super::{fixture, floats};
 use serde_json::Value;
 use tabml::stats;
 
 const RELATIVE: f64 = 1e-6;
-
-fn fixtures() -> Value {
-    let path = format!("{}/tests/fixtures/stats.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-}
 
 fn agrees(what: &str, ours: f64, theirs: &Value) {
     let theirs = theirs.as_f64().unwrap_or_else(|| panic!("{what}: not a number in the fixture"));
@@ -25,7 +17,7 @@ fn agrees(what: &str, ours: f64, theirs: &Value) {
 
 #[test]
 fn normal_and_chi_square_tails() {
-    let f = fixtures();
+    let f = fixture("stats.json");
     for case in f["normal_sf"].as_array().unwrap() {
         let z = case["z"].as_f64().unwrap();
         agrees(&format!("norm.sf({z})"), stats::normal_sf(z), &case["sf"]);
@@ -38,7 +30,7 @@ fn normal_and_chi_square_tails() {
 
 #[test]
 fn chi_square_test() {
-    for (i, case) in fixtures()["chisquare"].as_array().unwrap().iter().enumerate() {
+    for (i, case) in fixture("stats.json")["chisquare"].as_array().unwrap().iter().enumerate() {
         let result = stats::chisquare(&floats(&case["observed"]), &floats(&case["expected"])).unwrap();
         agrees(&format!("chisquare case {i} statistic"), result.statistic, &case["statistic"]);
         agrees(&format!("chisquare case {i} p-value"), result.p_value, &case["p_value"]);
@@ -49,7 +41,7 @@ fn chi_square_test() {
 
 #[test]
 fn kolmogorov_smirnov_exact() {
-    for case in fixtures()["ks_2samp_exact"].as_array().unwrap() {
+    for case in fixture("stats.json")["ks_2samp_exact"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let result = stats::ks_2samp_exact(&floats(&case["a"]), &floats(&case["b"])).unwrap();
         agrees(&format!("{name}: statistic"), result.statistic, &case["statistic"]);
@@ -62,7 +54,7 @@ fn kolmogorov_smirnov_exact() {
 
 #[test]
 fn wasserstein_and_jensen_shannon() {
-    let f = fixtures();
+    let f = fixture("stats.json");
     for (i, case) in f["wasserstein"].as_array().unwrap().iter().enumerate() {
         let ours = stats::wasserstein_distance(&floats(&case["a"]), &floats(&case["b"])).unwrap();
         agrees(&format!("wasserstein case {i}"), ours, &case["distance"]);
@@ -77,7 +69,7 @@ fn wasserstein_and_jensen_shannon() {
 
 #[test]
 fn kolmogorov_distribution_in_every_region() {
-    let f = fixtures();
+    let f = fixture("stats.json");
     let grid = f["kstwo_sf"].as_array().unwrap();
     assert!(grid.len() > 150);
     for case in grid {
@@ -88,14 +80,14 @@ fn kolmogorov_distribution_in_every_region() {
 
 #[test]
 fn kolmogorov_smirnov_asymptotic() {
-    for case in fixtures()["ks_2samp_asymptotic"].as_array().unwrap() {
+    for case in fixture("stats.json")["ks_2samp_asymptotic"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let result = stats::ks_2samp(&floats(&case["a"]), &floats(&case["b"])).unwrap();
         agrees(&format!("{name}: statistic"), result.statistic, &case["statistic"]);
         agrees(&format!("{name}: p-value"), result.p_value, &case["p_value"]);
     }
     // Below the limit, the default is the exact test.
-    for case in fixtures()["ks_2samp_exact"].as_array().unwrap() {
+    for case in fixture("stats.json")["ks_2samp_exact"].as_array().unwrap() {
         let result = stats::ks_2samp(&floats(&case["a"]), &floats(&case["b"])).unwrap();
         agrees("default method, small samples", result.p_value, &case["p_value"]);
     }
