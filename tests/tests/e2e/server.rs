@@ -1,5 +1,6 @@
 //! The server on a real loopback socket: health, static files, client-route fallback, no built app,
-//! compression. (The `tabml` binary itself is tested in `server/tests/cli.rs`, where cargo builds it.)
+//! compression. (The `tabml` binary itself is tested in `server/tests/cli/serve.rs`, where cargo
+//! builds it.)
 
 use std::path::Path;
 use tabml::api::{ApiError, Health};
