@@ -1,13 +1,10 @@
 //! `tabml train | evaluate | score` as a user runs them: files in, files and JSON out, and a clear
 //! message with a non-zero exit on bad input.
 
+use super::{tabml, tabml_binary};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn tabml(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tabml")).args(args).output().unwrap()
-}
 
 fn data(name: &str) -> String {
     format!("{}/../public/data/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -258,7 +255,7 @@ fn bad_input_gets_a_clear_message_and_a_failing_exit() {
 /// Runs `tabml args`, killing it and failing after 60 s: a regression that loops fails the test
 /// instead of hanging the run.
 fn tabml_within_a_minute(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabml"))
+    let mut child = Command::new(tabml_binary())
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -6,3 +6,15 @@
 mod batch;
 mod drift;
 mod serve;
+
+use std::process::{Command, Output};
+
+/// The `tabml` binary, which cargo builds for these tests.
+fn tabml_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_tabml")
+}
+
+/// Runs `tabml` with `args` to the end.
+fn tabml(args: &[&str]) -> Output {
+    Command::new(tabml_binary()).args(args).output().unwrap()
+}

@@ -1,19 +1,15 @@
-//! The `tabml` binary as a user runs it: it prints its address, serves on a loopback port with its
+//! `tabml serve` as a user runs it: it prints its address, serves on a loopback port with its
 //! database on disk, refuses bad flags clearly, and stops cleanly on Ctrl-C.
 //!
 //! It also makes users with `admin create-user`, and kills a server with SIGKILL in the middle of a
 //! stream of event batches to find every acknowledged event exactly once after a restart. Cargo
 //! builds the binary for these tests (`CARGO_BIN_EXE_tabml`).
 
+use super::tabml_binary;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tabml::api::Health;
-
-/// The `tabml` binary, which cargo builds for this test.
-fn tabml_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_tabml")
-}
 
 #[test]
 fn binary_prints_its_address_serves_and_shuts_down_cleanly_on_ctrl_c() {
