@@ -1,13 +1,13 @@
 //! `tabml train | evaluate | score` as a user runs them: files in, files and JSON out, and a clear
 //! message with a non-zero exit on bad input.
 
-use super::{tabml, tabml_binary};
+use super::{tabml, tabml_binary, workspace_file};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn data(name: &str) -> String {
-    format!("{}/../public/data/{name}", env!("CARGO_MANIFEST_DIR"))
+    workspace_file(&format!("public/data/{name}"))
 }
 
 fn ok(output: &Output) -> String {

@@ -1,12 +1,12 @@
 //! `tabml drift` as a user runs it: two CSV files (or a model bundle and a CSV file) in, a table or
 //! the fixed JSON object out, exit status 0 whatever the verdict unless `--fail-on-drift`.
 
-use super::tabml;
+use super::{tabml, workspace_file};
 use serde_json::Value;
 use std::process::Output;
 
 fn fixture(name: &str) -> String {
-    format!("{}/../shared/tests/fixtures/drift/{name}", env!("CARGO_MANIFEST_DIR"))
+    workspace_file(&format!("shared/tests/fixtures/drift/{name}"))
 }
 
 fn stdout(output: &Output) -> String {

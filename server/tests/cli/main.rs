@@ -7,11 +7,18 @@ mod batch;
 mod drift;
 mod serve;
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// The `tabml` binary, which cargo builds for these tests.
 fn tabml_binary() -> &'static str {
     env!("CARGO_BIN_EXE_tabml")
+}
+
+/// The path of a file of the workspace, given from the workspace's root (`public/data/iris.csv`).
+fn workspace_file(path: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("server/ sits in the workspace");
+    root.join(path).display().to_string()
 }
 
 /// Runs `tabml` with `args` to the end.

@@ -5,7 +5,7 @@
 //! stream of event batches to find every acknowledged event exactly once after a restart. Cargo
 //! builds the binary for these tests (`CARGO_BIN_EXE_tabml`).
 
-use super::tabml_binary;
+use super::{tabml_binary, workspace_file};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -183,7 +183,7 @@ fn every_acknowledged_event_survives_a_sigkill_exactly_once() {
             .json(&serde_json::json!({"name": "m"}));
         assert_eq!(model.send().await.unwrap().status(), 201);
         // Events name an uploaded version.
-        let csv = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/data/iris.csv")).unwrap();
+        let csv = std::fs::read(workspace_file("public/data/iris.csv")).unwrap();
         let table = tabml::parse_csv(&csv).unwrap();
         let trained =
             tabml::train(&table, "species", &tabml::TrainConfig::new(tabml::ModelKind::Dummy)).unwrap();
