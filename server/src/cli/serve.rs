@@ -20,36 +20,41 @@ pub fn serve(config: ServerConfig) -> Result<(), CliError> {
     runtime.block_on(async {
         let server = Server::bind(&config).await?;
         let addr = server.local_addr()?;
+        // Listen for the signals before the address is printed: a script that stops the server as
+        // soon as it reads the address must get a clean shutdown, not the default exit.
+        let shutdown = shutdown_signal().map_err(CliError::Runtime)?;
         // Printed on stdout, in this form, so scripts and tests can find the port when it was 0.
         println!("tabml listening on http://{addr}/");
         tracing::info!(db = %config.db.display(), dist = %config.dist.display(), "serving; press Ctrl-C to stop");
-        server.run(shutdown_signal()).await?;
+        server.run(shutdown).await?;
         tracing::info!("shut down cleanly");
         Ok(())
     })
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM where there is one.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// A future that resolves on Ctrl-C (SIGINT), or SIGTERM where there is one. On Unix the handlers
+/// are installed when this returns, so a signal that arrives before the future is first polled
+/// still counts.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
+        }
+    })
+}
+
+/// A future that resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+    })
 }
