@@ -9,6 +9,8 @@ mod bench;
 mod drift;
 mod evaluate;
 mod progress;
+mod registry;
+mod remote;
 mod score;
 mod serve;
 mod train;
@@ -17,6 +19,8 @@ pub use admin::{create_user, CreateUserArgs};
 pub use bench::{bench, BenchArgs};
 pub use drift::{drift, drift_json, drift_options, DriftArgs};
 pub use evaluate::{evaluate, EvaluateArgs};
+pub use registry::{pull, push, PullArgs, PushArgs, VersionArgs};
+pub use remote::RemoteArgs;
 pub use score::{score, ScoreArgs};
 pub use serve::serve;
 pub use train::{train, TrainArgs};
@@ -58,6 +62,16 @@ pub enum Command {
     Drift(DriftArgs),
     /// Time tabml on the benchmark files (see scripts/bench.sh) and print JSON.
     Bench(BenchArgs),
+    /// Upload a bundle to a server's registry as a new version of a model; prints the version.
+    ///
+    /// The token is read from TABML_TOKEN or --token-file. The model is registered if it is new. A
+    /// bundle the model already holds is not uploaded twice: its version is printed.
+    Push(PushArgs),
+    /// Download a model's bundle from a server's registry, by version, alias or stage.
+    ///
+    /// The token is read from TABML_TOKEN or --token-file. When --out already holds the bundle the
+    /// server names, nothing is downloaded.
+    Pull(PullArgs),
     /// Look after the server's accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -101,6 +115,18 @@ pub enum CliError {
     /// The database could not be opened or refused a write.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A command that talks to a server was given no token.
+    #[error("no token: set TABML_TOKEN or pass --token-file (POST /api/v1/auth/login gives one)")]
+    NoToken,
+    /// The server could not be reached (or the connection broke).
+    #[error("could not reach {server}: {message}")]
+    Unreachable { server: String, message: String },
+    /// The server refused the request; its code and message say why.
+    #[error("{server} refused {what}: {message} ({code}, HTTP {status})")]
+    Refused { server: String, what: String, status: u16, code: String, message: String },
+    /// The server answered with something this tabml cannot use.
+    #[error("{server} answered {what} with something unexpected: {message}")]
+    Unexpected { server: String, what: String, message: String },
 }
 
 /// What a command prints on standard output, and the status it exits with.

@@ -1,10 +1,11 @@
 //! The `tabml` binary as a user runs it, one test binary with a module per area: `serve` (the
 //! server on a loopback port, `admin create-user`, a SIGKILL mid-stream), `batch` (`train`,
-//! `evaluate`, `score`) and `drift`. Cargo builds the binary for these tests
-//! (`CARGO_BIN_EXE_tabml`).
+//! `evaluate`, `score`), `drift`, and `registry` (`push` and `pull` against a real server). Cargo
+//! builds the binary for these tests (`CARGO_BIN_EXE_tabml`).
 
 mod batch;
 mod drift;
+mod registry;
 mod serve;
 
 use std::path::Path;

@@ -63,7 +63,12 @@ fn binary_refuses_a_bad_address_with_a_clear_message() {
 }
 
 /// `tabml admin create-user`, reading the password from standard input.
-fn create_user(db: &std::path::Path, name: &str, role: &str, password: &str) -> std::process::Output {
+pub(super) fn create_user(
+    db: &std::path::Path,
+    name: &str,
+    role: &str,
+    password: &str,
+) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new(tabml_binary())
         .args(["admin", "create-user", "--name", name, "--role", role, "--db"])
@@ -82,7 +87,7 @@ fn create_user(db: &std::path::Path, name: &str, role: &str, password: &str) -> 
 }
 
 /// `tabml serve` on a free loopback port over `db`, with no rate limits; and its base URL.
-fn serve(db: &std::path::Path, dir: &std::path::Path) -> (std::process::Child, String) {
+pub(super) fn serve(db: &std::path::Path, dir: &std::path::Path) -> (std::process::Child, String) {
     let mut child = Command::new(tabml_binary())
         .args(["serve", "--addr", "127.0.0.1:0", "--rate-per-peer", "0", "--rate-per-token", "0", "--dist"])
         .arg(dir.join("no-dist"))

@@ -1,0 +1,159 @@
+//! `tabml push` and `tabml pull` against a real `tabml serve` on a loopback port: the bundle's bytes
+//! are the same at every hop, a repeated push makes no second version, an unchanged pull downloads
+//! nothing, and bad input (not a bundle, no token, a wrong token, an odd name, no server) gets a
+//! clear message and changes nothing on the server.
+
+use super::serve::{create_user, serve};
+use super::{tabml_binary, workspace_file};
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `tabml` with `args`, with `TABML_TOKEN` set to `token` (or unset).
+fn tabml_with_token(args: &[&str], token: Option<&str>) -> Output {
+    let mut command = Command::new(tabml_binary());
+    command.args(args).env_remove("TABML_TOKEN");
+    if let Some(token) = token {
+        command.env("TABML_TOKEN", token);
+    }
+    command.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Signs `name` in over HTTP and returns the token.
+fn login(url: &str, name: &str, password: &str) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let reply: serde_json::Value = reqwest::Client::new()
+            .post(format!("{url}api/v1/auth/login"))
+            .json(&serde_json::json!({"name": name, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        reply["token"].as_str().unwrap().to_owned()
+    })
+}
+
+/// The versions the server holds for `model`, as JSON.
+fn versions(url: &str, token: &str, model: &str) -> Vec<serde_json::Value> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{url}api/v1/models/{model}/versions"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+/// Trains an iris model with `seed` into `out`.
+fn train_iris(out: &Path, seed: &str) {
+    let iris = workspace_file("public/data/iris.csv");
+    let out = out.to_str().unwrap();
+    let args =
+        ["train", "--data", &iris, "--target", "species", "--model", "logreg", "--seed", seed, "--out", out];
+    let trained = tabml_with_token(&args, None);
+    assert!(trained.status.success(), "{}", text(&trained.stderr));
+}
+
+#[test]
+fn push_and_pull_move_the_same_bytes_once_and_refuse_bad_input_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("registry.db");
+    assert!(create_user(&db, "ada", "admin", "a long password").status.success());
+    let (mut server, url) = serve(&db, dir.path());
+    let token = login(&url, "ada", "a long password");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let (first, second) = (dir.path().join("first.tabml"), dir.path().join("second.tabml"));
+    train_iris(&first, "1");
+    train_iris(&second, "2");
+    let (server_flag, tokens) =
+        (url.trim_end_matches('/').to_owned(), token_file.to_str().unwrap().to_owned());
+    let push = |file: &Path, extra: &[&str]| {
+        let mut args = vec!["push", "--server", &server_flag, "--token-file", &tokens, "--model", "iris-cli"];
+        args.extend(extra);
+        args.push(file.to_str().unwrap());
+        tabml_with_token(&args, None)
+    };
+
+    // The first push registers the model, uploads version 1 and moves champion to it.
+    let pushed = push(&first, &["--alias", "champion", "--reason", "first model"]);
+    assert!(pushed.status.success(), "{}", text(&pushed.stderr));
+    assert_eq!(text(&pushed.stdout).trim(), "1");
+    assert!(text(&pushed.stderr).contains("registered the model iris-cli"), "{}", text(&pushed.stderr));
+    // Pushed again (as after an answer lost on the way), the same bytes make no second version.
+    let again = push(&first, &[]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout).trim(), "1");
+    assert!(
+        text(&again.stderr).contains("already holds this bundle as version 1"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(versions(&url, &token, "iris-cli").len(), 1);
+    // Another bundle is version 2; the token can come from TABML_TOKEN too.
+    let args = ["push", "--server", &server_flag, "--model", "iris-cli", second.to_str().unwrap()];
+    let newer = tabml_with_token(&args, Some(&token));
+    assert!(newer.status.success(), "{}", text(&newer.stderr));
+    assert_eq!(text(&newer.stdout).trim(), "2");
+
+    // Pull by alias: the very bytes pushed. Pulled again: nothing is downloaded.
+    let pulled = dir.path().join("pulled.tabml");
+    let pull = |which: &[&str]| {
+        let mut args =
+            vec!["pull", "--server", &server_flag, "--model", "iris-cli", "--out", pulled.to_str().unwrap()];
+        args.extend(which);
+        tabml_with_token(&args, Some(&token))
+    };
+    let got = pull(&["--alias", "champion"]);
+    assert!(got.status.success(), "{}", text(&got.stderr));
+    assert_eq!(std::fs::read(&pulled).unwrap(), std::fs::read(&first).unwrap());
+    assert!(text(&got.stdout).contains("is version 1"), "{}", text(&got.stdout));
+    let unchanged = pull(&["--alias", "champion"]);
+    assert!(text(&unchanged.stdout).contains("unchanged"), "{}", text(&unchanged.stdout));
+    // By version: the file is replaced by version 2's bytes.
+    let by_version = pull(&["--version", "2"]);
+    assert!(by_version.status.success(), "{}", text(&by_version.stderr));
+    assert_eq!(std::fs::read(&pulled).unwrap(), std::fs::read(&second).unwrap());
+    // A version that does not exist: the server's refusal, and the file is left as it was.
+    let missing = pull(&["--version", "9"]);
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("not_found"), "{}", text(&missing.stderr));
+    assert_eq!(std::fs::read(&pulled).unwrap(), std::fs::read(&second).unwrap());
+    // Exactly one of --version, --alias and --stage.
+    let both = pull(&["--version", "1", "--alias", "champion"]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both.stderr));
+
+    // Not a bundle: named, refused before anything is sent.
+    let junk = dir.path().join("junk.tabml");
+    std::fs::write(&junk, b"species,petal_width\nsetosa,0.2\n").unwrap();
+    let refused = push(&junk, &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("junk.tabml"), "{}", text(&refused.stderr));
+    // No token, a wrong token, an odd name, no server: each says so, and nothing changes.
+    let args = ["push", "--server", &server_flag, "--model", "iris-cli", first.to_str().unwrap()];
+    let no_token = tabml_with_token(&args, None);
+    assert!(text(&no_token.stderr).contains("TABML_TOKEN"), "{}", text(&no_token.stderr));
+    let wrong = tabml_with_token(&args, Some("not-a-token"));
+    assert!(text(&wrong.stderr).contains("unauthorized"), "{}", text(&wrong.stderr));
+    let odd = ["push", "--server", &server_flag, "--model", "<script>", first.to_str().unwrap()];
+    let odd = tabml_with_token(&odd, Some(&token));
+    assert_eq!(odd.status.code(), Some(1));
+    assert!(text(&odd.stderr).contains("refused"), "{}", text(&odd.stderr));
+    assert_eq!(versions(&url, &token, "iris-cli").len(), 2);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let gone = tabml_with_token(&args, Some(&token));
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(text(&gone.stderr).contains("could not reach"), "{}", text(&gone.stderr));
+}
