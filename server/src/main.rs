@@ -1,6 +1,6 @@
 //! `tabml`: the command line. `tabml serve` runs the server; `train`, `evaluate`, `score`, `drift` and
-//! `bench` run batch jobs on the same core the browser app uses; `push` and `pull` move bundles to
-//! and from a server's registry; `admin create-user` makes an account.
+//! `bench` run batch jobs on the same core the browser app uses; `push`, `pull` and `label` (with
+//! `score --server`) work with a server's registry; `admin create-user` makes an account.
 //!
 //! The commands, their flags and their code are in `tabml_server::cli`. This file parses the command
 //! line, runs the command, prints its output and exits with its status. An error is printed as
@@ -47,6 +47,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => cli::bench(&args)?,
         Command::Push(args) => cli::push(&args)?,
         Command::Pull(args) => cli::pull(&args)?,
+        Command::Label(args) => cli::label(&args)?,
         Command::Admin(AdminCommand::CreateUser(args)) => cli::create_user(&args)?,
     };
     print!("{}", output.text);

@@ -11,6 +11,7 @@ mod evaluate;
 mod progress;
 mod registry;
 mod remote;
+mod report;
 mod score;
 mod serve;
 mod train;
@@ -21,6 +22,7 @@ pub use drift::{drift, drift_json, drift_options, DriftArgs};
 pub use evaluate::{evaluate, EvaluateArgs};
 pub use registry::{pull, push, PullArgs, PushArgs, VersionArgs};
 pub use remote::RemoteArgs;
+pub use report::{label, LabelArgs};
 pub use score::{score, ScoreArgs};
 pub use serve::serve;
 pub use train::{train, TrainArgs};
@@ -52,6 +54,11 @@ pub enum Command {
     /// Measure a model bundle on a labelled CSV file.
     Evaluate(EvaluateArgs),
     /// Write predictions of a model bundle for every row of a CSV file.
+    ///
+    /// With --server, --model names a model of that server's registry (and --version, --alias or
+    /// --stage its version): the bundle is cached and fetched again only when it changed, a
+    /// prediction_id column comes first, and each prediction and a profile of the batch are
+    /// reported to the server (unless --no-report).
     Score(ScoreArgs),
     /// Check a CSV file for drift against a reference CSV file or a model's training data.
     ///
@@ -72,6 +79,11 @@ pub enum Command {
     /// The token is read from TABML_TOKEN or --token-file. When --out already holds the bundle the
     /// server names, nothing is downloaded.
     Pull(PullArgs),
+    /// Send the true outcomes of earlier predictions: a CSV of prediction_id,label.
+    ///
+    /// The dashboard's realized accuracy compares them with what was predicted. Sending the same
+    /// file again stores nothing twice.
+    Label(LabelArgs),
     /// Look after the server's accounts.
     #[command(subcommand)]
     Admin(AdminCommand),

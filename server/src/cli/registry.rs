@@ -92,7 +92,9 @@ pub struct PullArgs {
 }
 
 /// Runs `future` on a runtime of its own (the batch commands are synchronous).
-fn block_on<T>(future: impl std::future::Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
+pub(super) fn block_on<T>(
+    future: impl std::future::Future<Output = Result<T, CliError>>,
+) -> Result<T, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

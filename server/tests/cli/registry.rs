@@ -41,18 +41,7 @@ fn login(url: &str, name: &str, password: &str) -> String {
 
 /// The versions the server holds for `model`, as JSON.
 fn versions(url: &str, token: &str, model: &str) -> Vec<serde_json::Value> {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        reqwest::Client::new()
-            .get(format!("{url}api/v1/models/{model}/versions"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    get_json(url, token, &format!("/models/{model}/versions")).as_array().unwrap().clone()
 }
 
 /// Trains an iris model with `seed` into `out`.
@@ -156,4 +145,121 @@ fn push_and_pull_move_the_same_bytes_once_and_refuse_bad_input_clearly() {
     let gone = tabml_with_token(&args, Some(&token));
     assert_eq!(gone.status.code(), Some(1));
     assert!(text(&gone.stderr).contains("could not reach"), "{}", text(&gone.stderr));
+}
+
+/// GET `path` of the API as JSON.
+fn get_json(url: &str, token: &str, path: &str) -> serde_json::Value {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{url}api/v1{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn score_with_a_server_reports_each_prediction_and_labels_give_the_realized_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitoring.db");
+    assert!(create_user(&db, "ada", "admin", "a long password").status.success());
+    let (mut server, url) = serve(&db, dir.path());
+    let token = login(&url, "ada", "a long password");
+    let server_flag = url.trim_end_matches('/').to_owned();
+    let bundle = dir.path().join("iris.tabml");
+    train_iris(&bundle, "3");
+    let args = [
+        "push",
+        "--server",
+        &server_flag,
+        "--model",
+        "iris-score",
+        "--alias",
+        "champion",
+        "--reason",
+        "first",
+    ];
+    let pushed = tabml_with_token(&[&args[..], &[bundle.to_str().unwrap()]].concat(), Some(&token));
+    assert!(pushed.status.success(), "{}", text(&pushed.stderr));
+    let iris = workspace_file("public/data/iris.csv");
+    let predictions = dir.path().join("predictions.csv");
+    let cache = dir.path().join("cache");
+    let score = |extra: &[&str]| {
+        let mut args =
+            vec!["score", "--server", &server_flag, "--model", "iris-score", "--alias", "champion"];
+        args.extend(["--data", &iris, "--out", predictions.to_str().unwrap()]);
+        args.extend(extra);
+        let mut command = Command::new(tabml_binary());
+        command.args(&args).env("TABML_TOKEN", &token).env("XDG_CACHE_HOME", &cache);
+        command.output().unwrap()
+    };
+
+    // The first run downloads the bundle, writes prediction_id first, and reports 150 predictions
+    // and a profile of the batch.
+    let first = score(&[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("bundle downloaded"), "{}", text(&first.stdout));
+    assert!(text(&first.stdout).contains("Reported 150 predictions"), "{}", text(&first.stdout));
+    let written = std::fs::read_to_string(&predictions).unwrap();
+    let mut lines = written.lines();
+    assert!(lines.next().unwrap().starts_with("prediction_id,prediction,proba_"), "{written}");
+    let rows: Vec<(String, String)> = lines
+        .map(|line| {
+            let mut cells = line.split(',');
+            (cells.next().unwrap().to_owned(), cells.next().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(rows.len(), 150);
+    assert!(rows[0].0.starts_with("v1-"), "{:?}", rows[0]);
+    let dashboard = get_json(&url, &token, "/models/iris-score/dashboard");
+    assert_eq!(dashboard["volume"], 150, "{dashboard}");
+    assert_eq!(dashboard["drift"]["batches"], 1, "the batch's profile was merged: {dashboard}");
+
+    // Again: the cached bundle is still the one the alias names, so nothing is downloaded; with
+    // --no-report nothing is sent.
+    let quiet = score(&["--no-report"]);
+    assert!(quiet.status.success(), "{}", text(&quiet.stderr));
+    assert!(text(&quiet.stdout).contains("cached bundle"), "{}", text(&quiet.stdout));
+    assert_eq!(get_json(&url, &token, "/models/iris-score/dashboard")["volume"], 150);
+
+    // The labels of the first run's predictions: the realized accuracy is what the file shows.
+    let truth: Vec<String> = std::fs::read_to_string(&iris)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit(',').next().unwrap().to_owned())
+        .collect();
+    // The --no-report run rewrote the file with new ids: label the first run's, which the server saw.
+    let first_ids = &rows;
+    let mut labels = String::from("prediction_id,label\n");
+    for ((id, _), label) in first_ids.iter().zip(&truth) {
+        labels.push_str(&format!("{id},{label}\n"));
+    }
+    let labels_file = dir.path().join("labels.csv");
+    std::fs::write(&labels_file, labels).unwrap();
+    let right = first_ids.iter().zip(&truth).filter(|((_, predicted), label)| predicted == *label).count();
+    let label_args =
+        ["label", "--server", &server_flag, "--model", "iris-score", "--data", labels_file.to_str().unwrap()];
+    let labelled = tabml_with_token(&label_args, Some(&token));
+    assert!(labelled.status.success(), "{}", text(&labelled.stderr));
+    assert!(text(&labelled.stdout).contains("Sent 150 labels"), "{}", text(&labelled.stdout));
+    let again = tabml_with_token(&label_args, Some(&token));
+    assert!(text(&again.stdout).contains("(150 already there)"), "{}", text(&again.stdout));
+    let dashboard = get_json(&url, &token, "/models/iris-score/dashboard");
+    assert_eq!(dashboard["labelled"], 150, "{dashboard}");
+    let accuracy = dashboard["accuracy"].as_f64().unwrap();
+    assert!((accuracy - right as f64 / 150.0).abs() < 1e-9, "{accuracy} against {right}/150");
+
+    // A labels file without a version in its ids, and none given, is refused by line.
+    std::fs::write(&labels_file, "prediction_id,label\nabc,setosa\n").unwrap();
+    let unversioned = tabml_with_token(&label_args, Some(&token));
+    assert_eq!(unversioned.status.code(), Some(1));
+    assert!(text(&unversioned.stderr).contains("line 2"), "{}", text(&unversioned.stderr));
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
