@@ -49,7 +49,7 @@ fi
 if have_version trunk "$TRUNK_VERSION"; then
   step "trunk $TRUNK_VERSION: present"
 else
-  step "cargo install trunk@$TRUNK_VERSION (about 8 minutes on 2 cores, once)"
+  step "cargo install trunk@$TRUNK_VERSION (about 9 minutes on 2 cores, once)"
   tool_install "trunk@$TRUNK_VERSION" --locked
 fi
 
