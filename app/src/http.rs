@@ -1,8 +1,8 @@
 //! The one module that speaks HTTP: the server's API and the static sample data it serves.
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use tabml::api::Health;
+use serde::{Deserialize, Serialize};
+use tabml::api::{ApiError, Health, LoginRequest, SignupRequest, TokenResponse, UserInfo};
 use thiserror::Error;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -19,6 +19,16 @@ pub enum HttpError {
     /// The answer was not what we expected.
     #[error("{url} sent something unexpected: {message}")]
     Decode { url: String, message: String },
+    /// The server refused the request and said why (its stable code and its message).
+    #[error("{message}")]
+    Refused { url: String, status: u16, code: String, message: String },
+}
+
+impl HttpError {
+    /// Whether the server said the token is unknown or expired (sign in again).
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, HttpError::Refused { status: 401, .. } | HttpError::Status { status: 401, .. })
+    }
 }
 
 /// One sample data set listed in `/data/datasets.json`.
@@ -53,6 +63,87 @@ pub async fn sample_datasets() -> Result<Vec<SampleDataset>, HttpError> {
 /// The bytes of a sample data set's CSV.
 pub async fn sample_csv(dataset: &SampleDataset) -> Result<Vec<u8>, HttpError> {
     get_bytes(&format!("/data/{}", dataset.file)).await
+}
+
+/// `POST /api/v1/auth/login`: a token for this name and password.
+pub async fn login(name: &str, password: &str) -> Result<TokenResponse, HttpError> {
+    let body = LoginRequest { name: name.to_owned(), password: password.to_owned() };
+    send_json("POST", "/api/v1/auth/login", Some(&body), None).await
+}
+
+/// `POST /api/v1/auth/signup`: a new learner in the class whose join code this is, signed in.
+pub async fn signup(name: &str, password: &str, join_code: &str) -> Result<TokenResponse, HttpError> {
+    let body = SignupRequest {
+        name: name.to_owned(),
+        password: password.to_owned(),
+        join_code: join_code.to_owned(),
+    };
+    send_json("POST", "/api/v1/auth/signup", Some(&body), None).await
+}
+
+/// `GET /api/v1/me`: who the token belongs to (401 once it has expired).
+pub async fn me(token: &str) -> Result<UserInfo, HttpError> {
+    send_json::<(), _>("GET", "/api/v1/me", None, Some(token)).await
+}
+
+/// `POST /api/v1/auth/logout`: the token stops working.
+pub async fn logout(token: &str) -> Result<(), HttpError> {
+    send("POST", "/api/v1/auth/logout", None, Some(token)).await.map(drop)
+}
+
+/// Sends `body` as JSON (if any) with the bearer `token` (if any) and reads the answer as JSON.
+async fn send_json<B: Serialize, T: DeserializeOwned>(
+    method: &str,
+    url: &str,
+    body: Option<&B>,
+    token: Option<&str>,
+) -> Result<T, HttpError> {
+    let body = body
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| HttpError::Decode { url: url.to_owned(), message: e.to_string() })?;
+    let bytes = send(method, url, body, token).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| HttpError::Decode { url: url.to_owned(), message: e.to_string() })
+}
+
+/// One request to the server's API; an error status becomes [`HttpError::Refused`] with the
+/// server's own code and message.
+async fn send(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+    token: Option<&str>,
+) -> Result<Vec<u8>, HttpError> {
+    let network =
+        |e: wasm_bindgen::JsValue| HttpError::Network { url: url.to_owned(), message: js_message(&e) };
+    let window = web_sys::window().ok_or_else(|| network("no window".into()))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new().map_err(network)?;
+    if let Some(token) = token {
+        headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
+    }
+    if let Some(body) = &body {
+        headers.set("Content-Type", "application/json").map_err(network)?;
+        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(network)?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_request(&request)).await.map_err(network)?.unchecked_into();
+    let buffer = JsFuture::from(response.array_buffer().map_err(network)?).await.map_err(network)?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    if response.ok() {
+        return Ok(bytes);
+    }
+    let status = response.status();
+    Err(match serde_json::from_slice::<ApiError>(&bytes) {
+        Ok(error) => {
+            HttpError::Refused { url: url.to_owned(), status, code: error.code, message: error.message }
+        }
+        Err(_) => HttpError::Status { url: url.to_owned(), status },
+    })
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, HttpError> {

@@ -2,10 +2,11 @@
 //!
 //! The page and its Web Worker are the main seam. The page side: [`pages`] (one folder per page,
 //! none importing another), [`state`] (the learner's work, shared by context), [`widgets`],
-//! [`client`] (the page's only way to the worker), [`store`] (IndexedDB) and [`http`] (the only
-//! module that speaks HTTP). The worker side, [`worker`]: its messages, its engine and the Monitor
+//! [`account`] (who is signed in), [`client`] (the page's only way to the worker), [`store`]
+//! (IndexedDB) and [`http`] (the only module that speaks HTTP). The worker side, [`worker`]: its messages, its engine and the Monitor
 //! step's checks. Parsing, validation and training run in the worker, so the page never freezes.
 
+pub mod account;
 pub mod client;
 pub mod files;
 pub mod http;

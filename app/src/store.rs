@@ -1,7 +1,7 @@
 //! What the learner made, kept in the browser (IndexedDB) so that it is there after a reload: the
 //! problem card, every data set loaded (its bytes) and the current one's type changes, target and
-//! choices, and every run with its bundle and what the page shows of it (its `ModelView`, so a
-//! reload never has the worker decode the bundles again).
+//! choices, every run with its bundle and what the page shows of it (its `ModelView`, so a reload
+//! never has the worker decode the bundles again), and the sign-in (`session`).
 //! The only module that speaks IndexedDB. Records are postcard bytes under fixed keys; nothing
 //! here is sent anywhere.
 //!
@@ -16,6 +16,7 @@ use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
+use tabml::api::TokenResponse;
 use tabml::{ColumnKind, PrepConfig, ProblemCard};
 use thiserror::Error;
 use wasm_bindgen::JsValue;
@@ -291,6 +292,25 @@ pub async fn load_runs() -> Result<Vec<StoredRun>, StoreError> {
     }
     runs.sort_by_key(|r| r.number);
     Ok(runs)
+}
+
+/// Keeps the sign-in (its token, expiry and who) in this browser until it expires or the learner
+/// signs out.
+pub async fn save_session(session: &TokenResponse) -> Result<(), StoreError> {
+    put("session", session).await
+}
+
+/// The kept sign-in, if any.
+pub async fn load_session() -> Result<Option<TokenResponse>, StoreError> {
+    get("session").await
+}
+
+/// Forgets the kept sign-in.
+pub async fn forget_session() -> Result<(), StoreError> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+    transaction.store(STORE)?.delete(JsValue::from_str("session")).await?;
+    finish(transaction).await
 }
 
 /// Forgets everything saved.

@@ -3,8 +3,10 @@
 //! share lives in [`crate::state`] and [`crate::widgets`].
 
 mod not_found;
+mod sign_in;
 pub mod workbench;
 
+use crate::account::{role_name, Account};
 use crate::state::{persist, restore, Workbench};
 use crate::store;
 use crate::widgets::ServerStatus;
@@ -22,6 +24,9 @@ pub fn App() -> impl IntoView {
     let bench = Workbench::default();
     provide_context(bench);
     leptos::task::spawn_local(restore(bench));
+    let account = Account::default();
+    provide_context(account);
+    leptos::task::spawn_local(account.restore());
     // The card is saved as it is edited, once the saved one has been read back.
     Effect::new(move |_| {
         let card = bench.card.get();
@@ -61,6 +66,7 @@ pub fn App() -> impl IntoView {
                 "Train and check a small model on a table, right here in your browser. Nothing to install; your data stays in this browser."
             </span>
             <ServerStatus/>
+            <AccountBadge/>
         </header>
         {move || bench.storage_error.get().map(|e| view! {
             <div class="error storage-error" role="alert" id="storage-error">"Your work could not be saved in this browser: " {e.to_string()} ". It still works in this tab until you close it."</div>
@@ -68,6 +74,7 @@ pub fn App() -> impl IntoView {
         <main data-restored=move || bench.restored.get().to_string() data-saving=move || bench.saving.get().to_string()>
             <Routes fallback=not_found::NotFound>
                 <Route path=path!("/") view=workbench::WorkbenchPage/>
+                <Route path=path!("/sign-in") view=sign_in::SignInPage/>
             </Routes>
         </main>
         <footer>
@@ -84,4 +91,36 @@ fn Menu() -> impl IntoView {
     let links =
         PAGES.into_iter().map(|(href, name)| view! { <A href=href exact=true>{name}</A> }).collect_view();
     view! { <nav class="pages" aria-label="Pages">{links}</nav> }
+}
+
+/// Who is signed in, with a way out; or a link to sign in. A sign-in that expired sends the learner
+/// to the sign-in page (their work in the tab stays as it was).
+#[component]
+fn AccountBadge() -> impl IntoView {
+    let account = expect_context::<Account>();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if account.notice.get().is_some() {
+            navigate("/sign-in", Default::default());
+        }
+    });
+    move || {
+        match account.session.get() {
+        Some(session) => view! {
+            <span class="account" id="account">
+                <A href="/sign-in" attr:id="account-name">{format!("{} · {}", session.user.name, role_name(session.user.role))}</A>
+                <button type="button" class="small" id="header-sign-out" on:click=move |_| {
+                    leptos::task::spawn_local(account.sign_out());
+                }>"Sign out"</button>
+            </span>
+        }
+        .into_any(),
+        None => view! {
+            <span class="account" id="account">
+                <A href="/sign-in" attr:id="account-sign-in">"Sign in to share"</A>
+            </span>
+        }
+        .into_any(),
+    }
+    }
 }

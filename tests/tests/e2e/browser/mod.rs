@@ -7,6 +7,7 @@ mod firefox;
 mod monitor;
 mod pages;
 mod persistence;
+mod sign_in;
 mod train;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -85,6 +86,11 @@ impl Session {
         };
         client.goto(&server.url("/")).await.unwrap();
         Self { client, server, _driver: driver, _profile: profile }
+    }
+
+    /// The server behind the session (to make accounts in its database).
+    pub(super) fn server(&self) -> &TestServer {
+        &self.server
     }
 
     /// The address of `path` on the session's server.
