@@ -1,6 +1,6 @@
 //! `tabml`: the command line. `tabml serve` runs the server; `train`, `evaluate`, `score`, `drift` and
-//! `bench` run batch jobs on the same core the browser app uses; `push`, `pull` and `label` (with
-//! `score --server`) work with a server's registry; `admin create-user` makes an account.
+//! `bench` run batch jobs on the same core the browser app uses; `login`, `push`, `pull` and `label`
+//! (with `score --server`) work with a server's registry; `admin create-user` makes an account.
 //!
 //! The commands, their flags and their code are in `tabml_server::cli`. This file parses the command
 //! line, runs the command, prints its output and exits with its status. An error is printed as
@@ -45,6 +45,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Score(args) => cli::score(&args)?,
         Command::Drift(args) => cli::drift(&args)?,
         Command::Bench(args) => cli::bench(&args)?,
+        Command::Login(args) => cli::login(&args)?,
         Command::Push(args) => cli::push(&args)?,
         Command::Pull(args) => cli::pull(&args)?,
         Command::Label(args) => cli::label(&args)?,

@@ -41,23 +41,25 @@ pub fn create_user(args: &CreateUserArgs) -> Result<Output, CliError> {
 /// The new user's password: typed without echo (twice, since a typo cannot be seen) when standard
 /// input is a terminal, else one line of it, so scripts can pipe it in.
 fn read_password(name: &str) -> Result<String, CliError> {
-    if !std::io::stdin().is_terminal() {
-        let mut password = String::new();
-        std::io::stdin()
-            .read_line(&mut password)
-            .map_err(|source| CliError::Password { from: "standard input", source })?;
-        return Ok(password.trim_end_matches(['\n', '\r']).to_owned());
-    }
-    let ask = |prompt: &str| {
-        let from_terminal = |source| CliError::Password { from: "the terminal", source };
-        // On stderr, so that stdout keeps only the result line.
-        eprint!("{prompt}");
-        std::io::stderr().flush().map_err(from_terminal)?;
-        rpassword::read_password().map_err(from_terminal)
-    };
-    let password = ask(&format!("password for {name}: "))?;
-    if ask("again: ")? != password {
+    let password = read_secret(&format!("password for {name}: "))?;
+    if std::io::stdin().is_terminal() && read_secret("again: ")? != password {
         return Err(CliError::Argument("the two passwords differ; nothing was created".into()));
     }
     Ok(password)
+}
+
+/// One line of secret input: from a terminal without echo, after `prompt` on standard error (so
+/// that standard output keeps only the result); else one line of standard input, with no prompt.
+pub(super) fn read_secret(prompt: &str) -> Result<String, CliError> {
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|source| CliError::Password { from: "standard input", source })?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    let from_terminal = |source| CliError::Password { from: "the terminal", source };
+    eprint!("{prompt}");
+    std::io::stderr().flush().map_err(from_terminal)?;
+    rpassword::read_password().map_err(from_terminal)
 }

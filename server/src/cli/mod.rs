@@ -8,6 +8,7 @@ mod admin;
 mod bench;
 mod drift;
 mod evaluate;
+mod login;
 mod progress;
 mod registry;
 mod remote;
@@ -20,6 +21,7 @@ pub use admin::{create_user, CreateUserArgs};
 pub use bench::{bench, BenchArgs};
 pub use drift::{drift, drift_json, drift_options, DriftArgs};
 pub use evaluate::{evaluate, EvaluateArgs};
+pub use login::{login, LoginArgs};
 pub use registry::{pull, push, PullArgs, PushArgs, VersionArgs};
 pub use remote::RemoteArgs;
 pub use report::{label, LabelArgs};
@@ -69,6 +71,10 @@ pub enum Command {
     Drift(DriftArgs),
     /// Time tabml on the benchmark files (see scripts/bench.sh) and print JSON.
     Bench(BenchArgs),
+    /// Sign in to a server and keep the token in a file, for push, pull, score --server and label.
+    ///
+    /// Asks for the password without echo on a terminal; else reads one line of standard input.
+    Login(LoginArgs),
     /// Upload a bundle to a server's registry as a new version of a model; prints the version.
     ///
     /// The token is read from TABML_TOKEN or --token-file. The model is registered if it is new. A
@@ -128,7 +134,7 @@ pub enum CliError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// A command that talks to a server was given no token.
-    #[error("no token: set TABML_TOKEN or pass --token-file (POST /api/v1/auth/login gives one)")]
+    #[error("no token: run tabml login --server URL --name NAME --token-file FILE, then pass --token-file FILE (or set TABML_TOKEN)")]
     NoToken,
     /// The server could not be reached (or the connection broke).
     #[error("could not reach {server}: {message}")]

@@ -85,6 +85,12 @@ impl RemoteArgs {
     }
 }
 
+/// A client of `server` with no token yet (for signing in).
+pub fn anonymous(server: &str) -> Result<Remote, CliError> {
+    let args = RemoteArgs { server: server.to_owned(), token_file: None, token_env: Some("-".into()) };
+    Ok(Remote { token: String::new(), ..args.connect()? })
+}
+
 impl Remote {
     /// The server's address, for messages.
     pub fn server(&self) -> &str {
@@ -92,9 +98,11 @@ impl Remote {
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, format!("{}/api/v1{path}", self.base))
-            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+        let request = self.client.request(method, format!("{}/api/v1{path}", self.base));
+        if self.token.is_empty() {
+            return request;
+        }
+        request.header(AUTHORIZATION, format!("Bearer {}", self.token))
     }
 
     /// Sends `request`; a transport failure or an answer outside `ok` (and 2xx) is an error naming

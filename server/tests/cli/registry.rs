@@ -1,4 +1,4 @@
-//! `tabml push` and `tabml pull` against a real `tabml serve` on a loopback port: the bundle's bytes
+//! `tabml login`, `push`, `pull`, `score --server` and `label` against a real `tabml serve` on a loopback port: the bundle's bytes
 //! are the same at every hop, a repeated push makes no second version, an unchanged pull downloads
 //! nothing, and bad input (not a bundle, no token, a wrong token, an odd name, no server) gets a
 //! clear message and changes nothing on the server.
@@ -61,8 +61,29 @@ fn push_and_pull_move_the_same_bytes_once_and_refuse_bad_input_clearly() {
     assert!(create_user(&db, "ada", "admin", "a long password").status.success());
     let (mut server, url) = serve(&db, dir.path());
     let token = login(&url, "ada", "a long password");
+    // `tabml login` keeps a token in a file readable by its owner only, the password read from a pipe.
     let token_file = dir.path().join("token");
-    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let signed_in = {
+        use std::io::Write;
+        let mut child = Command::new(tabml_binary())
+            .args(["login", "--server", url.trim_end_matches('/'), "--name", "ada", "--token-file"])
+            .arg(&token_file)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"a long password\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert!(signed_in.status.success(), "{}", text(&signed_in.stderr));
+    assert!(text(&signed_in.stdout).contains("as ada (admin)"), "{}", text(&signed_in.stdout));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     let (first, second) = (dir.path().join("first.tabml"), dir.path().join("second.tabml"));
     train_iris(&first, "1");
     train_iris(&second, "2");
