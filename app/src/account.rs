@@ -86,7 +86,7 @@ impl Account {
     }
 
     /// The kept token no longer works: forget it and say so.
-    async fn expired(self) {
+    pub async fn expired(self) {
         self.session.set(None);
         self.notice.set(Some(
             "Your sign-in has expired. Sign in again to share; your work in this tab is untouched.".into(),

@@ -2,7 +2,10 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tabml::api::{ApiError, Health, LoginRequest, SignupRequest, TokenResponse, UserInfo};
+use tabml::api::{
+    ApiError, Health, LoginRequest, ModelInfo, NewModel, NewRun, RunBatch, RunInfo, SignupRequest,
+    TokenResponse, UserInfo, VersionInfo,
+};
 use thiserror::Error;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -91,6 +94,59 @@ pub async fn logout(token: &str) -> Result<(), HttpError> {
     send("POST", "/api/v1/auth/logout", None, Some(token)).await.map(drop)
 }
 
+/// `GET /api/v1/models/{name}`; `None` when there is no such model.
+pub async fn model(token: &str, name: &str) -> Result<Option<ModelInfo>, HttpError> {
+    match send_json::<(), ModelInfo>("GET", &format!("/api/v1/models/{}", segment(name)), None, Some(token))
+        .await
+    {
+        Ok(model) => Ok(Some(model)),
+        Err(HttpError::Refused { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /api/v1/models`: registers a model name.
+pub async fn register_model(token: &str, model: &NewModel) -> Result<ModelInfo, HttpError> {
+    send_json("POST", "/api/v1/models", Some(model), Some(token)).await
+}
+
+/// `GET /api/v1/models/{name}/versions`.
+pub async fn versions(token: &str, name: &str) -> Result<Vec<VersionInfo>, HttpError> {
+    send_json::<(), _>("GET", &format!("/api/v1/models/{}/versions", segment(name)), None, Some(token)).await
+}
+
+/// `POST /api/v1/models/{name}/versions`: the bundle's bytes become the model's next version.
+pub async fn upload_version(token: &str, name: &str, bundle: &[u8]) -> Result<VersionInfo, HttpError> {
+    let url = format!("/api/v1/models/{}/versions", segment(name));
+    let bytes = send("POST", &url, Some(Body::Bytes(bundle)), Some(token)).await?;
+    serde_json::from_slice(&bytes).map_err(|e| HttpError::Decode { url, message: e.to_string() })
+}
+
+/// `POST /api/v1/runs`.
+pub async fn new_run(token: &str, run: &NewRun) -> Result<RunInfo, HttpError> {
+    send_json("POST", "/api/v1/runs", Some(run), Some(token)).await
+}
+
+/// `POST /api/v1/runs/{id}/log-batch`.
+pub async fn log_batch(token: &str, run: i64, batch: &RunBatch) -> Result<(), HttpError> {
+    let body = serde_json::to_string(batch)
+        .map_err(|e| HttpError::Decode { url: "log-batch".into(), message: e.to_string() })?;
+    send("POST", &format!("/api/v1/runs/{run}/log-batch"), Some(Body::Json(body)), Some(token))
+        .await
+        .map(drop)
+}
+
+/// A path segment, percent-encoded so an odd name reaches the server's own checks.
+fn segment(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
+}
+
+/// What a request carries.
+enum Body<'a> {
+    Json(String),
+    Bytes(&'a [u8]),
+}
+
 /// Sends `body` as JSON (if any) with the bearer `token` (if any) and reads the answer as JSON.
 async fn send_json<B: Serialize, T: DeserializeOwned>(
     method: &str,
@@ -102,7 +158,7 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| HttpError::Decode { url: url.to_owned(), message: e.to_string() })?;
-    let bytes = send(method, url, body, token).await?;
+    let bytes = send(method, url, body.map(Body::Json), token).await?;
     serde_json::from_slice(&bytes)
         .map_err(|e| HttpError::Decode { url: url.to_owned(), message: e.to_string() })
 }
@@ -112,7 +168,7 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
 async fn send(
     method: &str,
     url: &str,
-    body: Option<String>,
+    body: Option<Body<'_>>,
     token: Option<&str>,
 ) -> Result<Vec<u8>, HttpError> {
     let network =
@@ -124,9 +180,16 @@ async fn send(
     if let Some(token) = token {
         headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
     }
-    if let Some(body) = &body {
-        headers.set("Content-Type", "application/json").map_err(network)?;
-        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    match &body {
+        Some(Body::Json(text)) => {
+            headers.set("Content-Type", "application/json").map_err(network)?;
+            init.set_body(&wasm_bindgen::JsValue::from_str(text));
+        }
+        Some(Body::Bytes(bytes)) => {
+            headers.set("Content-Type", "application/octet-stream").map_err(network)?;
+            init.set_body(&js_sys::Uint8Array::from(*bytes));
+        }
+        None => {}
     }
     init.set_headers(&headers);
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(network)?;

@@ -7,6 +7,7 @@ mod firefox;
 mod monitor;
 mod pages;
 mod persistence;
+mod share;
 mod sign_in;
 mod train;
 
@@ -122,6 +123,49 @@ pub(super) async fn save_screenshot_at(client: &Client, name: &str, width: u32) 
     let path = screenshot_dir().join(name);
     std::fs::write(&path, png).unwrap();
     eprintln!("screenshot: {}", path.display());
+}
+
+/// The password every account of the browser tests has.
+pub(super) const PASSWORD: &str = "a long password";
+
+/// A mentor, grace, makes a class on the session's server; its join code, which a learner signs
+/// up with.
+pub(super) async fn class_code(session: &Session) -> String {
+    session.server().create_user("grace", tabml::api::Role::Mentor, PASSWORD);
+    let token = api_token(session, "grace").await;
+    let class =
+        post_json(session, "/api/v1/classes", Some(&token), serde_json::json!({"name": "week-1"})).await;
+    class["join_code"].as_str().unwrap().to_owned()
+}
+
+/// A token for `name` (password [`PASSWORD`]), signed in over the API.
+pub(super) async fn api_token(session: &Session, name: &str) -> String {
+    let body = serde_json::json!({"name": name, "password": PASSWORD});
+    post_json(session, "/api/v1/auth/login", None, body).await["token"].as_str().unwrap().to_owned()
+}
+
+/// `POST path` on the session's server with a JSON body (and a token), answered with JSON.
+async fn post_json(
+    session: &Session,
+    path: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let mut request = reqwest::Client::new().post(session.url(path)).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// Joins the class with `code` as `name` on the sign-in page, and waits to be signed in.
+pub(super) async fn join_class(client: &Client, name: &str, code: &str) {
+    wait_for(client, "#account-sign-in").await.click().await.unwrap();
+    wait_for(client, "#join-name").await.send_keys(name).await.unwrap();
+    wait_for(client, "#join-password").await.send_keys(PASSWORD).await.unwrap();
+    wait_for(client, "#join-code").await.send_keys(code).await.unwrap();
+    wait_for(client, "#join-button").await.click().await.unwrap();
+    wait_for(client, "#account-name").await;
 }
 
 /// Runs a script that returns true or false in the page.

@@ -2,12 +2,8 @@
 //! reload, a refusal shows the server's words, and a token the server no longer accepts sends the
 //! learner to the sign-in page with their work in the tab untouched.
 
-use super::{save_screenshot, wait_for, Session};
+use super::{class_code, join_class, save_screenshot, wait_for, Session};
 use fantoccini::Locator;
-use serde_json::{json, Value};
-use tabml::api::Role;
-
-const PASSWORD: &str = "a long password";
 
 /// The token the app keeps in IndexedDB (the `session` record: postcard bytes whose first field is
 /// the token, a length byte and its characters).
@@ -29,19 +25,7 @@ async fn kept_token(client: &fantoccini::Client) -> String {
 async fn a_learner_joins_a_class_stays_signed_in_and_an_expired_sign_in_loses_no_work() {
     let session = Session::open().await;
     let client = &session.client;
-    // A mentor makes a class; its join code is what a learner signs up with.
-    session.server().create_user("grace", Role::Mentor, PASSWORD);
-    let http = reqwest::Client::new();
-    let post = |path: &str, token: Option<&str>, body: Value| {
-        let mut request = http.post(session.url(path)).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
-    };
-    let login = post("/api/v1/auth/login", None, json!({"name": "grace", "password": PASSWORD})).await;
-    let class = post("/api/v1/classes", login["token"].as_str(), json!({"name": "week-1"})).await;
-    let code = class["join_code"].as_str().unwrap().to_owned();
+    let (http, code) = (reqwest::Client::new(), class_code(&session).await);
 
     // Work signed out first: a line on the problem card.
     wait_for(client, "main[data-restored='true']").await;
@@ -60,10 +44,7 @@ async fn a_learner_joins_a_class_stays_signed_in_and_an_expired_sign_in_loses_no
     save_screenshot(client, "sign-in.png").await;
 
     // Joining the class signs the learner in and goes back to the workbench, work as it was.
-    wait_for(client, "#join-name").await.send_keys("lin").await.unwrap();
-    wait_for(client, "#join-password").await.send_keys(PASSWORD).await.unwrap();
-    wait_for(client, "#join-code").await.send_keys(&code).await.unwrap();
-    wait_for(client, "#join-button").await.click().await.unwrap();
+    join_class(client, "lin", &code).await;
     let who = wait_for(client, "#account-name").await.text().await.unwrap();
     assert_eq!(who, "lin · learner");
     assert_eq!(client.current_url().await.unwrap().path(), "/");

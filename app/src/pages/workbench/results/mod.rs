@@ -11,7 +11,10 @@
 //! Below: the model card stored in the bundle, the bundle's size and SHA-256
 //! (`#result-bundle[data-digest]`), a download link (a `Blob` object URL, revoked when the results
 //! go away), and an opener for saved `.tabml` files, which the worker reads (`TrainedModel::open`;
-//! `TrainedModel.source` says trained here or opened from a file).
+//! `TrainedModel.source` says trained here or opened from a file). `share.rs`: the panel that shares
+//! the shown model with the class's registry, with its run.
+
+mod share;
 
 use super::steps::{Step, StepId};
 use crate::client::{self, WorkerError};
@@ -337,6 +340,7 @@ fn Results(trained: TrainedModel) -> impl IntoView {
             <p><a id="download-bundle" class="button-link" href=url download=name.clone()>{format!("Download the model ({name})")}</a>
             <span class="hint">" It holds everything needed to score new rows and to check them for drift. Open it again with \"Open a saved model bundle\" at the top of this step, or use it with the tabml command line."</span></p>
         })}
+        <share::Share trained=trained.clone()/>
         <Explain digest=digest.clone() classifier=matches!(report.task, Task::Classification { .. })/>
         <details class="model-card" id="result-card">
             <summary>{format!("Model card (the problem card stored in this bundle{})", if report.card.missing_fields().is_empty() { "" } else { "; incomplete" })}</summary>
