@@ -69,26 +69,25 @@ impl RemoteArgs {
 
     /// A client for this server and token.
     pub fn connect(&self) -> Result<Remote, CliError> {
-        let base = self.server.trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(CliError::Argument(format!(
-                "--server {:?} is not an address: write it as http://HOST:PORT",
-                self.server
-            )));
-        }
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("tabml/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CliError::Unreachable { server: base.clone(), message: e.to_string() })?;
-        Ok(Remote { base, token: self.token()?, client })
+        let remote = anonymous(&self.server)?;
+        Ok(Remote { token: self.token()?, ..remote })
     }
 }
 
 /// A client of `server` with no token yet (for signing in).
 pub fn anonymous(server: &str) -> Result<Remote, CliError> {
-    let args = RemoteArgs { server: server.to_owned(), token_file: None, token_env: Some("-".into()) };
-    Ok(Remote { token: String::new(), ..args.connect()? })
+    let base = server.trim_end_matches('/').to_owned();
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(CliError::Argument(format!(
+            "--server {server:?} is not an address: write it as http://HOST:PORT"
+        )));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("tabml/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| CliError::Unreachable { server: base.clone(), message: e.to_string() })?;
+    Ok(Remote { base, token: String::new(), client })
 }
 
 impl Remote {

@@ -14,7 +14,7 @@ use super::report::{now_ms, prediction_id, run_id, send_events};
 use super::{load_bundle, load_table, read, write, CliError, Output};
 use std::path::{Path, PathBuf};
 use tabml::api::{EventKind, WireEvent};
-use tabml::drift::DataProfile;
+use tabml::drift::{ColumnProfile, DataProfile, EXACT_VALUES};
 use tabml::{ModelBundle, Predictions, Table, Task};
 
 /// What `tabml score` was asked.
@@ -220,24 +220,24 @@ fn events(
             .collect(),
         _ => Vec::new(),
     };
-    // The batch's profile, over the columns the training profile has, read as the model reads them.
-    let mut inputs = Table { columns: Vec::new(), n_rows: table.n_rows, lines: Vec::new() };
-    for column in &table.columns {
-        if let Some(reference) = bundle.profile.column(&column.name) {
-            let mut column = column.clone();
-            let numeric = reference.numbers.is_some();
-            if numeric != (column.kind == tabml::ColumnKind::Numeric) {
-                let kind = if numeric { tabml::ColumnKind::Numeric } else { tabml::ColumnKind::Categorical };
-                let mut one =
-                    Table { columns: vec![column.clone()], n_rows: table.n_rows, lines: Vec::new() };
-                if one.set_kind(&column.name, kind).is_ok() {
-                    column = one.columns.remove(0);
-                }
+    // The batch's profile, over the columns the training profile has, read as the model reads them:
+    // a column read as another kind than in training is converted (a copy of it alone) first.
+    let reference = bundle.profile.index();
+    let columns = table
+        .columns
+        .iter()
+        .filter_map(|column| {
+            let numeric = reference.get(column.name.as_str())?.numbers.is_some();
+            if numeric == (column.kind == tabml::ColumnKind::Numeric) {
+                return Some(ColumnProfile::of_column(column, None, EXACT_VALUES));
             }
-            inputs.columns.push(column);
-        }
-    }
-    let mut profile = DataProfile::of_rows(&inputs, None);
+            let kind = if numeric { tabml::ColumnKind::Numeric } else { tabml::ColumnKind::Categorical };
+            let mut one = Table { columns: vec![column.clone()], n_rows: table.n_rows, lines: Vec::new() };
+            let converted = one.set_kind(&column.name, kind).map_or(column, |()| &one.columns[0]);
+            Some(ColumnProfile::of_column(converted, None, EXACT_VALUES))
+        })
+        .collect();
+    let mut profile = DataProfile { rows: table.n_rows as u64, columns, predictions: Vec::new() };
     profile.predictions =
         DataProfile::of_rows(&tabml::drift::prediction_table(&bundle.task, predictions), None).columns;
     if let Ok(profile) = serde_json::to_value(&profile) {
