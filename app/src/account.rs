@@ -7,7 +7,7 @@
 //! told, and nothing of their work in the tab changes. With the server unreachable, the token is
 //! kept: the server decides when it can answer.
 
-use crate::http;
+use crate::http::{self, HttpError};
 use crate::store;
 use leptos::prelude::*;
 use tabml::api::{Role, TokenResponse};
@@ -92,5 +92,27 @@ impl Account {
             "Your sign-in has expired. Sign in again to share; your work in this tab is untouched.".into(),
         ));
         let _ = store::forget_session().await;
+    }
+
+    /// The token of this browser's sign-in, if any.
+    pub fn token(self) -> Option<String> {
+        self.session.get_untracked().map(|s| s.token)
+    }
+
+    /// What to tell the learner of a request the server did not do, in words: who may not do it
+    /// (403), what stands in the way (409), or the server's own message. A sign-in the server no
+    /// longer knows (401) is forgotten, which sends the learner to sign in again.
+    pub fn words(self, error: HttpError) -> String {
+        if error.is_unauthorized() {
+            leptos::task::spawn_local(self.expired());
+            return "Your sign-in has expired; sign in again.".into();
+        }
+        match error {
+            HttpError::Refused { status: 403, message, .. } => format!("Not allowed: {message}"),
+            HttpError::Refused { status: 409, message, .. } => format!("Not possible now: {message}"),
+            HttpError::Refused { message, .. } => message,
+            HttpError::Network { .. } => "The server cannot be reached; try again when it is back.".into(),
+            other => other.to_string(),
+        }
     }
 }

@@ -3,8 +3,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tabml::api::{
-    ApiError, Health, LoginRequest, ModelInfo, NewModel, NewRun, RunBatch, RunInfo, SignupRequest,
-    TokenResponse, UserInfo, VersionInfo,
+    AliasMove, ApiError, AuditEntry, EventAck, EventBatch, Health, LoginRequest, ModelInfo, ModelPage,
+    NewModel, NewRun, Retirement, RunBatch, RunInfo, RunPage, SignupRequest, StageChange, TokenResponse,
+    UserInfo, VersionInfo,
 };
 use thiserror::Error;
 use wasm_bindgen::JsCast;
@@ -136,6 +137,161 @@ pub async fn log_batch(token: &str, run: i64, batch: &RunBatch) -> Result<(), Ht
         .map(drop)
 }
 
+/// `GET /api/v1/models?q=…&owner=…&offset=…&limit=…`: one page of the registry's search.
+pub async fn models(
+    token: &str,
+    q: &str,
+    owner: Option<&str>,
+    offset: u64,
+    limit: u32,
+) -> Result<ModelPage, HttpError> {
+    let mut url = format!("/api/v1/models?offset={offset}&limit={limit}");
+    if !q.trim().is_empty() {
+        url.push_str(&format!("&q={}", segment(q.trim())));
+    }
+    if let Some(owner) = owner {
+        url.push_str(&format!("&owner={}", segment(owner)));
+    }
+    send_json::<(), _>("GET", &url, None, Some(token)).await
+}
+
+/// `GET /api/v1/models/{name}/audit`: who changed what, and why.
+pub async fn audit(token: &str, name: &str) -> Result<Vec<AuditEntry>, HttpError> {
+    send_json::<(), _>("GET", &format!("/api/v1/models/{}/audit", segment(name)), None, Some(token)).await
+}
+
+/// `PUT /api/v1/models/{name}/aliases/{alias}`: the alias names `change.version` from now on.
+pub async fn move_alias(
+    token: &str,
+    name: &str,
+    alias: &str,
+    change: &AliasMove,
+) -> Result<VersionInfo, HttpError> {
+    let url = format!("/api/v1/models/{}/aliases/{}", segment(name), segment(alias));
+    send_json("PUT", &url, Some(change), Some(token)).await
+}
+
+/// `PUT /api/v1/models/{name}/versions/{version}/stage`.
+pub async fn change_stage(
+    token: &str,
+    name: &str,
+    version: u32,
+    change: &StageChange,
+) -> Result<VersionInfo, HttpError> {
+    let url = format!("/api/v1/models/{}/versions/{version}/stage", segment(name));
+    send_json("PUT", &url, Some(change), Some(token)).await
+}
+
+/// `POST /api/v1/models/{name}/versions/{version}/retire`.
+pub async fn retire(
+    token: &str,
+    name: &str,
+    version: u32,
+    why: &Retirement,
+) -> Result<VersionInfo, HttpError> {
+    let url = format!("/api/v1/models/{}/versions/{version}/retire", segment(name));
+    send_json("POST", &url, Some(why), Some(token)).await
+}
+
+/// `GET /api/v1/runs?model=…`: the newest runs of a model (up to 100).
+pub async fn runs_of(token: &str, model: &str) -> Result<RunPage, HttpError> {
+    let url = format!("/api/v1/runs?model={}&limit=100", segment(model));
+    send_json::<(), _>("GET", &url, None, Some(token)).await
+}
+
+/// `POST /api/v1/events`: a batch of monitoring events, as JSON already encoded (the worker builds
+/// them). The answer says which ids were stored and which the server already had.
+pub async fn send_events(token: &str, batch_json: String) -> Result<EventAck, HttpError> {
+    let bytes = send("POST", "/api/v1/events", Some(Body::Json(batch_json)), Some(token)).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| HttpError::Decode { url: "/api/v1/events".into(), message: e.to_string() })
+}
+
+/// An events batch as JSON, for [`send_events`].
+pub fn events_json(batch: &EventBatch) -> Result<String, HttpError> {
+    serde_json::to_string(batch)
+        .map_err(|e| HttpError::Decode { url: "/api/v1/events".into(), message: e.to_string() })
+}
+
+/// Which version of a registered model to pull.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Which {
+    /// This version number.
+    Version(u32),
+    /// The version this alias names.
+    Alias(String),
+    /// The newest version in this stage.
+    Stage(String),
+}
+
+impl Which {
+    /// The bundle's address under `/api/v1/models/{name}/`.
+    fn path(&self) -> String {
+        match self {
+            Which::Version(n) => format!("versions/{n}/bundle"),
+            Which::Alias(a) => format!("aliases/{}/bundle", segment(a)),
+            Which::Stage(s) => format!("stages/{}/bundle", segment(s)),
+        }
+    }
+
+    /// As a learner reads it: "version 3", "alias champion", "stage production".
+    pub fn describe(&self) -> String {
+        match self {
+            Which::Version(n) => format!("version {n}"),
+            Which::Alias(a) => format!("alias {a}"),
+            Which::Stage(s) => format!("stage {s}"),
+        }
+    }
+}
+
+/// What a pull brought.
+pub enum Pulled {
+    /// The bundle held (`have`) is still the one named: nothing was downloaded.
+    Unchanged { version: u32, digest: String },
+    /// A bundle, with the version it is and its digest (the server's ETag).
+    Bundle { version: u32, digest: String, bytes: Vec<u8> },
+}
+
+/// `GET …/bundle` with `If-None-Match: "have"` when a bundle is already held, so an unchanged model
+/// is never downloaded twice.
+pub async fn pull(token: &str, name: &str, which: &Which, have: Option<&str>) -> Result<Pulled, HttpError> {
+    let url = format!("/api/v1/models/{}/{}", segment(name), which.path());
+    let network = |e: wasm_bindgen::JsValue| HttpError::Network { url: url.clone(), message: js_message(&e) };
+    let window = web_sys::window().ok_or_else(|| network("no window".into()))?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    // The browser's own cache must not answer for the server: a moved alias must be seen.
+    init.set_cache(web_sys::RequestCache::NoStore);
+    let headers = web_sys::Headers::new().map_err(network)?;
+    headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
+    if let Some(digest) = have {
+        headers.set("If-None-Match", &format!("\"{digest}\"")).map_err(network)?;
+    }
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(network)?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_request(&request)).await.map_err(network)?.unchecked_into();
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let decode = |message: &str| HttpError::Decode { url: url.clone(), message: message.to_owned() };
+    let version = header("x-tabml-version").and_then(|v| v.parse::<u32>().ok());
+    let digest = header("etag").map(|e| e.trim().trim_start_matches("W/").trim_matches('"').to_owned());
+    if response.status() == 304 {
+        let version = version.ok_or_else(|| decode("a 304 without its version"))?;
+        return Ok(Pulled::Unchanged {
+            version,
+            digest: digest.or(have.map(str::to_owned)).unwrap_or_default(),
+        });
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(network)?).await.map_err(network)?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    if !response.ok() {
+        return Err(refusal(&url, response.status(), &bytes));
+    }
+    let version = version.ok_or_else(|| decode("a bundle without its version (x-tabml-version)"))?;
+    let digest = digest.ok_or_else(|| decode("a bundle without its digest (ETag)"))?;
+    Ok(Pulled::Bundle { version, digest, bytes })
+}
+
 /// A path segment, percent-encoded so an odd name reaches the server's own checks.
 fn segment(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
@@ -200,13 +356,17 @@ async fn send(
     if response.ok() {
         return Ok(bytes);
     }
-    let status = response.status();
-    Err(match serde_json::from_slice::<ApiError>(&bytes) {
+    Err(refusal(url, response.status(), &bytes))
+}
+
+/// An error answer: the server's code and message when it sent them.
+fn refusal(url: &str, status: u16, bytes: &[u8]) -> HttpError {
+    match serde_json::from_slice::<ApiError>(bytes) {
         Ok(error) => {
             HttpError::Refused { url: url.to_owned(), status, code: error.code, message: error.message }
         }
         Err(_) => HttpError::Status { url: url.to_owned(), status },
-    })
+    }
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, HttpError> {

@@ -3,6 +3,7 @@
 //! share lives in [`crate::state`] and [`crate::widgets`].
 
 mod not_found;
+mod registry;
 mod sign_in;
 pub mod workbench;
 
@@ -15,7 +16,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 /// Every page: its address and the name the header's menu gives it.
-pub const PAGES: [(&str, &str); 1] = [("/", "Workbench")];
+pub const PAGES: [(&str, &str); 2] = [("/", "Workbench"), ("/registry", "Registry")];
 
 /// The whole app: the learner's work (kept across pages, read back from this browser on start),
 /// the header with the menu of pages, the page at this address, and the footer.
@@ -75,6 +76,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=not_found::NotFound>
                 <Route path=path!("/") view=workbench::WorkbenchPage/>
                 <Route path=path!("/sign-in") view=sign_in::SignInPage/>
+                <Route path=path!("/registry") view=registry::RegistryPage/>
+                <Route path=path!("/registry/:name") view=registry::ModelPage/>
             </Routes>
         </main>
         <footer>
@@ -88,8 +91,10 @@ pub fn App() -> impl IntoView {
 /// The header's menu of pages, the current one marked (inside the router, which links need).
 #[component]
 fn Menu() -> impl IntoView {
-    let links =
-        PAGES.into_iter().map(|(href, name)| view! { <A href=href exact=true>{name}</A> }).collect_view();
+    let links = PAGES
+        .into_iter()
+        .map(|(href, name)| view! { <A href=href exact=href == "/">{name}</A> })
+        .collect_view();
     view! { <nav class="pages" aria-label="Pages">{links}</nav> }
 }
 

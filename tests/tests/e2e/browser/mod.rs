@@ -7,6 +7,7 @@ mod firefox;
 mod monitor;
 mod pages;
 mod persistence;
+mod registry;
 mod share;
 mod sign_in;
 mod train;
@@ -155,6 +156,12 @@ async fn post_json(
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// `GET path` on the session's server with a token, answered with JSON.
+pub(super) async fn get_json(session: &Session, path: &str, token: &str) -> serde_json::Value {
+    let request = reqwest::Client::new().get(session.url(path)).bearer_auth(token);
     request.send().await.unwrap().json().await.unwrap()
 }
 

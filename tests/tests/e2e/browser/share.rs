@@ -2,8 +2,7 @@
 //! holds a version with the very bytes the tab made, and a run with its hyperparameters, metrics,
 //! seed and fingerprints. Sharing again uploads nothing.
 
-use super::{api_token, class_code, join_class, save_screenshot, wait_for, Session};
-use serde_json::Value;
+use super::{api_token, class_code, get_json, join_class, save_screenshot, wait_for, Session};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_learner_shares_a_trained_model_and_the_registry_holds_the_same_bytes() {
@@ -29,8 +28,8 @@ async fn a_learner_shares_a_trained_model_and_the_registry_holds_the_same_bytes(
     // The mentor sees the version, with the digest the tab computed, and the run beside it.
     let token = api_token(&session, "grace").await;
     let get = |path: String| {
-        let request = reqwest::Client::new().get(session.url(&path)).bearer_auth(&token);
-        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        let (session, token) = (&session, &token);
+        async move { get_json(session, &path, token).await }
     };
     let versions = get("/api/v1/models/species-logreg/versions".into()).await;
     assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");

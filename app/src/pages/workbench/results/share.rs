@@ -42,6 +42,15 @@ pub fn Share(trained: TrainedModel) -> impl IntoView {
     let account = expect_context::<Account>();
     let name = RwSignal::new(default_name(&trained));
     let status = RwSignal::new(Status::Idle);
+    // The learner's registered models, offered as names to share into.
+    let mine = LocalResource::new(move || {
+        let session = account.session.get();
+        async move {
+            let session = session?;
+            let page = http::models(&session.token, "", Some(&session.user.name), 0, 100).await.ok()?;
+            Some(page.models.into_iter().map(|m| m.name).collect::<Vec<_>>())
+        }
+    });
     let share = move |_| {
         let Some(session) = account.session.get_untracked() else { return };
         let (trained, name) = (trained.clone(), name.get_untracked().trim().to_owned());
@@ -69,11 +78,14 @@ pub fn Share(trained: TrainedModel) -> impl IntoView {
                 Some(_) => view! {
                     <div class="controls">
                         <label>"Registered model name "
-                            <input id="share-name" type="text" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                            <input id="share-name" type="text" list="share-models" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
                         </label>
+                        <datalist id="share-models">
+                            {move || mine.get().flatten().unwrap_or_default().into_iter().map(|m| view! { <option value=m/> }).collect_view()}
+                        </datalist>
                         <button type="button" id="share-button" disabled=move || status.get() == Status::Working on:click=share.clone()>"Share as a new version"</button>
                     </div>
-                    <p class="hint">"The bundle becomes the model's next version (the name is registered if it is new, described by your problem card), and this run goes to the server's runs with its hyperparameters, test metrics, data fingerprints and seed."</p>
+                    <p class="hint">"Type a new name, or pick one of your registered models from the list to add a version to it. The bundle becomes the model's next version (a new name is registered, described by your problem card), and this run goes to the server's runs with its hyperparameters, test metrics, data fingerprints and seed."</p>
                 }.into_any(),
             }}
             {move || match status.get() {
@@ -129,10 +141,10 @@ async fn publish(token: &str, name: &str, trained: &TrainedModel) -> Result<Stri
         .evaluation
         .as_ref()
         .map(|e| {
-            e.metric_table()
+            e.metric_pairs()
                 .into_iter()
-                .filter(|(_, value, _)| value.is_finite())
-                .map(|(key, value, _)| MetricPoint { key: key.to_owned(), value, step: 0, timestamp: None })
+                .filter(|(_, value)| value.is_finite())
+                .map(|(key, value)| MetricPoint { key, value, step: 0, timestamp: None })
                 .collect()
         })
         .unwrap_or_default();
