@@ -96,6 +96,9 @@ pub enum TabmlError {
     /// A target forced to regression that is not numeric.
     #[error("the target column {0:?} is not numeric, so it cannot be a regression target")]
     NotNumericTarget(String),
+    /// A row asked for by its index that the data does not have.
+    #[error("there is no row {row} (rows count from 0): the data has {rows} row(s)")]
+    NoSuchRow { row: usize, rows: usize },
     /// A model bundle that cannot be read.
     #[error(transparent)]
     Bundle(#[from] BundleError),

@@ -128,6 +128,18 @@ pub enum Encoding {
     DateParts { parts: Vec<(DatePart, FittedScaling)> },
 }
 
+impl Encoding {
+    /// The number of features it produces.
+    pub(crate) fn width(&self) -> usize {
+        match self {
+            Encoding::OneHot { categories } => categories.len(),
+            Encoding::Binned { edges, .. } => edges.len() + 1,
+            Encoding::DateParts { parts } => parts.len(),
+            Encoding::Numeric { .. } | Encoding::Boolean { .. } => 1,
+        }
+    }
+}
+
 /// A part of a date or date-time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -254,21 +266,18 @@ impl FeaturePlan {
 
     /// The number of features produced.
     pub fn width(&self) -> usize {
-        self.inputs
-            .iter()
-            .map(|input| match &input.encoding {
-                Encoding::OneHot { categories } => categories.len(),
-                Encoding::Binned { edges, .. } => edges.len() + 1,
-                Encoding::DateParts { parts } => parts.len(),
-                Encoding::Numeric { .. } | Encoding::Boolean { .. } => 1,
-            })
-            .sum()
+        self.inputs.iter().map(|input| input.encoding.width()).sum()
     }
 
     /// Checks that `table` can be scored: every input column is present, and numeric and boolean
     /// columns hold numbers and booleans (or missing values). A category never seen in training is
     /// fine (it encodes as all zeros); so is an unreadable date (it takes the training mean).
     pub fn check(&self, table: &Table) -> Result<(), SchemaError> {
+        self.check_rows(table, 0..table.n_rows)
+    }
+
+    /// [`FeaturePlan::check`] for `rows` of `table` only (every one below `table.n_rows`).
+    pub(crate) fn check_rows(&self, table: &Table, rows: std::ops::Range<usize>) -> Result<(), SchemaError> {
         for (input, column) in self.inputs.iter().zip(self.columns_in(table)) {
             let Some(column) = column else {
                 let expected: Vec<&str> = self.inputs.iter().map(|i| i.column.as_str()).collect();
@@ -282,8 +291,8 @@ impl FeaturePlan {
             if !numeric && !boolean {
                 continue;
             }
-            for (row, cell) in column.cells().enumerate() {
-                let Some(value) = cell else { continue };
+            for row in rows.clone() {
+                let Some(value) = column.cell(row) else { continue };
                 if numeric && column.number(row).is_none() {
                     return Err(SchemaError::NotANumber {
                         line: table.line_of(row),
@@ -404,7 +413,7 @@ fn fit_column(column: &Column, rows: &[usize], config: &PrepConfig) -> Result<En
 }
 
 /// Appends the features of `row` of `column` (a column the table lacks reads as all missing).
-fn encode(encoding: &Encoding, column: Option<&Column>, row: usize, out: &mut Vec<f64>) {
+pub(crate) fn encode(encoding: &Encoding, column: Option<&Column>, row: usize, out: &mut Vec<f64>) {
     let number = || column.and_then(|c| c.number(row));
     let cell = || column.and_then(|c| c.cell(row));
     match encoding {

@@ -24,6 +24,7 @@ mod dates;
 pub mod drift;
 mod error;
 mod evaluation;
+mod explain_row;
 mod features;
 mod fingerprint;
 mod math;
@@ -46,6 +47,7 @@ pub use evaluation::{
     evaluate, BinaryCurves, ClassificationMetrics, ClassificationReport, ColumnImportance, EvaluateOptions,
     Evaluation, EvaluationReport, Latency, Predictions, RegressionMetrics, RegressionReport,
 };
+pub use explain_row::{Contribution, ContributionMethod, RowExplanation};
 pub use features::{FeaturePlan, Imputation, NumericChoice, PrepConfig, Scaling, SkippedColumn};
 pub use fingerprint::{fingerprint, fingerprint_rows, hex};
 pub use math::thousands;

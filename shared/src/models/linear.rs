@@ -66,6 +66,23 @@ impl LogisticModel {
         }
     }
 
+    /// The weights and intercept behind `class`'s score, and the sign to apply to them: a
+    /// multiclass model's own row for the class; a binary model's one row, which scores class 1,
+    /// with sign −1 for class 0 (so a larger signed score always favours `class`).
+    pub(crate) fn weights_of(&self, class: usize, p: usize) -> (&[f64], f64, f64) {
+        let (row, sign) =
+            if self.n_classes == 2 { (0, if class == 1 { 1.0 } else { -1.0 }) } else { (class, 1.0) };
+        (&self.coef[row * p..(row + 1) * p], self.intercept[row], sign)
+    }
+
+    /// `class`'s decision function for one row, computed as [`LogisticModel::proba_row`] computes
+    /// it: the logit of class 1 (negated for class 0) for two classes, else the class's score
+    /// before the softmax.
+    pub(crate) fn decision(&self, row: &[f64], class: usize) -> f64 {
+        let (weights, intercept, sign) = self.weights_of(class, row.len());
+        sign * (intercept + dot(weights, row))
+    }
+
     pub(crate) fn proba_row(&self, row: &[f64], out: &mut [f64]) {
         let p = row.len();
         if self.n_classes == 2 {

@@ -2,10 +2,12 @@
 //! (`*_vs_*`, `model_parity`) hold the core's numbers against scikit-learn, SciPy, Evidently and
 //! NannyML on the fixtures in `shared/tests/fixtures/` (written by `scripts/ref/`); `fuzz` and
 //! `extreme_values` feed it hostile input; `portable_math` guards bit-identical results across
-//! platforms; `sample_data` trains on the data sets the app ships.
+//! platforms; `sample_data` trains on the data sets the app ships, and `explain_row` explains
+//! single predictions on them.
 
 mod cbpe_vs_nannyml;
 mod drift_vs_evidently;
+mod explain_row;
 mod extreme_values;
 mod fuzz;
 mod metrics_vs_sklearn;

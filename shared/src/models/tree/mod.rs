@@ -46,6 +46,13 @@ pub struct Node {
     pub threshold: f64,
 }
 
+impl Node {
+    /// Whether this node is a leaf (else a split).
+    pub fn is_leaf(&self) -> bool {
+        self.feature == LEAF
+    }
+}
+
 /// One fitted tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
