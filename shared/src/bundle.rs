@@ -11,7 +11,8 @@
 //! also checks that the estimators fit the preparation's width and the task's classes (tree splits
 //! point forward inside their tree, one weight per feature…) and validates the profile: a crafted
 //! bundle cannot make scoring index past itself. [`ModelBundle::score`] refuses data that does not
-//! fit the schema (`SchemaError`, with line, column and value).
+//! fit the schema (`SchemaError`, with line, column and value); [`ModelBundle::score_batch`]
+//! (`scoring/`) scores the rows that fit and names the others.
 
 use crate::drift::DataProfile;
 use crate::error::{BundleError, TabmlError};

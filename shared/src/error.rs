@@ -145,6 +145,9 @@ pub enum SchemaError {
     /// A boolean column holds a value that is not a boolean.
     #[error("line {line}, column {column:?}: {value:?} is not true/false, but the model was trained on booleans in this column")]
     NotABoolean { line: u64, column: String, value: String },
+    /// A date column holds a value that is not a date.
+    #[error("line {line}, column {column:?}: {value:?} is not a date, but the model was trained on dates in this column")]
+    NotADate { line: u64, column: String, value: String },
     /// The target column holds a label the model has never seen.
     #[error("line {line}, column {column:?}: the label {value:?} is not one of the classes the model knows ({classes})")]
     UnknownLabel { line: u64, column: String, value: String, classes: String },

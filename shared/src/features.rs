@@ -138,6 +138,16 @@ impl Encoding {
             Encoding::Numeric { .. } | Encoding::Boolean { .. } => 1,
         }
     }
+
+    /// The kind of column this encoding was fitted on, which scoring reads each cell as.
+    pub(crate) fn kind(&self) -> ColumnKind {
+        match self {
+            Encoding::Numeric { .. } | Encoding::Binned { .. } => ColumnKind::Numeric,
+            Encoding::Boolean { .. } => ColumnKind::Boolean,
+            Encoding::OneHot { .. } => ColumnKind::Categorical,
+            Encoding::DateParts { .. } => ColumnKind::Datetime,
+        }
+    }
 }
 
 /// A part of a date or date-time.
@@ -270,46 +280,36 @@ impl FeaturePlan {
     }
 
     /// Checks that `table` can be scored: every input column is present, and numeric and boolean
-    /// columns hold numbers and booleans (or missing values). A category never seen in training is
-    /// fine (it encodes as all zeros); so is an unreadable date (it takes the training mean).
+    /// columns hold numbers and booleans (or missing values) as [`crate::ScoredBatch`] reads them. A
+    /// category never seen in training is fine (it encodes as all zeros); so is an unreadable date
+    /// (it takes the training mean).
     pub fn check(&self, table: &Table) -> Result<(), SchemaError> {
         self.check_rows(table, 0..table.n_rows)
     }
 
     /// [`FeaturePlan::check`] for `rows` of `table` only (every one below `table.n_rows`).
     pub(crate) fn check_rows(&self, table: &Table, rows: std::ops::Range<usize>) -> Result<(), SchemaError> {
-        for (input, column) in self.inputs.iter().zip(self.columns_in(table)) {
-            let Some(column) = column else {
-                let expected: Vec<&str> = self.inputs.iter().map(|i| i.column.as_str()).collect();
-                return Err(SchemaError::MissingColumn {
-                    column: input.column.clone(),
-                    expected: expected.join(", "),
-                });
-            };
-            let numeric = matches!(input.encoding, Encoding::Numeric { .. } | Encoding::Binned { .. });
-            let boolean = matches!(input.encoding, Encoding::Boolean { .. });
-            if !numeric && !boolean {
-                continue;
-            }
-            for row in rows.clone() {
-                let Some(value) = column.cell(row) else { continue };
-                if numeric && column.number(row).is_none() {
-                    return Err(SchemaError::NotANumber {
-                        line: table.line_of(row),
-                        column: column.name.clone(),
-                        value: value.to_owned(),
-                    });
-                }
-                if boolean && crate::table::parse_bool(value).is_none() {
-                    return Err(SchemaError::NotABoolean {
-                        line: table.line_of(row),
-                        column: column.name.clone(),
-                        value: value.to_owned(),
-                    });
+        for (input, column) in self.inputs.iter().zip(self.input_columns(table)?) {
+            let kind = input.encoding.kind();
+            if matches!(kind, ColumnKind::Numeric | ColumnKind::Boolean) {
+                if let Some(row) = rows.clone().find(|&row| !crate::scoring::fits(kind, column, row)) {
+                    return Err(crate::scoring::unreadable(kind, table, column, row));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Each input's column in `table`, in input order, or the error naming the first one it lacks.
+    pub(crate) fn input_columns<'t>(&self, table: &'t Table) -> Result<Vec<&'t Column>, SchemaError> {
+        let columns = self.columns_in(table);
+        match self.inputs.iter().zip(&columns).find(|(_, column)| column.is_none()) {
+            Some((input, _)) => Err(SchemaError::MissingColumn {
+                column: input.column.clone(),
+                expected: self.inputs.iter().map(|i| i.column.as_str()).collect::<Vec<_>>().join(", "),
+            }),
+            None => Ok(columns.into_iter().flatten().collect()),
+        }
     }
 
     /// Checks that every fitted value is a finite number and every scale positive, as fitting

@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod models;
 mod problem;
 mod rng;
+mod scoring;
 mod search;
 mod split;
 pub mod stats;
@@ -54,6 +55,9 @@ pub use math::thousands;
 pub use models::{ModelKind, ModelParams, Params, Progress};
 pub use problem::{MissingField, ProblemCard};
 pub use rng::SplitMix64;
+pub use scoring::{
+    prediction_id, prediction_version, EventContext, Outcome, RowProblem, ScoredBatch, MAX_LISTED_PROBLEMS,
+};
 pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use split::{k_fold, stratified_split, Split};
 pub use table::{Column, ColumnKind, Table};

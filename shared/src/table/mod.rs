@@ -15,8 +15,8 @@
 
 mod parse;
 
-use parse::{is_infinity, parse_number_bytes};
-pub(crate) use parse::{parse_bool, parse_number};
+use parse::parse_number_bytes;
+pub(crate) use parse::{is_infinity, parse_bool, parse_number};
 use serde::{Deserialize, Serialize};
 
 /// What kind of values a column holds; decides how it becomes model features.

@@ -2,7 +2,7 @@
 
 /// Whether a trimmed cell spells an infinity as pandas reads one: `inf` or `infinity`, any case,
 /// with an optional sign.
-pub(super) fn is_infinity(cell: &[u8]) -> bool {
+pub(crate) fn is_infinity(cell: &[u8]) -> bool {
     let unsigned = cell.strip_prefix(b"-").or_else(|| cell.strip_prefix(b"+")).unwrap_or(cell);
     unsigned.eq_ignore_ascii_case(b"inf") || unsigned.eq_ignore_ascii_case(b"infinity")
 }
