@@ -67,10 +67,9 @@ fn a_cell_that_does_not_fit_spoils_its_row_only_and_the_order_is_kept() {
 fn only_a_missing_input_column_fails_the_whole_batch() {
     let bundle = classifier();
     let table = parse_csv(b"colour,flag,when\nred,yes,2026-01-05\n").unwrap();
-    assert_eq!(
-        bundle.score_batch(&table).unwrap_err().to_string(),
-        "the data has no column \"x\", which the model needs (it was trained on: x, colour, flag, when)"
-    );
+    let error = bundle.score_batch(&table).unwrap_err();
+    assert_eq!(error, bundle.score(&table).unwrap_err(), "as all or nothing says it");
+    assert!(error.to_string().starts_with("the data has no column \"x\", which the model needs"), "{error}");
     // An infinity where a number belongs is missing there, even among words: no problem.
     let table = parse_csv(b"x,colour,flag,when\ninf,red,yes,2026-01-05\nseven,red,yes,2026-01-05\n").unwrap();
     let batch = bundle.score_batch(&table).unwrap();
@@ -263,4 +262,29 @@ fn problems_are_listed_up_to_the_cap_and_all_counted() {
     let row_1100 = text.lines().nth(1_101).unwrap();
     assert!(row_1100.contains("line 1102, column \"\"x\"\": \"\"bad\"\""), "{row_1100}");
     assert!(row_1100.contains("line 1102, column \"\"flag\"\": \"\"maybe\"\""), "{row_1100}");
+}
+
+#[test]
+fn a_row_error_is_cut_to_what_a_server_takes() {
+    // Column names of 300 characters make each cell's message longer than a third of the cap.
+    let (a, b, c) = ("a".repeat(300), "b".repeat(300), "c".repeat(300));
+    let mut csv = format!("{a},{b},{c},y\n");
+    for i in 0..30 {
+        csv.push_str(&format!("{i},{},{},{}\n", i * 7 % 11, i % 5, if i % 2 == 0 { "p" } else { "q" }));
+    }
+    let bundle =
+        train(&parse_csv(csv.as_bytes()).unwrap(), "y", &TrainConfig::new(ModelKind::LogisticRegression))
+            .unwrap()
+            .bundle;
+    let table = parse_csv(format!("{a},{b},{c}\nx,x,x\n").as_bytes()).unwrap();
+    let batch = bundle.score_batch(&table).unwrap();
+    assert_eq!((batch.scored(), batch.problem_count()), (0, 3));
+    let context =
+        EventContext { model: "m", version: 1, run: "r", at_ms: 0, latency_ms: 0.0, include_inputs: true };
+    let events = batch.events(&table, &[prediction_id(1, "r", 0)], &context);
+    assert_eq!(events.len(), 1, "no profile of no scored row");
+    let error = events[0].error.clone().unwrap();
+    assert_eq!(error.chars().count(), 1_001);
+    assert!(error.ends_with('…') && error.starts_with(&batch.problems()[0].message), "{error}");
+    Event::try_from(events[0].clone()).unwrap();
 }
