@@ -118,9 +118,10 @@ pub enum CliError {
     /// A command-line value that makes no sense.
     #[error("{0}")]
     Argument(String),
-    /// A prediction that is not a finite number: the row's values are beyond what the model handles.
-    #[error("{path}: line {line}: the model's {output} is not a finite number (are the row's values far beyond the training data's?); nothing was written")]
-    NotFinite { path: PathBuf, line: u64, output: String },
+    /// No row of a file could be scored: `first` is the first problem (a cell that does not fit,
+    /// an output that is not a finite number), `more` says how many others there are.
+    #[error("{path}: {first}{more}; no row could be scored, so nothing was written")]
+    NothingScored { path: PathBuf, first: String, more: String },
     /// The new user's password could not be read.
     #[error("reading the password from {from}")]
     Password { from: &'static str, source: std::io::Error },

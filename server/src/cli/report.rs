@@ -4,8 +4,9 @@
 //!
 //! Every event carries an id made here, so a batch sent twice (its answer lost, the server
 //! restarted) is stored once: the server lists the repeated ids as duplicates. A prediction's id
-//! starts with its model version (`v3-…`), so a labels file needs nothing but `prediction_id,label`;
-//! a label's id is its prediction's, so sending a labels file again stores nothing twice.
+//! starts with its model version (`v3-…`, see `tabml::prediction_id`), so a labels file needs
+//! nothing but `prediction_id,label`; a label's id is its prediction's, so sending a labels file
+//! again stores nothing twice.
 
 use super::remote::{segment, Remote, RemoteArgs};
 use super::{load_table, CliError, Output};
@@ -25,16 +26,6 @@ pub(super) fn run_id() -> Result<String, CliError> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|e| CliError::Argument(format!("no random numbers for ids: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// The prediction id of row `row` (from 0) of run `run` of model version `version`.
-pub(super) fn prediction_id(version: u32, run: &str, row: usize) -> String {
-    format!("v{version}-{run}-{}", row + 1)
-}
-
-/// The model version a prediction id made by [`prediction_id`] names.
-fn version_of(prediction_id: &str) -> Option<u32> {
-    prediction_id.strip_prefix('v')?.split('-').next()?.parse().ok()
 }
 
 /// Now, in Unix milliseconds.
@@ -122,7 +113,7 @@ pub fn label(args: &LabelArgs) -> Result<Output, CliError> {
                     args.data.display()
                 )));
             };
-            let version = version_of(id).or(args.version).ok_or_else(|| {
+            let version = tabml::prediction_version(id).or(args.version).ok_or_else(|| {
                 CliError::Argument(format!(
                     "{}: line {line}: {id:?} does not name its model version; pass --version",
                     args.data.display()
@@ -177,12 +168,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_prediction_id_names_its_version() {
-        let id = prediction_id(12, "00ff", 0);
-        assert_eq!(id, "v12-00ff-1");
-        assert_eq!(version_of(&id), Some(12));
-        assert_eq!(version_of("p-7"), None);
-        assert_eq!(version_of("vx-1"), None);
-        assert_eq!(run_id().unwrap().len(), 16);
+    fn a_run_id_is_sixteen_hex_digits() {
+        let run = run_id().unwrap();
+        assert_eq!(run.len(), 16);
+        assert!(run.chars().all(|c| c.is_ascii_hexdigit()), "{run}");
     }
 }

@@ -1,21 +1,23 @@
 //! `tabml score`: predictions for every row of a CSV file, from a bundle file or, with `--server`,
-//! from a model of a server's registry.
+//! from a model of a server's registry. The core scores row by row (`tabml::ScoredBatch`): a row
+//! with a cell that does not fit the model gets an `error` column instead of outputs, and the
+//! summary names the first few by line and column; a file of which no row fits is refused, and
+//! nothing is written.
 //!
 //! With `--server`, `--model` names a registered model and `--version`, `--alias` or `--stage` the
 //! version. The bundle is kept in a cache (`$XDG_CACHE_HOME/tabml/models`, else
 //! `~/.cache/tabml/models`) and asked for again with `If-None-Match`, so an unchanged model is not
 //! downloaded twice. The predictions file gets a `prediction_id` column first; unless
-//! `--no-report`, one prediction event per row and one profile of the batch go to the server
-//! (`report.rs`), after the file is written, so a failed report loses no prediction.
+//! `--no-report`, one prediction event per row (its error, for a row not scored) and one profile of
+//! the scored rows go to the server (`report.rs`), after the file is written, so a failed report
+//! loses no prediction.
 
 use super::registry::{block_on, write_whole, VersionArgs};
 use super::remote::{segment, Download, Remote, RemoteArgs};
-use super::report::{now_ms, prediction_id, run_id, send_events};
+use super::report::{now_ms, run_id, send_events};
 use super::{load_bundle, load_table, read, write, CliError, Output};
 use std::path::{Path, PathBuf};
-use tabml::api::{EventKind, WireEvent};
-use tabml::drift::{ColumnProfile, DataProfile, EXACT_VALUES};
-use tabml::{ModelBundle, Predictions, Table, Task};
+use tabml::{prediction_id, EventContext, ModelBundle, ScoredBatch, Table};
 
 /// What `tabml score` was asked.
 #[derive(Debug, Clone, clap::Args)]
@@ -62,16 +64,15 @@ fn score_file(args: &ScoreArgs) -> Result<Output, CliError> {
     let (data, out) = (&args.data, &args.out);
     let bundle = load_bundle(Path::new(&args.model))?;
     let table = load_table(data)?;
-    let predictions =
-        bundle.score(&table).map_err(|source| CliError::Input { path: data.to_owned(), source })?;
-    refuse_non_finite(&predictions, &bundle.task, &table, data)?;
-    write(out, &predictions_csv(&bundle, &predictions, None, out)?)?;
+    let batch = score_rows(&bundle, &table, data)?;
+    write(out, &batch.to_csv(&table, None, None))?;
     Ok(format!(
-        "Scored {} rows with {} ({}); wrote {}.\n",
-        table.n_rows,
+        "Scored {} with {} ({}); wrote {}.{}\n",
+        rows_scored(&batch),
         bundle.model.label(),
         bundle.target,
-        out.display()
+        out.display(),
+        unscored_note(&batch)
     )
     .into())
 }
@@ -94,36 +95,92 @@ fn score_remote(args: &ScoreArgs, server: &str) -> Result<Output, CliError> {
     block_on(async {
         let (bundle, version, cached) = fetch(&remote, &args.model, &which).await?;
         let started = std::time::Instant::now();
-        let predictions =
-            bundle.score(&table).map_err(|source| CliError::Input { path: args.data.clone(), source })?;
+        let batch = score_rows(&bundle, &table, &args.data)?;
         let millis = started.elapsed().as_secs_f64() * 1000.0;
-        refuse_non_finite(&predictions, &bundle.task, &table, &args.data)?;
         let run = run_id()?;
         let ids: Vec<String> = (0..table.n_rows).map(|row| prediction_id(version, &run, row)).collect();
-        write(&args.out, &predictions_csv(&bundle, &predictions, Some(&ids), &args.out)?)?;
+        write(&args.out, &batch.to_csv(&table, Some(&ids), None))?;
         let scored = format!(
-            "Scored {} rows with {} version {version} ({}, {}); wrote {}.",
-            table.n_rows,
+            "Scored {} with {} version {version} ({}, {}); wrote {}.",
+            rows_scored(&batch),
             args.model,
             bundle.target,
             if cached { "cached bundle, unchanged on the server" } else { "bundle downloaded" },
             args.out.display()
         );
+        let note = unscored_note(&batch);
         if args.no_report {
-            return Ok(Output::from(format!("{scored} Nothing was reported (--no-report).")));
+            return Ok(Output::from(format!("{scored} Nothing was reported (--no-report).{note}")));
         }
-        let latency = if table.n_rows == 0 { 0.0 } else { millis / table.n_rows as f64 };
-        let events = events(&args.model, version, &run, &bundle, &table, &predictions, &ids, latency);
+        let context = EventContext {
+            model: &args.model,
+            version,
+            run: &run,
+            at_ms: now_ms(),
+            latency_ms: if batch.scored() == 0 { 0.0 } else { millis / batch.scored() as f64 },
+            include_inputs: false,
+        };
+        let events = batch.events(&table, &ids, &context);
         let (accepted, duplicates) = send_events(&remote, events).await.map_err(|e| {
             CliError::Argument(format!("{scored} Reporting to {} failed: {e}", remote.server()))
         })?;
+        let failed = match batch.unscored() {
+            0 => String::new(),
+            n => format!(", {n} rows that could not be scored"),
+        };
         Ok(Output::from(format!(
-            "{scored} Reported {} predictions and a profile of the batch to {} ({} events stored, {duplicates} already there).",
-            table.n_rows,
+            "{scored} Reported {} predictions{failed} and a profile of the batch to {} ({} events stored, {duplicates} already there).{note}",
+            batch.scored(),
             remote.server(),
             accepted
         )))
     })
+}
+
+/// Scores each row of `table` (read from `data`) that fits the model; refuses a file of which no
+/// row does, naming the first problem, so that nothing is written.
+fn score_rows(bundle: &ModelBundle, table: &Table, data: &Path) -> Result<ScoredBatch, CliError> {
+    let batch =
+        bundle.score_batch(table).map_err(|source| CliError::Input { path: data.to_owned(), source })?;
+    match batch.problems().first() {
+        Some(first) if batch.scored() == 0 => Err(CliError::NothingScored {
+            path: data.to_owned(),
+            first: first.message.clone(),
+            more: match batch.problem_count() - 1 {
+                0 => String::new(),
+                n => format!(" (and {n} more problems)"),
+            },
+        }),
+        _ => Ok(batch),
+    }
+}
+
+/// `150 rows`, or `148 of 150 rows` when some were not scored.
+fn rows_scored(batch: &ScoredBatch) -> String {
+    match batch.unscored() {
+        0 => format!("{} rows", batch.len()),
+        _ => format!("{} of {} rows", batch.scored(), batch.len()),
+    }
+}
+
+/// The problems shown on the terminal; the predictions file has them all.
+const SHOWN_PROBLEMS: usize = 5;
+
+/// For a batch with rows not scored, the lines that say how many and name the first problems.
+fn unscored_note(batch: &ScoredBatch) -> String {
+    let unscored = batch.unscored();
+    if unscored == 0 {
+        return String::new();
+    }
+    let rows = if unscored == 1 { "1 row".to_owned() } else { format!("{unscored} rows") };
+    let mut note = format!("\n{rows} could not be scored (the error column says why):");
+    for problem in batch.problems().iter().take(SHOWN_PROBLEMS) {
+        note.push_str(&format!("\n  {problem}"));
+    }
+    if let Some(more) = batch.problem_count().checked_sub(SHOWN_PROBLEMS).filter(|n| *n > 0) {
+        note.push_str(&format!("\n  and {more} more problems"));
+    }
+    note
 }
 
 /// The bundle the flags name and its version, through the cache: downloaded only when the cached
@@ -172,153 +229,4 @@ fn cache_path(server: &str, model: &str, which: &VersionArgs) -> PathBuf {
     let server = segment(server.split("://").nth(1).unwrap_or(server));
     let which = segment(&which.describe().replace(' ', "-"));
     root.join("tabml").join("models").join(server).join(segment(model)).join(format!("{which}.tabml"))
-}
-
-/// One prediction event per row and one profile of the batch (its inputs and the model's outputs).
-#[allow(clippy::too_many_arguments)]
-fn events(
-    model: &str,
-    version: u32,
-    run: &str,
-    bundle: &ModelBundle,
-    table: &Table,
-    predictions: &Predictions,
-    ids: &[String],
-    latency_ms: f64,
-) -> Vec<WireEvent> {
-    let at = now_ms();
-    let event = |id: String, kind| WireEvent {
-        id,
-        kind,
-        model: model.to_owned(),
-        version,
-        at,
-        ..WireEvent::default()
-    };
-    let mut events: Vec<WireEvent> = match (predictions, &bundle.task) {
-        (Predictions::Proba(proba), Task::Classification { classes }) => proba
-            .iter()
-            .zip(predictions.labels())
-            .zip(ids)
-            .map(|((p, label), id)| WireEvent {
-                prediction_id: Some(id.clone()),
-                output: Some(serde_json::Value::String(classes[label].clone())),
-                probabilities: Some(p.clone()),
-                latency_ms: Some(latency_ms),
-                ..event(id.clone(), EventKind::Prediction)
-            })
-            .collect(),
-        (Predictions::Values(values), _) => values
-            .iter()
-            .zip(ids)
-            .map(|(v, id)| WireEvent {
-                prediction_id: Some(id.clone()),
-                output: serde_json::Number::from_f64(*v).map(serde_json::Value::Number),
-                latency_ms: Some(latency_ms),
-                ..event(id.clone(), EventKind::Prediction)
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    // The batch's profile, over the columns the training profile has, read as the model reads them:
-    // a column read as another kind than in training is converted (a copy of it alone) first.
-    let reference = bundle.profile.index();
-    let columns = table
-        .columns
-        .iter()
-        .filter_map(|column| {
-            let numeric = reference.get(column.name.as_str())?.numbers.is_some();
-            if numeric == (column.kind == tabml::ColumnKind::Numeric) {
-                return Some(ColumnProfile::of_column(column, None, EXACT_VALUES));
-            }
-            let kind = if numeric { tabml::ColumnKind::Numeric } else { tabml::ColumnKind::Categorical };
-            let mut one = Table { columns: vec![column.clone()], n_rows: table.n_rows, lines: Vec::new() };
-            let converted = one.set_kind(&column.name, kind).map_or(column, |()| &one.columns[0]);
-            Some(ColumnProfile::of_column(converted, None, EXACT_VALUES))
-        })
-        .collect();
-    let mut profile = DataProfile { rows: table.n_rows as u64, columns, predictions: Vec::new() };
-    profile.predictions =
-        DataProfile::of_rows(&tabml::drift::prediction_table(&bundle.task, predictions), None).columns;
-    if let Ok(profile) = serde_json::to_value(&profile) {
-        events.push(WireEvent {
-            profile: Some(profile),
-            ..event(format!("profile-{run}"), EventKind::Profile)
-        });
-    }
-    events
-}
-
-/// The predictions as CSV: `prediction_id` first when given, then `prediction` and, for a
-/// classifier, one `proba_<class>` column per class.
-fn predictions_csv(
-    bundle: &ModelBundle,
-    predictions: &Predictions,
-    ids: Option<&[String]>,
-    out: &Path,
-) -> Result<Vec<u8>, CliError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| CliError::Io { path: out.to_owned(), source: std::io::Error::other(e) };
-    let id_header = ids.map(|_| "prediction_id".to_owned());
-    let id_of = |row: usize| ids.map(|ids| ids[row].clone());
-    match (predictions, &bundle.task) {
-        (Predictions::Proba(proba), Task::Classification { classes }) => {
-            let header: Vec<String> = id_header
-                .into_iter()
-                .chain(std::iter::once("prediction".to_owned()))
-                .chain(classes.iter().map(|c| format!("proba_{c}")))
-                .collect();
-            writer.write_record(&header).map_err(io)?;
-            for (r, (row, label)) in proba.iter().zip(predictions.labels()).enumerate() {
-                let record: Vec<String> = id_of(r)
-                    .into_iter()
-                    .chain(std::iter::once(classes[label].clone()))
-                    .chain(row.iter().map(|p| p.to_string()))
-                    .collect();
-                writer.write_record(&record).map_err(io)?;
-            }
-        }
-        (Predictions::Values(values), _) => {
-            let header: Vec<String> =
-                id_header.into_iter().chain(std::iter::once("prediction".to_owned())).collect();
-            writer.write_record(&header).map_err(io)?;
-            for (r, v) in values.iter().enumerate() {
-                let record: Vec<String> =
-                    id_of(r).into_iter().chain(std::iter::once(v.to_string())).collect();
-                writer.write_record(&record).map_err(io)?;
-            }
-        }
-        _ => return Err(CliError::Argument("the bundle's predictions do not match its task".into())),
-    }
-    writer
-        .into_inner()
-        .map_err(|e| CliError::Io { path: out.to_owned(), source: std::io::Error::other(e.to_string()) })
-}
-
-/// Refuses predictions with a value that is not a finite number, naming the first such row: a
-/// file of NaN probabilities would pass for predictions downstream.
-fn refuse_non_finite(
-    predictions: &Predictions,
-    task: &Task,
-    table: &Table,
-    data: &Path,
-) -> Result<(), CliError> {
-    let first = match (predictions, task) {
-        (Predictions::Proba(proba), Task::Classification { classes }) => {
-            proba.iter().enumerate().find_map(|(row, p)| {
-                let k = p.iter().position(|v| !v.is_finite())?;
-                Some((row, format!("probability of {:?}", classes.get(k).map_or("?", String::as_str))))
-            })
-        }
-        (Predictions::Values(values), _) => {
-            values.iter().position(|v| !v.is_finite()).map(|row| (row, "prediction".to_owned()))
-        }
-        _ => None,
-    };
-    match first {
-        Some((row, output)) => {
-            Err(CliError::NotFinite { path: data.to_owned(), line: table.line_of(row), output })
-        }
-        None => Ok(()),
-    }
 }

@@ -35,6 +35,11 @@ fn path(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// The arguments of `tabml score` of `data` with the bundle `model`, into `out`.
+fn score_args<'a>(model: &'a str, data: &'a Path, out: &'a Path) -> [&'a str; 7] {
+    ["score", "--model", model, "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]
+}
+
 #[test]
 fn train_evaluate_and_score_a_binary_classifier() {
     let dir = tempfile::tempdir().unwrap();
@@ -233,7 +238,8 @@ fn bad_input_gets_a_clear_message_and_a_failing_exit() {
     std::fs::write(&broken, b"species\nsetosa\n").unwrap();
     fails_with(&evaluate(&broken), "not a tabml model bundle");
 
-    // Data that does not fit the model: a missing column, and a word where a number belongs.
+    // Data that does not fit the model: a missing column, and a word where a number belongs in
+    // every row (a file with some rows that fit is scored: see the next test).
     let wrong = path(dir.path(), "wrong.csv");
     std::fs::write(&wrong, "sepal_length,sepal_width,petal_length\n5.1,3.5,1.4\n").unwrap();
     let scored =
@@ -241,12 +247,13 @@ fn bad_input_gets_a_clear_message_and_a_failing_exit() {
     fails_with(&scored, "the data has no column \"petal_width\"");
     std::fs::write(
         &wrong,
-        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n4.9,three,1.4,0.2\n",
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,zero\n4.9,three,1.4,0.2\n",
     )
     .unwrap();
     let scored =
         tabml(&["score", "--model", out_arg, "--data", wrong.to_str().unwrap(), "--out", "/dev/null"]);
-    fails_with(&scored, "line 3, column \"sepal_width\": \"three\" is not a number");
+    fails_with(&scored, "line 2, column \"petal_width\": \"zero\" is not a number");
+    fails_with(&scored, "(and 1 more problems); no row could be scored, so nothing was written");
     let missing =
         tabml(&["train", "--data", "/nonexistent.csv", "--target", "y", "--model", "tree", "--out", out_arg]);
     fails_with(&missing, "/nonexistent.csv");
@@ -274,7 +281,7 @@ fn tabml_within_a_minute(args: &[&str]) -> Output {
 }
 
 #[test]
-fn extreme_values_train_and_an_output_that_is_not_a_number_is_refused() {
+fn extreme_values_train_and_an_output_that_is_not_a_number_spoils_its_row() {
     let dir = tempfile::tempdir().unwrap();
     let data = path(dir.path(), "extreme.csv");
     let mut csv = String::from("x,y\n");
@@ -314,18 +321,66 @@ fn extreme_values_train_and_an_output_that_is_not_a_number_is_refused() {
         model_arg,
     ]));
     let new = path(dir.path(), "new.csv");
-    std::fs::write(&new, "x\n3\n1.7e308\n").unwrap();
     let scored = path(dir.path(), "scored.csv");
-    let output = tabml_within_a_minute(&[
-        "score",
-        "--model",
-        model_arg,
-        "--data",
-        new.to_str().unwrap(),
-        "--out",
-        scored.to_str().unwrap(),
-    ]);
-    fails_with(&output, "line 3");
+    let score = || tabml_within_a_minute(&score_args(model_arg, &new, &scored));
+    // That row alone is not scored; the other is.
+    std::fs::write(&new, "x\n3\n1.7e308\n").unwrap();
+    let text = ok(&score());
+    let why = "line 3: the model's probability of \"a\" is not a finite number";
+    assert!(text.contains("Scored 1 of 2 rows") && text.contains(why), "{text}");
+    let written = std::fs::read_to_string(&scored).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], "prediction,proba_a,proba_b,error");
+    assert!(lines[1].ends_with(','), "{written}");
+    assert!(lines[2].starts_with(&format!(",,,\"{}", why.replace('"', "\"\""))), "{written}");
+    std::fs::remove_file(&scored).unwrap();
+    // A file of such rows only is refused.
+    std::fs::write(&new, "x\n1.7e308\n").unwrap();
+    let output = score();
+    fails_with(&output, "line 2");
     fails_with(&output, "not a finite number");
     assert!(!scored.exists(), "nothing written");
+}
+
+#[test]
+fn a_row_that_does_not_fit_is_named_by_line_and_column_and_the_others_are_scored() {
+    let dir = tempfile::tempdir().unwrap();
+    let [model, new, out] = ["iris.tabml", "new.csv", "predictions.csv"].map(|name| path(dir.path(), name));
+    let model_arg = model.to_str().unwrap();
+    let train = ["train", "--data", &data("iris.csv"), "--target", "species", "--model", "logreg"];
+    ok(&tabml(&[&train[..], &["--out", model_arg]].concat()));
+    // Line 3 has a word for a number, line 4 a missing value (imputed), line 5 is fine.
+    std::fs::write(
+        &new,
+        "sepal_length,sepal_width,petal_length,petal_width\n\
+         5.1,3.5,1.4,0.2\n\
+         abc,3.0,4.5,1.5\n\
+         6.3,,5.0,1.9\n\
+         5.9,3.0,5.1,1.8\n",
+    )
+    .unwrap();
+    let text = ok(&tabml(&score_args(model_arg, &new, &out)));
+    let why = "line 3, column \"sepal_length\": \"abc\" is not a number, but the model was trained on \
+               numbers in this column";
+    assert!(text.contains("Scored 3 of 4 rows with logistic regression (species)"), "{text}");
+    assert!(
+        text.contains(&format!("1 row could not be scored (the error column says why):\n  {why}\n")),
+        "{text}"
+    );
+    let written = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(written.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert!(
+        written.starts_with("prediction,proba_setosa,proba_versicolor,proba_virginica,error\n"),
+        "{written}"
+    );
+    assert_eq!(rows.len(), 4, "one line per input row, in order: {written}");
+    assert_eq!(rows[0][0], "setosa", "{written}");
+    assert_eq!(rows[1], ["", "", "", "", why], "{written}");
+    for row in [&rows[0], &rows[2], &rows[3]] {
+        let total: f64 = row[1..4].iter().map(|p| p.parse::<f64>().unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-9 && row[4].is_empty(), "{written}");
+    }
 }

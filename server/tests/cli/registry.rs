@@ -210,10 +210,10 @@ fn score_with_a_server_reports_each_prediction_and_labels_give_the_realized_accu
     let iris = workspace_file("public/data/iris.csv");
     let predictions = dir.path().join("predictions.csv");
     let cache = dir.path().join("cache");
-    let score = |extra: &[&str]| {
+    let score = |data: &str, extra: &[&str]| {
         let mut args =
             vec!["score", "--server", &server_flag, "--model", "iris-score", "--alias", "champion"];
-        args.extend(["--data", &iris, "--out", predictions.to_str().unwrap()]);
+        args.extend(["--data", data, "--out", predictions.to_str().unwrap()]);
         args.extend(extra);
         let mut command = Command::new(tabml_binary());
         command.args(&args).env("TABML_TOKEN", &token).env("XDG_CACHE_HOME", &cache);
@@ -222,7 +222,7 @@ fn score_with_a_server_reports_each_prediction_and_labels_give_the_realized_accu
 
     // The first run downloads the bundle, writes prediction_id first, and reports 150 predictions
     // and a profile of the batch.
-    let first = score(&[]);
+    let first = score(&iris, &[]);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(text(&first.stdout).contains("bundle downloaded"), "{}", text(&first.stdout));
     assert!(text(&first.stdout).contains("Reported 150 predictions"), "{}", text(&first.stdout));
@@ -243,7 +243,7 @@ fn score_with_a_server_reports_each_prediction_and_labels_give_the_realized_accu
 
     // Again: the cached bundle is still the one the alias names, so nothing is downloaded; with
     // --no-report nothing is sent.
-    let quiet = score(&["--no-report"]);
+    let quiet = score(&iris, &["--no-report"]);
     assert!(quiet.status.success(), "{}", text(&quiet.stderr));
     assert!(text(&quiet.stdout).contains("cached bundle"), "{}", text(&quiet.stdout));
     assert_eq!(get_json(&url, &token, "/models/iris-score/dashboard")["volume"], 150);
@@ -281,6 +281,25 @@ fn score_with_a_server_reports_each_prediction_and_labels_give_the_realized_accu
     let unversioned = tabml_with_token(&label_args, Some(&token));
     assert_eq!(unversioned.status.code(), Some(1));
     assert!(text(&unversioned.stderr).contains("line 2"), "{}", text(&unversioned.stderr));
+
+    // A file with a row that does not fit: the other is scored, and both are reported, that row as
+    // a prediction that failed, with its reason.
+    let mixed = dir.path().join("mixed.csv");
+    let rows = "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\nabc,3.0,4.5,1.5\n";
+    std::fs::write(&mixed, rows).unwrap();
+    let scored = score(mixed.to_str().unwrap(), &[]);
+    let said = text(&scored.stdout);
+    assert!(scored.status.success(), "{}", text(&scored.stderr));
+    assert!(said.contains("Scored 1 of 2 rows"), "{said}");
+    assert!(said.contains("Reported 1 predictions, 1 rows that could not be scored"), "{said}");
+    assert!(said.contains("line 3, column \"sepal_length\": \"abc\" is not a number"), "{said}");
+    let written = std::fs::read_to_string(&predictions).unwrap();
+    assert!(written.lines().next().unwrap().ends_with(",error"), "{written}");
+    let dashboard = get_json(&url, &token, "/models/iris-score/dashboard");
+    assert_eq!(dashboard["volume"], 152, "{dashboard}");
+    let error_rate = dashboard["error_rate"].as_f64().unwrap();
+    assert!((error_rate - 1.0 / 152.0).abs() < 1e-12, "{dashboard}");
+    assert_eq!(dashboard["drift"]["batches"], 2, "the scored row's profile was merged: {dashboard}");
     server.kill().unwrap();
     server.wait().unwrap();
 }
