@@ -57,6 +57,9 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Write predictions of a model bundle for every row of a CSV file.
     ///
+    /// A row the model cannot read (a word where it was trained on numbers, say) gets an error
+    /// column instead, naming line, column and value; the other rows are scored.
+    ///
     /// With --server, --model names a model of that server's registry (and --version, --alias or
     /// --stage its version): the bundle is cached and fetched again only when it changed, a
     /// prediction_id column comes first, and each prediction and a profile of the batch are
