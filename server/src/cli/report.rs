@@ -13,7 +13,7 @@ use super::{load_table, CliError, Output};
 use reqwest::Method;
 use std::path::PathBuf;
 use std::time::Duration;
-use tabml::api::{EventAck, EventBatch, EventKind, VersionInfo, WireEvent};
+use tabml::api::{EventAck, EventBatch, VersionInfo, WireEvent};
 
 /// Events per request: well under the server's 10,000 and its body limit for prediction events.
 const BATCH_EVENTS: usize = 2_000;
@@ -94,65 +94,36 @@ pub struct LabelArgs {
 /// `tabml label`: one label event per row, naming the prediction it is the truth for.
 pub fn label(args: &LabelArgs) -> Result<Output, CliError> {
     let table = load_table(&args.data)?;
-    let column = |name: &str| {
-        table
-            .column(name)
-            .ok_or_else(|| CliError::Argument(format!("{}: no column named {name:?}", args.data.display())))
-    };
-    let (ids, labels) = (column("prediction_id")?, column("label")?);
+    let path = args.data.display();
+    let read = tabml::read_labels(&table, args.version).map_err(|e| match e {
+        tabml::TabmlError::UnknownColumn(name) => {
+            CliError::Argument(format!("{path}: no column named {name:?}"))
+        }
+        other => CliError::Input { path: args.data.clone(), source: other },
+    })?;
+    // A labels file is sent whole or not at all: a row that names no prediction is a mistake to fix.
+    if let Some(first) = read.problems.first() {
+        let hint = if first.contains("does not name its model version") { "; pass --version" } else { "" };
+        return Err(CliError::Argument(format!("{path}: {first}{hint}")));
+    }
     let remote = args.remote.connect()?;
     super::registry::block_on(async {
         let mut tasks: std::collections::HashMap<u32, bool> = std::collections::HashMap::new();
         let at = now_ms();
-        let mut events = Vec::with_capacity(table.n_rows);
-        for row in 0..table.n_rows {
-            let line = table.line_of(row);
-            let (Some(id), Some(label)) = (ids.cell(row), labels.cell(row)) else {
-                return Err(CliError::Argument(format!(
-                    "{}: line {line}: a prediction_id and a label are both needed",
-                    args.data.display()
-                )));
-            };
-            let version = tabml::prediction_version(id).or(args.version).ok_or_else(|| {
-                CliError::Argument(format!(
-                    "{}: line {line}: {id:?} does not name its model version; pass --version",
-                    args.data.display()
-                ))
-            })?;
-            let classes = match tasks.get(&version) {
-                Some(classes) => *classes,
+        let mut events = Vec::with_capacity(read.labels.len());
+        for row in &read.labels {
+            let classification = match tasks.get(&row.version) {
+                Some(classification) => *classification,
                 None => {
-                    let path = format!("/models/{}/versions/{version}", segment(&args.model));
+                    let path = format!("/models/{}/versions/{}", segment(&args.model), row.version);
                     let info: VersionInfo =
-                        remote.get(&path, &format!("looking up version {version}")).await?;
-                    *tasks.entry(version).or_insert(info.task == "classification")
+                        remote.get(&path, &format!("looking up version {}", row.version)).await?;
+                    *tasks.entry(row.version).or_insert(info.task == "classification")
                 }
             };
-            // A class is compared with the prediction as text; a value as a number.
-            let label = if classes {
-                serde_json::Value::String(label.to_owned())
-            } else {
-                match label.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
-                    Some(number) => serde_json::Value::Number(number),
-                    None => {
-                        return Err(CliError::Argument(format!(
-                            "{}: line {line}: label {label:?} is not a number, and version {version} predicts numbers",
-                            args.data.display()
-                        )))
-                    }
-                }
-            };
-            events.push(WireEvent {
-                // Named after its prediction: sending the same file again stores nothing twice.
-                id: format!("label-{id}"),
-                kind: EventKind::Label,
-                model: args.model.clone(),
-                version,
-                at,
-                prediction_id: Some(id.to_owned()),
-                label: Some(label),
-                ..WireEvent::default()
-            });
+            let event = tabml::label_event(&args.model, row, classification, at)
+                .map_err(|why| CliError::Argument(format!("{path}: {why}")))?;
+            events.push(event);
         }
         let (accepted, duplicates) = send_events(&remote, events).await?;
         Ok(Output::from(format!(

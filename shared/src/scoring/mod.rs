@@ -19,13 +19,15 @@
 //!
 //! `output.rs` writes a batch out: the predictions as CSV ([`ScoredBatch::to_csv`]) and monitoring
 //! events ([`ScoredBatch::events`]: a prediction or an error per row, then a profile of the scored
-//! rows), with [`prediction_id`]s. Nothing here reads a clock or draws a random number: the caller
+//! rows), with [`prediction_id`]s; `labels.rs` reads a file of `prediction_id,label` into label events. Nothing here reads a clock or draws a random number: the caller
 //! passes the time and the run's id.
 
+mod labels;
 mod output;
 #[cfg(test)]
 mod tests;
 
+pub use labels::{label_event, read_labels, LabelRow, LabelRows};
 pub use output::EventContext;
 
 use crate::bundle::ModelBundle;
