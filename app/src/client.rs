@@ -9,8 +9,8 @@
 //! A worker that crashes is replaced the same way, and the requests it held fail with a message.
 
 use crate::worker::messages::{
-    Current, DataSummary, Explanation, FindingView, ModelView, MonitorView, Reply, Request, RowCells, ToPage,
-    ToWorker,
+    Current, DataSummary, Explanation, FileScore, FindingView, LabelsRead, ModelView, MonitorView, Reply,
+    ReportTo, Request, RowCells, RowScore, ScoreSetup, ToPage, ToWorker,
 };
 use futures_channel::oneshot;
 use std::cell::RefCell;
@@ -58,6 +58,8 @@ struct Client {
     pending: HashMap<u64, Pending>,
     /// What rebuilds the current data set in a fresh worker.
     replay: Vec<Replay>,
+    /// What gives a fresh worker the Score page's model again.
+    scoring: Option<Replay>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -106,8 +108,9 @@ async fn ask(
 ) -> Result<Answer, WorkerError> {
     let (done, answer) = oneshot::channel();
     let payload = payload.map(Rc::new);
-    let replay = matches!(request, Request::Load { .. } | Request::SetKind { .. })
-        .then(|| Replay { request: request.clone(), payload: payload.clone() });
+    let replay =
+        matches!(request, Request::Load { .. } | Request::SetKind { .. } | Request::ScoreWith { .. })
+            .then(|| Replay { request: request.clone(), payload: payload.clone() });
     with_client(|client| {
         let id = client.send(&request, payload.as_deref().map(Vec::as_slice));
         client.pending.insert(id, Pending { on_progress, on_trial, done, replay });
@@ -232,6 +235,66 @@ pub async fn drift_file(name: &str, bytes: Vec<u8>) -> Result<MonitorView, Worke
     }
 }
 
+/// Makes the bundle `bytes` (from `name`) the Score page's model: what the page shows of it and its
+/// form. A fresh worker (after a cancel) gets it again.
+pub async fn score_with(name: &str, bytes: Vec<u8>) -> Result<ScoreSetup, WorkerError> {
+    match ask(Request::ScoreWith { name: name.to_owned() }, Some(bytes), None, None).await? {
+        (Reply::ScoringWith(setup), _) => Ok(*setup),
+        (other, _) => Err(mismatch("open a model to score with", &other)),
+    }
+}
+
+/// Scores one row (cells by input column) with the Score page's model `digest`.
+pub async fn score_row(digest: &str, cells: Vec<(String, String)>) -> Result<RowScore, WorkerError> {
+    match ask(Request::ScoreRow { digest: digest.to_owned(), cells }, None, None, None).await? {
+        (Reply::ScoredRow(score), _) => Ok(*score),
+        (other, _) => Err(mismatch("score a row", &other)),
+    }
+}
+
+/// Scores the CSV `bytes` (from `name`) with the Score page's model `digest`: the summary, and the
+/// predictions CSV.
+pub async fn score_file(
+    digest: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    run: &str,
+    report: Option<ReportTo>,
+    on_progress: OnProgress,
+) -> Result<(FileScore, Vec<u8>), WorkerError> {
+    let request =
+        Request::ScoreFile { digest: digest.to_owned(), name: name.to_owned(), run: run.to_owned(), report };
+    match ask(request, Some(bytes), Some(on_progress), None).await? {
+        (Reply::ScoredFile(summary), Some(csv)) => Ok((*summary, csv)),
+        (other, _) => Err(mismatch("score a file", &other)),
+    }
+}
+
+/// The last scored file's predictions CSV again, with the key column `key` copied in.
+pub async fn predictions_csv(digest: &str, key: Option<String>) -> Result<Vec<u8>, WorkerError> {
+    match ask(Request::PredictionsCsv { digest: digest.to_owned(), key }, None, None, None).await? {
+        (Reply::Predictions, Some(csv)) => Ok(csv),
+        (other, _) => Err(mismatch("write the predictions", &other)),
+    }
+}
+
+/// Reads the CSV `bytes` (from `name`) of `prediction_id,label` into label events for `model`.
+pub async fn labels(
+    name: &str,
+    bytes: Vec<u8>,
+    model: &str,
+    version: u32,
+    classification: bool,
+    at_ms: i64,
+) -> Result<LabelsRead, WorkerError> {
+    let request =
+        Request::Labels { name: name.to_owned(), model: model.to_owned(), version, classification, at_ms };
+    match ask(request, Some(bytes), None, None).await? {
+        (Reply::LabelsRead(read), _) => Ok(*read),
+        (other, _) => Err(mismatch("read labels", &other)),
+    }
+}
+
 /// Stops whatever the worker is doing: its requests fail with "cancelled", and a fresh worker takes
 /// over with the same data set.
 pub fn cancel() {
@@ -242,7 +305,7 @@ fn with_client<T>(f: impl FnOnce(&mut Client) -> T) -> Result<T, WorkerError> {
     CLIENT.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
-            *slot = Some(Client::start(Vec::new())?);
+            *slot = Some(Client::start(Vec::new(), None)?);
         }
         Ok(f(slot.as_mut().expect("just started")))
     })
@@ -253,7 +316,7 @@ fn with_client<T>(f: impl FnOnce(&mut Client) -> T) -> Result<T, WorkerError> {
 fn restart(reason: WorkerError) {
     let failed = CLIENT.with(|cell| {
         let old = cell.borrow_mut().take();
-        let Some(Client { worker, pending, replay, _on_message, _on_error, .. }) = old else {
+        let Some(Client { worker, pending, replay, scoring, _on_message, _on_error, .. }) = old else {
             return Vec::new();
         };
         // A terminated worker's late messages must reach nobody.
@@ -263,7 +326,7 @@ fn restart(reason: WorkerError) {
         // This may run inside the old worker's error handler: its closures must outlive the call.
         _on_message.forget();
         _on_error.forget();
-        match Client::start(replay) {
+        match Client::start(replay, scoring) {
             Ok(client) => *cell.borrow_mut() = Some(client),
             Err(e) => web_sys::console::error_1(&e.to_string().into()),
         }
@@ -276,7 +339,7 @@ fn restart(reason: WorkerError) {
 }
 
 impl Client {
-    fn start(replay: Vec<Replay>) -> Result<Self, WorkerError> {
+    fn start(replay: Vec<Replay>, scoring: Option<Replay>) -> Result<Self, WorkerError> {
         let worker =
             Worker::new(WORKER_SCRIPT).map_err(|e| WorkerError::Unavailable(crate::http::js_message(&e)))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
@@ -292,14 +355,16 @@ impl Client {
             queue: Vec::new(),
             pending: HashMap::new(),
             replay: Vec::new(),
+            scoring: None,
             _on_message: on_message,
             _on_error: on_error,
         };
-        for step in &replay {
+        for step in replay.iter().chain(&scoring) {
             // Replies to replayed requests have no pending entry and are dropped.
             client.send(&step.request, step.payload.as_deref().map(Vec::as_slice));
         }
         client.replay = replay;
+        client.scoring = scoring;
         Ok(client)
     }
 
@@ -368,11 +433,15 @@ fn on_message(event: MessageEvent) {
                 let mut slot = cell.borrow_mut();
                 let client = slot.as_mut()?;
                 let pending = client.pending.remove(&id)?;
-                if let (Some(step), Reply::Loaded(_)) = (&pending.replay, &reply) {
-                    if matches!(step.request, Request::Load { .. }) {
-                        client.replay.clear();
+                match (&pending.replay, &reply) {
+                    (Some(step), Reply::Loaded(_)) => {
+                        if matches!(step.request, Request::Load { .. }) {
+                            client.replay.clear();
+                        }
+                        client.replay.push(step.clone());
                     }
-                    client.replay.push(step.clone());
+                    (Some(step), Reply::ScoringWith(_)) => client.scoring = Some(step.clone()),
+                    _ => {}
                 }
                 Some(pending)
             });

@@ -3,9 +3,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tabml::api::{
-    AliasMove, ApiError, AuditEntry, EventAck, EventBatch, Health, LoginRequest, ModelInfo, ModelPage,
-    NewModel, NewRun, Retirement, RunBatch, RunInfo, RunPage, SignupRequest, StageChange, TokenResponse,
-    UserInfo, VersionInfo,
+    AliasMove, ApiError, AuditEntry, EventAck, Health, LoginRequest, ModelInfo, ModelPage, NewModel, NewRun,
+    Retirement, RunBatch, RunInfo, RunPage, SignupRequest, StageChange, TokenResponse, UserInfo, VersionInfo,
 };
 use thiserror::Error;
 use wasm_bindgen::JsCast;
@@ -204,12 +203,6 @@ pub async fn runs_of(token: &str, model: &str) -> Result<RunPage, HttpError> {
 pub async fn send_events(token: &str, batch_json: String) -> Result<EventAck, HttpError> {
     let bytes = send("POST", "/api/v1/events", Some(Body::Json(batch_json)), Some(token)).await?;
     serde_json::from_slice(&bytes)
-        .map_err(|e| HttpError::Decode { url: "/api/v1/events".into(), message: e.to_string() })
-}
-
-/// An events batch as JSON, for [`send_events`].
-pub fn events_json(batch: &EventBatch) -> Result<String, HttpError> {
-    serde_json::to_string(batch)
         .map_err(|e| HttpError::Decode { url: "/api/v1/events".into(), message: e.to_string() })
 }
 

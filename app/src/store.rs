@@ -1,7 +1,8 @@
 //! What the learner made, kept in the browser (IndexedDB) so that it is there after a reload: the
 //! problem card, every data set loaded (its bytes) and the current one's type changes, target and
 //! choices, every run with its bundle and what the page shows of it (its `ModelView`, so a reload
-//! never has the worker decode the bundles again), and the sign-in (`session`).
+//! never has the worker decode the bundles again), the sign-in (`session`), and the bundles pulled
+//! from the registry (kept by digest, so an unchanged model is never downloaded twice).
 //! The only module that speaks IndexedDB. Records are postcard bytes under fixed keys; nothing
 //! here is sent anywhere.
 //!
@@ -292,6 +293,53 @@ pub async fn load_runs() -> Result<Vec<StoredRun>, StoreError> {
     }
     runs.sort_by_key(|r| r.number);
     Ok(runs)
+}
+
+/// A model pulled from the registry: which one was asked for, and what it was then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PulledRef {
+    /// The registered model's name.
+    pub model: String,
+    /// How the version was named ("alias champion", "version 3", …).
+    pub which: String,
+    /// The version it was.
+    pub version: u32,
+    /// Its bundle's digest (the server's ETag), under which the bytes are kept.
+    pub digest: String,
+}
+
+fn pulled_key(model: &str, which: &str) -> String {
+    format!("pulled-{model}\u{1f}{which}")
+}
+
+fn pulled_bundle_key(digest: &str) -> String {
+    format!("pulled-bundle-{digest}")
+}
+
+/// The bundle last pulled for `model` and `which`, with its bytes; `None` if none is kept (or its
+/// bytes are gone).
+pub async fn pulled(model: &str, which: &str) -> Result<Option<(PulledRef, Vec<u8>)>, StoreError> {
+    let Some(pulled) = get::<PulledRef>(&pulled_key(model, which)).await? else { return Ok(None) };
+    Ok(get_raw(&pulled_bundle_key(&pulled.digest)).await?.map(|bytes| (pulled, bytes)))
+}
+
+/// Keeps a pulled bundle under its digest and points `model`/`which` at it, in one transaction; the
+/// bytes it pointed at before are dropped.
+pub async fn save_pulled(pulled: &PulledRef, bytes: &[u8]) -> Result<(), StoreError> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+    let store = transaction.store(STORE)?;
+    let key = JsValue::from_str(&pulled_key(&pulled.model, &pulled.which));
+    let before: Option<PulledRef> =
+        bytes_of(store.get(key.clone()).await?).and_then(|b| postcard::from_bytes(&b).ok());
+    if let Some(before) = before.filter(|b| b.digest != pulled.digest) {
+        store.delete(JsValue::from_str(&pulled_bundle_key(&before.digest))).await?;
+    }
+    let bundle_key = JsValue::from_str(&pulled_bundle_key(&pulled.digest));
+    store.put(&js_sys::Uint8Array::from(bytes), Some(&bundle_key)).await?;
+    let record = postcard::to_allocvec(pulled)?;
+    store.put(&js_sys::Uint8Array::from(&record[..]), Some(&key)).await?;
+    finish(transaction).await
 }
 
 /// Keeps the sign-in (its token, expiry and who) in this browser until it expires or the learner

@@ -4,6 +4,7 @@
 
 mod not_found;
 mod registry;
+mod score;
 mod sign_in;
 pub mod workbench;
 
@@ -16,7 +17,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 /// Every page: its address and the name the header's menu gives it.
-pub const PAGES: [(&str, &str); 2] = [("/", "Workbench"), ("/registry", "Registry")];
+pub const PAGES: [(&str, &str); 3] = [("/", "Workbench"), ("/score", "Score"), ("/registry", "Registry")];
 
 /// The whole app: the learner's work (kept across pages, read back from this browser on start),
 /// the header with the menu of pages, the page at this address, and the footer.
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=not_found::NotFound>
                 <Route path=path!("/") view=workbench::WorkbenchPage/>
                 <Route path=path!("/sign-in") view=sign_in::SignInPage/>
+                <Route path=path!("/score") view=score::ScorePage/>
                 <Route path=path!("/registry") view=registry::RegistryPage/>
                 <Route path=path!("/registry/:name") view=registry::ModelPage/>
             </Routes>

@@ -257,3 +257,61 @@ fn curve(
     chart.draw_series(std::iter::once(Circle::new(marked, 6, RGBColor(200, 110, 0).filled())))?;
     Ok(())
 }
+
+/// Draws the features that moved one prediction most onto `canvas`: one horizontal bar per input
+/// column (at most 10, largest first), to the right when it pushed the explained score up, to the
+/// left when down.
+pub fn draw_contributions(
+    canvas: &web_sys::HtmlCanvasElement,
+    explanation: &tabml::RowExplanation,
+) -> Result<(), ChartError> {
+    let root = area(canvas)?;
+    contribution_bars(&root, explanation).map_err(drawing)?;
+    root.present().map_err(drawing)
+}
+
+fn contribution_bars(root: &Area<'_>, explanation: &tabml::RowExplanation) -> DrawResult {
+    let shown: Vec<&tabml::Contribution> = explanation.contributions.iter().take(10).collect();
+    let n = shown.len().max(1);
+    let reach = shown.iter().map(|c| c.amount.abs()).fold(0.0, f64::max).max(1e-9) * 1.15;
+    // Largest at the top: row i of `shown` sits in slot n − 1 − i.
+    let slot = |i: usize| n - 1 - i;
+    let what = match &explanation.explained {
+        Some(class) => format!("pushes the score of {class} up (right) or down (left)"),
+        None => "pushes the prediction up (right) or down (left)".to_owned(),
+    };
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(150)
+        .build_cartesian_2d(-reach..reach, (0..n - 1).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(what)
+        .x_labels(7)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(s) => {
+                shown.get(n - 1 - *s).map(|c| c.column.chars().take(20).collect()).unwrap_or_default()
+            }
+            _ => String::new(),
+        })
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 13))
+        .draw()?;
+    let (up, down) = (RGBColor(36, 89, 199), RGBColor(214, 110, 20));
+    chart.draw_series(shown.iter().enumerate().map(|(i, c)| {
+        let colour = if c.amount >= 0.0 { up } else { down };
+        let mut bar = Rectangle::new(
+            [(0.0, SegmentValue::Exact(slot(i))), (c.amount, SegmentValue::Exact(slot(i) + 1))],
+            colour.filled(),
+        );
+        bar.set_margin(4, 4, 0, 0);
+        bar
+    }))?;
+    chart.draw_series(LineSeries::new(
+        [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
+        BLACK.mix(0.5),
+    ))?;
+    Ok(())
+}

@@ -5,6 +5,7 @@
 
 use super::messages::*;
 use super::monitor::Watched;
+use super::scoring::Scorer;
 use tabml::models::Progress;
 use tabml::{
     parse_csv, train_with, validate, ModelBundle, Table, TabmlError, TrainConfig, ValidationOptions,
@@ -40,6 +41,9 @@ pub enum EngineError {
     /// A shift that changes numbers names a column that holds none.
     #[error("column {0:?} does not hold numbers")]
     NotNumeric(String),
+    /// A score request names another model than the one the worker holds for the Score page.
+    #[error("the model to score with is no longer loaded here: choose it again")]
+    NotScoring,
     /// The learner cancelled a training.
     #[error("Training was cancelled.")]
     Cancelled,
@@ -79,6 +83,8 @@ struct Last {
 pub struct Engine {
     data: Option<(String, Table)>,
     last: Option<Last>,
+    /// The Score page's model.
+    scorer: Option<Scorer>,
     /// How many times monitoring's model-only work was done (for the tests).
     #[cfg(test)]
     watch_builds: usize,
@@ -197,6 +203,31 @@ impl Engine {
                 let view = Box::new(ModelView::of(&bundle));
                 Ok((Reply::Opened { digest: ModelBundle::digest_of(&bytes), view }, None))
             }
+            Request::ScoreWith { name } => {
+                let bytes = payload.ok_or(EngineError::NoFile)?;
+                let (scorer, setup) = Scorer::open(&name, &bytes)?;
+                self.scorer = Some(scorer);
+                Ok((Reply::ScoringWith(Box::new(setup)), None))
+            }
+            Request::ScoreRow { digest, cells } => {
+                let score = self.scorer(&digest)?.row(&cells, clock)?;
+                Ok((Reply::ScoredRow(Box::new(score)), None))
+            }
+            Request::ScoreFile { digest, name, run, report } => {
+                let bytes = payload.ok_or(EngineError::NoFile)?;
+                let scorer = self.scorer_mut(&digest)?;
+                let (summary, csv) = scorer.file(&name, &bytes, &run, report.as_ref(), progress, clock)?;
+                Ok((Reply::ScoredFile(Box::new(summary)), Some(csv)))
+            }
+            Request::PredictionsCsv { digest, key } => {
+                let csv = self.scorer(&digest)?.csv_with_key(key.as_deref())?;
+                Ok((Reply::Predictions, Some(csv)))
+            }
+            Request::Labels { name, model, version, classification, at_ms } => {
+                let bytes = payload.ok_or(EngineError::NoFile)?;
+                let read = super::scoring::labels(&name, &bytes, &model, version, classification, at_ms)?;
+                Ok((Reply::LabelsRead(Box::new(read)), None))
+            }
             Request::Monitor { digest, current } => {
                 let (_, table) = self.data.as_ref().ok_or(EngineError::NoData)?;
                 let last = self
@@ -239,6 +270,14 @@ impl Engine {
                 Ok((Reply::Monitored(Box::new(view)), None))
             }
         }
+    }
+
+    fn scorer(&self, digest: &str) -> Result<&Scorer, EngineError> {
+        self.scorer.as_ref().filter(|s| s.digest == digest).ok_or(EngineError::NotScoring)
+    }
+
+    fn scorer_mut(&mut self, digest: &str) -> Result<&mut Scorer, EngineError> {
+        self.scorer.as_mut().filter(|s| s.digest == digest).ok_or(EngineError::NotScoring)
     }
 
     fn data(&self) -> Result<&(String, Table), EngineError> {

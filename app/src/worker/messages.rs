@@ -56,6 +56,129 @@ pub enum Request {
     /// Check the attached CSV file (called `name`) for drift against the loaded data set, with
     /// no model: Evidently's choice of test per column, on the raw rows of both.
     DriftFile { name: String },
+    /// Keep the attached bundle (from `name`) as the Score page's model, and describe its form.
+    ScoreWith { name: String },
+    /// Score one row (cells by input column) with the Score page's model `digest`.
+    ScoreRow { digest: String, cells: Vec<(String, String)> },
+    /// Score the attached CSV file `name` with the Score page's model `digest`. Prediction ids are
+    /// made from the version (0 when not reporting) and `run`; with `report`, the events too.
+    ScoreFile { digest: String, name: String, run: String, report: Option<ReportTo> },
+    /// The last scored file's predictions again, with the key column `key` copied in.
+    PredictionsCsv { digest: String, key: Option<String> },
+    /// Read the attached CSV `name` of `prediction_id,label` into label events for `model`, whose
+    /// `version` (for ids that do not name theirs) is a classifier or not.
+    Labels { name: String, model: String, version: u32, classification: bool, at_ms: i64 },
+}
+
+/// Where the predictions of a scored file are reported: a registered model's version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportTo {
+    /// The registered model.
+    pub model: String,
+    /// Its version.
+    pub version: u32,
+    /// When (the page's clock, Unix milliseconds).
+    pub at_ms: i64,
+    /// Whether each prediction event carries its input row (the learner's choice).
+    pub include_inputs: bool,
+}
+
+/// The Score page's model, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreSetup {
+    /// Its bundle's digest.
+    pub digest: String,
+    /// What the page shows of it.
+    pub view: Box<ModelView>,
+    /// One field per input column.
+    pub form: Vec<FormField>,
+}
+
+/// One field of the one-row form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    /// The input column.
+    pub name: String,
+    /// Its type in training.
+    pub column_kind: ColumnKind,
+    /// How it is entered.
+    pub kind: FieldKind,
+    /// What values training saw, in words.
+    pub hint: String,
+    /// The value it starts at: the training mean, or the commonest value.
+    pub typical: String,
+}
+
+/// How a field is entered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FieldKind {
+    /// A number; its training range (NaN when unknown) and step (1 for integers, 0 for any).
+    Number { min: f64, max: f64, step: f64 },
+    /// One of the training values, commonest first.
+    Choice(Vec<String>),
+    /// Free text (dates, text).
+    Text,
+}
+
+/// One row, scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowScore {
+    /// The predicted class or value; `None` when the row could not be scored.
+    pub prediction: Option<String>,
+    /// Each class's probability (classifiers).
+    pub probabilities: Vec<(String, f64)>,
+    /// Why the row could not be scored, naming the field.
+    pub problem: Option<String>,
+    /// The features that moved this prediction most.
+    pub explanation: Option<tabml::RowExplanation>,
+    /// Milliseconds the worker took.
+    pub millis: f64,
+}
+
+/// A scored file, as the page shows it (the predictions CSV travels beside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileScore {
+    /// The file's name.
+    pub name: String,
+    /// Data rows.
+    pub rows: usize,
+    /// Rows scored.
+    pub scored: usize,
+    /// The first problems, each naming its line and column.
+    pub problems: Vec<String>,
+    /// All problems.
+    pub problem_count: usize,
+    /// Rows not scored.
+    pub unscored: usize,
+    /// The file's columns the model does not read, any of which may be copied in as the key.
+    pub key_columns: Vec<String>,
+    /// The key column copied into the predictions, if one was chosen (or guessed from its name).
+    pub key: Option<String>,
+    /// Rows per predicted class (classifiers).
+    pub counts: Vec<(String, usize)>,
+    /// The monitoring events to send, as JSON batches (empty when not reporting).
+    pub events: Vec<String>,
+    /// Milliseconds for everything: reading, scoring, writing.
+    pub millis: f64,
+    /// Milliseconds of the scoring alone.
+    pub score_millis: f64,
+}
+
+/// A labels file, read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelsRead {
+    /// The file's name.
+    pub name: String,
+    /// Data rows.
+    pub rows: usize,
+    /// Label events made.
+    pub labels: usize,
+    /// The first rows that made none, by line.
+    pub problems: Vec<String>,
+    /// All such rows.
+    pub problem_count: usize,
+    /// The events, as JSON batches.
+    pub events: Vec<String>,
 }
 
 /// What a monitoring check compares with the training rows.
@@ -138,6 +261,16 @@ pub enum Reply {
     Explained(Box<Explanation>),
     /// What [`Request::Monitor`] found.
     Monitored(Box<MonitorView>),
+    /// The Score page's model, kept.
+    ScoringWith(Box<ScoreSetup>),
+    /// One row, scored.
+    ScoredRow(Box<RowScore>),
+    /// A file, scored; its predictions CSV is attached.
+    ScoredFile(Box<FileScore>),
+    /// The predictions CSV, attached.
+    Predictions,
+    /// A labels file, read.
+    LabelsRead(Box<LabelsRead>),
     /// The request could not be done; the message says why and where.
     Failed(String),
 }
@@ -154,6 +287,11 @@ impl Reply {
             Self::Split(_) => "a split",
             Self::Explained(_) => "an explanation",
             Self::Monitored(_) => "a drift check",
+            Self::ScoringWith(_) => "a model to score with",
+            Self::ScoredRow(_) => "a scored row",
+            Self::ScoredFile(_) => "a scored file",
+            Self::Predictions => "predictions",
+            Self::LabelsRead(_) => "labels",
             Self::Failed(_) => "a failure",
         }
     }

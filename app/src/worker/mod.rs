@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod messages;
 pub mod monitor;
+pub mod scoring;
 
 use engine::Engine;
 use messages::{Reply, ToPage, ToWorker};

@@ -8,6 +8,7 @@ mod monitor;
 mod pages;
 mod persistence;
 mod registry;
+mod score;
 mod share;
 mod sign_in;
 mod train;
@@ -55,37 +56,7 @@ impl Session {
             dist.display()
         );
         let server = TestServer::start(&dist).await;
-        // Opening a WebDriver session on a loaded 2-core machine now and then has the driver drop
-        // the connection while the browser starts; a fresh driver on a fresh port then works.
-        let mut attempt = 0;
-        let (client, driver, profile) = loop {
-            attempt += 1;
-            let profile = tempfile::tempdir().unwrap();
-            let mut builder = ClientBuilder::new(HttpConnector::new());
-            let driver = match browser {
-                Browser::Chromium => {
-                    builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
-                    Driver::Chrome(ChromeDriver::start())
-                }
-                Browser::Firefox => {
-                    builder.capabilities(GeckoDriver::firefox_capabilities());
-                    Driver::Gecko(GeckoDriver::start())
-                }
-            };
-            let url = match &driver {
-                Driver::Chrome(d) => d.url.clone(),
-                Driver::Gecko(d) => d.url.clone(),
-            };
-            match builder.connect(&url).await {
-                Ok(client) => break (client, driver, profile),
-                Err(e) if attempt < 3 => {
-                    eprintln!("opening a WebDriver session failed (attempt {attempt}), retrying: {e}");
-                    drop(driver);
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-                Err(e) => panic!("a WebDriver session after {attempt} attempts: {e}"),
-            }
-        };
+        let (client, driver, profile) = connect(browser).await;
         client.goto(&server.url("/")).await.unwrap();
         Self { client, server, _driver: driver, _profile: profile }
     }
@@ -103,6 +74,63 @@ impl Session {
     pub(super) async fn close(self) {
         self.client.close().await.unwrap();
         self.server.stop().await;
+    }
+
+    /// Another headless Chromium with a profile of its own, showing the home page of this
+    /// session's server.
+    pub(super) async fn other_browser(&self) -> OtherBrowser {
+        let (client, driver, profile) = connect(Browser::Chromium).await;
+        client.goto(&self.server.url("/")).await.unwrap();
+        OtherBrowser { client, _driver: driver, _profile: profile }
+    }
+}
+
+/// A WebDriver session in a fresh browser profile of its own.
+async fn connect(browser: Browser) -> (Client, Driver, tempfile::TempDir) {
+    // Opening a WebDriver session on a loaded 2-core machine now and then has the driver drop
+    // the connection while the browser starts; a fresh driver on a fresh port then works.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let profile = tempfile::tempdir().unwrap();
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        let driver = match browser {
+            Browser::Chromium => {
+                builder.capabilities(ChromeDriver::chromium_capabilities(profile.path()));
+                Driver::Chrome(ChromeDriver::start())
+            }
+            Browser::Firefox => {
+                builder.capabilities(GeckoDriver::firefox_capabilities());
+                Driver::Gecko(GeckoDriver::start())
+            }
+        };
+        let url = match &driver {
+            Driver::Chrome(d) => d.url.clone(),
+            Driver::Gecko(d) => d.url.clone(),
+        };
+        match builder.connect(&url).await {
+            Ok(client) => break (client, driver, profile),
+            Err(e) if attempt < 3 => {
+                eprintln!("opening a WebDriver session failed (attempt {attempt}), retrying: {e}");
+                drop(driver);
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => panic!("a WebDriver session after {attempt} attempts: {e}"),
+        }
+    }
+}
+
+/// A second browser, with a profile of its own (its own IndexedDB, its own sign-in), on the same
+/// server as a [`Session`].
+pub(super) struct OtherBrowser {
+    pub(super) client: Client,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+impl OtherBrowser {
+    pub(super) async fn close(self) {
+        self.client.close().await.unwrap();
     }
 }
 
@@ -185,6 +213,12 @@ pub(super) async fn data_value(client: &Client, css: &str) -> f64 {
     let element = wait_for(client, css).await;
     let text = element.attr("data-value").await.unwrap().unwrap_or_else(|| panic!("{css} has no data-value"));
     text.parse().unwrap_or_else(|e| panic!("{css} data-value {text:?}: {e}"))
+}
+
+/// Waits until the element with id `id` contains `text`, and returns its text.
+pub(super) async fn wait_text(client: &Client, id: &str, text: &str) -> String {
+    let xpath = format!("//*[@id='{id}'][contains(., \"{text}\")]");
+    client.wait().at_most(PATIENCE).for_element(Locator::XPath(&xpath)).await.unwrap().text().await.unwrap()
 }
 
 pub(super) async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {

@@ -3,22 +3,10 @@
 //! production in words; the audit log shows each change with its reason, and a model name with
 //! markup in it is shown as text.
 
-use super::{api_token, class_code, get_json, join_class, post_json, save_screenshot, wait_for, Session};
+use super::{
+    api_token, class_code, get_json, join_class, post_json, save_screenshot, wait_for, wait_text, Session,
+};
 use fantoccini::Locator;
-
-/// Waits until the element `css` contains `text`.
-async fn wait_text(client: &fantoccini::Client, id: &str, text: &str) -> String {
-    let xpath = format!("//*[@id='{id}'][contains(., \"{text}\")]");
-    client
-        .wait()
-        .at_most(super::PATIENCE)
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_learner_moves_an_alias_asks_for_promotion_and_reads_the_audit_log() {

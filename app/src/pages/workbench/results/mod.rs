@@ -191,8 +191,11 @@ fn BundleOpener() -> impl IntoView {
 fn Results(trained: TrainedModel) -> impl IntoView {
     let report = trained.view.clone();
     let bytes = &trained.file.bytes;
-    let download =
-        download_link(bytes, &format!("{}-{}.tabml", file_stem(&report.target), report.model.name()));
+    let download = crate::files::download_link(
+        bytes,
+        &format!("{}-{}.tabml", file_stem(&report.target), report.model.name()),
+        "application/octet-stream",
+    );
     let digest = trained.file.digest.clone();
     let canvas = NodeRef::<Canvas>::new();
     {
@@ -487,20 +490,6 @@ fn ConfusionTable(
             </table>
         </div>
     }
-}
-
-/// An object URL for `bytes` as a downloadable file, revoked when the view goes away.
-fn download_link(bytes: &[u8], name: &str) -> Option<(String, String)> {
-    let array = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/octet-stream");
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options).ok()?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
-    let revoke = url.clone();
-    on_cleanup(move || {
-        let _ = web_sys::Url::revoke_object_url(&revoke);
-    });
-    Some((url, name.to_owned()))
 }
 
 /// A file name part from free text: letters, digits, `-` and `_` only.

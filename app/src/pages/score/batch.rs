@@ -1,0 +1,292 @@
+//! A file of rows: scored in the worker with progress and cancel; a row that does not fit the
+//! schema is named by line and column and the others are still scored. The predictions download
+//! as CSV (`prediction_id`, the key column if chosen, the prediction, each class's probability, and
+//! why a row was not scored). For a registered version, the prediction events and a profile of the
+//! batch go to the server (the input rows only if the learner allows it), and a later CSV of
+//! `prediction_id,label` sends the labels.
+
+use super::report::{send_all, Sent};
+use super::Scoring;
+use crate::account::Account;
+use crate::client;
+use crate::files::{download_link, picked, read_file};
+use crate::widgets::thousands;
+use crate::worker::messages::{FileScore, LabelsRead, ReportTo};
+use leptos::prelude::*;
+
+/// Where reporting is.
+#[derive(Clone, PartialEq)]
+enum Reporting {
+    Off,
+    Sending(Sent, usize),
+    Done(Sent),
+    Failed(Sent, String),
+}
+
+/// A random id for one scored file: its predictions' ids start with it.
+fn run_id() -> String {
+    (0..4).map(|_| format!("{:04x}", (js_sys::Math::random() * 65536.0) as u32 & 0xffff)).collect()
+}
+
+/// The file panel.
+#[component]
+pub fn FileOfRows(scoring: Scoring) -> impl IntoView {
+    let account = expect_context::<Account>();
+    let digest = StoredValue::new(scoring.setup.digest.clone());
+    let registered = scoring.origin.registered().map(|(m, v)| (m.to_owned(), v));
+    let classification = matches!(scoring.setup.view.task, tabml::Task::Classification { .. });
+    let report = RwSignal::new(registered.is_some());
+    let inputs = RwSignal::new(false);
+    let progress = RwSignal::new(None::<f64>);
+    let scored = RwSignal::new(None::<Result<FileScore, String>>);
+    let csv = RwSignal::new(None::<Vec<u8>>);
+    let reporting = RwSignal::new(Reporting::Off);
+    let labels = RwSignal::new(None::<Result<(LabelsRead, Reporting), String>>);
+    let target = registered.clone();
+    // The last file's events, kept to send again with the same ids.
+    let unsent = StoredValue::new(Vec::<String>::new());
+    let send = move |batches: Vec<String>| {
+        unsent.set_value(batches.clone());
+        let total = batches.len();
+        reporting.set(Reporting::Sending(Sent::default(), total));
+        leptos::task::spawn_local(async move {
+            let outcome =
+                send_all(account, &batches, |sent| reporting.set(Reporting::Sending(sent, total))).await;
+            reporting.set(match outcome {
+                Ok(sent) => Reporting::Done(sent),
+                Err((sent, why)) => Reporting::Failed(sent, why),
+            });
+        });
+    };
+    let on_file = move |ev: web_sys::Event| {
+        let Some(file) = picked(&ev) else { return };
+        let report_to = (report.get_untracked() && account.token().is_some())
+            .then(|| target.clone())
+            .flatten()
+            .map(|(model, version)| ReportTo {
+                model,
+                version,
+                at_ms: js_sys::Date::now() as i64,
+                include_inputs: inputs.get_untracked(),
+            });
+        scored.set(None);
+        csv.set(None);
+        reporting.set(Reporting::Off);
+        progress.set(Some(0.0));
+        leptos::task::spawn_local(async move {
+            let bytes = match read_file(&file).await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    progress.set(None);
+                    return scored.set(Some(Err(e.to_string())));
+                }
+            };
+            let on_progress = std::rc::Rc::new(move |f: f64| progress.set(Some(f)));
+            let answer = client::score_file(
+                &digest.get_value(),
+                &file.name(),
+                bytes,
+                &run_id(),
+                report_to,
+                on_progress,
+            )
+            .await;
+            progress.set(None);
+            match answer {
+                Ok((summary, bytes)) => {
+                    let events = summary.events.clone();
+                    csv.set(Some(bytes));
+                    scored.set(Some(Ok(summary)));
+                    if !events.is_empty() {
+                        send(events);
+                    }
+                }
+                Err(e) => scored.set(Some(Err(e.to_string()))),
+            }
+        });
+    };
+    let on_key = move |ev: web_sys::Event| {
+        let value = event_target_value(&ev);
+        let key = (!value.is_empty()).then_some(value);
+        leptos::task::spawn_local(async move {
+            if let Ok(bytes) = client::predictions_csv(&digest.get_value(), key.clone()).await {
+                csv.set(Some(bytes));
+                scored.update(|s| {
+                    if let Some(Ok(summary)) = s {
+                        summary.key = key;
+                    }
+                });
+            }
+        });
+    };
+    let label_target = registered.clone();
+    let on_labels = move |ev: web_sys::Event| {
+        let (Some(file), Some((model, version))) = (picked(&ev), label_target.clone()) else { return };
+        labels.set(None);
+        leptos::task::spawn_local(async move {
+            let read = match read_file(&file).await {
+                Ok(bytes) => client::labels(
+                    &file.name(),
+                    bytes,
+                    &model,
+                    version,
+                    classification,
+                    js_sys::Date::now() as i64,
+                )
+                .await
+                .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            let read = match read {
+                Ok(read) => read,
+                Err(why) => return labels.set(Some(Err(why))),
+            };
+            let batches = read.events.clone();
+            labels.set(Some(Ok((read.clone(), Reporting::Sending(Sent::default(), batches.len())))));
+            let outcome = send_all(account, &batches, |_| {}).await;
+            let state = match outcome {
+                Ok(sent) => Reporting::Done(sent),
+                Err((sent, why)) => Reporting::Failed(sent, why),
+            };
+            labels.set(Some(Ok((read, state))));
+        });
+    };
+    let model_name = scoring.setup.view.target.clone();
+    view! {
+        <p class="why">"Score every row of a CSV file with the same columns as the training data (others are ignored, and may be copied into the predictions as a key). A row that does not fit is named by its line and column, and the others are still scored."</p>
+        {match registered.clone() {
+            Some((model, version)) => view! {
+                <div class="controls reporting">
+                    <label class="check"><input type="checkbox" id="report-events" prop:checked=report
+                        on:change=move |ev| report.set(event_target_checked(&ev))/>
+                        {format!(" Report what is scored to the server, as {model} version {version}")}</label>
+                    <label class="check"><input type="checkbox" id="report-inputs" prop:checked=inputs disabled=move || !report.get()
+                        on:change=move |ev| inputs.set(event_target_checked(&ev))/>
+                        " Include each input row (otherwise only the predictions and a summary of the inputs are sent)"</label>
+                </div>
+            }.into_any(),
+            None => view! { <p class="hint">"Predictions from a model that is not pulled from the registry stay in this tab: nothing is reported."</p> }.into_any(),
+        }}
+        <div class="controls">
+            <label>"CSV file to score"
+                <input id="score-file" type="file" accept=".csv,text/csv" on:change=on_file disabled=move || progress.get().is_some()/>
+            </label>
+            {move || progress.get().map(|p| view! {
+                <span class="progress-line"><progress id="score-progress" max="1" value=p></progress>
+                    <button type="button" id="score-cancel" on:click=move |_| client::cancel()>"Cancel"</button></span>
+            })}
+        </div>
+        {move || scored.get().map(|answer| match answer {
+            Err(why) => view! { <div class="error" role="alert" id="score-file-error">{why}</div> }.into_any(),
+            Ok(summary) => view! { <FileSummary summary csv on_key stem=model_name.clone()/> }.into_any(),
+        })}
+        {move || match reporting.get() {
+            Reporting::Off => None,
+            Reporting::Sending(sent, total) => Some(view! {
+                <p class="hint" role="status" id="report-status">{format!("Reporting to the server: batch {} of {total}…", sent.batches + 1)}</p>
+            }.into_any()),
+            Reporting::Done(sent) => Some(view! {
+                <p class="verdict good" id="report-done" data-accepted=sent.accepted>{format!(
+                    "Reported to the server: {} events stored{}.", thousands(sent.accepted),
+                    if sent.duplicates > 0 { format!(", {} it already had", thousands(sent.duplicates)) } else { String::new() })}</p>
+            }.into_any()),
+            Reporting::Failed(sent, why) => Some(view! {
+                <div class="error" role="alert" id="report-error">{format!(
+                    "Not everything was reported ({} events stored before this): {why} The predictions file is complete. Sending again uses the same ids, so nothing is stored twice. ",
+                    thousands(sent.accepted))}
+                    <button type="button" id="report-again" on:click=move |_| send(unsent.get_value())>"Send again"</button>
+                </div>
+            }.into_any()),
+        }}
+        {registered.is_some().then(|| view! {
+            <h3>"Labels, once you know them"</h3>
+            <p class="hint">"When the true outcomes are known, send a CSV with the columns prediction_id and label: the server matches each to its prediction and your mentor's dashboard shows the accuracy realized."</p>
+            <div class="controls">
+                <label>"Labels file (prediction_id,label)"
+                    <input id="labels-file" type="file" accept=".csv,text/csv" on:change=on_labels/>
+                </label>
+            </div>
+            {move || labels.get().map(|answer| match answer {
+                Err(why) => view! { <div class="error" role="alert" id="labels-error">{why}</div> }.into_any(),
+                Ok((read, state)) => view! { <LabelsSummary read state/> }.into_any(),
+            })}
+        })}
+    }
+}
+
+/// What a scored file gave, with the download.
+#[component]
+fn FileSummary(
+    summary: FileScore,
+    csv: RwSignal<Option<Vec<u8>>>,
+    on_key: impl Fn(web_sys::Event) + 'static,
+    stem: String,
+) -> impl IntoView {
+    let problems = summary.problems.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view();
+    let more = summary.problem_count.saturating_sub(summary.problems.len());
+    let counts = summary
+        .counts
+        .iter()
+        .map(|(class, n)| format!("{class}: {}", thousands(*n)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let keys = summary
+        .key_columns
+        .iter()
+        .map(|k| view! { <option value=k.clone() selected=summary.key.as_ref() == Some(k)>{k.clone()}</option> })
+        .collect_view();
+    let file = format!(
+        "predictions-{}.csv",
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()
+    );
+    view! {
+        <p class=if summary.unscored == 0 { "verdict good" } else { "verdict bad" } id="score-summary"
+            data-rows=summary.rows data-scored=summary.scored>
+            {format!("Scored {} of {} rows of {} in {:.0} ms{}.", thousands(summary.scored), thousands(summary.rows), summary.name,
+                summary.millis, if summary.unscored > 0 { format!("; {} could not be scored", thousands(summary.unscored)) } else { String::new() })}
+        </p>
+        {(!counts.is_empty()).then(|| view! { <p class="hint" id="score-counts">{format!("Predicted: {counts}.")}</p> })}
+        {(summary.problem_count > 0).then(|| view! {
+            <ul class="problems" id="score-problems">{problems}
+                {(more > 0).then(|| view! { <li>{format!("…and {} more (each is in the predictions file's error column).", thousands(more))}</li> })}
+            </ul>
+        })}
+        <div class="controls">
+            <label>"Copy a key column into the predictions"
+                <select id="score-key" on:change=on_key>
+                    <option value="" selected=summary.key.is_none()>"(none)"</option>
+                    {keys}
+                </select>
+            </label>
+            {move || csv.get().and_then(|bytes| download_link(&bytes, &file, "text/csv")).map(|(url, name)| view! {
+                <a class="button-link" id="score-download" href=url download=name>"Download the predictions (CSV)"</a>
+            })}
+        </div>
+    }
+}
+
+/// What a labels file gave, and whether it reached the server.
+#[component]
+fn LabelsSummary(read: LabelsRead, state: Reporting) -> impl IntoView {
+    let problems = read.problems.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view();
+    let sent = match state {
+        Reporting::Done(sent) => view! {
+            <p class="verdict good" id="labels-done" data-accepted=sent.accepted>{format!(
+                "Sent {} labels from {} ({} stored now, {} the server already had).",
+                thousands(read.labels), read.name, thousands(sent.accepted), thousands(sent.duplicates))}</p>
+        }
+        .into_any(),
+        Reporting::Failed(sent, why) => view! {
+            <div class="error" role="alert" id="labels-error">{format!("{} labels stored, then: {why}", thousands(sent.accepted))}</div>
+        }
+        .into_any(),
+        _ => view! { <p class="hint" role="status">"Sending the labels…"</p> }.into_any(),
+    };
+    view! {
+        {sent}
+        {(read.problem_count > 0).then(|| view! {
+            <p class="verdict bad">{format!("{} rows of {} made no label:", thousands(read.problem_count), thousands(read.rows))}</p>
+            <ul class="problems" id="labels-problems">{problems}</ul>
+        })}
+    }
+}

@@ -1,0 +1,89 @@
+//! The Score page (`/score`): predictions from any model. The learner chooses the model (the one on
+//! the workbench, a `.tabml` file, or one pulled from the registry by name and alias, stage or
+//! version: `source.rs`), then scores one row typed into a form made from the model's schema, with
+//! the features that moved the prediction (`row.rs`), or a CSV file in the worker, with progress and
+//! cancel, a predictions file to download, and, for a registered version, monitoring events and
+//! labels sent to the server (`batch.rs`, `report.rs`).
+//!
+//! `/score?model=NAME&alias=A` (or `&stage=S`, `&version=N`) pulls that model on arrival: the
+//! Registry page links here.
+
+mod batch;
+mod report;
+mod row;
+mod source;
+
+use crate::worker::messages::ScoreSetup;
+use leptos::prelude::*;
+
+/// Where the Score page's model came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// The model shown on the workbench.
+    Workbench,
+    /// A bundle file the learner opened.
+    File(String),
+    /// A registered model's version, pulled from the server.
+    Registry {
+        /// The registered model.
+        model: String,
+        /// Its version.
+        version: u32,
+        /// How it was asked for ("alias champion").
+        which: String,
+        /// Whether the bytes came over the network (false: this browser's copy was current).
+        downloaded: bool,
+    },
+}
+
+impl Origin {
+    /// The registered model and version, when the model is one: what its events report.
+    pub fn registered(&self) -> Option<(&str, u32)> {
+        match self {
+            Origin::Registry { model, version, .. } => Some((model, *version)),
+            _ => None,
+        }
+    }
+
+    /// Where it came from, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Workbench => "the model on the workbench".into(),
+            Origin::File(name) => format!("the file {name}"),
+            Origin::Registry { model, version, which, downloaded } => format!(
+                "{model} version {version} ({which}), {}",
+                if *downloaded { "downloaded" } else { "unchanged on the server: this browser's copy" }
+            ),
+        }
+    }
+}
+
+/// The model the page scores with: what the worker said of it, and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scoring {
+    pub setup: ScoreSetup,
+    pub origin: Origin,
+}
+
+/// The Score page.
+#[component]
+pub fn ScorePage() -> impl IntoView {
+    let scoring = RwSignal::new(None::<Scoring>);
+    view! {
+        <section class="step" id="score" aria-labelledby="score-title">
+            <h2 id="score-title">"Score"</h2>
+            <p class="why">"Use a model: type one row to see its prediction and why, or score a whole CSV file. Scoring runs in this tab; a model pulled from your class's registry keeps working here, and what it scores is reported to the server so your mentor can watch how it does."</p>
+            <source::ChooseModel scoring/>
+        </section>
+        {move || scoring.get().map(|chosen| view! {
+            <section class="step" id="score-row-step" aria-labelledby="score-row-title">
+                <h2 id="score-row-title">"One row"</h2>
+                <row::OneRow scoring=chosen.clone()/>
+            </section>
+            <section class="step" id="score-file-step" aria-labelledby="score-file-title">
+                <h2 id="score-file-title">"A file of rows"</h2>
+                <batch::FileOfRows scoring=chosen/>
+            </section>
+        })}
+    }
+}
