@@ -241,7 +241,8 @@ fn FileSummary(
     );
     view! {
         <p class=if summary.unscored == 0 { "verdict good" } else { "verdict bad" } id="score-summary"
-            data-rows=summary.rows data-scored=summary.scored>
+            data-rows=summary.rows data-scored=summary.scored
+            data-score-ms=format!("{:.3}", summary.score_millis) data-total-ms=format!("{:.3}", summary.millis)>
             {format!("Scored {} of {} rows of {} in {:.0} ms{}.", thousands(summary.scored), thousands(summary.rows), summary.name,
                 summary.millis, if summary.unscored > 0 { format!("; {} could not be scored", thousands(summary.unscored)) } else { String::new() })}
         </p>
