@@ -125,7 +125,17 @@ pub fn push(args: &PushArgs) -> Result<Output, CliError> {
             None => {
                 let info: VersionInfo = remote
                     .post_bytes(&format!("/models/{model}/versions"), bytes, "uploading the bundle")
-                    .await?;
+                    .await
+                    .map_err(|e| match e {
+                        // A cut upload may or may not have been stored: a second push settles it.
+                        CliError::Unreachable { server, message } => CliError::Unreachable {
+                            server,
+                            message: format!(
+                                "{message}. Push again when the server is back: a bundle it kept is not uploaded twice"
+                            ),
+                        },
+                        other => other,
+                    })?;
                 eprintln!("uploaded {} as {} version {}", args.file.display(), args.model, info.version);
                 info.version
             }

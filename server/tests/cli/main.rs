@@ -1,10 +1,12 @@
 //! The `tabml` binary as a user runs it, one test binary with a module per area: `serve` (the
 //! server on a loopback port, `admin create-user`, a SIGKILL mid-stream), `batch` (`train`,
-//! `evaluate`, `score`), `drift`, and `registry` (`push` and `pull` against a real server). Cargo
+//! `evaluate`, `score`), `drift`, `registry` (`push` and `pull` against a real server), and
+//! `interrupted` (the server killed in the middle of a push). Cargo
 //! builds the binary for these tests (`CARGO_BIN_EXE_tabml`).
 
 mod batch;
 mod drift;
+mod interrupted;
 mod registry;
 mod serve;
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// Runs `tabml` with `args`, with `TABML_TOKEN` set to `token` (or unset).
-fn tabml_with_token(args: &[&str], token: Option<&str>) -> Output {
+pub(super) fn tabml_with_token(args: &[&str], token: Option<&str>) -> Output {
     let mut command = Command::new(tabml_binary());
     command.args(args).env_remove("TABML_TOKEN");
     if let Some(token) = token {
@@ -18,12 +18,12 @@ fn tabml_with_token(args: &[&str], token: Option<&str>) -> Output {
     command.output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Signs `name` in over HTTP and returns the token.
-fn login(url: &str, name: &str, password: &str) -> String {
+pub(super) fn login(url: &str, name: &str, password: &str) -> String {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let reply: serde_json::Value = reqwest::Client::new()
@@ -40,7 +40,7 @@ fn login(url: &str, name: &str, password: &str) -> String {
 }
 
 /// The versions the server holds for `model`, as JSON.
-fn versions(url: &str, token: &str, model: &str) -> Vec<serde_json::Value> {
+pub(super) fn versions(url: &str, token: &str, model: &str) -> Vec<serde_json::Value> {
     get_json(url, token, &format!("/models/{model}/versions")).as_array().unwrap().clone()
 }
 
