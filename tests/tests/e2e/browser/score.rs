@@ -3,7 +3,8 @@
 //! one row and a CSV of 1,000 rows, and sends their labels. The server then holds 1,000 prediction
 //! events and a profile for that version, the dashboard's accuracy is the one the labels give, and
 //! the bundle's digest is the same at every hop. A second pull downloads nothing; a file with a row
-//! that does not fit names it and scores the rest.
+//! that does not fit names it and scores the rest. Bad input on the way (a name with markup, a file
+//! that is not a bundle, a CSV without a column the model reads) is named and loses nothing.
 
 use super::{api_token, class_code, get_json, join_class, save_screenshot, wait_for, wait_text, Session};
 use fantoccini::{Client, Locator};
@@ -173,5 +174,56 @@ async fn a_pulled_champion_scores_a_row_and_a_file_and_reports_them_from_another
         "unticked, nothing more is reported"
     );
     other.close().await;
+    session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_on_the_way_to_scoring_is_named_and_loses_nothing() {
+    let session = Session::open().await;
+    let client = &session.client;
+    let code = class_code(&session).await;
+    wait_for(client, "main[data-restored='true']").await;
+    join_class(client, "lin", &code).await;
+    wait_for(client, "button[data-dataset='iris']").await.click().await.unwrap();
+    wait_for(client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
+    wait_for(client, "#train-button").await.click().await.unwrap();
+    let trained = wait_for(client, "#result-bundle[data-model='logreg']")
+        .await
+        .attr("data-digest")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // A registry name with markup is refused in words, and nothing is registered.
+    let name = wait_for(client, "#share-name").await;
+    name.clear().await.unwrap();
+    name.send_keys("<script>alert(1)</script>").await.unwrap();
+    wait_for(client, "#share-button").await.click().await.unwrap();
+    let refused = wait_for(client, "#share-error").await.text().await.unwrap();
+    assert!(refused.contains("<script>"), "the refusal names the name, as text: {refused}");
+    let token = api_token(&session, "grace").await;
+    assert_eq!(get_json(&session, "/api/v1/models", &token).await["total"], 0);
+
+    // The Score page: the workbench's model, then a file that is not a bundle, which changes nothing.
+    wait_for(client, "nav.pages a[href='/score']").await.click().await.unwrap();
+    wait_for(client, "#score-workbench").await.click().await.unwrap();
+    wait_for(client, &format!("#score-model[data-digest='{trained}']")).await;
+    let files = tempfile::tempdir().unwrap();
+    let fake = files.path().join("not-a-model.tabml");
+    std::fs::write(&fake, "sepal_length,species\n5.1,setosa\n").unwrap();
+    wait_for(client, "#score-bundle-file").await.send_keys(fake.to_str().unwrap()).await.unwrap();
+    let why = wait_for(client, "#score-source-error").await.text().await.unwrap();
+    assert!(why.contains("not-a-model.tabml") && why.contains("not a tabml model bundle"), "{why}");
+    wait_for(client, &format!("#score-model[data-digest='{trained}']")).await;
+    // Nothing is reported for a model that is not a registered version.
+    assert!(client.find(Locator::Css("#report-events")).await.is_err());
+
+    // A file without one of the model's columns is refused whole, naming the column.
+    let missing = files.path().join("no-petals.csv");
+    std::fs::write(&missing, "sepal_length,sepal_width\n5.1,3.5\n").unwrap();
+    wait_for(client, "#score-file").await.send_keys(missing.to_str().unwrap()).await.unwrap();
+    let why = wait_for(client, "#score-file-error").await.text().await.unwrap();
+    assert!(why.contains("no-petals.csv") && why.contains("petal_length"), "{why}");
+    save_screenshot(client, "score-refusals.png").await;
     session.close().await;
 }
