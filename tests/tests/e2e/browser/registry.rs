@@ -1,7 +1,7 @@
 //! The registry pages: a learner shares iris twice (two models' versions), finds the model by
 //! search, points `champion` at a version with a reason, asks for promotion, and is refused
-//! production in words; the audit log shows each change with its reason, and a model name with
-//! markup in it is shown as text.
+//! production in words; the audit log shows each change with its reason, and a description with
+//! markup in it is shown as text. The class's mentor then promotes one version and retires another.
 
 use super::{
     api_token, class_code, get_json, join_class, post_json, save_screenshot, wait_for, wait_text, Session,
@@ -98,5 +98,29 @@ async fn a_learner_moves_an_alias_asks_for_promotion_and_reads_the_audit_log() {
     let reasons: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["reason"].as_str()).collect();
     assert!(reasons.contains(&"best test accuracy") && reasons.contains(&"ready for the class"), "{audit}");
     assert!(!reasons.contains(&"please"), "a refused change is not audited: {audit}");
+
+    // The class's mentor promotes version 1 and retires version 2, each with a reason.
+    wait_for(client, "#header-sign-out").await.click().await.unwrap();
+    wait_for(client, "#account-sign-in").await.click().await.unwrap();
+    wait_for(client, "#sign-in-name").await.send_keys("grace").await.unwrap();
+    wait_for(client, "#sign-in-password").await.send_keys(super::PASSWORD).await.unwrap();
+    wait_for(client, "#sign-in-button").await.click().await.unwrap();
+    wait_for(client, "#account-name").await;
+    client.goto(&session.url("/registry/iris-species")).await.unwrap();
+    wait_for(client, "#change-version").await.select_by_value("1").await.unwrap();
+    wait_for(client, "#change-what").await.select_by_value("production").await.unwrap();
+    wait_for(client, "#change-reason").await.send_keys("the class uses this one").await.unwrap();
+    wait_for(client, "#change-apply").await.click().await.unwrap();
+    wait_text(client, "change-done", "Version 1 is in production").await;
+    wait_for(client, "#model-versions tr[data-version='1'] span.stage.production").await;
+    wait_for(client, "#change-version").await.select_by_value("2").await.unwrap();
+    wait_for(client, "#change-what").await.select_by_value("retire").await.unwrap();
+    wait_for(client, "#change-reason").await.send_keys("overfits the training rows").await.unwrap();
+    wait_for(client, "#change-apply").await.click().await.unwrap();
+    wait_text(client, "change-done", "Version 2 is retired").await;
+    wait_text(client, "model-versions", "overfits the training rows").await;
+    let versions = get_json(&session, "/api/v1/models/iris-species/versions", &token).await;
+    assert_eq!(versions[0]["stage"], "production", "{versions}");
+    assert_eq!(versions[1]["retired"], "overfits the training rows", "{versions}");
     session.close().await;
 }
