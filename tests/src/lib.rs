@@ -30,6 +30,8 @@ pub struct TestServer {
     pub db: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// What it was started with, to start it again on the same address.
+    config: ServerConfig,
     _dir: tempfile::TempDir,
 }
 
@@ -52,6 +54,12 @@ impl TestServer {
         adjust(&mut config);
         let server = Server::bind(&config).await.expect("server binds");
         let addr = server.local_addr().expect("bound address");
+        config.addr = addr;
+        let (shutdown, task) = Self::run(server);
+        Self { addr, db, shutdown: Some(shutdown), task: Some(task), config, _dir: dir }
+    }
+
+    fn run(server: Server) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
             server
@@ -61,7 +69,35 @@ impl TestServer {
                 .await
                 .expect("server runs");
         });
-        Self { addr, db, shutdown: Some(tx), task: Some(task), _dir: dir }
+        (tx, task)
+    }
+
+    /// Stops serving, as if the server went away; its database stays for [`TestServer::resume`].
+    pub async fn pause(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task ends cleanly");
+        }
+    }
+
+    /// Serves again, on the same address and database.
+    pub async fn resume(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let server = loop {
+            match Server::bind(&self.config).await {
+                Ok(server) => break server,
+                // The old socket may linger for a moment.
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("rebinding {}: {e}; trying again", self.addr);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("rebinding {}: {e}", self.addr),
+            }
+        };
+        let (shutdown, task) = Self::run(server);
+        (self.shutdown, self.task) = (Some(shutdown), Some(task));
     }
 
     /// Makes a user directly in the server's database (as `tabml admin create-user` does).
