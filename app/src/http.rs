@@ -22,6 +22,9 @@ pub enum HttpError {
     /// The answer was not what we expected.
     #[error("{url} sent something unexpected: {message}")]
     Decode { url: String, message: String },
+    /// The server is busy (`429`): try again after `retry_after_secs` if it said.
+    #[error("the server is busy: {message}")]
+    Busy { url: String, retry_after_secs: Option<u64>, message: String },
     /// The server refused the request and said why (its stable code and its message).
     #[error("{message}")]
     Refused { url: String, status: u16, code: String, message: String },
@@ -348,6 +351,14 @@ async fn send(
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
     if response.ok() {
         return Ok(bytes);
+    }
+    if response.status() == 429 {
+        let retry_after_secs =
+            response.headers().get("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
+        let message = serde_json::from_slice::<ApiError>(&bytes)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| "too many requests".into());
+        return Err(HttpError::Busy { url: url.to_owned(), retry_after_secs, message });
     }
     Err(refusal(url, response.status(), &bytes))
 }

@@ -2,7 +2,8 @@
 //!
 //! The page and its Web Worker are the main seam. The page side: [`pages`] (one folder per page,
 //! none importing another), [`state`] (the learner's work, shared by context), [`widgets`],
-//! [`account`] (who is signed in), [`client`] (the page's only way to the worker), [`store`]
+//! [`account`] (who is signed in), [`outbox`] (monitoring events on their way to the server),
+//! [`client`] (the page's only way to the worker), [`store`]
 //! (IndexedDB) and [`http`] (the only module that speaks HTTP). The worker side, [`worker`]: its messages, its engine and the Monitor
 //! step's checks. Parsing, validation and training run in the worker, so the page never freezes.
 
@@ -10,6 +11,7 @@ pub mod account;
 pub mod client;
 pub mod files;
 pub mod http;
+pub mod outbox;
 pub mod pages;
 pub mod state;
 pub mod store;

@@ -9,6 +9,7 @@ mod sign_in;
 pub mod workbench;
 
 use crate::account::{role_name, Account};
+use crate::outbox::{Outbox, OutboxBadge, OutboxFooter};
 use crate::state::{persist, restore, Workbench};
 use crate::store;
 use crate::widgets::ServerStatus;
@@ -28,7 +29,13 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(restore(bench));
     let account = Account::default();
     provide_context(account);
-    leptos::task::spawn_local(account.restore());
+    let outbox = Outbox::default();
+    provide_context(outbox);
+    leptos::task::spawn_local(async move {
+        account.restore().await;
+        // Whatever an earlier visit left in the outbox goes now, and from now on as it comes.
+        outbox.start(account);
+    });
     // The card is saved as it is edited, once the saved one has been read back.
     Effect::new(move |_| {
         let card = bench.card.get();
@@ -68,6 +75,7 @@ pub fn App() -> impl IntoView {
                 "Train and check a small model on a table, right here in your browser. Nothing to install; your data stays in this browser."
             </span>
             <ServerStatus/>
+            <OutboxBadge/>
             <AccountBadge/>
         </header>
         {move || bench.storage_error.get().map(|e| view! {
@@ -85,6 +93,7 @@ pub fn App() -> impl IntoView {
         <footer>
             "tabml " {tabml::VERSION} " · training, scoring and evaluation run in WebAssembly in this tab · your card, data set and runs are kept in this browser (IndexedDB) "
             <button type="button" id="forget-work" class="small" on:click=forget>"Forget everything saved here"</button>
+            <OutboxFooter/>
         </footer>
         </Router>
     }

@@ -12,6 +12,8 @@
 //! shown at the top and the tab carries on. The footer's "Forget everything saved here" clears the
 //! store and reloads.
 
+pub mod outbox;
+
 use crate::worker::messages::ModelView;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};

@@ -156,8 +156,8 @@ pub struct FileScore {
     pub key: Option<String>,
     /// Rows per predicted class (classifiers).
     pub counts: Vec<(String, usize)>,
-    /// The monitoring events to send, as JSON batches (empty when not reporting).
-    pub events: Vec<String>,
+    /// The monitoring events to send, each as its id and JSON (empty when not reporting).
+    pub events: Vec<(String, String)>,
     /// Milliseconds for everything: reading, scoring, writing.
     pub millis: f64,
     /// Milliseconds of the scoring alone.
@@ -177,8 +177,8 @@ pub struct LabelsRead {
     pub problems: Vec<String>,
     /// All such rows.
     pub problem_count: usize,
-    /// The events, as JSON batches.
-    pub events: Vec<String>,
+    /// The events, each as its id and JSON.
+    pub events: Vec<(String, String)>,
 }
 
 /// What a monitoring check compares with the training rows.

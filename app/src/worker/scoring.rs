@@ -9,14 +9,12 @@
 
 use super::engine::EngineError;
 use super::messages::{FieldKind, FileScore, FormField, LabelsRead, ReportTo, RowScore, ScoreSetup};
-use tabml::api::{EventBatch, WireEvent};
+use tabml::api::WireEvent;
 use tabml::drift::ColumnProfile;
 use tabml::models::Progress;
 use tabml::{parse_csv, Column, ColumnKind, ModelBundle, Table, Task};
 use tabml::{prediction_id, EventContext, Outcome, ScoredBatch};
 
-/// Events per batch sent to the server (its limit is 10,000).
-pub const EVENTS_PER_BATCH: usize = 1_000;
 /// Problems listed by name in a file's summary (all are in the downloaded CSV).
 const LISTED: usize = 20;
 
@@ -107,7 +105,7 @@ impl Scorer {
                     latency_ms,
                     include_inputs: to.include_inputs,
                 };
-                batches(batch.events(&table, &ids, &context))
+                one_by_one(batch.events(&table, &ids, &context))
             }
             None => Vec::new(),
         };
@@ -190,12 +188,9 @@ fn counts(batch: &ScoredBatch, task: &Task) -> Vec<(String, usize)> {
     classes.into_iter().zip(counts).collect()
 }
 
-/// Events as JSON batches the server takes.
-pub fn batches(events: Vec<WireEvent>) -> Vec<String> {
-    events
-        .chunks(EVENTS_PER_BATCH)
-        .filter_map(|chunk| serde_json::to_string(&EventBatch { events: chunk.to_vec() }).ok())
-        .collect()
+/// Events as `(id, JSON)`, for the outbox, which sends them in batches the server takes.
+pub fn one_by_one(events: Vec<WireEvent>) -> Vec<(String, String)> {
+    events.into_iter().filter_map(|e| Some((e.id.clone(), serde_json::to_string(&e).ok()?))).collect()
 }
 
 /// One field of the one-row form per input column, from the training profile: numbers with their
@@ -274,7 +269,7 @@ pub fn labels(
         labels: events.len(),
         problems: problems.iter().take(LISTED).cloned().collect(),
         problem_count: problems.len(),
-        events: batches(events),
+        events: one_by_one(events),
     })
 }
 
@@ -339,10 +334,11 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.starts_with("prediction_id,id,prediction,"), "{text}");
         assert!(text.contains("v3-00ff-1,a,setosa"), "{text}");
-        let events: Vec<tabml::api::EventBatch> =
-            summary.events.iter().map(|b| serde_json::from_str(b).unwrap()).collect();
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].events.len(), 4, "three rows (one an error) and a profile");
+        assert_eq!(summary.events.len(), 4, "three rows (one an error) and a profile");
+        for (id, json) in &summary.events {
+            let event: WireEvent = serde_json::from_str(json).unwrap();
+            assert_eq!(&event.id, id);
+        }
         let without_key = String::from_utf8(scorer.csv_with_key(None).unwrap()).unwrap();
         assert!(without_key.starts_with("prediction_id,prediction,"), "{without_key}");
         assert!(scorer.csv_with_key(Some("nope")).is_err());

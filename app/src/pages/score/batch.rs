@@ -2,14 +2,15 @@
 //! schema is named by line and column and the others are still scored. The predictions download
 //! as CSV (`prediction_id`, the key column if chosen, the prediction, each class's probability, and
 //! why a row was not scored). For a registered version, the prediction events and a profile of the
-//! batch go to the server (the input rows only if the learner allows it), and a later CSV of
-//! `prediction_id,label` sends the labels.
+//! batch are queued for the server in the outbox (the input rows only if the learner allows it), and
+//! a later CSV of `prediction_id,label` queues the labels: the header's badge counts what is still to
+//! send, and the outbox sends it when it can (`outbox.rs`).
 
-use super::report::{send_all, Sent};
 use super::Scoring;
 use crate::account::Account;
 use crate::client;
 use crate::files::{download_link, picked, read_file};
+use crate::outbox::Outbox;
 use crate::widgets::thousands;
 use crate::worker::messages::{FileScore, LabelsRead, ReportTo};
 use leptos::prelude::*;
@@ -18,9 +19,10 @@ use leptos::prelude::*;
 #[derive(Clone, PartialEq)]
 enum Reporting {
     Off,
-    Sending(Sent, usize),
-    Done(Sent),
-    Failed(Sent, String),
+    /// This many events are in the outbox (on disk), to be sent.
+    Queued(usize),
+    /// They could not even be queued.
+    Failed(String),
 }
 
 /// A random id for one scored file: its predictions' ids start with it.
@@ -42,19 +44,14 @@ pub fn FileOfRows(scoring: Scoring) -> impl IntoView {
     let csv = RwSignal::new(None::<Vec<u8>>);
     let reporting = RwSignal::new(Reporting::Off);
     let labels = RwSignal::new(None::<Result<(LabelsRead, Reporting), String>>);
+    let outbox = expect_context::<Outbox>();
     let target = registered.clone();
-    // The last file's events, kept to send again with the same ids.
-    let unsent = StoredValue::new(Vec::<String>::new());
-    let send = move |batches: Vec<String>| {
-        unsent.set_value(batches.clone());
-        let total = batches.len();
-        reporting.set(Reporting::Sending(Sent::default(), total));
+    let send = move |events: Vec<(String, String)>| {
+        let count = events.len();
         leptos::task::spawn_local(async move {
-            let outcome =
-                send_all(account, &batches, |sent| reporting.set(Reporting::Sending(sent, total))).await;
-            reporting.set(match outcome {
-                Ok(sent) => Reporting::Done(sent),
-                Err((sent, why)) => Reporting::Failed(sent, why),
+            reporting.set(match outbox.add(account, events).await {
+                Ok(()) => Reporting::Queued(count),
+                Err(e) => Reporting::Failed(e.to_string()),
             });
         });
     };
@@ -141,12 +138,9 @@ pub fn FileOfRows(scoring: Scoring) -> impl IntoView {
                 Ok(read) => read,
                 Err(why) => return labels.set(Some(Err(why))),
             };
-            let batches = read.events.clone();
-            labels.set(Some(Ok((read.clone(), Reporting::Sending(Sent::default(), batches.len())))));
-            let outcome = send_all(account, &batches, |_| {}).await;
-            let state = match outcome {
-                Ok(sent) => Reporting::Done(sent),
-                Err((sent, why)) => Reporting::Failed(sent, why),
+            let state = match outbox.add(account, read.events.clone()).await {
+                Ok(()) => Reporting::Queued(read.events.len()),
+                Err(e) => Reporting::Failed(e.to_string()),
             };
             labels.set(Some(Ok((read, state))));
         });
@@ -182,20 +176,13 @@ pub fn FileOfRows(scoring: Scoring) -> impl IntoView {
         })}
         {move || match reporting.get() {
             Reporting::Off => None,
-            Reporting::Sending(sent, total) => Some(view! {
-                <p class="hint" role="status" id="report-status">{format!("Reporting to the server: batch {} of {total}…", sent.batches + 1)}</p>
+            Reporting::Queued(count) => Some(view! {
+                <p class="verdict good" id="report-queued" data-events=count>{format!(
+                    "{} events (one per row and a profile of the file) are kept in this browser and sent to the server as soon as it can be reached; the header counts what is still to send.",
+                    thousands(count))}</p>
             }.into_any()),
-            Reporting::Done(sent) => Some(view! {
-                <p class="verdict good" id="report-done" data-accepted=sent.accepted>{format!(
-                    "Reported to the server: {} events stored{}.", thousands(sent.accepted),
-                    if sent.duplicates > 0 { format!(", {} it already had", thousands(sent.duplicates)) } else { String::new() })}</p>
-            }.into_any()),
-            Reporting::Failed(sent, why) => Some(view! {
-                <div class="error" role="alert" id="report-error">{format!(
-                    "Not everything was reported ({} events stored before this): {why} The predictions file is complete. Sending again uses the same ids, so nothing is stored twice. ",
-                    thousands(sent.accepted))}
-                    <button type="button" id="report-again" on:click=move |_| send(unsent.get_value())>"Send again"</button>
-                </div>
+            Reporting::Failed(why) => Some(view! {
+                <div class="error" role="alert" id="report-error">{format!("The events could not be kept for sending: {why}. The predictions file is complete.")}</div>
             }.into_any()),
         }}
         {registered.is_some().then(|| view! {
@@ -271,17 +258,17 @@ fn FileSummary(
 fn LabelsSummary(read: LabelsRead, state: Reporting) -> impl IntoView {
     let problems = read.problems.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view();
     let sent = match state {
-        Reporting::Done(sent) => view! {
-            <p class="verdict good" id="labels-done" data-accepted=sent.accepted>{format!(
-                "Sent {} labels from {} ({} stored now, {} the server already had).",
-                thousands(read.labels), read.name, thousands(sent.accepted), thousands(sent.duplicates))}</p>
+        Reporting::Queued(count) => view! {
+            <p class="verdict good" id="labels-queued" data-events=count>{format!(
+                "{} labels from {} are kept in this browser and sent to the server as soon as it can be reached.",
+                thousands(read.labels), read.name)}</p>
         }
         .into_any(),
-        Reporting::Failed(sent, why) => view! {
-            <div class="error" role="alert" id="labels-error">{format!("{} labels stored, then: {why}", thousands(sent.accepted))}</div>
+        Reporting::Failed(why) => view! {
+            <div class="error" role="alert" id="labels-error">{format!("The labels could not be kept for sending: {why}")}</div>
         }
         .into_any(),
-        _ => view! { <p class="hint" role="status">"Sending the labels…"</p> }.into_any(),
+        Reporting::Off => view! { <p class="hint" role="status">"Keeping the labels…"</p> }.into_any(),
     };
     view! {
         {sent}

@@ -3,13 +3,12 @@
 //! version: `source.rs`), then scores one row typed into a form made from the model's schema, with
 //! the features that moved the prediction (`row.rs`), or a CSV file in the worker, with progress and
 //! cancel, a predictions file to download, and, for a registered version, monitoring events and
-//! labels sent to the server (`batch.rs`, `report.rs`).
+//! labels queued for the server in the outbox (`batch.rs`).
 //!
 //! `/score?model=NAME&alias=A` (or `&stage=S`, `&version=N`) pulls that model on arrival: the
 //! Registry page links here.
 
 mod batch;
-mod report;
 mod row;
 mod source;
 

@@ -5,6 +5,7 @@
 mod data;
 mod firefox;
 mod monitor;
+mod outbox;
 mod pages;
 mod persistence;
 mod registry;

@@ -6,9 +6,28 @@
 //! that does not fit names it and scores the rest. Bad input on the way (a name with markup, a file
 //! that is not a bundle, a CSV without a column the model reads) is named and loses nothing.
 
-use super::{api_token, class_code, get_json, join_class, save_screenshot, wait_for, wait_text, Session};
+use super::{
+    api_token, class_code, get_json, join_class, save_screenshot, wait_for, wait_text, Session, PATIENCE,
+};
 use fantoccini::{Client, Locator};
 use tabml_tests::workspace_root;
+
+/// The dashboard of iris-species once `done` holds of it (the outbox sends in the background).
+async fn settled(
+    session: &Session,
+    token: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let dashboard = get_json(session, "/api/v1/models/iris-species/dashboard", token).await;
+        if done(&dashboard) {
+            return dashboard;
+        }
+        assert!(std::time::Instant::now() < deadline, "the dashboard never settled: {dashboard}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
 
 /// The text of the predictions CSV the page offers for download.
 async fn downloaded_predictions(client: &Client) -> String {
@@ -104,8 +123,8 @@ async fn a_pulled_champion_scores_a_row_and_a_file_and_reports_them_from_another
     std::fs::write(&path, csv).unwrap();
     wait_for(second, "#score-file").await.send_keys(path.to_str().unwrap()).await.unwrap();
     wait_for(second, "#score-summary[data-scored='1000']").await;
-    let reported = wait_for(second, "#report-done").await.attr("data-accepted").await.unwrap().unwrap();
-    assert_eq!(reported, "1001", "1,000 predictions and one profile");
+    let queued = wait_for(second, "#report-queued").await.attr("data-events").await.unwrap().unwrap();
+    assert_eq!(queued, "1001", "1,000 predictions and one profile");
     let predictions = downloaded_predictions(second).await;
     let mut lines = predictions.lines();
     assert_eq!(
@@ -125,12 +144,14 @@ async fn a_pulled_champion_scores_a_row_and_a_file_and_reports_them_from_another
     let labels_path = files.path().join("labels.csv");
     std::fs::write(&labels_path, labels).unwrap();
     wait_for(second, "#labels-file").await.send_keys(labels_path.to_str().unwrap()).await.unwrap();
-    let stored = wait_for(second, "#labels-done").await.attr("data-accepted").await.unwrap().unwrap();
-    assert_eq!(stored, "1000");
+    let queued = wait_for(second, "#labels-queued").await.attr("data-events").await.unwrap().unwrap();
+    assert_eq!(queued, "1000");
 
-    // The server holds 1,000 predictions and a profile for version 1, and the labels' accuracy.
+    // The outbox empties; the server holds 1,000 predictions and a profile for version 1, and the
+    // labels' accuracy.
+    wait_for(second, "#outbox-badge[data-waiting='0'][data-parked='0']").await;
     let token = api_token(&session, "grace").await;
-    let dashboard = get_json(&session, "/api/v1/models/iris-species/dashboard", &token).await;
+    let dashboard = settled(&session, &token, |d| d["labelled"] == 1000).await;
     assert_eq!(dashboard["volume"], 1000, "{dashboard}");
     assert_eq!(dashboard["volume_by_version"]["1"], 1000, "{dashboard}");
     assert_eq!(dashboard["drift"]["batches"], 1, "the batch's profile: {dashboard}");

@@ -1,0 +1,101 @@
+//! The outbox: what the tab scores while the server is away waits in this browser (the header
+//! counts it) and reaches the server once it is back, each event once; with two tabs of the same
+//! browser open, still once.
+
+use super::{class_code, get_json, join_class, save_screenshot, wait_for, Session, PATIENCE};
+use fantoccini::{Client, Locator};
+use tabml_tests::workspace_root;
+
+/// A CSV of `rows` iris rows (without the species).
+fn flowers(rows: usize) -> String {
+    let iris = std::fs::read_to_string(workspace_root().join("public/data/iris.csv")).unwrap();
+    let lines: Vec<&str> = iris.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    let mut csv = String::from("sepal_length,sepal_width,petal_length,petal_width\n");
+    for i in 0..rows {
+        let row = lines[i % lines.len()];
+        csv.push_str(&row[..row.rfind(',').unwrap()]);
+        csv.push('\n');
+    }
+    csv
+}
+
+/// The dashboard once it counts `volume` predictions and `profiles` merged profiles (the outbox
+/// sends in the background).
+async fn reaches(session: &Session, token: &str, volume: u64, profiles: u64) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let dashboard = get_json(session, "/api/v1/models/iris-species/dashboard", token).await;
+        if dashboard["volume"] == volume && dashboard["drift"]["batches"] == profiles {
+            return dashboard;
+        }
+        assert!(std::time::Instant::now() < deadline, "never {volume} and {profiles}: {dashboard}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// Scores the file `rows` rows long on the Score page and waits until its events are queued.
+async fn score(client: &Client, dir: &std::path::Path, rows: usize) {
+    let path = dir.join(format!("flowers-{rows}.csv"));
+    std::fs::write(&path, flowers(rows)).unwrap();
+    wait_for(client, "#score-file").await.send_keys(path.to_str().unwrap()).await.unwrap();
+    wait_for(client, &format!("#report-queued[data-events='{}']", rows + 1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
+    let mut session = Session::open().await;
+    let code = class_code(&session).await;
+    let client = session.client.clone();
+    wait_for(&client, "main[data-restored='true']").await;
+    join_class(&client, "lin", &code).await;
+    wait_for(&client, "button[data-dataset='iris']").await.click().await.unwrap();
+    wait_for(&client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
+    wait_for(&client, "#train-button").await.click().await.unwrap();
+    let name = wait_for(&client, "#share-name").await;
+    name.clear().await.unwrap();
+    name.send_keys("iris-species").await.unwrap();
+    wait_for(&client, "#share-button").await.click().await.unwrap();
+    wait_for(&client, "#share-done").await;
+    client.goto(&session.url("/score?model=iris-species&version=1")).await.unwrap();
+    wait_for(&client, "#score-model[data-version='1']").await;
+    let token = super::api_token(&session, "grace").await;
+
+    // The server goes away; 1,000 rows scored meanwhile wait in the outbox, and the header says so.
+    session.server.pause().await;
+    let files = tempfile::tempdir().unwrap();
+    score(&client, files.path(), 1000).await;
+    wait_for(&client, "#outbox-badge[data-waiting='1001']").await;
+    let badge = wait_for(&client, "#outbox-badge").await.text().await.unwrap();
+    assert!(badge.contains("1,001 to send"), "{badge}");
+    let footer = wait_for(&client, "#outbox-details summary").await.text().await.unwrap();
+    assert!(footer.contains("1,001 to send, 0 refused, 0 dropped"), "{footer}");
+    save_screenshot(&client, "outbox-waiting.png").await;
+
+    // Back: every event arrives, once, and the badge goes.
+    session.server.resume().await;
+    reaches(&session, &token, 1000, 1).await;
+    wait_for(&client, "#outbox-badge[data-waiting='0']").await;
+
+    // Two tabs of the same browser, the server away again: a file scored in one tab reaches the
+    // server once after it is back, with both tabs sending.
+    let first = client.window().await.unwrap();
+    let second = client.new_window(true).await.unwrap();
+    client.switch_to_window(second.handle).await.unwrap();
+    client.goto(&session.url("/score?model=iris-species&version=1")).await.unwrap();
+    wait_for(&client, "#score-model[data-version='1']").await;
+    session.server.pause().await;
+    score(&client, files.path(), 500).await;
+    client.switch_to_window(first).await.unwrap();
+    client.find(Locator::Css("#outbox-badge")).await.unwrap();
+    session.server.resume().await;
+    reaches(&session, &token, 1500, 2).await;
+    // Nothing more arrives later: each event was stored once.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let again = get_json(&session, "/api/v1/models/iris-species/dashboard", &token).await;
+    assert_eq!(
+        (again["volume"].as_u64(), again["drift"]["batches"].as_u64()),
+        (Some(1500), Some(2)),
+        "{again}"
+    );
+    session.close().await;
+}
