@@ -1,10 +1,13 @@
 //! The `tabml` binary as a user runs it, one test binary with a module per area: `serve` (the
 //! server on a loopback port, `admin create-user`, a SIGKILL mid-stream), `batch` (`train`,
 //! `evaluate`, `score`), `drift`, `registry` (`push` and `pull` against a real server), and
-//! `interrupted` (the server killed in the middle of a push). Cargo
-//! builds the binary for these tests (`CARGO_BIN_EXE_tabml`).
+//! `interrupted` (the server killed in the middle of a push), and `chaos` (four clients sending
+//! event batches with retries and resends while the server is SIGKILLed and restarted at seeded
+//! random moments: every event stored exactly once). Cargo builds the binary for these tests
+//! (`CARGO_BIN_EXE_tabml`).
 
 mod batch;
+mod chaos;
 mod drift;
 mod interrupted;
 mod registry;

@@ -101,13 +101,46 @@ pub(super) fn serve(db: &std::path::Path, dir: &std::path::Path) -> (std::proces
     (child, url)
 }
 
-/// The base URL a starting `tabml serve` prints on its first line.
+/// The base URL a starting `tabml serve` prints on its first line. A server that prints nothing
+/// within 30 s is killed and the test fails, rather than waiting forever.
 fn listening_url(child: &mut std::process::Child) -> String {
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first_line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut first_line);
+        let _ = sender.send(read.map(|_| first_line));
+    });
+    let first_line = match receiver.recv_timeout(Duration::from_secs(30)) {
+        Ok(read) => read.expect("reading the first line of `tabml serve`"),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`tabml serve` printed no address within 30 s");
+        }
+    };
     let url =
         first_line.trim().strip_prefix("tabml listening on ").unwrap_or_else(|| panic!("{first_line:?}"));
     url.to_owned()
+}
+
+/// Registers the model `name` on the server at `url` and uploads version 1, a dummy classifier
+/// trained on iris (events must name an uploaded version).
+pub(super) async fn register_iris_version(client: &reqwest::Client, url: &str, token: &str, name: &str) {
+    let model = client
+        .post(format!("{url}api/v1/models"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": name}));
+    assert_eq!(model.send().await.unwrap().status(), 201);
+    let csv = std::fs::read(workspace_file("public/data/iris.csv")).unwrap();
+    let table = tabml::parse_csv(&csv).unwrap();
+    let trained = tabml::train(&table, "species", &tabml::TrainConfig::new(tabml::ModelKind::Dummy)).unwrap();
+    let upload = client
+        .post(format!("{url}api/v1/models/{name}/versions"))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(trained.bundle.encode());
+    assert_eq!(upload.send().await.unwrap().status(), 201);
 }
 
 #[test]
@@ -182,22 +215,8 @@ fn every_acknowledged_event_survives_a_sigkill_exactly_once() {
     let (mut server, url) = serve(&db, dir.path());
     let (acked, in_flight) = runtime.block_on(async {
         let token = login(url.clone()).await;
-        let model = client
-            .post(format!("{url}api/v1/models"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"name": "m"}));
-        assert_eq!(model.send().await.unwrap().status(), 201);
         // Events name an uploaded version.
-        let csv = std::fs::read(workspace_file("public/data/iris.csv")).unwrap();
-        let table = tabml::parse_csv(&csv).unwrap();
-        let trained =
-            tabml::train(&table, "species", &tabml::TrainConfig::new(tabml::ModelKind::Dummy)).unwrap();
-        let upload = client
-            .post(format!("{url}api/v1/models/m/versions"))
-            .bearer_auth(&token)
-            .header("content-type", "application/octet-stream")
-            .body(trained.bundle.encode());
-        assert_eq!(upload.send().await.unwrap().status(), 201);
+        register_iris_version(&client, &url, &token, "m").await;
         // A stream of batches; the server is killed once 20 have been acknowledged, mid-stream.
         let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let sender = tokio::spawn({
