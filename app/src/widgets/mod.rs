@@ -6,10 +6,36 @@ pub mod chart;
 use crate::http;
 use leptos::prelude::*;
 
-/// A badge saying whether the shared registry server answers. Everything on the page works without it.
+/// How often the server badge asks the server again, in milliseconds.
+const HEALTH_EVERY_MS: i32 = 15_000;
+
+/// A badge saying whether the shared registry server answers, asked again every 15 s and whenever
+/// the browser goes online or offline. Everything on the page but sharing works without it.
 #[component]
 pub fn ServerStatus() -> impl IntoView {
-    let health = LocalResource::new(http::health);
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let tick = RwSignal::new(0u32);
+    if let Some(window) = web_sys::window() {
+        let again = Closure::<dyn FnMut()>::new(move || tick.update(|t| *t += 1));
+        let hook = again.as_ref().unchecked_ref();
+        let _ = window.add_event_listener_with_callback("online", hook);
+        let _ = window.add_event_listener_with_callback("offline", hook);
+        let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(hook, HEALTH_EVERY_MS);
+        again.forget();
+    }
+    let health = LocalResource::new(move || {
+        tick.track();
+        let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        async move {
+            if !online {
+                return Err(http::HttpError::Network {
+                    url: "/api/v1/health".into(),
+                    message: "offline".into(),
+                });
+            }
+            http::health().await
+        }
+    });
     move || {
         match health.get() {
         None => view! { <span class="server-status">"checking the server…"</span> }.into_any(),

@@ -1,5 +1,5 @@
 //! The outbox: what the tab scores while the server is away waits in this browser (the header
-//! counts it) and reaches the server once it is back, each event once; with two tabs of the same
+//! counts it, and says the server is offline) and reaches the server once it is back, each event once; with two tabs of the same
 //! browser open, still once.
 
 use super::{class_code, get_json, join_class, save_screenshot, wait_for, Session, PATIENCE};
@@ -67,6 +67,8 @@ async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
     wait_for(&client, "#outbox-badge[data-waiting='1001']").await;
     let badge = wait_for(&client, "#outbox-badge").await.text().await.unwrap();
     assert!(badge.contains("1,001 to send"), "{badge}");
+    // The header notices the server is gone (it asks again every 15 s).
+    wait_for(&client, ".server-status.offline").await;
     let footer = wait_for(&client, "#outbox-details summary").await.text().await.unwrap();
     assert!(footer.contains("1,001 to send, 0 refused, 0 dropped"), "{footer}");
     save_screenshot(&client, "outbox-waiting.png").await;
@@ -75,6 +77,7 @@ async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
     session.server.resume().await;
     reaches(&session, &token, 1000, 1).await;
     wait_for(&client, "#outbox-badge[data-waiting='0']").await;
+    wait_for(&client, ".server-status.ok").await;
 
     // Two tabs of the same browser, the server away again: a file scored in one tab reaches the
     // server once after it is back, with both tabs sending.
