@@ -31,6 +31,7 @@ pub fn App() -> impl IntoView {
     provide_context(account);
     let outbox = Outbox::default();
     provide_context(outbox);
+    crate::offline::register();
     leptos::task::spawn_local(async move {
         account.restore().await;
         // Whatever an earlier visit left in the outbox goes now, and from now on as it comes.
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
             <OutboxBadge/>
             <AccountBadge/>
         </header>
+        <crate::offline::NewRelease/>
         {move || bench.storage_error.get().map(|e| view! {
             <div class="error storage-error" role="alert" id="storage-error">"Your work could not be saved in this browser: " {e.to_string()} ". It still works in this tab until you close it."</div>
         })}

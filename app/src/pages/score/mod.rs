@@ -30,8 +30,8 @@ pub enum Origin {
         version: u32,
         /// How it was asked for ("alias champion").
         which: String,
-        /// Whether the bytes came over the network (false: this browser's copy was current).
-        downloaded: bool,
+        /// Where the bytes came from.
+        fetched: Fetched,
     },
 }
 
@@ -49,12 +49,27 @@ impl Origin {
         match self {
             Origin::Workbench => "the model on the workbench".into(),
             Origin::File(name) => format!("the file {name}"),
-            Origin::Registry { model, version, which, downloaded } => format!(
+            Origin::Registry { model, version, which, fetched } => format!(
                 "{model} version {version} ({which}), {}",
-                if *downloaded { "downloaded" } else { "unchanged on the server: this browser's copy" }
+                match fetched {
+                    Fetched::Downloaded => "downloaded",
+                    Fetched::Unchanged => "unchanged on the server: this browser's copy",
+                    Fetched::Kept => "this browser's copy (the server could not be asked)",
+                }
             ),
         }
     }
+}
+
+/// Where a pulled bundle's bytes came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fetched {
+    /// Over the network.
+    Downloaded,
+    /// This browser's copy, which the server said is current.
+    Unchanged,
+    /// This browser's copy, the server out of reach.
+    Kept,
 }
 
 /// The model the page scores with: what the worker said of it, and where it came from.

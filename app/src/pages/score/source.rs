@@ -6,7 +6,7 @@
 //! the kept copy is used and the page says so. The digest the server gave (its ETag) is checked
 //! against the bytes, and again against what the worker read.
 
-use super::{Origin, Scoring};
+use super::{Fetched, Origin, Scoring};
 use crate::account::Account;
 use crate::client;
 use crate::http::{self, HttpError, Pulled, Which};
@@ -99,12 +99,12 @@ pub fn ChooseModel(scoring: RwSignal<Option<Scoring>>) -> impl IntoView {
         status.set(Status::Working(format!("Pulling {model} {}…", which.describe())));
         leptos::task::spawn_local(async move {
             match pull(&token, &model, &which).await {
-                Ok((pulled, bytes, downloaded, warning)) => {
+                Ok((pulled, bytes, fetched, warning)) => {
                     let origin = Origin::Registry {
                         model: model.clone(),
                         version: pulled.version,
                         which: which.describe(),
-                        downloaded,
+                        fetched,
                     };
                     note.set(warning);
                     take(format!("{model} version {}", pulled.version), bytes, origin, Some(pulled.digest));
@@ -188,14 +188,14 @@ async fn pull(
     token: &str,
     model: &str,
     which: &Which,
-) -> Result<(PulledRef, Vec<u8>, bool, Option<String>), HttpError> {
+) -> Result<(PulledRef, Vec<u8>, Fetched, Option<String>), HttpError> {
     let describe = which.describe();
     let kept = store::pulled(model, &describe).await.ok().flatten();
     let have = kept.as_ref().map(|(p, _)| p.digest.clone());
     match http::pull(token, model, which, have.as_deref()).await {
         Ok(Pulled::Unchanged { version, digest }) => match kept {
             Some((pulled, bytes)) if pulled.digest == digest => {
-                Ok((PulledRef { version, ..pulled }, bytes, false, None))
+                Ok((PulledRef { version, ..pulled }, bytes, Fetched::Unchanged, None))
             }
             _ => Err(HttpError::Decode {
                 url: model.into(),
@@ -212,7 +212,7 @@ async fn pull(
             let pulled = PulledRef { model: model.to_owned(), which: describe, version, digest };
             // A copy that cannot be kept costs a download next time, nothing more.
             let _ = store::save_pulled(&pulled, &bytes).await;
-            Ok((pulled, bytes, true, None))
+            Ok((pulled, bytes, Fetched::Downloaded, None))
         }
         Err(HttpError::Network { .. }) if kept.is_some() => {
             let (pulled, bytes) = kept.expect("checked");
@@ -220,7 +220,7 @@ async fn pull(
                 "The server cannot be reached: scoring with this browser's copy of {model} version {} ({}). It may have moved since.",
                 pulled.version, pulled.which
             );
-            Ok((pulled, bytes, false, Some(note)))
+            Ok((pulled, bytes, Fetched::Kept, Some(note)))
         }
         Err(e) => Err(e),
     }

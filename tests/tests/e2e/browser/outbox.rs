@@ -1,6 +1,7 @@
 //! The outbox: what the tab scores while the server is away waits in this browser (the header
 //! counts it, and says the server is offline) and reaches the server once it is back, each event once; with two tabs of the same
-//! browser open, still once.
+//! browser open, still once. After one visit the page reloads from the browser (the service worker)
+//! with the server away, and scores with the model pulled before.
 
 use super::{class_code, get_json, join_class, save_screenshot, wait_for, Session, PATIENCE};
 use fantoccini::{Client, Locator};
@@ -100,5 +101,52 @@ async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
         (Some(1500), Some(2)),
         "{again}"
     );
+    session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_server_away_the_app_reloads_from_the_browser_and_scores_a_pulled_model() {
+    let mut session = Session::open().await;
+    let code = class_code(&session).await;
+    let client = session.client.clone();
+    wait_for(&client, "main[data-restored='true']").await;
+    join_class(&client, "lin", &code).await;
+    wait_for(&client, "button[data-dataset='iris']").await.click().await.unwrap();
+    wait_for(&client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
+    wait_for(&client, "#train-button").await.click().await.unwrap();
+    let name = wait_for(&client, "#share-name").await;
+    name.clear().await.unwrap();
+    name.send_keys("iris-species").await.unwrap();
+    wait_for(&client, "#share-button").await.click().await.unwrap();
+    wait_for(&client, "#share-done").await;
+    client.goto(&session.url("/score?model=iris-species&version=1")).await.unwrap();
+    let digest = wait_for(&client, "#score-model[data-version='1']").await.attr("data-digest").await.unwrap();
+    // One visit: the service worker keeps this release, and now serves the page.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !super::js_bool(&client, "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+        .await
+    {
+        assert!(std::time::Instant::now() < deadline, "the service worker never took over the page");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let token = super::api_token(&session, "grace").await;
+
+    // The server goes away; the page reloads from the browser, with the model kept there.
+    session.server.pause().await;
+    client.refresh().await.unwrap();
+    let kept = wait_for(&client, "#score-model[data-version='1']").await;
+    assert_eq!(kept.attr("data-digest").await.unwrap(), digest, "the kept bundle is the one pulled");
+    assert!(kept.text().await.unwrap().contains("the server could not be asked"));
+    let note = wait_for(&client, "#score-note").await.text().await.unwrap();
+    assert!(note.contains("cannot be reached") && note.contains("this browser's copy"), "{note}");
+    let files = tempfile::tempdir().unwrap();
+    score(&client, files.path(), 1000).await;
+    wait_for(&client, "#outbox-badge[data-waiting='1001']").await;
+    save_screenshot(&client, "offline-reload.png").await;
+
+    // Back: every event arrives once.
+    session.server.resume().await;
+    reaches(&session, &token, 1000, 1).await;
+    wait_for(&client, "#outbox-badge[data-waiting='0']").await;
     session.close().await;
 }
