@@ -42,10 +42,10 @@ async fn score(client: &Client, dir: &std::path::Path, rows: usize) {
     wait_for(client, &format!("#report-queued[data-events='{}']", rows + 1)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
-    let mut session = Session::open().await;
-    let code = class_code(&session).await;
+/// A learner who joined the class trains iris, shares it as iris-species and opens the Score page
+/// with its version 1.
+async fn shared_and_pulled(session: &Session) -> Client {
+    let code = class_code(session).await;
     let client = session.client.clone();
     wait_for(&client, "main[data-restored='true']").await;
     join_class(&client, "lin", &code).await;
@@ -58,6 +58,13 @@ async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
     wait_for(&client, "#share-button").await.click().await.unwrap();
     wait_for(&client, "#share-done").await;
     client.goto(&session.url("/score?model=iris-species&version=1")).await.unwrap();
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
+    let mut session = Session::open().await;
+    let client = shared_and_pulled(&session).await;
     wait_for(&client, "#score-model[data-version='1']").await;
     let token = super::api_token(&session, "grace").await;
 
@@ -107,19 +114,7 @@ async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_server_away_the_app_reloads_from_the_browser_and_scores_a_pulled_model() {
     let mut session = Session::open().await;
-    let code = class_code(&session).await;
-    let client = session.client.clone();
-    wait_for(&client, "main[data-restored='true']").await;
-    join_class(&client, "lin", &code).await;
-    wait_for(&client, "button[data-dataset='iris']").await.click().await.unwrap();
-    wait_for(&client, "#model-select").await.select_by_value("logistic regression").await.unwrap();
-    wait_for(&client, "#train-button").await.click().await.unwrap();
-    let name = wait_for(&client, "#share-name").await;
-    name.clear().await.unwrap();
-    name.send_keys("iris-species").await.unwrap();
-    wait_for(&client, "#share-button").await.click().await.unwrap();
-    wait_for(&client, "#share-done").await;
-    client.goto(&session.url("/score?model=iris-species&version=1")).await.unwrap();
+    let client = shared_and_pulled(&session).await;
     let digest = wait_for(&client, "#score-model[data-version='1']").await.attr("data-digest").await.unwrap();
     // One visit: the service worker keeps this release, and now serves the page.
     let deadline = std::time::Instant::now() + PATIENCE;
