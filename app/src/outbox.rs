@@ -88,6 +88,8 @@ impl Outbox {
         for chunk in events.chunks(10_000) {
             outbox::enqueue(chunk).await?;
         }
+        // Unsent events must not vanish when the disk runs low.
+        crate::store::ask_to_persist().await;
         self.refresh().await;
         self.flush(account);
         Ok(())

@@ -6,6 +6,7 @@ mod not_found;
 mod registry;
 mod score;
 mod sign_in;
+mod storage;
 pub mod workbench;
 
 use crate::account::{role_name, Account};
@@ -90,10 +91,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/score") view=score::ScorePage/>
                 <Route path=path!("/registry") view=registry::RegistryPage/>
                 <Route path=path!("/registry/:name") view=registry::ModelPage/>
+                <Route path=path!("/storage") view=storage::StoragePage/>
             </Routes>
         </main>
         <footer>
             "tabml " {tabml::VERSION} " · training, scoring and evaluation run in WebAssembly in this tab · your card, data set and runs are kept in this browser (IndexedDB) "
+            <A href="/storage" attr:id="storage-link">"What is kept here"</A> " "
             <button type="button" id="forget-work" class="small" on:click=forget>"Forget everything saved here"</button>
             <OutboxFooter/>
         </footer>

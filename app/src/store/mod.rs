@@ -344,6 +344,58 @@ pub async fn save_pulled(pulled: &PulledRef, bytes: &[u8]) -> Result<(), StoreEr
     finish(transaction).await
 }
 
+/// Every model pulled from the registry and kept here, with its bundle's size in bytes.
+pub async fn pulled_all() -> Result<Vec<(PulledRef, usize)>, StoreError> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadOnly)?;
+    let store = transaction.store(STORE)?;
+    let keys = store.get_all_keys(None, None).await?;
+    let mut pulled = Vec::new();
+    for key in keys.into_iter().filter_map(|k| k.as_string()) {
+        if !key.starts_with("pulled-") || key.starts_with("pulled-bundle-") {
+            continue;
+        }
+        let Some(kept) = bytes_of(store.get(JsValue::from_str(&key)).await?)
+            .and_then(|b| postcard::from_bytes::<PulledRef>(&b).ok())
+        else {
+            continue;
+        };
+        let size = bytes_of(store.get(JsValue::from_str(&pulled_bundle_key(&kept.digest))).await?)
+            .map_or(0, |b| b.len());
+        pulled.push((kept, size));
+    }
+    Ok(pulled)
+}
+
+/// Deletes every record whose key starts with one of `prefixes` (and the keys in `exact`), in one
+/// transaction.
+async fn forget_keys(prefixes: &[&str], exact: &[&str]) -> Result<(), StoreError> {
+    let db = database().await?;
+    let transaction = db.transaction(&[STORE], TransactionMode::ReadWrite)?;
+    let store = transaction.store(STORE)?;
+    for key in store.get_all_keys(None, None).await?.into_iter().filter_map(|k| k.as_string()) {
+        if prefixes.iter().any(|p| key.starts_with(p)) || exact.contains(&key.as_str()) {
+            store.delete(JsValue::from_str(&key)).await?;
+        }
+    }
+    finish(transaction).await
+}
+
+/// Forgets every pulled model (the next pull downloads it again).
+pub async fn forget_pulled() -> Result<(), StoreError> {
+    forget_keys(&["pulled-"], &[]).await
+}
+
+/// Forgets every run, its bundle and its view (the runs table empties after a reload).
+pub async fn forget_runs() -> Result<(), StoreError> {
+    forget_keys(&["run-", "bundle-", "view-"], &[]).await
+}
+
+/// Forgets every kept data set and which one was current.
+pub async fn forget_files() -> Result<(), StoreError> {
+    forget_keys(&["file-"], &[FILES, "data"]).await
+}
+
 /// Keeps the sign-in (its token, expiry and who) in this browser until it expires or the learner
 /// signs out.
 pub async fn save_session(session: &TokenResponse) -> Result<(), StoreError> {
@@ -370,4 +422,31 @@ pub async fn clear() -> Result<(), StoreError> {
     let store = transaction.store(STORE)?;
     store.clear().await?;
     finish(transaction).await
+}
+
+/// Calls `navigator.storage[method]()` and gives what its promise gives.
+async fn storage_call(method: &str) -> Option<JsValue> {
+    use wasm_bindgen::JsCast;
+    let storage = js_sys::Reflect::get(&web_sys::window()?.navigator(), &"storage".into()).ok()?;
+    let call: js_sys::Function = js_sys::Reflect::get(&storage, &method.into()).ok()?.dyn_into().ok()?;
+    let promise: js_sys::Promise = call.call0(&storage).ok()?.dyn_into().ok()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok()
+}
+
+/// What the browser says this site stores and may store, in bytes.
+pub async fn estimate() -> Option<(f64, f64)> {
+    let estimate = storage_call("estimate").await?;
+    let number = |key: &str| js_sys::Reflect::get(&estimate, &key.into()).ok()?.as_f64();
+    Some((number("usage")?, number("quota")?))
+}
+
+/// Whether the browser keeps this site's storage until the learner clears it.
+pub async fn persisted() -> bool {
+    storage_call("persisted").await.and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+/// Asks the browser to keep this site's storage for good (pulled models and unsent events must not
+/// vanish when the disk runs low); whether it agreed.
+pub async fn ask_to_persist() -> bool {
+    storage_call("persist").await.and_then(|v| v.as_bool()).unwrap_or(false)
 }

@@ -229,6 +229,14 @@ pub async fn parked_reasons() -> Result<Vec<(String, u32)>, StoreError> {
     Ok(reasons)
 }
 
+/// Forgets the events waiting to be sent (the learner chose to: they will never reach the server).
+pub async fn clear_waiting() -> Result<(), StoreError> {
+    let db = database().await?;
+    let tx = transaction(&db, &[EVENTS], true)?;
+    store(&tx, EVENTS)?.clear().map_err(failed("clearing"))?;
+    committed(&tx).await
+}
+
 /// Forgets the parked events (the learner read why and let them go).
 pub async fn clear_parked() -> Result<(), StoreError> {
     let db = database().await?;

@@ -212,6 +212,8 @@ async fn pull(
             let pulled = PulledRef { model: model.to_owned(), which: describe, version, digest };
             // A copy that cannot be kept costs a download next time, nothing more.
             let _ = store::save_pulled(&pulled, &bytes).await;
+            // A pulled model must keep scoring offline: ask the browser not to clear it.
+            store::ask_to_persist().await;
             Ok((pulled, bytes, Fetched::Downloaded, None))
         }
         Err(HttpError::Network { .. }) if kept.is_some() => {

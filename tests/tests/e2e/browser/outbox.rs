@@ -1,9 +1,10 @@
 //! The outbox: what the tab scores while the server is away waits in this browser (the header
 //! counts it, and says the server is offline) and reaches the server once it is back, each event once; with two tabs of the same
 //! browser open, still once. After one visit the page reloads from the browser (the service worker)
-//! with the server away, and scores with the model pulled before.
+//! with the server away, and scores with the model pulled before; the storage page counts what the
+//! browser keeps and frees it.
 
-use super::{class_code, get_json, join_class, save_screenshot, wait_for, Session, PATIENCE};
+use super::{class_code, get_json, join_class, save_screenshot, wait_for, wait_text, Session, PATIENCE};
 use fantoccini::{Client, Locator};
 use tabml_tests::workspace_root;
 
@@ -143,5 +144,18 @@ async fn with_the_server_away_the_app_reloads_from_the_browser_and_scores_a_pull
     session.server.resume().await;
     reaches(&session, &token, 1000, 1).await;
     wait_for(&client, "#outbox-badge[data-waiting='0']").await;
+
+    // What the browser keeps, per kind, and freeing one kind.
+    wait_for(&client, "#storage-link").await.click().await.unwrap();
+    let pulled = wait_text(&client, "kept-pulled", "1 models").await;
+    assert!(pulled.contains("kB"), "{pulled}");
+    wait_text(&client, "kept-runs", "1 runs").await;
+    wait_text(&client, "kept-files", "1 files").await;
+    wait_text(&client, "kept-events", "0 waiting").await;
+    wait_for(&client, "#storage-estimate").await;
+    save_screenshot(&client, "storage.png").await;
+    wait_for(&client, "#free-pulled").await.click().await.unwrap();
+    wait_text(&client, "kept-pulled", "0 models").await;
+    wait_text(&client, "kept-runs", "1 runs").await;
     session.close().await;
 }
