@@ -3,8 +3,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tabml::api::{
-    AliasMove, ApiError, AuditEntry, EventAck, Health, LoginRequest, ModelInfo, ModelPage, NewModel, NewRun,
-    Retirement, RunBatch, RunInfo, RunPage, SignupRequest, StageChange, TokenResponse, UserInfo, VersionInfo,
+    Alert, AlertAck, AliasMove, ApiError, AuditEntry, Dashboard, EventAck, Health, LoginRequest, ModelInfo,
+    ModelPage, NewModel, NewRun, Retirement, RunBatch, RunInfo, RunPage, SignupRequest, StageChange,
+    TokenResponse, UserInfo, VersionInfo,
 };
 use thiserror::Error;
 use wasm_bindgen::JsCast;
@@ -207,6 +208,26 @@ pub async fn send_events(token: &str, batch_json: String) -> Result<EventAck, Ht
     let bytes = send("POST", "/api/v1/events", Some(Body::Json(batch_json)), Some(token)).await?;
     serde_json::from_slice(&bytes)
         .map_err(|e| HttpError::Decode { url: "/api/v1/events".into(), message: e.to_string() })
+}
+
+/// `GET /api/v1/models/{name}/dashboard`: the last 24 hours.
+pub async fn dashboard(token: &str, name: &str) -> Result<Dashboard, HttpError> {
+    send_json::<(), _>("GET", &format!("/api/v1/models/{}/dashboard", segment(name)), None, Some(token)).await
+}
+
+/// `GET /api/v1/alerts`: open alerts (of `model` only, if given), newest first.
+pub async fn alerts(token: &str, model: Option<&str>) -> Result<Vec<Alert>, HttpError> {
+    let url = match model {
+        Some(model) => format!("/api/v1/alerts?model={}", segment(model)),
+        None => "/api/v1/alerts".to_owned(),
+    };
+    send_json::<(), _>("GET", &url, None, Some(token)).await
+}
+
+/// `POST /api/v1/alerts/{id}/ack`: acknowledges an alert with a note on what was done.
+pub async fn acknowledge(token: &str, id: i64, note: &str) -> Result<Alert, HttpError> {
+    let body = AlertAck { note: note.to_owned() };
+    send_json("POST", &format!("/api/v1/alerts/{id}/ack"), Some(&body), Some(token)).await
 }
 
 /// Which version of a registered model to pull.

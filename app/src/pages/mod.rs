@@ -2,6 +2,7 @@
 //! address to its page. Each page is a folder or file here, and no page imports another: what they
 //! share lives in [`crate::state`] and [`crate::widgets`].
 
+mod alerts;
 mod not_found;
 mod registry;
 mod score;
@@ -19,7 +20,8 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 /// Every page: its address and the name the header's menu gives it.
-pub const PAGES: [(&str, &str); 3] = [("/", "Workbench"), ("/score", "Score"), ("/registry", "Registry")];
+pub const PAGES: [(&str, &str); 4] =
+    [("/", "Workbench"), ("/score", "Score"), ("/registry", "Registry"), ("/alerts", "Alerts")];
 
 /// The whole app: the learner's work (kept across pages, read back from this browser on start),
 /// the header with the menu of pages, the page at this address, and the footer.
@@ -92,6 +94,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/registry") view=registry::RegistryPage/>
                 <Route path=path!("/registry/:name") view=registry::ModelPage/>
                 <Route path=path!("/storage") view=storage::StoragePage/>
+                <Route path=path!("/alerts") view=alerts::AlertsPage/>
             </Routes>
         </main>
         <footer>

@@ -1,6 +1,7 @@
 //! Widgets more than one page uses: the server badge, the column pager, number formatting, and
 //! the charts ([`chart`]).
 
+pub mod alerts;
 pub mod chart;
 
 use crate::http;
@@ -109,4 +110,26 @@ mod tests {
             assert_eq!(super::thousands(n), text);
         }
     }
+}
+
+/// A signal that counts up every `ms` milliseconds while the app runs: read it to be asked again.
+pub fn ticker(ms: i32) -> RwSignal<u32> {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let tick = RwSignal::new(0u32);
+    if let Some(window) = web_sys::window() {
+        let again = Closure::<dyn FnMut()>::new(move || tick.update(|t| *t += 1));
+        let _ =
+            window.set_interval_with_callback_and_timeout_and_arguments_0(again.as_ref().unchecked_ref(), ms);
+        again.forget();
+    }
+    tick
+}
+
+/// A date and time, short, as the browser writes them.
+pub fn when(ms: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"short".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    String::from(date.to_locale_string("default", &options))
 }

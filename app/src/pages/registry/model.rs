@@ -9,6 +9,8 @@
 
 use crate::account::Account;
 use crate::http;
+use crate::widgets::alerts::AlertList;
+use crate::widgets::{thousands, ticker, when};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -29,15 +31,6 @@ async fn detail(token: &str, name: &str) -> Result<Option<Detail>, http::HttpErr
     let runs = http::runs_of(token, name).await?.runs;
     let audit = http::audit(token, name).await?;
     Ok(Some(Detail { model, versions, runs, audit }))
-}
-
-/// A date and time, short, as the learner's browser writes them ("30/11/2026, 12:55").
-fn when(ms: i64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"short".into());
-    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-    String::from(date.to_locale_string("default", &options))
 }
 
 /// A value of the audit log, a digest cut to its first 12 characters (the whole in the title).
@@ -235,6 +228,10 @@ fn ModelDetail(detail: Detail, refresh: RwSignal<u32>, form: ChangeForm) -> impl
                 </div>
             }.into_any()
         }}
+        <h3>"How it is doing (last 24 hours)"</h3>
+        <Health name=name.clone()/>
+        <h3>"Open alerts"</h3>
+        <AlertList model=Some(name.clone())/>
         {(!version_numbers.is_empty()).then(|| view! { <ChangePanel name=name.clone() versions=version_numbers refresh form/> })}
         <h3>"Audit log"</h3>
         <p class="hint">"Every change to this model, newest first, with the reason given."</p>
@@ -336,5 +333,69 @@ fn ChangePanel(name: String, versions: Vec<u32>, refresh: RwSignal<u32>, form: C
             Ok(done) => view! { <p class="verdict good" id="change-done">{done}</p> }.into_any(),
             Err(why) => view! { <div class="error" role="alert" id="change-error">{why}</div> }.into_any(),
         })}
+    }
+}
+
+/// A share as a percentage, or "—".
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".into(), |s| format!("{:.1}%", s * 100.0))
+}
+
+/// The model's last 24 hours from its dashboard, asked again every 15 seconds: each figure with a
+/// word saying how it looks.
+#[component]
+fn Health(name: String) -> impl IntoView {
+    let account = expect_context::<Account>();
+    let tick = ticker(15_000);
+    let found = LocalResource::new(move || {
+        let (name, token) = (name.clone(), account.token());
+        tick.track();
+        async move { Some(http::dashboard(&token?, &name).await.map_err(|e| account.words(e))) }
+    });
+    move || {
+        found.get().flatten().map(|answer| match answer {
+            Err(why) => view! { <div class="error" role="alert">{why}</div> }.into_any(),
+            Ok(d) => {
+                let card = |id: &'static str, label: &'static str, value: String, word: (&'static str, &'static str)| view! {
+                    <div class=format!("metric health {}", word.0) id=format!("health-{id}")>
+                        <div class="label">{label}</div>
+                        <div class="value">{value}</div>
+                        <div class="note">{word.1}</div>
+                    </div>
+                };
+                let accuracy_word = match d.accuracy {
+                    None => ("quiet", "no labels yet"),
+                    Some(a) if a >= 0.8 => ("good", "good"),
+                    Some(a) if a >= 0.6 => ("watch", "watch it"),
+                    Some(_) => ("bad", "poor"),
+                };
+                let drift = d.drift.as_ref().map(|x| x.drifted_share);
+                let drift_word = match drift {
+                    None => ("quiet", "no profiles yet"),
+                    Some(s) if s < 0.1 => ("good", "steady"),
+                    Some(s) if s < 0.5 => ("watch", "some drift"),
+                    Some(_) => ("bad", "drifted"),
+                };
+                let errors_word = match d.error_rate {
+                    None => ("quiet", "no traffic"),
+                    Some(0.0) => ("good", "none"),
+                    Some(e) if e < 0.05 => ("watch", "a few"),
+                    Some(_) => ("bad", "many"),
+                };
+                let volume_word = if d.volume == 0 { ("quiet", "no traffic") } else { ("good", "scored") };
+                view! {
+                    <div class="metrics" id="model-health">
+                        {card("volume", "Predictions", thousands(d.volume as usize), volume_word)}
+                        {card("accuracy", "Accuracy (from labels)", percent(d.accuracy), accuracy_word)}
+                        {card("estimated", "Estimated accuracy (no labels)", percent(d.estimated_accuracy), ("quiet", "from the probabilities"))}
+                        {card("drift", "Columns drifted", percent(drift), drift_word)}
+                        {card("errors", "Failed predictions", percent(d.error_rate), errors_word)}
+                        {card("latency", "Latency p99", d.latency_p99_ms.map_or_else(|| "—".into(), |l| format!("{l:.2} ms")), ("quiet", "per row"))}
+                    </div>
+                    <p class="hint">{d.last_event_at.map_or_else(|| "Nothing reported yet.".to_owned(), |at| format!("Last event {}.", when(at)))}</p>
+                }
+                .into_any()
+            }
+        })
     }
 }

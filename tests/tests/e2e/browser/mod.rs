@@ -4,6 +4,7 @@
 
 mod data;
 mod firefox;
+mod mentor;
 mod monitor;
 mod outbox;
 mod pages;
@@ -175,7 +176,7 @@ pub(super) async fn api_token(session: &Session, name: &str) -> String {
 }
 
 /// `POST path` on the session's server with a JSON body (and a token), answered with JSON.
-async fn post_json(
+pub(super) async fn post_json(
     session: &Session,
     path: &str,
     token: Option<&str>,
