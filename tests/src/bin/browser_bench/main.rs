@@ -7,8 +7,10 @@
 //! browser and three after), with the core's time per stage; the longest main-thread task while the
 //! forest trains (from the browser's long-task observer, which reports tasks over 50 ms); what the
 //! first page load transfers, compressed; the time from navigation to the interactive page (median
-//! of 10 loads); and scrolling the rows table (frame intervals, and the time for a jump anywhere to
-//! show its row). Prints Markdown tables and writes the figures as JSON.
+//! of 10 loads); scrolling the rows table (frame intervals, and the time for a jump anywhere to
+//! show its row); and, on the Score page, the file scored in the worker against natively and one
+//! row's time from the form's change to the drawn chart (`score.rs`). Prints Markdown tables and
+//! writes the figures as JSON.
 //!
 //! `browser-bench --dist DIR --data classif_100k.csv --target label [--out FILE.json]`
 //!
@@ -22,10 +24,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tabml::{ModelKind, TrainConfig};
+use tabml::ModelKind;
 use tabml_tests::{ChromeDriver, TestServer};
 
 mod drift;
+mod score;
 
 const PATIENCE: Duration = Duration::from_secs(600);
 const MODELS: [ModelKind; 3] =
@@ -79,7 +82,8 @@ fn stages_json(d: &tabml::Durations) -> Value {
 }
 
 /// Native figures: parse (best of 3) and `train_with` per model (best of 3; the forest once), with
-/// the stages of the best run.
+/// the stages of the best run; for the models the Score page is timed with, the file scored with
+/// the bundle trained here (`score::native`).
 fn native(bytes: &[u8], target: &str) -> Value {
     let mut parse = f64::INFINITY;
     let mut table = None;
@@ -93,8 +97,9 @@ fn native(bytes: &[u8], target: &str) -> Value {
     timings.insert("csv_parse".into(), json!(parse));
     for kind in MODELS {
         let runs = if kind == ModelKind::RandomForest { 1 } else { 3 };
-        let config = TrainConfig { seed: 42, ..TrainConfig::new(kind) };
-        let (mut best, mut stages) = (f64::INFINITY, Value::Null);
+        // As the page trains (its problem card too), so the bundles are the page's, byte for byte.
+        let config = score::page_config(kind);
+        let (mut best, mut stages, mut bundle) = (f64::INFINITY, Value::Null, None);
         for _ in 0..runs {
             let start = Instant::now();
             // The core's own clock, as the worker gives it, so the stages are timed natively too.
@@ -106,9 +111,14 @@ fn native(bytes: &[u8], target: &str) -> Value {
                 best = ms;
                 stages = stages_json(&trained.run.durations);
             }
+            bundle.get_or_insert_with(|| trained.bundle.encode());
         }
         timings.insert(format!("{}_train", kind.name()), json!(best));
         timings.insert(format!("{}_stages", kind.name()), stages);
+        if score::SCORED.contains(&kind) {
+            let bundle = bundle.expect("trained at least once");
+            timings.insert(format!("{}_score", kind.name()), score::native(&bundle, bytes));
+        }
     }
     Value::Object(timings)
 }
@@ -123,6 +133,10 @@ fn faster(a: Value, b: Value) -> Value {
             let stages = name.replace("_train", "_stages");
             out[&stages] = b[&stages].clone();
         }
+    }
+    for kind in score::SCORED {
+        let name = format!("{}_score", kind.name());
+        out[&name] = score::faster(&a[&name], &b[&name]);
     }
     out
 }
@@ -368,6 +382,15 @@ async fn browser(args: &Args) -> Value {
             longest_task = number(&client, "return window.__longest;").await;
         }
     }
+    // The Score page with the forest, the workbench's model now; then with logistic regression,
+    // trained once more (untimed) to be the workbench's model.
+    let mut scores = serde_json::Map::new();
+    for kind in [ModelKind::RandomForest, ModelKind::LogisticRegression] {
+        if kind != ModelKind::RandomForest {
+            score::train_again(&client, kind, &mut trained).await;
+        }
+        scores.insert(kind.name().into(), score::in_tab(&client, &args.data, kind).await);
+    }
     client.close().await.ok();
     server.stop().await;
     json!({
@@ -383,6 +406,7 @@ async fn browser(args: &Args) -> Value {
         "scroll_frame_p95_ms": frame_p95,
         "scroll_frame_max_ms": frame_max,
         "scroll_jump_worst_ms": jump_worst,
+        "score": scores,
     })
 }
 
@@ -474,6 +498,7 @@ async fn main() {
         };
         println!("| {} | {} | {} | {} |", kind.name(), cell("prepare"), cell("fit"), cell("evaluate"));
     }
+    score::print(&browser, &native);
 
     let report = json!({ "browser": browser, "native": native });
     if let Some(out) = &args.out {

@@ -1,0 +1,254 @@
+//! The Score page (issue 17): the 100,000-row file scored in the tab's worker against the same
+//! bundle natively, and one row from the form's change to the drawn chart.
+//!
+//! - A file: the workbench's model is made the Score page's (`#score-workbench`), then the data file
+//!   goes through `#score-file` three times. The worker's own figures are read off `#score-summary`:
+//!   `data-total-ms` (parse + `score_batch` + the predictions CSV) and `data-score-ms`
+//!   (`score_batch` alone). Natively, the same bundle bytes (trained with the page's configuration:
+//!   the digests are compared) do the same calls, best of three.
+//! - One row: a numeric field of the form gets 50 values, each set by script with an `input` event;
+//!   each time the bench waits for the contribution chart to be drawn again (the canvas's
+//!   `fillRect` is wrapped to say so), then reads `#row-result[data-latency-ms]`, which the page
+//!   sets right after drawing: its time from the input event to the drawn chart. (Waiting for the
+//!   attribute to change instead misses a change whose latency prints the same as the one before:
+//!   leptos leaves an unchanged attribute alone.) Natively, what the worker does for one row
+//!   (`score_batch` on a one-row table and `explain_row`), median of 50, shows how much of it is
+//!   the model's work.
+
+use super::{millis, wait};
+use fantoccini::Client;
+use serde_json::{json, Value};
+use std::time::Instant;
+use tabml::{Column, ModelBundle, ModelKind, ProblemCard, Table, TrainConfig};
+
+/// The models scored on the Score page.
+pub(super) const SCORED: [ModelKind; 2] = [ModelKind::LogisticRegression, ModelKind::RandomForest];
+/// Changes of the one-row form per model.
+const CHANGES: usize = 50;
+
+/// The configuration the page trains with: seed 42 and the worked example's problem card, which
+/// the bundle keeps (so the digests match).
+pub(super) fn page_config(kind: ModelKind) -> TrainConfig {
+    TrainConfig { seed: 42, card: ProblemCard::learner_support_example(), ..TrainConfig::new(kind) }
+}
+
+/// The worker's work for one file natively, best of three: parse, score, the ids and the
+/// predictions CSV; with `score_batch` alone and one row scored and explained (median of 50).
+pub(super) fn native(bytes: &[u8], file: &[u8]) -> Value {
+    let bundle = ModelBundle::decode(bytes).expect("the bundle decodes");
+    let (mut total, mut score) = (f64::INFINITY, f64::INFINITY);
+    let mut first_row = None;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let table = tabml::parse_csv(file).expect("the file parses");
+        let scoring = Instant::now();
+        let batch = bundle.score_batch(&table).expect("the file scores");
+        let score_ms = millis(scoring);
+        let ids: Vec<String> = (0..table.n_rows).map(|row| tabml::prediction_id(0, "bench", row)).collect();
+        let csv = batch.to_csv(&table, Some(&ids), None);
+        std::hint::black_box(csv);
+        let ms = millis(start);
+        if ms < total {
+            (total, score) = (ms, score_ms);
+        }
+        first_row.get_or_insert_with(|| {
+            let cell = |name: &str| table.column(name).and_then(|c| c.cell(0)).map(str::to_owned);
+            bundle.schema.iter().map(|c| (c.name.clone(), cell(&c.name))).collect::<Vec<_>>()
+        });
+    }
+    // One row as the worker builds it from the form's cells.
+    let cells = first_row.expect("three runs");
+    let mut rows = Vec::with_capacity(CHANGES);
+    for _ in 0..CHANGES {
+        let start = Instant::now();
+        let columns = cells.iter().map(|(name, cell)| Column::new(name.clone(), [cell.as_deref()])).collect();
+        let table = Table { columns, n_rows: 1, lines: vec![1] };
+        std::hint::black_box(bundle.score_batch(&table).expect("the row scores"));
+        std::hint::black_box(bundle.explain_row(&table, 0).expect("the row is explained"));
+        rows.push(millis(start));
+    }
+    rows.sort_by(f64::total_cmp);
+    json!({ "total": total, "score": score, "row_median": rows[CHANGES / 2], "digest": ModelBundle::digest_of(bytes) })
+}
+
+/// The faster of two native passes (by the whole file).
+pub(super) fn faster(a: &Value, b: &Value) -> Value {
+    let total = |v: &Value| v["total"].as_f64().unwrap_or(f64::INFINITY);
+    if total(b) < total(a) {
+        b.clone()
+    } else {
+        a.clone()
+    }
+}
+
+fn attr_number(value: Option<String>) -> f64 {
+    value.and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
+}
+
+/// On the Score page with the workbench's model (`kind`, the one the workbench shows): the file
+/// three times and the one-row form 50 times. Leaves the page on the Score page.
+pub(super) async fn in_tab(client: &Client, file: &std::path::Path, kind: ModelKind) -> Value {
+    wait(client, &format!("#result-bundle[data-model='{}']", kind.name())).await;
+    wait(client, "nav.pages a[href='/score']").await.click().await.expect("the menu link");
+    wait(client, "#score-workbench:not([disabled])").await.click().await.expect("use the workbench's model");
+    let digest = wait(client, "#score-model").await.attr("data-digest").await.ok().flatten();
+
+    // The one-row form: the first answer (typical values) first, then 50 changes.
+    wait(client, "#row-result[data-latency-ms]").await;
+    let field = wait(client, "#row-form input[type='number']").await;
+    let field_id = field.attr("id").await.ok().flatten().expect("the field has an id");
+    let mut latencies = Vec::with_capacity(CHANGES);
+    let mut observed = Vec::with_capacity(CHANGES);
+    for i in 0..CHANGES {
+        // Values across the feature's usual range, each different from the one before.
+        let value = format!("{:.3}", -2.5 + 5.0 * i as f64 / (CHANGES - 1) as f64);
+        let answer = client
+            .execute_async(
+                "const [id, value, done] = arguments;
+                 const proto = CanvasRenderingContext2D.prototype;
+                 if (!proto.benchFillRect) {
+                   proto.benchFillRect = proto.fillRect;
+                   proto.fillRect = function (...args) {
+                     if (this.canvas.id === 'row-contributions' && window.benchOnDraw) window.benchOnDraw();
+                     return this.benchFillRect(...args);
+                   };
+                 }
+                 const result = document.getElementById('row-result');
+                 const started = performance.now();
+                 const timer = setTimeout(() => { window.benchOnDraw = null; done([NaN, NaN]); }, 10000);
+                 window.benchOnDraw = () => {
+                   window.benchOnDraw = null;
+                   // The chart's effect sets the latency right after drawing, and leptos writes the
+                   // attribute in a microtask: both are done by the next task.
+                   setTimeout(() => {
+                     clearTimeout(timer);
+                     done([parseFloat(result.getAttribute('data-latency-ms')), performance.now() - started]);
+                   }, 0);
+                 };
+                 const input = document.getElementById(id);
+                 input.value = value;
+                 input.dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![json!(field_id), json!(value)],
+            )
+            .await
+            .expect("the change script runs");
+        let figure = |i: usize| answer.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        latencies.push(figure(0));
+        observed.push(figure(1));
+    }
+    let timed_out = latencies.iter().filter(|l| l.is_nan()).count();
+    let sorted = |mut v: Vec<f64>| {
+        v.retain(|x| !x.is_nan());
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (latencies, observed) = (sorted(latencies), sorted(observed));
+    let percentile = |v: &[f64], q: f64| tabml::metrics::percentile_sorted(v, q).unwrap_or(f64::NAN);
+
+    // The file, three times; a stale mark tells the old summary from the new.
+    let path = std::fs::canonicalize(file).expect("the data file exists");
+    let (mut total, mut score, mut rows, mut scored) = (f64::INFINITY, f64::INFINITY, 0.0, 0.0);
+    for _ in 0..3 {
+        client
+            .execute(
+                "document.getElementById('score-summary')?.setAttribute('data-stale', '');
+                 document.getElementById('score-file').value = '';",
+                vec![],
+            )
+            .await
+            .expect("reset");
+        let input = wait(client, "#score-file:not([disabled])").await;
+        input.send_keys(path.to_str().expect("a UTF-8 path")).await.expect("upload");
+        let summary = wait(client, "#score-summary:not([data-stale])").await;
+        let read = |name: &'static str| {
+            let summary = summary.clone();
+            async move { attr_number(summary.attr(name).await.ok().flatten()) }
+        };
+        let ms = read("data-total-ms").await;
+        if ms < total {
+            (total, score) = (ms, read("data-score-ms").await);
+        }
+        (rows, scored) = (read("data-rows").await, read("data-scored").await);
+    }
+    json!({
+        "digest": digest,
+        "total": total,
+        "score": score,
+        "rows": rows,
+        "scored": scored,
+        "row_latency": {
+            "changes": CHANGES,
+            "timed_out": timed_out,
+            "median": percentile(&latencies, 50.0),
+            "p95": percentile(&latencies, 95.0),
+            "max": latencies.last().copied().unwrap_or(f64::NAN),
+            "observed_median": percentile(&observed, 50.0),
+            "observed_max": observed.last().copied().unwrap_or(f64::NAN),
+        },
+    })
+}
+
+/// Back on the workbench, trains `kind` once more (not timed) so that it is the workbench's model;
+/// `trained` counts the runs so far.
+pub(super) async fn train_again(client: &Client, kind: ModelKind, trained: &mut usize) {
+    wait(client, "nav.pages a[href='/']").await.click().await.expect("the menu link");
+    wait(client, "#model-select").await.select_by_value(kind.label()).await.expect("the model is offered");
+    wait(client, "#train-button:not([disabled])").await.click().await.expect("train");
+    *trained += 1;
+    wait(client, &format!("#runs tbody tr[data-run='{trained}']")).await;
+    wait(client, &format!("#result-bundle[data-model='{}']", kind.name())).await;
+}
+
+/// The two tables: the file in the tab against natively, and one row's latency.
+pub(super) fn print(browser: &Value, native: &Value) {
+    println!();
+    let rows = browser["score"]["forest"]["rows"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "Scoring the {}-row file on the Score page (the worker) against the same bundle natively (best of 3):",
+        tabml::thousands(rows as u64)
+    );
+    println!();
+    println!("| model | tab: read + score + write | native | tab / native | target | met? | tab: score_batch alone | native | same bundle? |");
+    println!("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | --- |");
+    for kind in SCORED {
+        let (b, n) = (&browser["score"][kind.name()], &native[&format!("{}_score", kind.name())]);
+        let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+        let ratio = f(b, "total") / f(n, "total");
+        let met = if ratio <= 2.0 { "yes" } else { "**no**" };
+        let same = if b["digest"] == n["digest"] { "yes" } else { "**no**" };
+        let rows =
+            if f(b, "scored") == rows { String::new() } else { format!(" ({} rows scored)", f(b, "scored")) };
+        println!(
+            "| {} | {:.0} ms{rows} | {:.0} ms | {ratio:.2}× | ≤ 2× | {met} | {:.0} ms | {:.0} ms | {same} |",
+            kind.name(),
+            f(b, "total"),
+            f(n, "total"),
+            f(b, "score"),
+            f(n, "score")
+        );
+    }
+    println!();
+    println!(
+        "One row on the Score page, from the form's input event to the drawn chart ({CHANGES} changes):"
+    );
+    println!();
+    println!("| model | median | p95 | max | target | met? | native: score + explain one row (median) |");
+    println!("| --- | ---: | ---: | ---: | --- | --- | ---: |");
+    for kind in SCORED {
+        let l = &browser["score"][kind.name()]["row_latency"];
+        let f = |k: &str| l[k].as_f64().unwrap_or(f64::NAN);
+        let met = if f("p95") < 16.0 { "yes" } else { "**no**" };
+        let timed_out = match l["timed_out"].as_u64() {
+            Some(0) | None => String::new(),
+            Some(n) => format!(" ({n} changes never answered)"),
+        };
+        let row = native[&format!("{}_score", kind.name())]["row_median"].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "| {}{timed_out} | {:.1} ms | {:.1} ms | {:.1} ms | < 16 ms (p95) | {met} | {row:.2} ms |",
+            kind.name(),
+            f("median"),
+            f("p95"),
+            f("max")
+        );
+    }
+}
