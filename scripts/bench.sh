@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark: tabml (native, release build) against scikit-learn on the same machine and the same
 # files, one after the other, single-threaded on both sides; and tabml's drift check against
-# Evidently's DataDriftPreset on a 200,000 x 20 reference/current pair; and tabml serve against MLflow's
-# tracking server (monitoring ingest and registry reads). Prints Markdown tables with the ratios
-# and the targets; BENCHMARKS.md records a run.
+# Evidently's DataDriftPreset on a 200,000 x 20 reference/current pair; tabml serve against MLflow's
+# tracking server (monitoring ingest and registry reads); and scoring: the Score page in the tab
+# against natively (browser-bench), and `tabml score --server` against a scikit-learn pipeline
+# loaded with joblib and `mlflow models predict`. Prints Markdown tables with the ratios and the
+# targets; BENCHMARKS.md records a run.
 #
 #   scripts/bench.sh            # full size: 100,000 x 20 classification, 1,000,000 x 20 CSV (minutes)
 #   BENCH_SMALL=1 scripts/bench.sh   # 10,000 rows / 50,000 CSV rows, for a quick look
@@ -83,3 +85,11 @@ cargo build --quiet --release -p tabml-tests --bin server-bench
 step "timing tabml serve: events from 4 clients, bundle downloads by alias"
 "$CARGO_TARGET_DIR/release/server-bench" --tabml "$CARGO_TARGET_DIR/release/tabml" \
   --mlflow "$out/mlflow.json" --out "$out/server.json"
+
+step "timing scikit-learn scoring the file (joblib pipelines, one thread) and mlflow models predict"
+target/ref-venv/bin/python scripts/bench/sklearn_score_bench.py "$out" "$out/sklearn-score.json" \
+  target/mlflow-venv/bin/python
+
+step "timing tabml score --server on the same file: pull, score, write, 100,000 events"
+"$CARGO_TARGET_DIR/release/server-bench" --tabml "$CARGO_TARGET_DIR/release/tabml" \
+  --score-data "$out/classif_100k.csv" --target label --sklearn "$out/sklearn-score.json" --out "$out/score.json"

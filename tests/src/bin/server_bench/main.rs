@@ -14,6 +14,10 @@
 //! `server-bench --tabml PATH/TO/tabml [--batches 50] [--reads 2000] [--mlflow FILE.json] [--out FILE.json]
 //! [--same-times]`; with `--same-times` every batch carries the same thousand timestamps, the worst
 //! order for the event indexes.
+//!
+//! `server-bench --tabml PATH --score-data classif_100k.csv [--target label] [--sklearn FILE.json]
+//! [--out FILE.json]` times `tabml score --server` on the file instead (`score.rs`), beside
+//! scikit-learn's figures from scripts/bench/sklearn_score_bench.py.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -21,6 +25,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 use tabml::{ModelKind, TrainConfig};
+
+mod score;
 
 const CLIENTS: usize = 4;
 const BATCH: usize = 1000;
@@ -34,12 +40,27 @@ struct Args {
     out: Option<PathBuf>,
     /// Stamp every batch with the same thousand milliseconds (the hardest order for the indexes).
     same_times: bool,
+    /// Time `tabml score --server` on this file instead.
+    score_data: Option<PathBuf>,
+    /// The file's target column, for `tabml train`.
+    target: String,
+    /// scikit-learn's scoring figures (scripts/bench/sklearn_score_bench.py).
+    sklearn: Option<PathBuf>,
 }
 
 fn args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let mut parsed =
-        Args { tabml: PathBuf::new(), batches: 50, reads: 2000, mlflow: None, out: None, same_times: false };
+    let mut parsed = Args {
+        tabml: PathBuf::new(),
+        batches: 50,
+        reads: 2000,
+        mlflow: None,
+        out: None,
+        same_times: false,
+        score_data: None,
+        target: "label".into(),
+        sklearn: None,
+    };
     while let Some(flag) = args.next() {
         if flag == "--same-times" {
             parsed.same_times = true;
@@ -53,6 +74,9 @@ fn args() -> Result<Args, String> {
             "--reads" => parsed.reads = number()?,
             "--mlflow" => parsed.mlflow = Some(PathBuf::from(&value)),
             "--out" => parsed.out = Some(PathBuf::from(&value)),
+            "--score-data" => parsed.score_data = Some(PathBuf::from(&value)),
+            "--target" => parsed.target = value,
+            "--sklearn" => parsed.sklearn = Some(PathBuf::from(&value)),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -236,19 +260,12 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(data) = &args.score_data {
+        return score_main(&args, data);
+    }
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let figures = match runtime.block_on(run(&args)) {
-        Ok(figures) => figures,
-        Err(e) => {
-            eprintln!("server-bench: {e}");
-            std::process::exit(1);
-        }
-    };
-    let mlflow: Option<Value> = args
-        .mlflow
-        .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let figures = or_exit(runtime.block_on(run(&args)));
+    let mlflow = read_json(args.mlflow.as_ref());
     let tabml_rate = figures["ingest"]["events_per_second"].as_f64().unwrap_or(f64::NAN);
     let (p50, p99) = (
         figures["registry_read"]["p50_ms"].as_f64().unwrap_or(f64::NAN),
@@ -270,10 +287,35 @@ fn main() {
     let mp99 = m(["registry_read", "p99_ms"]).map_or("—".into(), |v| format!("{v:.2} ms"));
     println!("| registry read by alias, p50 | {p50:.2} ms | {mp50} (get_model_version_by_alias) | | |");
     println!("| registry read by alias, p99 | {p99:.2} ms | {mp99} | | < 2 ms |");
-    let all = json!({"tabml": figures, "mlflow": mlflow});
-    if let Some(out) = &args.out {
-        if let Err(e) = std::fs::write(out, serde_json::to_string_pretty(&all).unwrap_or_default()) {
+    write_json(args.out.as_ref(), &json!({"tabml": figures, "mlflow": mlflow}));
+}
+
+/// The value, or the error printed and exit 1.
+fn or_exit<T>(result: Result<T, String>) -> T {
+    result.unwrap_or_else(|e| {
+        eprintln!("server-bench: {e}");
+        std::process::exit(1);
+    })
+}
+
+/// The JSON of another tool's figures, if given and readable.
+fn read_json(path: Option<&PathBuf>) -> Option<Value> {
+    serde_json::from_str(&std::fs::read_to_string(path?).ok()?).ok()
+}
+
+/// Writes the figures to `out`, if given.
+fn write_json(out: Option<&PathBuf>, figures: &Value) {
+    if let Some(out) = out {
+        if let Err(e) = std::fs::write(out, serde_json::to_string_pretty(figures).unwrap_or_default()) {
             eprintln!("server-bench: writing {}: {e}", out.display());
         }
     }
+}
+
+/// `--score-data`: `tabml score --server` against scikit-learn's figures.
+fn score_main(args: &Args, data: &std::path::Path) {
+    let figures = or_exit(score::measure(&args.tabml, data, &args.target));
+    let sklearn = read_json(args.sklearn.as_ref());
+    score::print(&figures, sklearn.as_ref());
+    write_json(args.out.as_ref(), &json!({"tabml": figures, "sklearn": sklearn}));
 }
