@@ -11,7 +11,9 @@
 //!   `fillRect` is wrapped to say so), then reads `#row-result[data-latency-ms]`, which the page
 //!   sets right after drawing: its time from the input event to the drawn chart. (Waiting for the
 //!   attribute to change instead misses a change whose latency prints the same as the one before:
-//!   leptos leaves an unchanged attribute alone.) Natively, what the worker does for one row
+//!   leptos leaves an unchanged attribute alone.) The bench's own clock splits each change at the
+//!   request to the worker (`Worker.postMessage` is wrapped), its reply and the chart's first
+//!   drawing call. Natively, what the worker does for one row
 //!   (`score_batch` on a one-row table and `explain_row`), median of 50, shows how much of it is
 //!   the model's work.
 
@@ -97,32 +99,58 @@ pub(super) async fn in_tab(client: &Client, file: &std::path::Path, kind: ModelK
     wait(client, "#row-result[data-latency-ms]").await;
     let field = wait(client, "#row-form input[type='number']").await;
     let field_id = field.attr("id").await.ok().flatten().expect("the field has an id");
-    let mut latencies = Vec::with_capacity(CHANGES);
-    let mut observed = Vec::with_capacity(CHANGES);
+    // Per change: the page's latency, then the bench's own clock from the event to the request to
+    // the worker, its reply, the chart's first drawing call and the end of drawing.
+    let mut figures: [Vec<f64>; 5] = Default::default();
     for i in 0..CHANGES {
         // Values across the feature's usual range, each different from the one before.
         let value = format!("{:.3}", -2.5 + 5.0 * i as f64 / (CHANGES - 1) as f64);
         let answer = client
             .execute_async(
                 "const [id, value, done] = arguments;
-                 const proto = CanvasRenderingContext2D.prototype;
-                 if (!proto.benchFillRect) {
-                   proto.benchFillRect = proto.fillRect;
-                   proto.fillRect = function (...args) {
+                 const canvas = CanvasRenderingContext2D.prototype;
+                 if (!canvas.benchFillRect) {
+                   canvas.benchFillRect = canvas.fillRect;
+                   canvas.fillRect = function (...args) {
                      if (this.canvas.id === 'row-contributions' && window.benchOnDraw) window.benchOnDraw();
                      return this.benchFillRect(...args);
+                   };
+                   Worker.prototype.benchPost = Worker.prototype.postMessage;
+                   Worker.prototype.postMessage = function (...args) {
+                     if (window.benchOnPost) window.benchOnPost(this);
+                     return this.benchPost(...args);
                    };
                  }
                  const result = document.getElementById('row-result');
                  const started = performance.now();
-                 const timer = setTimeout(() => { window.benchOnDraw = null; done([NaN, NaN]); }, 10000);
+                 const since = () => performance.now() - started;
+                 let posted = NaN, replied = NaN;
+                 const timer = setTimeout(() => {
+                   window.benchOnDraw = window.benchOnPost = window.benchOnReply = null;
+                   done([NaN, NaN, NaN, NaN, NaN]);
+                 }, 10000);
+                 window.benchOnPost = worker => {
+                   window.benchOnPost = null;
+                   posted = since();
+                   // Ahead of the page's own handler (a listener added now would run after it).
+                   if (worker.onmessage !== worker.benchOnMessage) {
+                     const page = worker.onmessage;
+                     worker.onmessage = function (event) {
+                       if (window.benchOnReply) window.benchOnReply();
+                       return page.call(this, event);
+                     };
+                     worker.benchOnMessage = worker.onmessage;
+                   }
+                   window.benchOnReply = () => { window.benchOnReply = null; replied = since(); };
+                 };
                  window.benchOnDraw = () => {
                    window.benchOnDraw = null;
+                   const drawing = since();
                    // The chart's effect sets the latency right after drawing, and leptos writes the
                    // attribute in a microtask: both are done by the next task.
                    setTimeout(() => {
                      clearTimeout(timer);
-                     done([parseFloat(result.getAttribute('data-latency-ms')), performance.now() - started]);
+                     done([parseFloat(result.getAttribute('data-latency-ms')), posted, replied, drawing, since()]);
                    }, 0);
                  };
                  const input = document.getElementById(id);
@@ -132,18 +160,36 @@ pub(super) async fn in_tab(client: &Client, file: &std::path::Path, kind: ModelK
             )
             .await
             .expect("the change script runs");
-        let figure = |i: usize| answer.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN);
-        latencies.push(figure(0));
-        observed.push(figure(1));
+        for (i, figure) in figures.iter_mut().enumerate() {
+            figure.push(answer.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN));
+        }
     }
-    let timed_out = latencies.iter().filter(|l| l.is_nan()).count();
-    let sorted = |mut v: Vec<f64>| {
-        v.retain(|x| !x.is_nan());
+    let timed_out = figures[0].iter().filter(|l| l.is_nan()).count();
+    let median = |v: &[f64]| {
+        let mut v: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
         v.sort_by(f64::total_cmp);
-        v
+        tabml::metrics::percentile_sorted(&v, 50.0).unwrap_or(f64::NAN)
     };
-    let (latencies, observed) = (sorted(latencies), sorted(observed));
-    let percentile = |v: &[f64], q: f64| tabml::metrics::percentile_sorted(v, q).unwrap_or(f64::NAN);
+    let mut latencies: Vec<f64> = figures[0].iter().copied().filter(|x| !x.is_nan()).collect();
+    latencies.sort_by(f64::total_cmp);
+    let percentile = |q: f64| tabml::metrics::percentile_sorted(&latencies, q).unwrap_or(f64::NAN);
+    // Stage by stage, the medians of each change's differences.
+    let stage = |from: usize, to: usize| {
+        let gaps: Vec<f64> = figures[from].iter().zip(&figures[to]).map(|(a, b)| b - a).collect();
+        median(&gaps)
+    };
+    let row_latency = json!({
+        "changes": CHANGES,
+        "timed_out": timed_out,
+        "median": percentile(50.0),
+        "p95": percentile(95.0),
+        "max": latencies.last().copied().unwrap_or(f64::NAN),
+        "to_request_median": median(&figures[1]),
+        "worker_median": stage(1, 2),
+        "to_drawing_median": stage(2, 3),
+        "drawing_median": stage(3, 4),
+        "observed_median": median(&figures[4]),
+    });
 
     // The file, three times; a stale mark tells the old summary from the new.
     let path = std::fs::canonicalize(file).expect("the data file exists");
@@ -176,15 +222,7 @@ pub(super) async fn in_tab(client: &Client, file: &std::path::Path, kind: ModelK
         "score": score,
         "rows": rows,
         "scored": scored,
-        "row_latency": {
-            "changes": CHANGES,
-            "timed_out": timed_out,
-            "median": percentile(&latencies, 50.0),
-            "p95": percentile(&latencies, 95.0),
-            "max": latencies.last().copied().unwrap_or(f64::NAN),
-            "observed_median": percentile(&observed, 50.0),
-            "observed_max": observed.last().copied().unwrap_or(f64::NAN),
-        },
+        "row_latency": row_latency,
     })
 }
 
@@ -249,6 +287,24 @@ pub(super) fn print(browser: &Value, native: &Value) {
             f("median"),
             f("p95"),
             f("max")
+        );
+    }
+    println!();
+    println!("Where one row's time goes (medians by the bench's clock; ms):");
+    println!();
+    println!("| model | input event → request to the worker | worker: queue, score, explain, reply | reply → chart drawn from | drawing | seen drawn |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for kind in SCORED {
+        let l = &browser["score"][kind.name()]["row_latency"];
+        let f = |k: &str| l[k].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            kind.name(),
+            f("to_request_median"),
+            f("worker_median"),
+            f("to_drawing_median"),
+            f("drawing_median"),
+            f("observed_median")
         );
     }
 }

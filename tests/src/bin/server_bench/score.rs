@@ -7,9 +7,9 @@
 //! `tabml push`, then times `tabml score --server URL --model NAME --version 1 --data FILE --out P`
 //! as a user runs it: the whole process, pulling the bundle (the first run downloads it, the next
 //! two find it in the cache), scoring, writing the predictions and sending one prediction event per
-//! row and a profile of the batch (new events each run). Best of three. Beside it, the same bundle
-//! from its file without a server (`tabml score --model FILE`, nothing sent), best of three, shows
-//! what the pull and the events cost. The Python figures come from
+//! row and a profile of the batch (new events each run). Best of three. Beside it, the same command
+//! with `--no-report` and the bundle file scored without a server (`tabml score --model FILE`), best
+//! of three each, show what the events and the pull cost. The Python figures come from
 //! `scripts/bench/sklearn_score_bench.py` (`--sklearn FILE.json`).
 
 use super::{serve, PASSWORD};
@@ -101,12 +101,15 @@ fn measure_with(tabml: &PathBuf, data: &Path, target: &str, dir: &Path, url: &st
         let args =
             [&["score"][..], &remote, &["--version", &version, "--data", &data, "--out", &out]].concat();
         let (server_ms, said) = best_of(tabml, &args, &cache, "tabml score --server")?;
+        let quiet = [&args[..], &["--no-report"]].concat();
+        let (no_report_ms, _) = best_of(tabml, &quiet, &cache, "tabml score --server --no-report")?;
         let local = ["score", "--model", &bundle, "--data", &data, "--out", &out];
         let (local_ms, _) = best_of(tabml, &local, &cache, "tabml score")?;
         let bundle_bytes = std::fs::metadata(&bundle).map(|m| m.len()).unwrap_or(0);
         figures.insert(
             model.into(),
-            json!({"server_ms": server_ms, "local_ms": local_ms, "events_stored": events_stored(&said),
+            json!({"server_ms": server_ms, "no_report_ms": no_report_ms, "local_ms": local_ms,
+                   "events_stored": events_stored(&said),
                    "bundle_bytes": bundle_bytes, "summary": said.trim()}),
         );
     }
@@ -141,6 +144,15 @@ pub(super) fn print(tabml: &Value, sklearn: Option<&Value>) {
             s.map_or("—".into(), |s| ms(&s["total"])),
             s.map_or("—".into(), |s| ms(&s["process"])),
             process.map_or("—".into(), |p| format!("{:.2}×", p / server)),
+        );
+    }
+    println!();
+    for model in MODELS {
+        let t = |k: &str| tabml[model][k].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "{model}: with --no-report (pull, score, write) {:.0} ms, so sending the events and the profile took {:.0} ms.",
+            t("no_report_ms"),
+            t("server_ms") - t("no_report_ms")
         );
     }
     if let Some(error) = sklearn.and_then(|s| s["mlflow"]["error"].as_str()) {
