@@ -270,8 +270,7 @@ pub(super) fn print(browser: &Value, native: &Value) {
         "One row on the Score page, from the form's input event to the drawn chart ({CHANGES} changes):"
     );
     println!();
-    println!("| model | median | p95 | max | target | met? | native: score + explain one row (median) |");
-    println!("| --- | ---: | ---: | ---: | --- | --- | ---: |");
+    let (mut latency, mut stages) = (Vec::new(), Vec::new());
     for kind in SCORED {
         let l = &browser["score"][kind.name()]["row_latency"];
         let f = |k: &str| l[k].as_f64().unwrap_or(f64::NAN);
@@ -281,30 +280,25 @@ pub(super) fn print(browser: &Value, native: &Value) {
             Some(n) => format!(" ({n} changes never answered)"),
         };
         let row = native[&format!("{}_score", kind.name())]["row_median"].as_f64().unwrap_or(f64::NAN);
-        println!(
+        latency.push(format!(
             "| {}{timed_out} | {:.1} ms | {:.1} ms | {:.1} ms | < 16 ms (p95) | {met} | {row:.2} ms |",
             kind.name(),
             f("median"),
             f("p95"),
             f("max")
-        );
+        ));
+        let medians =
+            ["to_request_median", "worker_median", "to_drawing_median", "drawing_median", "observed_median"]
+                .map(|k| format!("{:.1}", f(k)));
+        stages.push(format!("| {} | {} |", kind.name(), medians.join(" | ")));
     }
+    println!("| model | median | p95 | max | target | met? | native: score + explain one row (median) |");
+    println!("| --- | ---: | ---: | ---: | --- | --- | ---: |");
+    latency.iter().for_each(|row| println!("{row}"));
     println!();
     println!("Where one row's time goes (medians by the bench's clock; ms):");
     println!();
     println!("| model | input event → request to the worker | worker: queue, score, explain, reply | reply → chart drawn from | drawing | seen drawn |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for kind in SCORED {
-        let l = &browser["score"][kind.name()]["row_latency"];
-        let f = |k: &str| l[k].as_f64().unwrap_or(f64::NAN);
-        println!(
-            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
-            kind.name(),
-            f("to_request_median"),
-            f("worker_median"),
-            f("to_drawing_median"),
-            f("drawing_median"),
-            f("observed_median")
-        );
-    }
+    stages.iter().for_each(|row| println!("{row}"));
 }
