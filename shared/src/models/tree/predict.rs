@@ -103,6 +103,19 @@ impl TreeEnsemble {
         let bins = self.bin_rows(data, p, n);
         let mut leaves = Vec::with_capacity(n);
         for tree in &self.trees {
+            let leaves = Self::leaves_in_batch(tree, bins.as_deref(), data, p, n, &mut leaves);
+            // With fewer rows than leaves (one row typed into a form), each row's leaf shares are
+            // worked out where it lands; with many, once per leaf. The same divisions either way.
+            if n * 4 < tree.counts.len() / k.max(1) {
+                for (slot, &leaf) in out.chunks_exact_mut(k).zip(leaves) {
+                    let counts = &tree.counts[leaf as usize * k..(leaf as usize + 1) * k];
+                    let total = f64::from(counts.iter().sum::<u32>());
+                    for (o, &c) in slot.iter_mut().zip(counts) {
+                        *o += f64::from(c) / total;
+                    }
+                }
+                continue;
+            }
             let fractions: Vec<f64> = tree
                 .counts
                 .chunks_exact(k)
@@ -111,7 +124,6 @@ impl TreeEnsemble {
                     counts.iter().map(move |&c| f64::from(c) / total)
                 })
                 .collect();
-            let leaves = Self::leaves_in_batch(tree, bins.as_deref(), data, p, n, &mut leaves);
             for (slot, &leaf) in out.chunks_exact_mut(k).zip(leaves) {
                 let leaf = leaf as usize;
                 for (o, f) in slot.iter_mut().zip(&fractions[leaf * k..(leaf + 1) * k]) {
@@ -206,6 +218,10 @@ mod tests {
             for i in 0..n {
                 classifier.proba_row(&data[i * 3..(i + 1) * 3], &mut bins, &mut one);
                 assert_eq!(batch[i * 2..i * 2 + 2], one, "row {i}, {trees} trees");
+                // A batch of one row (fewer rows than leaves) gives the same bits.
+                let mut alone = [0.0; 2];
+                classifier.proba_batch(&data[i * 3..(i + 1) * 3], 3, &mut alone);
+                assert_eq!(alone, one, "row {i} alone, {trees} trees");
             }
             let regressor = fit_ensemble(
                 &x,
