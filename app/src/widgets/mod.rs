@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod chart;
+pub mod health;
 
 use crate::http;
 use leptos::prelude::*;

@@ -10,6 +10,7 @@
 use crate::account::Account;
 use crate::http;
 use crate::widgets::alerts::AlertList;
+use crate::widgets::health::{self, percent, Look};
 use crate::widgets::{thousands, ticker, when};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -336,11 +337,6 @@ fn ChangePanel(name: String, versions: Vec<u32>, refresh: RwSignal<u32>, form: C
     }
 }
 
-/// A share as a percentage, or "—".
-fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "—".into(), |s| format!("{:.1}%", s * 100.0))
-}
-
 /// The model's last 24 hours from its dashboard, asked again every 15 seconds: each figure with a
 /// word saying how it looks.
 #[component]
@@ -356,41 +352,23 @@ fn Health(name: String) -> impl IntoView {
         found.get().flatten().map(|answer| match answer {
             Err(why) => view! { <div class="error" role="alert">{why}</div> }.into_any(),
             Ok(d) => {
-                let card = |id: &'static str, label: &'static str, value: String, word: (&'static str, &'static str)| view! {
-                    <div class=format!("metric health {}", word.0) id=format!("health-{id}")>
+                let card = |id: &'static str, label: &'static str, value: String, look: Look| view! {
+                    <div class=format!("metric health {}", look.class()) id=format!("health-{id}")>
                         <div class="label">{label}</div>
                         <div class="value">{value}</div>
-                        <div class="note">{word.1}</div>
+                        <div class="note">{look.word()}</div>
                     </div>
                 };
-                let accuracy_word = match d.accuracy {
-                    None => ("quiet", "no labels yet"),
-                    Some(a) if a >= 0.8 => ("good", "good"),
-                    Some(a) if a >= 0.6 => ("watch", "watch it"),
-                    Some(_) => ("bad", "poor"),
-                };
                 let drift = d.drift.as_ref().map(|x| x.drifted_share);
-                let drift_word = match drift {
-                    None => ("quiet", "no profiles yet"),
-                    Some(s) if s < 0.1 => ("good", "steady"),
-                    Some(s) if s < 0.5 => ("watch", "some drift"),
-                    Some(_) => ("bad", "drifted"),
-                };
-                let errors_word = match d.error_rate {
-                    None => ("quiet", "no traffic"),
-                    Some(0.0) => ("good", "none"),
-                    Some(e) if e < 0.05 => ("watch", "a few"),
-                    Some(_) => ("bad", "many"),
-                };
-                let volume_word = if d.volume == 0 { ("quiet", "no traffic") } else { ("good", "scored") };
+                let volume_look = if d.volume == 0 { Look::Quiet("no traffic") } else { Look::Good("scored") };
                 view! {
                     <div class="metrics" id="model-health">
-                        {card("volume", "Predictions", thousands(d.volume as usize), volume_word)}
-                        {card("accuracy", "Accuracy (from labels)", percent(d.accuracy), accuracy_word)}
-                        {card("estimated", "Estimated accuracy (no labels)", percent(d.estimated_accuracy), ("quiet", "from the probabilities"))}
-                        {card("drift", "Columns drifted", percent(drift), drift_word)}
-                        {card("errors", "Failed predictions", percent(d.error_rate), errors_word)}
-                        {card("latency", "Latency p99", d.latency_p99_ms.map_or_else(|| "—".into(), |l| format!("{l:.2} ms")), ("quiet", "per row"))}
+                        {card("volume", "Predictions", thousands(d.volume as usize), volume_look)}
+                        {card("accuracy", "Accuracy (from labels)", percent(d.accuracy), health::accuracy(d.accuracy))}
+                        {card("estimated", "Estimated accuracy (no labels)", percent(d.estimated_accuracy), health::accuracy(d.estimated_accuracy))}
+                        {card("drift", "Columns drifted", percent(drift), health::drift(drift))}
+                        {card("errors", "Failed predictions", percent(d.error_rate), health::errors(d.error_rate))}
+                        {card("latency", "Latency p99", d.latency_p99_ms.map_or_else(|| "—".into(), |l| format!("{l:.2} ms")), Look::Quiet("per row"))}
                     </div>
                     <p class="hint">{d.last_event_at.map_or_else(|| "Nothing reported yet.".to_owned(), |at| format!("Last event {}.", when(at)))}</p>
                 }
