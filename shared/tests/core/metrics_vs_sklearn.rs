@@ -148,6 +148,15 @@ fn percentiles_match_numpy() {
     let values = floats(&doc["percentiles"]["values"]);
     for (q, key) in [(50.0, "p50"), (90.0, "p90"), (99.0, "p99")] {
         close("latencies", key, metrics::percentile(&values, q).unwrap(), &doc["percentiles"][key]);
+        // To the bit: numpy's virtual index and its `_lerp` (p90 and p99 fall past one half here).
+        let numpy = doc["percentiles"][key].as_f64().unwrap();
+        assert_eq!(metrics::percentile(&values, q).unwrap().to_bits(), numpy.to_bits(), "{key}");
+        let mut shuffled = values.clone();
+        assert_eq!(
+            metrics::percentile_unsorted(&mut shuffled, q).unwrap().to_bits(),
+            numpy.to_bits(),
+            "{key}"
+        );
     }
     assert_eq!(metrics::percentile(&[], 50.0), None);
     assert_eq!(metrics::percentile(&[3.0], 99.0), Some(3.0));
