@@ -37,7 +37,7 @@ pub use checks::MISSING_RATE_CHANGE;
 pub use choice::{default_test, drift_kind, DriftKind, DriftTest, INTEGER_CATEGORY_LIMIT};
 pub use performance::{
     estimate_performance, performance_windows, realized_performance, Calibration, CbpeReference, Estimate,
-    Isotonic, PerformanceEstimate, PerformanceWindow, PredictionRecord,
+    ExpectedConfusion, Isotonic, PerformanceEstimate, PerformanceWindow, PredictionRecord,
 };
 
 pub use profile::{

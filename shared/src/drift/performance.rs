@@ -109,19 +109,28 @@ impl Calibration {
     /// One row's calibrated probabilities. For several classes they are renormalised to sum to 1,
     /// as NannyML does.
     pub fn apply(&self, row: &[f64]) -> Vec<f64> {
+        let mut out = Vec::with_capacity(row.len());
+        self.apply_into(row, &mut out);
+        out
+    }
+
+    /// [`Calibration::apply`] into `out` (emptied first), so that many rows share one buffer.
+    pub fn apply_into(&self, row: &[f64], out: &mut Vec<f64>) {
+        out.clear();
         if row.len() == 2 && self.classes.len() == 1 {
             let q = self.classes[0].apply(row[1]);
-            return vec![1.0 - q, q];
+            out.extend([1.0 - q, q]);
+            return;
         }
-        let mut out: Vec<f64> = row.iter().zip(&self.classes).map(|(&p, iso)| iso.apply(p)).collect();
+        out.extend(row.iter().zip(&self.classes).map(|(&p, iso)| iso.apply(p)));
         let sum: f64 = out.iter().sum();
         if sum > 0.0 {
             out.iter_mut().for_each(|p| *p /= sum);
         } else {
             // Every calibrator said 0: NannyML then spreads the row evenly.
-            out = vec![1.0 / out.len() as f64; out.len()];
+            let even = 1.0 / out.len() as f64;
+            out.iter_mut().for_each(|p| *p = even);
         }
-        out
     }
 }
 
@@ -208,6 +217,11 @@ impl CbpeReference {
         }
     }
 
+    /// How many classes the reference rows had (two for a binary model, whose F1 has one part).
+    pub fn classes(&self) -> usize {
+        self.f1_parts.len().max(2)
+    }
+
     fn accuracy_error(&self, n: usize) -> f64 {
         self.accuracy_std / (n as f64).sqrt()
     }
@@ -275,46 +289,98 @@ fn argmax(row: &[f64]) -> usize {
 /// CBPE: the expected confusion matrix, accuracy and F1 of rows whose class probabilities are
 /// `probabilities` (calibrated with `reference`'s calibrators, when it has them), each predicted as
 /// its most probable class, with the band `reference` gives (without one, the band is the value
-/// alone). `None` without rows.
+/// alone). The number of classes is the first row's; a row of another length is left out. `None`
+/// without rows. [`ExpectedConfusion`] computes the same one row at a time.
 pub fn estimate_performance(
     probabilities: &[Vec<f64>],
     reference: Option<&CbpeReference>,
 ) -> Option<PerformanceEstimate> {
-    let k = probabilities.first()?.len();
-    if k < 2 {
-        return None;
+    let mut expected = ExpectedConfusion::new(probabilities.first()?.len())?;
+    for row in probabilities {
+        expected.add(row, reference);
     }
-    let calibrated: Vec<Vec<f64>> = match reference.and_then(|r| r.calibration.as_ref()) {
-        Some(c) => probabilities.iter().map(|p| c.apply(p)).collect(),
-        None => probabilities.to_vec(),
-    };
-    let predicted: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
-    let mut confusion = vec![vec![0.0; k]; k];
-    for (p, &y) in calibrated.iter().zip(&predicted) {
-        for (t, &pt) in p.iter().enumerate() {
-            confusion[t][y] += pt;
+    expected.estimate(reference)
+}
+
+/// CBPE's expected confusion matrix built one row at a time, for rows read as a stream (a server's
+/// stored predictions) rather than held: the same sums, in the same order, as
+/// [`estimate_performance`] makes, so the same estimate to the bit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedConfusion {
+    classes: usize,
+    /// `[true][predicted]`, row after row of `classes` cells.
+    cells: Vec<f64>,
+    rows: usize,
+    /// One row's calibrated probabilities (reused).
+    calibrated: Vec<f64>,
+}
+
+impl ExpectedConfusion {
+    /// An empty matrix for rows of `classes` probabilities; `None` for fewer than two classes.
+    pub fn new(classes: usize) -> Option<Self> {
+        (classes >= 2).then(|| Self {
+            classes,
+            cells: vec![0.0; classes * classes],
+            rows: 0,
+            calibrated: Vec::with_capacity(classes),
+        })
+    }
+
+    /// Adds one row's class probabilities, calibrated with `reference`'s calibrators when it has
+    /// them, predicted as its most probable class. A row of another length than the matrix's is
+    /// left out: `false`.
+    pub fn add(&mut self, probabilities: &[f64], reference: Option<&CbpeReference>) -> bool {
+        if probabilities.len() != self.classes {
+            return false;
         }
-    }
-    let (accuracy, f1) = scores(&confusion);
-    let n = probabilities.len();
-    let band = |value: f64, error: f64| {
-        if error.is_finite() {
-            Estimate {
-                value,
-                sampling_error: error,
-                lower: (value - 3.0 * error).max(0.0),
-                upper: (value + 3.0 * error).min(1.0),
+        let predicted = argmax(probabilities);
+        match reference.and_then(|r| r.calibration.as_ref()) {
+            Some(c) => c.apply_into(probabilities, &mut self.calibrated),
+            None => {
+                self.calibrated.clear();
+                self.calibrated.extend_from_slice(probabilities);
             }
-        } else {
-            Estimate { value, sampling_error: f64::NAN, lower: value, upper: value }
         }
-    };
-    Some(PerformanceEstimate {
-        rows: n,
-        confusion,
-        accuracy: band(accuracy, reference.map_or(f64::NAN, |r| r.accuracy_error(n))),
-        f1: band(f1, reference.map_or(f64::NAN, |r| r.f1_error(n))),
-    })
+        for (t, &pt) in self.calibrated.iter().enumerate() {
+            self.cells[t * self.classes + predicted] += pt;
+        }
+        self.rows += 1;
+        true
+    }
+
+    /// The rows added.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The estimate of the rows added, with the band `reference` gives (without one, the band is
+    /// the value alone); `None` without rows.
+    pub fn estimate(&self, reference: Option<&CbpeReference>) -> Option<PerformanceEstimate> {
+        if self.rows == 0 {
+            return None;
+        }
+        let confusion: Vec<Vec<f64>> = self.cells.chunks(self.classes).map(<[f64]>::to_vec).collect();
+        let (accuracy, f1) = scores(&confusion);
+        let n = self.rows;
+        let band = |value: f64, error: f64| {
+            if error.is_finite() {
+                Estimate {
+                    value,
+                    sampling_error: error,
+                    lower: (value - 3.0 * error).max(0.0),
+                    upper: (value + 3.0 * error).min(1.0),
+                }
+            } else {
+                Estimate { value, sampling_error: f64::NAN, lower: value, upper: value }
+            }
+        };
+        Some(PerformanceEstimate {
+            rows: n,
+            confusion,
+            accuracy: band(accuracy, reference.map_or(f64::NAN, |r| r.accuracy_error(n))),
+            f1: band(f1, reference.map_or(f64::NAN, |r| r.f1_error(n))),
+        })
+    }
 }
 
 /// Realized accuracy and F1 (as [`PerformanceEstimate::f1`]) of rows whose class probabilities are
@@ -449,6 +515,31 @@ mod tests {
         // Without a labelled reference there is no band.
         let bare = estimate_performance(&p, None).unwrap();
         assert_eq!((bare.accuracy.lower, bare.accuracy.upper), (bare.accuracy.value, bare.accuracy.value));
+    }
+
+    #[test]
+    fn rows_added_one_at_a_time_give_the_same_estimate_and_odd_rows_are_left_out() {
+        let mut rng = SplitMix64::new(11);
+        let uniform = |rng: &mut SplitMix64| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let p: Vec<Vec<f64>> = (0..300)
+            .map(|_| {
+                let (a, b) = (uniform(&mut rng), uniform(&mut rng));
+                vec![a * b, a * (1.0 - b), 1.0 - a]
+            })
+            .collect();
+        let truth: Vec<usize> = (0..300).map(|i| (i * 7) % 3).collect();
+        let reference = CbpeReference::fit(&p, &truth, true).unwrap();
+        assert_eq!(reference.classes(), 3);
+        let mut streamed = ExpectedConfusion::new(3).unwrap();
+        for row in &p {
+            assert!(streamed.add(row, Some(&reference)));
+        }
+        assert!(!streamed.add(&[0.5, 0.5], Some(&reference)), "a row of two classes in a matrix of three");
+        assert_eq!(streamed.rows(), 300);
+        let batch = estimate_performance(&p, Some(&reference)).unwrap();
+        assert_eq!(format!("{:?}", streamed.estimate(Some(&reference)).unwrap()), format!("{batch:?}"));
+        assert_eq!(ExpectedConfusion::new(3).unwrap().estimate(None), None);
+        assert_eq!(ExpectedConfusion::new(1), None);
     }
 
     #[test]
