@@ -123,6 +123,7 @@ fn stored_event(event: Event, model_id: i64) -> Result<StoredEvent, ServerError>
         failed: false,
         value: None,
         confidence: None,
+        probabilities: None,
     };
     match event.body {
         EventBody::Prediction(p) => {
@@ -130,7 +131,8 @@ fn stored_event(event: Event, model_id: i64) -> Result<StoredEvent, ServerError>
             stored.latency_ms = p.latency_ms;
             stored.failed = p.error.is_some();
             stored.value = p.output.as_ref().map(comparable);
-            stored.confidence = p.probabilities.and_then(|p| p.into_iter().reduce(f64::max));
+            stored.confidence = p.probabilities.as_ref().and_then(|p| p.iter().copied().reduce(f64::max));
+            stored.probabilities = p.probabilities;
         }
         EventBody::Label(l) => {
             stored.prediction_id = Some(l.prediction_id);

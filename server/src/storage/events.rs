@@ -2,16 +2,21 @@
 //! read back by time window for the dashboard module (`server/src/dashboard/`).
 //!
 //! `INSERT … ON CONFLICT DO NOTHING` tells new events from duplicates. A prediction's latency,
-//! failure, output and top probability are kept in columns for the summaries. The bytes each user
-//! stored per UTC day are counted in `event_usage` and checked against the quota in the same
-//! transaction. Reading, [`Storage::window_events`] answers with counts and rows of a window (what
-//! SQL counts well: volumes, failures, mean confidence, outputs that match their labels) and leaves
-//! percentiles, histograms, rates and drift to the dashboard module; [`Storage::profile_batches`]
-//! lists the profile events a window's drift merges (the newest 1,000, of the newest version that
-//! sent any), and [`Storage::event_bodies`] reads them.
+//! failure, output and top probability are kept in columns; the predictions and labels stored are
+//! also packed into blocks (`blocks.rs`) in the same transaction, which is what summaries read. The
+//! bytes each user stored per UTC day are counted in `event_usage` and checked against the quota in
+//! the same transaction. Reading, [`Storage::scan_predictions`] visits a window's predictions, each
+//! with its label, in one read of its blocks, and [`Storage::window_events`] reads the rest of a
+//! window (the model, its newest drift report, its last event); percentiles, rates, CBPE and drift
+//! are the dashboard module's. [`Storage::profile_batches`] lists the profile events a window's
+//! drift merges (the newest 1,000, of the newest version that sent any), and
+//! [`Storage::event_bodies`] reads them.
 
+use super::blocks::{scan_predictions, store_blocks, EventFacts, PredictionFacts};
 use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, OptionalExtension};
+use std::collections::HashMap;
+use tabml::drift::CbpeReference;
 
 /// A day in Unix milliseconds; quotas count per UTC day.
 const DAY_MS: i64 = 86_400_000;
@@ -42,7 +47,12 @@ pub struct StoredEvent {
     pub value: Option<String>,
     /// Prediction: the top-class probability.
     pub confidence: Option<f64>,
+    /// Prediction: the class probabilities (kept in the event's block, for CBPE).
+    pub probabilities: Option<Vec<f64>>,
 }
+
+/// The model, kind and version of a block's events.
+type BlockKey<'a> = (i64, &'a str, u32);
 
 /// Which ids of a batch were stored now and which were there already.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +82,8 @@ impl Storage {
             )?;
             let mut outcome = IngestOutcome::default();
             let mut bytes = 0u64;
+            // The predictions and labels stored now, per model, kind and version, for their blocks.
+            let mut blocks: Vec<(BlockKey, Vec<EventFacts>)> = Vec::new();
             for e in events {
                 let stored = insert.execute(params![
                     user_id,
@@ -91,9 +103,28 @@ impl Storage {
                 if stored == 1 {
                     bytes += e.body.len() as u64;
                     outcome.accepted.push(e.client_id.clone());
+                    if matches!(e.kind, "prediction" | "label") {
+                        let facts = EventFacts {
+                            at: e.at,
+                            failed: e.failed,
+                            latency_ms: e.latency_ms,
+                            value: e.value.clone(),
+                            probabilities: e.probabilities.clone(),
+                            prediction_id: e.prediction_id.clone(),
+                        };
+                        let key = (e.model_id, e.kind, e.version);
+                        match blocks.iter_mut().find(|(k, _)| *k == key) {
+                            Some((_, group)) => group.push(facts),
+                            None => blocks.push((key, vec![facts])),
+                        }
+                    }
                 } else {
                     outcome.duplicates.push(e.client_id.clone());
                 }
+            }
+            drop(insert);
+            for ((model_id, kind, version), group) in &blocks {
+                store_blocks(tx, *model_id, kind, *version, group.iter().collect())?;
             }
             if bytes > 0 {
                 let day = received.div_euclid(DAY_MS);
@@ -273,6 +304,70 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// Visits every prediction of a model in `window` with its label (see [`PredictionFacts`]), in
+    /// one read of the window's blocks, in no particular order. Nothing is allocated per prediction.
+    pub fn scan_predictions(
+        &self,
+        model_id: i64,
+        window: Window,
+        mut visit: impl FnMut(&PredictionFacts),
+    ) -> Result<(), StorageError> {
+        self.read(|c| scan_predictions(c, model_id, window, &mut visit))
+    }
+
+    /// The drifted share the newest drift report of each of `windows` gives (in order; `None`
+    /// where none came, or the newest does not say both whether the data set drifted and what share
+    /// did, as a dashboard reads it), in one read. SQLite reads the two fields out of each report;
+    /// only the newest [`MAX_SERIES_REPORTS`] reports of the span are read.
+    pub fn drift_report_shares(
+        &self,
+        model_id: i64,
+        windows: &[Window],
+    ) -> Result<Vec<Option<f64>>, StorageError> {
+        let (Some(first), Some(last)) = (windows.first(), windows.last()) else { return Ok(Vec::new()) };
+        self.read(|c| {
+            let mut shares: Vec<Option<Option<f64>>> = vec![None; windows.len()];
+            let mut statement = c.prepare_cached(
+                "SELECT at,
+                        json_type(body, '$.report.dataset_drift') IN ('true', 'false')
+                        AND json_type(body, '$.report.drifted_share') IN ('integer', 'real'),
+                        json_extract(body, '$.report.drifted_share')
+                 FROM events WHERE model_id = ?1 AND kind = 'drift_report' AND at >= ?2 AND at < ?3
+                 ORDER BY at DESC, seq DESC LIMIT ?4",
+            )?;
+            let mut rows = statement.query(params![model_id, first.from, last.to, MAX_SERIES_REPORTS])?;
+            while let Some(r) = rows.next()? {
+                let at: i64 = r.get(0)?;
+                // Windows are in order: the last one starting at or before `at`. Newest first, so
+                // the first report met in a window is its newest.
+                let i = windows.partition_point(|w| w.from <= at);
+                if i > 0 && at < windows[i - 1].to && shares[i - 1].is_none() {
+                    let readable: bool = r.get(1)?;
+                    shares[i - 1] = Some(if readable { r.get(2)? } else { None });
+                }
+            }
+            Ok(shares.into_iter().map(Option::flatten).collect())
+        })
+    }
+
+    /// The CBPE reference kept beside each version of a model that has one.
+    pub fn cbpe_references(&self, model_id: i64) -> Result<HashMap<u32, CbpeReference>, StorageError> {
+        let rows: Vec<(u32, Vec<u8>)> = self.read(|c| {
+            let mut statement = c.prepare_cached(
+                "SELECT version, cbpe FROM version_references WHERE model_id = ?1 AND cbpe IS NOT NULL",
+            )?;
+            let rows = statement.query_map(params![model_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })?;
+        // One this build cannot read is left out, as `version_reference` leaves it out.
+        Ok(rows.into_iter().filter_map(|(v, bytes)| Some((v, postcard::from_bytes(&bytes).ok()?))).collect())
+    }
+}
+
+/// Drift reports a series reads at most: the newest this many in its span.
+pub const MAX_SERIES_REPORTS: u32 = 10_000;
+
 /// Profiles merged per dashboard at most: the newest this many in the window.
 pub const MAX_MERGED_PROFILES: u32 = 1_000;
 
@@ -312,6 +407,44 @@ impl Storage {
             events.sort_unstable();
             Ok(Some(ProfileBatches { version, events }))
         })
+    }
+
+    /// Which profile events each of `windows` (in order, none overlapping) merges, as
+    /// [`Storage::profile_batches`] picks them for one window (`None` where none came), in one read.
+    /// At most [`MAX_MERGED_PROFILES`] in all: the newest of the span, so older windows may lose
+    /// theirs.
+    pub fn profile_batches_by_window(
+        &self,
+        model_id: i64,
+        windows: &[Window],
+    ) -> Result<Vec<Option<ProfileBatches>>, StorageError> {
+        let (Some(first), Some(last)) = (windows.first(), windows.last()) else { return Ok(Vec::new()) };
+        let mut found: Vec<Vec<(i64, i64, u32)>> = vec![Vec::new(); windows.len()];
+        self.read(|c| {
+            let mut statement = c.prepare_cached(
+                "SELECT seq, at, version FROM events WHERE model_id = ?1 AND kind = 'profile' AND at >= ?2 AND at < ?3
+                 ORDER BY at DESC, seq DESC LIMIT ?4",
+            )?;
+            let mut rows = statement.query(params![model_id, first.from, last.to, MAX_MERGED_PROFILES])?;
+            while let Some(r) = rows.next()? {
+                let at: i64 = r.get(1)?;
+                let i = windows.partition_point(|w| w.from <= at);
+                if i > 0 && at < windows[i - 1].to {
+                    found[i - 1].push((r.get(0)?, at, r.get(2)?));
+                }
+            }
+            Ok(())
+        })?;
+        Ok(found
+            .into_iter()
+            .map(|events| {
+                let version = events.iter().map(|e| e.2).max()?;
+                let mut events: Vec<(i64, i64)> =
+                    events.into_iter().filter(|e| e.2 == version).map(|(seq, at, _)| (seq, at)).collect();
+                events.sort_unstable();
+                Some(ProfileBatches { version, events })
+            })
+            .collect())
     }
 
     /// The stored bodies (event JSON) of these events, in the same order.

@@ -4,6 +4,7 @@
 //! two processes opening a fresh file take turns; the step reached is kept in SQLite's
 //! `user_version`.
 
+use super::blocks::fill_blocks;
 use super::registry::{insert_reference, VersionReference};
 use super::{open_error, StorageError};
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
@@ -196,6 +197,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (model_id, version),
         FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version)
     ) STRICT, WITHOUT ROWID;",
+    // 7: predictions and labels packed in blocks (`blocks.rs`), which series, dashboards and the
+    // class overview read; a window's blocks are found by model, kind and start. The events stored
+    // before are packed by `fill_blocks`, in the same transaction.
+    "CREATE TABLE event_blocks (
+        id       INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        kind     TEXT NOT NULL CHECK (kind IN ('prediction', 'label')),
+        version  INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at  INTEGER NOT NULL,
+        rows     INTEGER NOT NULL,
+        data     BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX event_blocks_by_time ON event_blocks (model_id, kind, first_at);",
 ];
 
 /// The newest schema version this build knows.
@@ -237,6 +252,9 @@ pub(super) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), St
         }
         if version == 6 {
             fill_version_references(&tx).map_err(fail)?;
+        }
+        if version == 7 {
+            fill_blocks(&tx).map_err(fail)?;
         }
         tx.pragma_update(None, "user_version", version).map_err(fail)?;
         tx.commit().map_err(fail)?;

@@ -1,7 +1,7 @@
 //! The storage module: the only place that speaks SQL, behind a narrow interface of typed methods
 //! (accounts in `accounts.rs`, the registry in `registry.rs`, runs in `runs.rs`, monitoring events
-//! stored and read back by window in `events.rs`, and policies, alert rules and alerts in
-//! `monitoring.rs`). It reads and writes rows; what dashboards and alert rules make of them is the
+//! stored and read back by window in `events.rs`, with predictions and labels packed for reading in
+//! `blocks.rs`, and policies, alert rules and alerts in `monitoring.rs`). It reads and writes rows; what dashboards and alert rules make of them is the
 //! dashboard module's (`server/src/dashboard/`).
 //! Nothing outside this module knows the database is SQLite, so a PostgreSQL backend can follow.
 //!
@@ -24,6 +24,7 @@
 //! 64 MiB of page cache per connection (event indexes are written out of order).
 
 mod accounts;
+mod blocks;
 mod events;
 mod lifecycle;
 mod migrations;
@@ -32,9 +33,10 @@ mod registry;
 mod runs;
 
 pub use accounts::{Account, ClassRecord, NewUser};
+pub use blocks::{PredictionFacts, BLOCK_SPAN_MS};
 pub use events::{
     IngestOutcome, Outputs, ProfileBatches, StoredEvent, StoredReport, Window, WindowEvents,
-    MAX_MERGED_PROFILES,
+    MAX_MERGED_PROFILES, MAX_SERIES_REPORTS,
 };
 pub use lifecycle::Authority;
 pub use migrations::SCHEMA_VERSION;
@@ -86,6 +88,9 @@ pub enum StorageError {
     /// A class's join code expired or was revoked: sign-up is closed until it is rotated.
     #[error("{0}")]
     JoinCodeClosed(String),
+    /// Something stored does not read back as it was written.
+    #[error("the database holds something unreadable: {0}")]
+    Corrupt(String),
 }
 
 /// How hard a commit works to survive a power loss (see the module docs).

@@ -57,6 +57,7 @@ async fn events_about_missing_versions_are_refused_and_cannot_silence_other_rule
         failed: false,
         value: None,
         confidence: None,
+        probabilities: None,
     };
     storage.ingest(1, &[old], 0).unwrap();
     api.events(&api.learner, vec![prediction("p1", "iris")]).await.expect(200);
