@@ -1,11 +1,14 @@
 //! Dashboards and alert rules: what a model's events say, computed from what storage reads.
 //!
-//! Storage answers with rows and counts (`Storage::window_events`, the profile events of a window);
-//! this module makes them a [`Dashboard`]. `summary.rs`: volume per version, predicted labels or a
-//! histogram of values, error rate, latency p50/p99 as numpy's percentiles, realized accuracy from
-//! labels, mean top probability, freshness, and the newest drift report a client sent. `merged.rs`:
-//! the [`ProfileMerger`], drift merged from the profiles clients sent, which takes the report's
-//! place. `alerts.rs`: alert rules evaluated on the same summaries, firing and clearing alerts.
+//! Storage visits a window's predictions one at a time, each with its label
+//! (`Storage::scan_predictions`), and reads the rest (`Storage::window_events`, the profile events
+//! of a window); this module makes them figures. `summary.rs`: a window's `Tally` and `Figures`
+//! (volume per version, error rate, latency p50/p99 as numpy's percentiles, realized accuracy from
+//! labels, accuracy estimated by CBPE with each version's kept reference), and a [`Dashboard`] of
+//! them with the predicted labels or a histogram of values, freshness and the newest drift report a
+//! client sent. `merged.rs`: the [`ProfileMerger`], drift merged from the profiles clients sent,
+//! which takes the report's place. `alerts.rs`: alert rules evaluated on the same summaries, firing
+//! and clearing alerts.
 
 mod alerts;
 mod merged;

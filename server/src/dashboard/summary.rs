@@ -1,40 +1,173 @@
-//! A window's summary: everything a dashboard shows but its open alerts, computed from the counts
-//! and rows `Storage::window_events` reads. Its drift is the newest drift report a client sent;
-//! the caller puts drift merged from profiles in its place.
+//! A window's figures, from what storage reads: its predictions, visited one at a time by
+//! `Storage::scan_predictions` and counted into a [`Tally`], and the rest `Storage::window_events`
+//! reads. A dashboard is one window's [`Figures`] with its outputs, drift report and freshness; a
+//! series bucket (`series.rs`) is one [`Tally`] of the same scan, so the two never disagree.
+//!
+//! Estimated accuracy is CBPE as NannyML computes it (`tabml::drift::ExpectedConfusion`, the
+//! core's `estimate_performance` one row at a time), each version's predictions calibrated with the
+//! reference kept beside that version at upload. The predictions that count are those that did not
+//! fail and sent as many class probabilities as the version's reference has classes. A window with
+//! several versions gets their estimates weighted by those predictions (each version's share of the
+//! estimated right answers: the accuracy expected over all of them, as realized accuracy pools
+//! versions too). A version without a reference (a regressor, or a bundle without test rows) is left
+//! out; with none, there is no estimate.
 
-use crate::storage::{now_ms, Outputs, Storage, StorageError, StoredReport, Window, WindowEvents};
-use std::collections::BTreeMap;
+use crate::storage::{now_ms, PredictionFacts, Storage, StorageError, StoredReport, Window, WindowEvents};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use tabml::api::{ColumnDrift, Dashboard, DriftSource, DriftSummary};
+use tabml::drift::{CbpeReference, ExpectedConfusion};
+
+/// The CBPE reference of each version that has one.
+pub(super) type References = HashMap<u32, CbpeReference>;
 
 /// The summary of a model's events in `window`.
 pub(super) fn summarize(storage: &Storage, model_id: i64, window: Window) -> Result<Dashboard, StorageError> {
-    Ok(summary(storage.window_events(model_id, window)?, window, now_ms()))
+    let references = storage.cbpe_references(model_id)?;
+    let events = storage.window_events(model_id, window)?;
+    let mut tally = Tally::with_outputs(events.regression);
+    storage.scan_predictions(model_id, window, |p| tally.add(p, &references))?;
+    Ok(summary(tally, &references, events, window, now_ms()))
 }
 
-/// The summary of what a window's events hold, at `now` (for freshness).
-fn summary(events: WindowEvents, window: Window, now: i64) -> Dashboard {
-    let volume: u64 = events.volume_by_version.iter().map(|(_, n)| n).sum();
-    let predictions = match events.outputs {
-        Outputs::Values(values) => {
-            histogram(&values.iter().filter_map(|v| v.parse().ok()).collect::<Vec<f64>>())
+/// Predictions counted one at a time: what a window's figures are computed from.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Tally {
+    volume_by_version: BTreeMap<u32, u64>,
+    failed: u64,
+    /// Every prediction's latency, in no order.
+    latencies: Vec<f64>,
+    /// Predictions that did not fail and have a label.
+    labelled: u64,
+    /// Of those, the ones whose output is their label.
+    right: u64,
+    /// CBPE's expected confusion matrix per version with a reference.
+    expected: BTreeMap<u32, ExpectedConfusion>,
+    /// A dashboard's outputs (a series does not count them).
+    outputs: Option<Outputs>,
+}
+
+/// The outputs of a window's predictions that did not fail.
+#[derive(Debug, Clone)]
+enum Outputs {
+    /// A classifier's: how often each label was predicted.
+    Counts(HashMap<String, u64>),
+    /// A regressor's: each value that reads as a number.
+    Values(Vec<f64>),
+}
+
+/// What a window's predictions say: a dashboard's numbers, and a series bucket's.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Figures {
+    pub volume: u64,
+    pub error_rate: Option<f64>,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub labelled: u64,
+    pub accuracy: Option<f64>,
+    pub estimated_accuracy: Option<f64>,
+}
+
+impl Tally {
+    /// A tally that also counts outputs, as a dashboard shows them.
+    pub(super) fn with_outputs(regression: bool) -> Self {
+        let outputs = if regression { Outputs::Values(Vec::new()) } else { Outputs::Counts(HashMap::new()) };
+        Self { outputs: Some(outputs), ..Self::default() }
+    }
+
+    /// Counts one prediction.
+    pub(super) fn add(&mut self, p: &PredictionFacts, references: &References) {
+        *self.volume_by_version.entry(p.version).or_insert(0) += 1;
+        if let Some(latency) = p.latency_ms {
+            self.latencies.push(latency);
         }
-        Outputs::Counts(counts) => counts.into_iter().collect(),
+        if p.failed {
+            self.failed += 1;
+            return;
+        }
+        match (&mut self.outputs, p.output) {
+            (Some(Outputs::Counts(counts)), Some(output)) => match counts.get_mut(output) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(output.to_owned(), 1);
+                }
+            },
+            (Some(Outputs::Values(values)), Some(output)) => values.extend(output.parse::<f64>().ok()),
+            _ => {}
+        }
+        if let Some(label) = p.label {
+            self.labelled += 1;
+            self.right += u64::from(p.output == Some(label));
+        }
+        if let (Some(reference), false) = (references.get(&p.version), p.probabilities.is_empty()) {
+            let expected = match self.expected.entry(p.version) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => match ExpectedConfusion::new(reference.classes()) {
+                    Some(expected) => slot.insert(expected),
+                    None => return,
+                },
+            };
+            expected.add(p.probabilities, Some(reference));
+        }
+    }
+
+    /// The figures of the predictions counted (latencies are reordered on the way). A regressor has
+    /// no accuracy.
+    pub(super) fn figures(&mut self, regression: bool, references: &References) -> Figures {
+        let volume: u64 = self.volume_by_version.values().sum();
+        // Versions' estimates weighted by the predictions each estimated (see the module doc).
+        let (mut right, mut rows) = (0.0, 0usize);
+        for (version, expected) in &self.expected {
+            if let Some(estimate) = expected.estimate(references.get(version)) {
+                right += estimate.accuracy.value * estimate.rows as f64;
+                rows += estimate.rows;
+            }
+        }
+        Figures {
+            volume,
+            error_rate: (volume > 0).then(|| self.failed as f64 / volume as f64),
+            latency_p50_ms: tabml::metrics::percentile_unsorted(&mut self.latencies, 50.0),
+            latency_p99_ms: tabml::metrics::percentile_unsorted(&mut self.latencies, 99.0),
+            labelled: self.labelled,
+            accuracy: (self.labelled > 0 && !regression).then(|| self.right as f64 / self.labelled as f64),
+            estimated_accuracy: (rows > 0 && !regression).then(|| right / rows as f64),
+        }
+    }
+}
+
+/// The summary of a window: its predictions' figures and outputs, its newest drift report, and how
+/// fresh its newest event is at `now`.
+fn summary(
+    mut tally: Tally,
+    references: &References,
+    events: WindowEvents,
+    window: Window,
+    now: i64,
+) -> Dashboard {
+    let figures = tally.figures(events.regression, references);
+    let predictions = match tally.outputs.take() {
+        Some(Outputs::Values(values)) => histogram(&values),
+        Some(Outputs::Counts(counts)) => {
+            // The 20 most frequent, ties by label.
+            let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+            counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            counts.into_iter().take(20).collect()
+        }
+        None => BTreeMap::new(),
     };
-    let latencies = &events.latencies;
     Dashboard {
         model: events.model,
         from: window.from,
         to: window.to,
-        volume,
-        volume_by_version: events.volume_by_version.iter().map(|(v, n)| (v.to_string(), *n)).collect(),
+        volume: figures.volume,
+        volume_by_version: tally.volume_by_version.iter().map(|(v, n)| (v.to_string(), *n)).collect(),
         predictions,
-        error_rate: (volume > 0).then(|| events.failed as f64 / volume as f64),
-        latency_p50_ms: tabml::metrics::percentile_sorted(latencies, 50.0),
-        latency_p99_ms: tabml::metrics::percentile_sorted(latencies, 99.0),
-        accuracy: (events.labelled > 0 && !events.regression)
-            .then(|| events.right as f64 / events.labelled as f64),
-        labelled: events.labelled,
-        estimated_accuracy: events.mean_confidence,
+        error_rate: figures.error_rate,
+        latency_p50_ms: figures.latency_p50_ms,
+        latency_p99_ms: figures.latency_p99_ms,
+        accuracy: figures.accuracy,
+        labelled: figures.labelled,
+        estimated_accuracy: figures.estimated_accuracy,
         drift: events.drift_report.as_ref().and_then(drift_summary),
         last_event_at: events.last_event_at,
         freshness_seconds: events.last_event_at.map(|at| (now - at) as f64 / 1000.0),
@@ -102,17 +235,27 @@ pub(super) fn round(value: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn events(outputs: Outputs, regression: bool) -> WindowEvents {
+    fn prediction<'a>(
+        version: u32,
+        latency: f64,
+        output: &'a str,
+        label: Option<&'a str>,
+    ) -> PredictionFacts<'a> {
+        PredictionFacts {
+            at: 0,
+            version,
+            failed: false,
+            latency_ms: Some(latency),
+            output: Some(output),
+            probabilities: &[],
+            label,
+        }
+    }
+
+    fn events(regression: bool) -> WindowEvents {
         WindowEvents {
             model: "m".into(),
             regression,
-            volume_by_version: vec![(1, 3), (2, 1)],
-            failed: 1,
-            mean_confidence: Some(0.75),
-            latencies: (1..=10).map(f64::from).collect(),
-            outputs,
-            labelled: 4,
-            right: 3,
             drift_report: Some(StoredReport {
                 version: 2,
                 at: 5,
@@ -126,13 +269,24 @@ mod tests {
 
     #[test]
     fn a_classifier_window_is_counted_and_its_report_read_where_it_can_be() {
-        let counts = Outputs::Counts(vec![("b".into(), 2), ("a".into(), 1)]);
-        let d = summary(events(counts, false), Window { from: 0, to: 10 }, 3_000);
-        assert_eq!((d.volume, d.error_rate, d.accuracy), (4, Some(0.25), Some(0.75)));
-        assert_eq!(d.volume_by_version, BTreeMap::from([("1".into(), 3), ("2".into(), 1)]));
-        assert_eq!(d.predictions, BTreeMap::from([("a".into(), 1), ("b".into(), 2)]));
-        // numpy.percentile([1..10], 50) = 5.5.
-        assert_eq!(d.latency_p50_ms, Some(5.5));
+        let mut tally = Tally::with_outputs(false);
+        let none = References::new();
+        // Latencies 1 to 10: three predictions of version 1, one failed of version 2, the rest of 1.
+        for (i, (output, label)) in
+            [("b", Some("b")), ("b", Some("a")), ("a", Some("a")), ("a", Some("a"))].into_iter().enumerate()
+        {
+            tally.add(&prediction(1, i as f64 + 1.0, output, label), &none);
+        }
+        tally.add(&PredictionFacts { failed: true, output: None, ..prediction(2, 5.0, "", None) }, &none);
+        for latency in 6..=10 {
+            tally.add(&prediction(1, f64::from(latency), "b", None), &none);
+        }
+        let d = summary(tally, &none, events(false), Window { from: 0, to: 10 }, 3_000);
+        assert_eq!((d.volume, d.error_rate, d.labelled, d.accuracy), (10, Some(0.1), 4, Some(0.75)));
+        assert_eq!(d.volume_by_version, BTreeMap::from([("1".into(), 9), ("2".into(), 1)]));
+        assert_eq!(d.predictions, BTreeMap::from([("a".into(), 2), ("b".into(), 7)]));
+        // numpy.percentile([1..10], 50) = 5.5; no reference, no estimate.
+        assert_eq!((d.latency_p50_ms, d.estimated_accuracy), (Some(5.5), None));
         assert_eq!(d.freshness_seconds, Some(2.0));
         let drift = d.drift.unwrap();
         assert_eq!((drift.version, drift.at, drift.drifted_share, drift.columns.len()), (2, 5, 0.5, 1));
@@ -140,12 +294,50 @@ mod tests {
 
     #[test]
     fn a_regressor_window_is_a_histogram_and_has_no_accuracy() {
-        let values = Outputs::Values(["0", "1", "10", "oops"].map(String::from).to_vec());
-        let d = summary(events(values, true), Window { from: 0, to: 10 }, 3_000);
+        let mut tally = Tally::with_outputs(true);
+        for output in ["0", "1", "10", "oops"] {
+            tally.add(&prediction(1, 1.0, output, Some(output)), &References::new());
+        }
+        let d = summary(tally, &References::new(), events(true), Window { from: 0, to: 10 }, 3_000);
         assert_eq!(d.accuracy, None);
         assert_eq!(
             d.predictions,
             BTreeMap::from([("00 [0, 1]".into(), 1), ("01 [1, 2]".into(), 1), ("09 [9, 10]".into(), 1)])
         );
+    }
+
+    #[test]
+    fn versions_estimates_are_weighted_by_the_predictions_each_estimated() {
+        let p: Vec<Vec<f64>> =
+            (0..40).map(|i| vec![1.0 - f64::from(i) / 40.0, f64::from(i) / 40.0]).collect();
+        let truth: Vec<usize> = (0..40).map(|i| usize::from(i % 3 == 0)).collect();
+        let references = References::from([
+            (1, CbpeReference::fit(&p, &truth, true).unwrap()),
+            (2, CbpeReference::fit(&p, &truth.iter().map(|t| 1 - t).collect::<Vec<_>>(), true).unwrap()),
+        ]);
+        let mut tally = Tally::default();
+        let (ones, twos) = (&p[..30], &p[30..]);
+        for (version, rows) in [(1, ones), (2, twos)] {
+            for row in rows {
+                tally.add(
+                    &PredictionFacts { probabilities: row, ..prediction(version, 1.0, "x", None) },
+                    &references,
+                );
+            }
+        }
+        // A row of three classes fits neither reference, and a version without one counts nothing.
+        tally.add(
+            &PredictionFacts { probabilities: &[0.2, 0.3, 0.5], ..prediction(1, 1.0, "x", None) },
+            &references,
+        );
+        tally.add(
+            &PredictionFacts { probabilities: &[0.2, 0.8], ..prediction(3, 1.0, "x", None) },
+            &references,
+        );
+        let one = tabml::drift::estimate_performance(ones, references.get(&1)).unwrap().accuracy.value;
+        let two = tabml::drift::estimate_performance(twos, references.get(&2)).unwrap().accuracy.value;
+        let figures = tally.figures(false, &references);
+        assert_eq!(figures.estimated_accuracy, Some((one * 30.0 + two * 10.0) / 40.0));
+        assert_eq!(figures.volume, 42);
     }
 }

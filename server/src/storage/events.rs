@@ -168,41 +168,18 @@ pub struct Window {
     pub to: i64,
 }
 
-/// What a model's events in a window hold, as counts and rows: the dashboard module computes the
-/// rest.
+/// What a window's summary reads besides its predictions (which [`Storage::scan_predictions`]
+/// visits): the model, its drift report and when it was last heard of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowEvents {
     /// The model's name.
     pub model: String,
     /// Whether the model's newest version is a regressor.
     pub regression: bool,
-    /// Predictions per version, by version.
-    pub volume_by_version: Vec<(u32, u64)>,
-    /// Predictions whose scoring failed.
-    pub failed: u64,
-    /// The mean top-class probability of the predictions that sent probabilities.
-    pub mean_confidence: Option<f64>,
-    /// Every prediction's scoring latency (ms), ascending.
-    pub latencies: Vec<f64>,
-    /// The outputs of the predictions that did not fail.
-    pub outputs: Outputs,
-    /// Predictions that did not fail and have a label.
-    pub labelled: u64,
-    /// Of those, the ones whose output is their label.
-    pub right: u64,
     /// The newest drift report a client sent in the window.
     pub drift_report: Option<StoredReport>,
     /// When the model's newest event of any kind happened (in any window).
     pub last_event_at: Option<i64>,
-}
-
-/// The outputs of a window's predictions.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outputs {
-    /// A regressor's: each output as stored (a number written the shortest way).
-    Values(Vec<String>),
-    /// A classifier's: the 20 most frequent outputs with their counts, most frequent first.
-    Counts(Vec<(String, u64)>),
 }
 
 /// A drift report event as stored.
@@ -217,30 +194,11 @@ pub struct StoredReport {
 }
 
 impl Storage {
-    /// What a model's events in `window` hold (see [`WindowEvents`]).
+    /// What a model's window holds besides its predictions (see [`WindowEvents`]).
     pub fn window_events(&self, model_id: i64, window: Window) -> Result<WindowEvents, StorageError> {
         self.read(|c| {
             let model: String =
                 c.query_row("SELECT name FROM models WHERE id = ?1", params![model_id], |r| r.get(0))?;
-            let w = params![model_id, window.from, window.to];
-            let in_window = "model_id = ?1 AND kind = 'prediction' AND at >= ?2 AND at < ?3";
-            let volume_by_version = c
-                .prepare_cached(&format!(
-                    "SELECT version, COUNT(*) FROM events WHERE {in_window} GROUP BY version ORDER BY version"
-                ))?
-                .query_map(w, |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)? as u64)))?
-                .collect::<Result<_, _>>()?;
-            let (failed, mean_confidence): (i64, Option<f64>) = c.query_row(
-                &format!("SELECT COALESCE(SUM(failed), 0), AVG(confidence) FROM events WHERE {in_window}"),
-                w,
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let latencies = c
-                .prepare_cached(&format!(
-                    "SELECT latency_ms FROM events WHERE {in_window} AND latency_ms IS NOT NULL ORDER BY latency_ms"
-                ))?
-                .query_map(w, |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
             let task: Option<String> = c
                 .query_row(
                     "SELECT task FROM versions WHERE model_id = ?1 ORDER BY version DESC LIMIT 1",
@@ -248,37 +206,12 @@ impl Storage {
                     |r| r.get(0),
                 )
                 .optional()?;
-            let regression = task.as_deref() == Some("regression");
-            let outputs = if regression {
-                Outputs::Values(
-                    c.prepare_cached(&format!("SELECT value FROM events WHERE {in_window} AND failed = 0"))?
-                        .query_map(w, |r| r.get::<_, Option<String>>(0))?
-                        .filter_map(|v| v.ok().flatten())
-                        .collect(),
-                )
-            } else {
-                Outputs::Counts(
-                    c.prepare_cached(&format!(
-                        "SELECT value, COUNT(*) FROM events WHERE {in_window} AND failed = 0 AND value IS NOT NULL
-                         GROUP BY value ORDER BY 2 DESC, 1 LIMIT 20"
-                    ))?
-                    .query_map(w, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?
-                    .collect::<Result<_, _>>()?,
-                )
-            };
-            let (labelled, right): (i64, i64) = c.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(p.value = l.value), 0) FROM events p
-                 JOIN events l ON l.model_id = p.model_id AND l.prediction_id = p.prediction_id AND l.kind = 'label'
-                 WHERE p.model_id = ?1 AND p.kind = 'prediction' AND p.at >= ?2 AND p.at < ?3 AND p.failed = 0",
-                w,
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
             let drift_report = c
                 .query_row(
                     "SELECT version, at, body FROM events
                      WHERE model_id = ?1 AND kind = 'drift_report' AND at >= ?2 AND at < ?3
                      ORDER BY at DESC, seq DESC LIMIT 1",
-                    w,
+                    params![model_id, window.from, window.to],
                     |r| Ok(StoredReport { version: r.get(0)?, at: r.get(1)?, body: r.get(2)? }),
                 )
                 .optional()?;
@@ -287,24 +220,10 @@ impl Storage {
                 params![model_id],
                 |r| r.get(0),
             )?;
-            Ok(WindowEvents {
-                model,
-                regression,
-                volume_by_version,
-                failed: failed as u64,
-                mean_confidence,
-                latencies,
-                outputs,
-                labelled: labelled as u64,
-                right: right as u64,
-                drift_report,
-                last_event_at,
-            })
+            Ok(WindowEvents { model, regression: task.as_deref() == Some("regression"), drift_report, last_event_at })
         })
     }
-}
 
-impl Storage {
     /// Visits every prediction of a model in `window` with its label (see [`PredictionFacts`]), in
     /// one read of the window's blocks, in no particular order. Nothing is allocated per prediction.
     pub fn scan_predictions(

@@ -35,8 +35,8 @@ mod runs;
 pub use accounts::{Account, ClassRecord, NewUser};
 pub use blocks::{PredictionFacts, BLOCK_SPAN_MS};
 pub use events::{
-    IngestOutcome, Outputs, ProfileBatches, StoredEvent, StoredReport, Window, WindowEvents,
-    MAX_MERGED_PROFILES, MAX_SERIES_REPORTS,
+    IngestOutcome, ProfileBatches, StoredEvent, StoredReport, Window, WindowEvents, MAX_MERGED_PROFILES,
+    MAX_SERIES_REPORTS,
 };
 pub use lifecycle::Authority;
 pub use migrations::SCHEMA_VERSION;

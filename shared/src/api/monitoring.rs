@@ -77,7 +77,7 @@ pub enum AlertMetric {
     LatencyP99Ms,
     /// Share of labelled predictions that were right.
     Accuracy,
-    /// Mean top-class probability: accuracy expected if the probabilities are calibrated.
+    /// Accuracy estimated without labels (CBPE, as the dashboard's).
     EstimatedAccuracy,
     /// Share of columns drifted (the dashboard's drift: merged profiles, else the newest report).
     DriftShare,
@@ -186,7 +186,9 @@ pub struct Dashboard {
     pub accuracy: Option<f64>,
     /// How many predictions have labels.
     pub labelled: u64,
-    /// Mean top-class probability (the accuracy to expect if the probabilities are calibrated).
+    /// Accuracy estimated without labels: CBPE as NannyML computes it, each version's predictions
+    /// calibrated with the reference its test rows gave at upload; versions weighted by the
+    /// predictions each estimated. `None` without probabilities from a version with a reference.
     pub estimated_accuracy: Option<f64>,
     /// Drift in the window: from the merged profiles of the newest version that sent any, else
     /// from the newest drift report.

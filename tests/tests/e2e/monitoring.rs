@@ -367,7 +367,13 @@ async fn alert_rules_fire_as_events_arrive_and_dashboards_summarize(loopback: bo
     assert!((dashboard["latency_p99_ms"].as_f64().unwrap() - 9.91).abs() < 1e-12);
     assert_eq!(dashboard["labelled"], 7);
     assert!((dashboard["accuracy"].as_f64().unwrap() - 5.0 / 7.0).abs() < 1e-12);
-    assert!((dashboard["estimated_accuracy"].as_f64().unwrap() - 0.6).abs() < 1e-12);
+    // Estimated accuracy is CBPE, calibrated with the reference the bundle's test rows gave, over the
+    // seven predictions that did not fail: not their mean top probability (0.6).
+    let trained = tabml::ModelBundle::decode(&bundle(1, false)).unwrap();
+    let reference = tabml::drift::CbpeReference::of_evaluation(trained.evaluation.as_ref().unwrap()).unwrap();
+    let cbpe = tabml::drift::estimate_performance(&vec![vec![0.6, 0.3, 0.1]; 7], Some(&reference)).unwrap();
+    assert_eq!(dashboard["estimated_accuracy"].as_f64(), Some(cbpe.accuracy.value));
+    assert!((cbpe.accuracy.value - 0.6).abs() > 0.1, "{}", cbpe.accuracy.value);
     assert_eq!(dashboard["drift"]["drifted_share"], 0.5);
     assert_eq!(
         (dashboard["drift"]["source"].as_str(), dashboard["drift"]["batches"].as_u64()),
