@@ -7,9 +7,11 @@
 //!
 //! Models belong to classes: a learner's model to their class; a mentor's to the class they hand it
 //! out to (or to none: staff only). Who may do what:
-//! - anyone signed in: read the registry and dashboards, register a model (they own it);
+//! - anyone signed in: read the registry and a model's one-window dashboard, register a model (they
+//!   own it);
 //! - a model's owner, the members and the mentor of its class, and admins: send monitoring events
-//!   about it;
+//!   about it, and read its series over time (`require_member`: a learner or mentor of another
+//!   class may not);
 //! - its owner, its class's mentor and admins: describe it, upload versions, attach runs, move
 //!   aliases, move a version between staging and archived, retire a version;
 //! - its class's mentor and admins (and its owner, if a mentor or in a class that allows it): move a
@@ -17,7 +19,12 @@
 //!   version in production, retire a version the policy serves, set deployment policies and alert
 //!   rules, acknowledge alerts;
 //! - mentors and admins: make classes; admins see every class;
-//! - a class's mentor and admins: rotate or revoke its join code.
+//! - a class's mentor and admins: rotate or revoke its join code, and read its overview (every model
+//!   of the class and its last 24 hours); its learners may not.
+//!
+//! So a mentor sees and manages the models of their own classes only, and an admin all of them. The
+//! one-window dashboard predates that rule and stays open to anyone signed in (and to everyone with
+//! `--public-dashboards`), as the registry does.
 //!
 //! A new password needs at least 8 characters (and at most 1 KiB), and must not be all spaces, the
 //! name itself or one of the most common passwords. [`Caller`] and [`MaybeCaller`] are the

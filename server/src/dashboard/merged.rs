@@ -5,8 +5,10 @@
 //! chunk at a time and merged on the blocking pool, never while holding a read connection; only
 //! [`MAX_CONCURRENT_MERGES`] run at once (a request that cannot start one soon is answered 503);
 //! work whose request went away (a time-out, a closed connection) stops at the next profile; and
-//! results are cached per model, version and window length, so a dashboard read again costs a
-//! lookup, and one profile more costs merging that profile only.
+//! results are cached per model, version and window length (for a series, per bucket), so a
+//! dashboard read again costs a lookup, and one profile more costs merging that profile only. A
+//! series merges each bucket's profiles the same way, of the newest `MAX_MERGED_PROFILES` of its
+//! whole span.
 
 use crate::error::ServerError;
 use crate::storage::{ProfileBatches, Window};
@@ -42,12 +44,14 @@ pub struct ProfileMerger {
 /// A version's training profile (`None` when none was kept for it).
 type Training = Arc<Option<DataProfile>>;
 
-/// One model's version over one length of window.
+/// One model's version over one length of window; for a series bucket, over that bucket (a
+/// dashboard's window slides, a bucket's stays put).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct MergeKey {
     model_id: i64,
     version: u32,
     span_ms: i64,
+    bucket_from: Option<i64>,
 }
 
 /// A finished merge: which events it took, what they merged into, and the drift that made.
@@ -95,8 +99,53 @@ impl ProfileMerger {
         window: Window,
     ) -> Result<Option<DriftSummary>, ServerError> {
         let batches = crate::routes::blocking(state, move |s| s.profile_batches(model_id, window)).await?;
-        let Some(ProfileBatches { version, events }) = batches else { return Ok(None) };
-        let key = MergeKey { model_id, version, span_ms: window.to - window.from };
+        let Some(batches) = batches else { return Ok(None) };
+        let key = MergeKey {
+            model_id,
+            version: batches.version,
+            span_ms: window.to - window.from,
+            bucket_from: None,
+        };
+        self.merge(state, key, batches.events).await
+    }
+
+    /// The drift of the profiles sent in each of a series' buckets (in order, none overlapping), each
+    /// merged as a dashboard's window is, of the newest [`crate::storage::MAX_MERGED_PROFILES`]
+    /// profiles of the whole span.
+    pub async fn drift_by_bucket(
+        &self,
+        state: &AppState,
+        model_id: i64,
+        buckets: Vec<Window>,
+    ) -> Result<Vec<Option<DriftSummary>>, ServerError> {
+        let listed = {
+            let buckets = buckets.clone();
+            crate::routes::blocking(state, move |s| s.profile_batches_by_window(model_id, &buckets)).await?
+        };
+        let mut drift = Vec::with_capacity(buckets.len());
+        for (bucket, batches) in buckets.iter().zip(listed) {
+            drift.push(match batches {
+                Some(ProfileBatches { version, events }) => {
+                    let span_ms = bucket.to - bucket.from;
+                    let key = MergeKey { model_id, version, span_ms, bucket_from: Some(bucket.from) };
+                    self.merge(state, key, events).await?
+                }
+                None => None,
+            });
+        }
+        Ok(drift)
+    }
+
+    /// Merges these profile events (storage sequence number and client time, by sequence number) of
+    /// `key`'s version, or takes the cached merge when nothing changed, or extends it when events
+    /// only joined at the end.
+    async fn merge(
+        &self,
+        state: &AppState,
+        key: MergeKey,
+        events: Vec<(i64, i64)>,
+    ) -> Result<Option<DriftSummary>, ServerError> {
+        let (model_id, version) = (key.model_id, key.version);
         let seqs: Vec<i64> = events.iter().map(|(seq, _)| *seq).collect();
         let cached = lock(&self.merged).get(&key).cloned();
         if let Some(cached) = &cached {

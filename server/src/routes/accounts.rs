@@ -194,8 +194,9 @@ pub(super) async fn join_code_delete(
     Ok(Json(record.into()))
 }
 
-/// Refuses unless the caller runs the class called `class` or is an admin.
-async fn require_class_mentor(
+/// Refuses unless the caller runs the class called `class` or is an admin (404 when there is no
+/// such class, after refusing learners).
+pub(super) async fn require_class_mentor(
     state: &AppState,
     caller: &Caller,
     class: &str,

@@ -1,7 +1,9 @@
-//! Deployment policies, alert rules, alerts and dashboard summaries.
+//! Deployment policies, alert rules, alerts, dashboard summaries, series and class overviews.
 //!
 //! A policy is checked against its strategy (which need a second version and a share). Dashboards
-//! need a token unless the server runs with `--public-dashboards`.
+//! need a token unless the server runs with `--public-dashboards`. A series is read by those who
+//! may report on the model (its owner, the members and mentor of its class, admins), a class's
+//! overview by its mentor and admins; a series' span and step are checked before any other work.
 
 use super::runs::parse_id;
 use super::{blocking, check_name, check_text, JsonBody, QueryParams};
@@ -14,7 +16,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use tabml::api::{
-    Alert, AlertAck, AlertRule, Dashboard, DeploymentPolicy, NewAlertRule, PolicyInfo, Strategy, VersionRef,
+    Alert, AlertAck, AlertRule, ClassOverview, Dashboard, DeploymentPolicy, NewAlertRule, PolicyInfo, Series,
+    Strategy, VersionRef,
 };
 
 /// The longest window a rule or a dashboard looks at: 30 days.
@@ -206,4 +209,93 @@ pub(super) async fn dashboard_get(
     }
     let model = super::registry::access(&state, &name).await?;
     Ok(Json(crate::dashboard::dashboard(&state, model.id, Window { from, to }).await?))
+}
+
+/// The query of a series, each value read here so that a wrong one is named.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SeriesQuery {
+    /// The span's start (Unix milliseconds); default `to` minus 24 hours.
+    from: Option<String>,
+    /// Its end (exclusive); default now.
+    to: Option<String>,
+    /// The bucket size in seconds; default 3,600.
+    step: Option<String>,
+}
+
+/// A day in milliseconds.
+const DAY_MS: i64 = 86_400_000;
+
+/// A whole number from a query, or a 400 naming the parameter.
+fn whole(field: &str, text: Option<&str>, what: &str) -> Result<Option<i64>, ServerError> {
+    text.map(|text| {
+        text.parse::<i64>().map_err(|_| {
+            ServerError::InvalidInput(format!(
+                "{field} {:?}: expected {what}, a whole number",
+                text.chars().take(40).collect::<String>()
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// A series' span and step (milliseconds), checked: from before to, from 0 on, at most
+/// `MAX_SERIES_DAYS` apart, a step of a second or more, at most `MAX_BUCKETS` buckets.
+fn series_span(query: &SeriesQuery) -> Result<(Window, i64), ServerError> {
+    use crate::dashboard::{MAX_BUCKETS, MAX_SERIES_DAYS};
+    let to = whole("to", query.to.as_deref(), "Unix milliseconds")?.unwrap_or_else(|| now_ms() + 1);
+    let from =
+        whole("from", query.from.as_deref(), "Unix milliseconds")?.unwrap_or(to.saturating_sub(DAY_MS));
+    let step = whole("step", query.step.as_deref(), "seconds")?.unwrap_or(3_600);
+    if from < 0 {
+        return Err(ServerError::InvalidInput(format!("from {from}: Unix milliseconds, 0 or later")));
+    }
+    if from >= to {
+        return Err(ServerError::InvalidInput(format!("from {from} and to {to}: from must come before to")));
+    }
+    if to - from > MAX_SERIES_DAYS * DAY_MS {
+        return Err(ServerError::InvalidInput(format!(
+            "from {from} and to {to}: at most {MAX_SERIES_DAYS} days apart (these are {:.1} days apart)",
+            (to - from) as f64 / DAY_MS as f64
+        )));
+    }
+    if !(1..=MAX_SERIES_DAYS * DAY_MS / 1000).contains(&step) {
+        return Err(ServerError::InvalidInput(format!(
+            "step {step}: the bucket size in seconds, 1 to {} ({MAX_SERIES_DAYS} days)",
+            MAX_SERIES_DAYS * DAY_MS / 1000
+        )));
+    }
+    let step_ms = step * 1000;
+    let buckets = (to - from + step_ms - 1) / step_ms;
+    if buckets > MAX_BUCKETS {
+        return Err(ServerError::InvalidInput(format!(
+            "from, to and step: {buckets} buckets of {step} s; at most {MAX_BUCKETS} (take a longer step or a shorter span)"
+        )));
+    }
+    Ok((Window { from, to }, step_ms))
+}
+
+/// `GET /api/v1/models/{name}/series`: the model's figures bucket by bucket, for whoever may report
+/// on it. The span and step are checked before anything is read.
+pub(super) async fn series_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    QueryParams(query): QueryParams<SeriesQuery>,
+) -> Result<Json<Series>, ServerError> {
+    let (window, step_ms) = series_span(&query)?;
+    let model = super::registry::access(&state, &name).await?;
+    caller.require_member(&model, "reading the series")?;
+    Ok(Json(crate::dashboard::series(&state, model.id, window, step_ms).await?))
+}
+
+/// `GET /api/v1/classes/{name}/overview`: every model of the class and its last 24 hours, for the
+/// class's mentor and admins.
+pub(super) async fn class_overview_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(class): Path<String>,
+) -> Result<Json<ClassOverview>, ServerError> {
+    super::accounts::require_class_mentor(&state, &caller, &class, "a class's overview").await?;
+    Ok(Json(crate::dashboard::overview(&state, class).await?))
 }

@@ -41,7 +41,9 @@ pub use events::{
 pub use lifecycle::Authority;
 pub use migrations::SCHEMA_VERSION;
 pub use monitoring::{LatestAlert, NewAlert};
-pub use registry::{BundleBlob, ModelAccess, ModelFilter, UploadFacts, VersionReference, VersionSelector};
+pub use registry::{
+    BundleBlob, ClassModel, ModelAccess, ModelFilter, UploadFacts, VersionReference, VersionSelector,
+};
 pub use runs::RunFilter;
 
 use migrations::migrate;

@@ -32,6 +32,21 @@ pub struct ModelAccess {
     pub owners_may_promote: bool,
 }
 
+/// A model of a class, as the class's overview lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassModel {
+    /// The server's id for the model.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Who registered it.
+    pub owner: String,
+    /// The newest version in production.
+    pub production_version: Option<u32>,
+    /// The version the `champion` alias names.
+    pub champion_version: Option<u32>,
+}
+
 /// A search of the registry.
 #[derive(Debug, Clone, Default)]
 pub struct ModelFilter {
@@ -177,6 +192,32 @@ impl Storage {
                 return Err(StorageError::Forbidden(format!("class {named:?}: you do not teach it")));
             }
             Ok(Some(class_id))
+        })
+    }
+
+    /// The models of the class called `class`, by name.
+    pub fn class_models(&self, class: &str) -> Result<Vec<ClassModel>, StorageError> {
+        self.read(|c| {
+            let class_id: i64 = c
+                .query_row("SELECT id FROM classes WHERE name = ?1", params![class], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound(format!("no class called {class:?}")))?;
+            let mut statement = c.prepare_cached(
+                "SELECT m.id, m.name, u.name,
+                        (SELECT MAX(v.version) FROM versions v WHERE v.model_id = m.id AND v.stage = 'production'),
+                        (SELECT a.version FROM aliases a WHERE a.model_id = m.id AND a.alias = 'champion')
+                 FROM models m JOIN users u ON u.id = m.owner_id WHERE m.class_id = ?1 ORDER BY m.name",
+            )?;
+            let models = statement.query_map(params![class_id], |r| {
+                Ok(ClassModel {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    owner: r.get(2)?,
+                    production_version: r.get(3)?,
+                    champion_version: r.get(4)?,
+                })
+            })?;
+            Ok(models.collect::<Result<_, _>>()?)
         })
     }
 

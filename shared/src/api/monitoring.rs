@@ -1,4 +1,5 @@
-//! Deployment policies, alert rules and alerts, and dashboard summaries with their drift.
+//! Deployment policies, alert rules and alerts, dashboard summaries with their drift, series over
+//! time and class overviews.
 
 use serde::{Deserialize, Serialize};
 
@@ -244,4 +245,83 @@ pub struct ColumnDrift {
     pub statistic: f64,
     /// Whether it drifted.
     pub drift: bool,
+}
+
+/// `GET /api/v1/models/{name}/series`: how a model did over time, one bucket per step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// The model.
+    pub model: String,
+    /// The span's start (Unix milliseconds, inclusive): the first bucket's start.
+    pub from: i64,
+    /// Its end (exclusive); the last bucket ends here, however short that makes it.
+    pub to: i64,
+    /// The bucket size, in seconds.
+    pub step: u64,
+    /// Every bucket from `from`, empty ones included.
+    pub buckets: Vec<SeriesBucket>,
+}
+
+/// One bucket of a [`Series`]: a [`Dashboard`]'s figures over `step` seconds from `from`. A bucket
+/// without predictions has volume 0 and every other figure `None`, its drift share aside.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesBucket {
+    /// The bucket's start (Unix milliseconds, inclusive).
+    pub from: i64,
+    /// Predictions in the bucket.
+    pub volume: u64,
+    /// Share of predictions that failed.
+    pub error_rate: Option<f64>,
+    /// Latency percentiles (ms), as `numpy.percentile` computes them.
+    pub latency_p50_ms: Option<f64>,
+    /// 99th percentile.
+    pub latency_p99_ms: Option<f64>,
+    /// Predictions that did not fail and have a label.
+    pub labelled: Option<u64>,
+    /// Share of labelled predictions that were right (classification).
+    pub accuracy: Option<f64>,
+    /// Accuracy estimated without labels (CBPE, as [`Dashboard::estimated_accuracy`]).
+    pub estimated_accuracy: Option<f64>,
+    /// Share of columns drifted: of the profiles sent in the bucket, merged, else of the newest
+    /// drift report sent in it.
+    pub drift_share: Option<f64>,
+}
+
+/// `GET /api/v1/classes/{name}/overview`: every model of a class and how it did in the last 24
+/// hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassOverview {
+    /// The class's name.
+    pub class: String,
+    /// Its models, by name.
+    pub models: Vec<ModelHealth>,
+}
+
+/// One model of a [`ClassOverview`]: its [`Dashboard`] of the last 24 hours, at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelHealth {
+    /// The model.
+    pub name: String,
+    /// Who registered it.
+    pub owner: String,
+    /// The newest version in production.
+    pub production_version: Option<u32>,
+    /// The version the `champion` alias names.
+    pub champion_version: Option<u32>,
+    /// When its newest event of any kind happened (Unix milliseconds, at any time).
+    pub last_event_at: Option<i64>,
+    /// Predictions in the last 24 hours.
+    pub volume: u64,
+    /// Share of labelled predictions that were right.
+    pub accuracy: Option<f64>,
+    /// Accuracy estimated without labels (CBPE).
+    pub estimated_accuracy: Option<f64>,
+    /// Share of columns drifted.
+    pub drift_share: Option<f64>,
+    /// 99th percentile of scoring latency (ms).
+    pub latency_p99_ms: Option<f64>,
+    /// Share of predictions that failed.
+    pub error_rate: Option<f64>,
+    /// Alerts not yet acknowledged.
+    pub open_alerts: u64,
 }

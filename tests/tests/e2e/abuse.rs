@@ -3,13 +3,12 @@
 //! profiles, oversized events and floods of them, connections that trickle or idle, and reaching
 //! into another class's models.
 
-use crate::harness::{bundle, now, prediction, profile_event, Api, Send, PASSWORD};
+use crate::harness::{bundle, now, prediction, profile_event, Api, Send};
 use axum::http::Method;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use tabml::api::Role;
 use tabml::drift::DataProfile;
 use tabml_server::storage::StoredEvent;
 
@@ -287,11 +286,7 @@ async fn models_belong_to_classes(loopback: bool) {
     let api = Api::start(loopback).await;
     let api = &api;
     // A second class, with its own mentor and learner.
-    api.server.create_user("hopper", Role::Mentor, PASSWORD);
-    let hopper = api.login("hopper", PASSWORD).await;
-    let class =
-        api.call(Method::POST, "/api/v1/classes", Some(&hopper), Send::Json(json!({"name": "ml-202"}))).await;
-    let mia = api.sign_up("mia", class.expect(201)["join_code"].as_str().unwrap()).await;
+    let (hopper, mia) = api.second_class().await;
 
     let info = api.hand_out(&api.mentor, "iris").await;
     assert_eq!(info["class"], "ml-101");

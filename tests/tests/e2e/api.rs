@@ -442,8 +442,11 @@ fn rand_suffix() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_refuses_without_a_token_and_forbids_roles_it_does_not_allow() {
     let api = Api::start(false).await;
-    // "theirs" belongs to otto, a learner; lin is the learner who does not own it. Run 1 is otto's;
-    // alert rule 1 watches "theirs" and has fired alert 1. Class "theirs" is grace's (a mentor).
+    // "theirs" belongs to otto, a learner; lin is the learner who does not own it (both are in
+    // grace's class ml-101). Run 1 is otto's; alert rule 1 watches "theirs" and has fired alert 1.
+    // Class "theirs" is grace's (a mentor). hopper is the mentor of another class, ml-202, and mia a
+    // learner in it.
+    let (hopper, mia) = api.second_class().await;
     let class = Send::Json(json!({"name": "theirs"}));
     api.call(Method::POST, "/api/v1/classes", Some(&api.mentor), class).await.expect(201);
     api.register(&api.other_learner, "theirs").await;
@@ -477,10 +480,15 @@ async fn every_route_refuses_without_a_token_and_forbids_roles_it_does_not_allow
             assert_eq!(anonymous.status, 401, "{method} {path} without a token");
             assert_eq!(anonymous.code(), "unauthorized");
         }
-        for (index, (role, name, token)) in
-            [("learner", "lin", &api.learner), ("mentor", "grace", &api.mentor), ("admin", "ada", &api.admin)]
-                .into_iter()
-                .enumerate()
+        for (index, (role, name, token)) in [
+            ("learner", "lin", &api.learner),
+            ("mentor", "grace", &api.mentor),
+            ("admin", "ada", &api.admin),
+            ("other class's mentor", "hopper", &hopper),
+            ("other class's learner", "mia", &mia),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let path = match template.strip_suffix("/alert-rules/{id}") {
                 Some(_) => format!("/api/v1/models/theirs/alert-rules/{}", index + 1),
@@ -493,11 +501,14 @@ async fn every_route_refuses_without_a_token_and_forbids_roles_it_does_not_allow
                 token.clone()
             };
             let reply = api.call(method.clone(), &path, Some(&token), body_for(&method, &template)).await;
+            let outsider = role.starts_with("other class's");
+            let learner = role.ends_with("learner");
             let forbidden = match access.as_str() {
                 "public" | "signed-in" | "dashboard" => false,
-                "owner" | "promoter" | "mentor" => role == "learner",
+                "mentor" => learner,
+                "owner" | "promoter" | "class-mentor" => learner || outsider,
                 // lin is in the class of otto's model, so lin reports on it too.
-                "reporter" => false,
+                "reporter" => outsider,
                 "run-owner" => role != "admin",
                 other => panic!("unknown access {other}"),
             };

@@ -199,6 +199,17 @@ impl Api {
         reply.expect(201)["token"].as_str().unwrap().to_owned()
     }
 
+    /// A second class, "ml-202", with its own mentor (hopper) and learner (mia): their tokens.
+    pub(crate) async fn second_class(&self) -> (String, String) {
+        self.server.create_user("hopper", Role::Mentor, PASSWORD);
+        let hopper = self.login("hopper", PASSWORD).await;
+        let class = self
+            .call(Method::POST, "/api/v1/classes", Some(&hopper), Send::Json(json!({"name": "ml-202"})))
+            .await;
+        let mia = self.sign_up("mia", class.expect(201)["join_code"].as_str().unwrap()).await;
+        (hopper, mia)
+    }
+
     pub(crate) async fn register(&self, token: &str, name: &str) -> Value {
         let body = json!({"name": name, "description": "predicts the species", "tags": ["iris", "demo"]});
         self.call(Method::POST, "/api/v1/models", Some(token), Send::Json(body)).await.expect(201)
