@@ -8,5 +8,6 @@ mod accounts;
 mod api;
 mod browser;
 mod layers;
+mod mentor;
 mod monitoring;
 mod server;
