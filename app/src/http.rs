@@ -3,9 +3,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tabml::api::{
-    Alert, AlertAck, AliasMove, ApiError, AuditEntry, Dashboard, EventAck, Health, LoginRequest, ModelInfo,
-    ModelPage, NewModel, NewRun, Retirement, RunBatch, RunInfo, RunPage, SignupRequest, StageChange,
-    TokenResponse, UserInfo, VersionInfo,
+    Alert, AlertAck, AliasMove, ApiError, AuditEntry, ClassInfo, ClassOverview, Dashboard, EventAck, Health,
+    LoginRequest, ModelInfo, ModelPage, NewModel, NewRun, Retirement, RunBatch, RunInfo, RunPage,
+    SignupRequest, StageChange, TokenResponse, UserInfo, VersionInfo,
 };
 use thiserror::Error;
 use wasm_bindgen::JsCast;
@@ -228,6 +228,17 @@ pub async fn alerts(token: &str, model: Option<&str>) -> Result<Vec<Alert>, Http
 pub async fn acknowledge(token: &str, id: i64, note: &str) -> Result<Alert, HttpError> {
     let body = AlertAck { note: note.to_owned() };
     send_json("POST", &format!("/api/v1/alerts/{id}/ack"), Some(&body), Some(token)).await
+}
+
+/// `GET /api/v1/classes`: the classes a mentor runs (every class, for an admin).
+pub async fn classes(token: &str) -> Result<Vec<ClassInfo>, HttpError> {
+    send_json::<(), _>("GET", "/api/v1/classes", None, Some(token)).await
+}
+
+/// `GET /api/v1/classes/{name}/overview`: every model of the class over the last 24 hours.
+pub async fn class_overview(token: &str, class: &str) -> Result<ClassOverview, HttpError> {
+    send_json::<(), _>("GET", &format!("/api/v1/classes/{}/overview", segment(class)), None, Some(token))
+        .await
 }
 
 /// Which version of a registered model to pull.

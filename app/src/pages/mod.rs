@@ -3,6 +3,7 @@
 //! share lives in [`crate::state`] and [`crate::widgets`].
 
 mod alerts;
+mod classes;
 mod not_found;
 mod registry;
 mod score;
@@ -20,8 +21,13 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 /// Every page: its address and the name the header's menu gives it.
-pub const PAGES: [(&str, &str); 4] =
-    [("/", "Workbench"), ("/score", "Score"), ("/registry", "Registry"), ("/alerts", "Alerts")];
+pub const PAGES: [(&str, &str); 5] = [
+    ("/", "Workbench"),
+    ("/score", "Score"),
+    ("/registry", "Registry"),
+    ("/classes", "Classes"),
+    ("/alerts", "Alerts"),
+];
 
 /// The whole app: the learner's work (kept across pages, read back from this browser on start),
 /// the header with the menu of pages, the page at this address, and the footer.
@@ -95,6 +101,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/registry/:name") view=registry::ModelPage/>
                 <Route path=path!("/storage") view=storage::StoragePage/>
                 <Route path=path!("/alerts") view=alerts::AlertsPage/>
+                <Route path=path!("/classes") view=classes::ClassesPage/>
+                <Route path=path!("/classes/:name") view=classes::ClassPage/>
             </Routes>
         </main>
         <footer>

@@ -1,6 +1,6 @@
 //! A mentor's view: the Alerts page, open before any traffic, shows an alert fire without a reload
 //! when a batch crosses the model's rule; the mentor acknowledges it with a note; the model's page
-//! shows its last 24 hours.
+//! shows its last 24 hours, and the class overview lists the model with its traffic.
 
 use super::{
     api_token, class_code, get_json, post_json, save_screenshot, wait_for, wait_text, Session, PASSWORD,
@@ -78,6 +78,14 @@ async fn an_alert_fires_on_the_open_alerts_page_and_the_mentor_acknowledges_it()
     wait_text(client, "health-volume", "10").await;
     wait_for(client, "#model-health").await;
     save_screenshot(client, "registry-health.png").await;
+
+    // The class overview: the model, its ten predictions, and no open alert.
+    wait_for(client, "nav.pages a[href='/classes']").await.click().await.unwrap();
+    wait_for(client, "#classes-list a[href='/classes/week-1']").await.click().await.unwrap();
+    let row = wait_for(client, "#class-models tr[data-model='iris-species']").await.text().await.unwrap();
+    assert!(row.contains("grace") && row.contains("10") && row.contains("fresh"), "{row}");
+    save_screenshot(client, "class-overview.png").await;
+    super::save_screenshot_at(client, "class-overview-phone.png", 390).await;
     session.close().await;
 }
 
