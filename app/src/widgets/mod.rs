@@ -101,18 +101,6 @@ pub fn thousands(n: usize) -> String {
     tabml::thousands(n as u64)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits_in_threes() {
-        for (n, text) in
-            [(0, "0"), (999, "999"), (1_000, "1,000"), (10_002, "10,002"), (1_234_567, "1,234,567")]
-        {
-            assert_eq!(super::thousands(n), text);
-        }
-    }
-}
-
 /// A signal that counts up every `ms` milliseconds while the app runs: read it to be asked again.
 pub fn ticker(ms: i32) -> RwSignal<u32> {
     use wasm_bindgen::{closure::Closure, JsCast};
@@ -133,4 +121,16 @@ pub fn when(ms: i64) -> String {
     let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"short".into());
     let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
     String::from(date.to_locale_string("default", &options))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits_in_threes() {
+        for (n, text) in
+            [(0, "0"), (999, "999"), (1_000, "1,000"), (10_002, "10,002"), (1_234_567, "1,234,567")]
+        {
+            assert_eq!(super::thousands(n), text);
+        }
+    }
 }
