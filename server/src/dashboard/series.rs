@@ -1,8 +1,9 @@
 //! A model's figures over time: one bucket per step from the series' start, each a dashboard's
 //! [`Figures`] of the bucket's predictions, with its drift.
 //!
-//! The predictions are read in one scan of the span's blocks, each counted into its bucket's
-//! [`Tally`] by arithmetic on its time (the scan is in no time order, and needs none). Each bucket's
+//! The predictions are read in one pass over the span's blocks, each counted into its bucket's
+//! [`Tally`] by arithmetic on its time (the scan is not in time order, and needs none): two scans
+//! of the span's halves, split at a bucket, run at once on two read connections. Each bucket's
 //! drift share is a dashboard's: from the profiles sent in it, merged by the [`ProfileMerger`]
 //! (cached per bucket; at most the newest `MAX_MERGED_PROFILES` of the span), else the newest drift
 //! report sent in it. A bucket without predictions has volume 0 and no other figure.
@@ -38,55 +39,85 @@ pub(crate) async fn series(
         .take_while(|&from| from < window.to)
         .map(|from| Window { from, to: from.saturating_add(step_ms).min(window.to) })
         .collect();
-    let (model, mut figures, shares) = {
+    let (events, shares) = {
         let buckets = buckets.clone();
         blocking(state, move |s| {
-            let (model, figures) = figures_by_bucket(s, model_id, window, step_ms, buckets.len())?;
-            Ok((model, figures, s.drift_report_shares(model_id, &buckets)?))
+            Ok((s.window_events(model_id, window)?, s.drift_report_shares(model_id, &buckets)?))
         })
         .await?
     };
+    // The span is read in two halves split at a bucket, on two read connections at once: each
+    // bucket's predictions are visited in the same order either way (labels since the span's
+    // start), so its figures are the same to the bit, in about half the time on two cores.
+    let half = buckets.len().div_ceil(2);
+    let regression = events.regression;
+    let read = |part: Window, count: usize| {
+        blocking(state, move |s| {
+            figures_by_bucket(s, model_id, part, window.from, step_ms, count, regression)
+        })
+    };
+    let (mut figures, later) = match buckets.get(half) {
+        Some(middle) => {
+            let (first, second) =
+                (Window { to: middle.from, ..window }, Window { from: middle.from, ..window });
+            let (earlier, later) = tokio::join!(read(first, half), read(second, buckets.len() - half));
+            (earlier?, later?)
+        }
+        None => (read(window, buckets.len()).await?, Vec::new()),
+    };
+    figures.extend(later);
     let merged = state.merger.drift_by_bucket(state, model_id, buckets.clone()).await?;
     let buckets = buckets
         .iter()
-        .zip(figures.iter_mut())
+        .zip(figures)
         .zip(merged.into_iter().zip(shares))
-        .map(|((bucket, f), (merged, report))| {
-            let computed = f.volume > 0;
-            SeriesBucket {
-                from: bucket.from,
-                volume: f.volume,
-                error_rate: f.error_rate,
-                latency_p50_ms: f.latency_p50_ms,
-                latency_p99_ms: f.latency_p99_ms,
-                labelled: computed.then_some(f.labelled),
-                accuracy: f.accuracy,
-                estimated_accuracy: f.estimated_accuracy,
-                drift_share: merged.map(|d| d.drifted_share).or(report),
-            }
+        .map(|((bucket, f), (merged, report))| SeriesBucket {
+            from: bucket.from,
+            volume: f.volume,
+            error_rate: f.error_rate,
+            latency_p50_ms: f.latency_p50_ms,
+            latency_p99_ms: f.latency_p99_ms,
+            labelled: (f.volume > 0).then_some(f.labelled),
+            accuracy: f.accuracy,
+            estimated_accuracy: f.estimated_accuracy,
+            drift_share: merged.map(|d| d.drifted_share).or(report),
         })
         .collect();
-    Ok(Series { model, from: window.from, to: window.to, step: (step_ms / 1000) as u64, buckets })
+    Ok(Series {
+        model: events.model,
+        from: window.from,
+        to: window.to,
+        step: (step_ms / 1000) as u64,
+        buckets,
+    })
 }
 
-/// The model's name and each bucket's figures, from one scan of the window's predictions.
+/// The figures of `count` buckets of `step_ms` from `part`'s start, from one scan of its predictions
+/// (with labels since `labels_since`).
 fn figures_by_bucket(
     storage: &Storage,
     model_id: i64,
-    window: Window,
+    part: Window,
+    labels_since: i64,
     step_ms: i64,
     count: usize,
-) -> Result<(String, Vec<Figures>), StorageError> {
+    regression: bool,
+) -> Result<Vec<Figures>, StorageError> {
     let references: References = storage.cbpe_references(model_id)?;
-    let events = storage.window_events(model_id, window)?;
     let mut tallies = vec![Tally::default(); count];
-    storage.scan_predictions(model_id, window, |p| {
-        // The scan keeps to the window, so the bucket is in range.
-        let i = ((p.at - window.from) / step_ms) as usize;
-        if let Some(tally) = tallies.get_mut(i) {
+    // A block's predictions mostly come in time order: the bucket of the last one is usually the
+    // next's.
+    let (mut bucket, mut start, mut end) = (0usize, i64::MAX, i64::MIN);
+    storage.scan_predictions(model_id, part, labels_since, |p| {
+        if p.at < start || p.at >= end {
+            bucket = ((p.at - part.from) / step_ms) as usize;
+            start = part.from + bucket as i64 * step_ms;
+            end = start + step_ms;
+        }
+        // The scan keeps to the part, so the bucket is in range.
+        if let Some(tally) = tallies.get_mut(bucket) {
             tally.add(p, &references);
         }
     })?;
-    let figures = tallies.iter_mut().map(|t| t.figures(events.regression, &references)).collect();
-    Ok((events.model, figures))
+    Ok(tallies.iter_mut().map(|t| t.figures(regression)).collect())
 }

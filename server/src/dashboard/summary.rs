@@ -13,7 +13,6 @@
 //! out; with none, there is no estimate.
 
 use crate::storage::{now_ms, PredictionFacts, Storage, StorageError, StoredReport, Window, WindowEvents};
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use tabml::api::{ColumnDrift, Dashboard, DriftSource, DriftSummary};
 use tabml::drift::{CbpeReference, ExpectedConfusion};
@@ -26,14 +25,18 @@ pub(super) fn summarize(storage: &Storage, model_id: i64, window: Window) -> Res
     let references = storage.cbpe_references(model_id)?;
     let events = storage.window_events(model_id, window)?;
     let mut tally = Tally::with_outputs(events.regression);
-    storage.scan_predictions(model_id, window, |p| tally.add(p, &references))?;
-    Ok(summary(tally, &references, events, window, now_ms()))
+    storage.scan_predictions(model_id, window, window.from, |p| tally.add(p, &references))?;
+    Ok(summary(tally, events, window, now_ms()))
 }
 
-/// Predictions counted one at a time: what a window's figures are computed from.
+/// Predictions counted one at a time: what a window's figures are computed from. It borrows the
+/// CBPE references it calibrates with.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Tally {
-    volume_by_version: BTreeMap<u32, u64>,
+pub(super) struct Tally<'r> {
+    /// Per version, in the order first seen.
+    versions: Vec<VersionTally<'r>>,
+    /// The index in `versions` of the version seen last (predictions come in runs of one version).
+    last: usize,
     failed: u64,
     /// Every prediction's latency, in no order.
     latencies: Vec<f64>,
@@ -41,10 +44,17 @@ pub(super) struct Tally {
     labelled: u64,
     /// Of those, the ones whose output is their label.
     right: u64,
-    /// CBPE's expected confusion matrix per version with a reference.
-    expected: BTreeMap<u32, ExpectedConfusion>,
     /// A dashboard's outputs (a series does not count them).
     outputs: Option<Outputs>,
+}
+
+/// One version's predictions in a [`Tally`].
+#[derive(Debug, Clone)]
+struct VersionTally<'r> {
+    version: u32,
+    volume: u64,
+    /// Its CBPE reference and expected confusion matrix, when it has a reference.
+    expected: Option<(&'r CbpeReference, ExpectedConfusion)>,
 }
 
 /// The outputs of a window's predictions that did not fail.
@@ -68,7 +78,7 @@ pub(super) struct Figures {
     pub estimated_accuracy: Option<f64>,
 }
 
-impl Tally {
+impl<'r> Tally<'r> {
     /// A tally that also counts outputs, as a dashboard shows them.
     pub(super) fn with_outputs(regression: bool) -> Self {
         let outputs = if regression { Outputs::Values(Vec::new()) } else { Outputs::Counts(HashMap::new()) };
@@ -76,8 +86,23 @@ impl Tally {
     }
 
     /// Counts one prediction.
-    pub(super) fn add(&mut self, p: &PredictionFacts, references: &References) {
-        *self.volume_by_version.entry(p.version).or_insert(0) += 1;
+    pub(super) fn add(&mut self, p: &PredictionFacts, references: &'r References) {
+        let i = match self.versions.get(self.last) {
+            Some(known) if known.version == p.version => self.last,
+            _ => match self.versions.iter().position(|v| v.version == p.version) {
+                Some(i) => i,
+                None => {
+                    let expected = references
+                        .get(&p.version)
+                        .and_then(|r| Some((r, ExpectedConfusion::new(r.classes())?)));
+                    self.versions.push(VersionTally { version: p.version, volume: 0, expected });
+                    self.versions.len() - 1
+                }
+            },
+        };
+        self.last = i;
+        let version = &mut self.versions[i];
+        version.volume += 1;
         if let Some(latency) = p.latency_ms {
             self.latencies.push(latency);
         }
@@ -99,26 +124,27 @@ impl Tally {
             self.labelled += 1;
             self.right += u64::from(p.output == Some(label));
         }
-        if let (Some(reference), false) = (references.get(&p.version), p.probabilities.is_empty()) {
-            let expected = match self.expected.entry(p.version) {
-                Entry::Occupied(known) => known.into_mut(),
-                Entry::Vacant(slot) => match ExpectedConfusion::new(reference.classes()) {
-                    Some(expected) => slot.insert(expected),
-                    None => return,
-                },
-            };
+        if let (Some((reference, expected)), false) = (&mut version.expected, p.probabilities.is_empty()) {
             expected.add(p.probabilities, Some(reference));
         }
     }
 
+    /// Predictions per version, by version.
+    fn volume_by_version(&self) -> BTreeMap<u32, u64> {
+        self.versions.iter().map(|v| (v.version, v.volume)).collect()
+    }
+
     /// The figures of the predictions counted (latencies are reordered on the way). A regressor has
     /// no accuracy.
-    pub(super) fn figures(&mut self, regression: bool, references: &References) -> Figures {
-        let volume: u64 = self.volume_by_version.values().sum();
-        // Versions' estimates weighted by the predictions each estimated (see the module doc).
+    pub(super) fn figures(&mut self, regression: bool) -> Figures {
+        let volume: u64 = self.versions.iter().map(|v| v.volume).sum();
+        // Versions' estimates weighted by the predictions each estimated (see the module doc), in
+        // version order.
+        self.versions.sort_unstable_by_key(|v| v.version);
+        self.last = 0;
         let (mut right, mut rows) = (0.0, 0usize);
-        for (version, expected) in &self.expected {
-            if let Some(estimate) = expected.estimate(references.get(version)) {
+        for (reference, expected) in self.versions.iter().filter_map(|v| v.expected.as_ref()) {
+            if let Some(estimate) = expected.estimate(Some(reference)) {
                 right += estimate.accuracy.value * estimate.rows as f64;
                 rows += estimate.rows;
             }
@@ -137,14 +163,8 @@ impl Tally {
 
 /// The summary of a window: its predictions' figures and outputs, its newest drift report, and how
 /// fresh its newest event is at `now`.
-fn summary(
-    mut tally: Tally,
-    references: &References,
-    events: WindowEvents,
-    window: Window,
-    now: i64,
-) -> Dashboard {
-    let figures = tally.figures(events.regression, references);
+fn summary(mut tally: Tally, events: WindowEvents, window: Window, now: i64) -> Dashboard {
+    let figures = tally.figures(events.regression);
     let predictions = match tally.outputs.take() {
         Some(Outputs::Values(values)) => histogram(&values),
         Some(Outputs::Counts(counts)) => {
@@ -160,7 +180,7 @@ fn summary(
         from: window.from,
         to: window.to,
         volume: figures.volume,
-        volume_by_version: tally.volume_by_version.iter().map(|(v, n)| (v.to_string(), *n)).collect(),
+        volume_by_version: tally.volume_by_version().iter().map(|(v, n)| (v.to_string(), *n)).collect(),
         predictions,
         error_rate: figures.error_rate,
         latency_p50_ms: figures.latency_p50_ms,
@@ -281,7 +301,7 @@ mod tests {
         for latency in 6..=10 {
             tally.add(&prediction(1, f64::from(latency), "b", None), &none);
         }
-        let d = summary(tally, &none, events(false), Window { from: 0, to: 10 }, 3_000);
+        let d = summary(tally, events(false), Window { from: 0, to: 10 }, 3_000);
         assert_eq!((d.volume, d.error_rate, d.labelled, d.accuracy), (10, Some(0.1), 4, Some(0.75)));
         assert_eq!(d.volume_by_version, BTreeMap::from([("1".into(), 9), ("2".into(), 1)]));
         assert_eq!(d.predictions, BTreeMap::from([("a".into(), 2), ("b".into(), 7)]));
@@ -294,11 +314,12 @@ mod tests {
 
     #[test]
     fn a_regressor_window_is_a_histogram_and_has_no_accuracy() {
+        let none = References::new();
         let mut tally = Tally::with_outputs(true);
         for output in ["0", "1", "10", "oops"] {
-            tally.add(&prediction(1, 1.0, output, Some(output)), &References::new());
+            tally.add(&prediction(1, 1.0, output, Some(output)), &none);
         }
-        let d = summary(tally, &References::new(), events(true), Window { from: 0, to: 10 }, 3_000);
+        let d = summary(tally, events(true), Window { from: 0, to: 10 }, 3_000);
         assert_eq!(d.accuracy, None);
         assert_eq!(
             d.predictions,
@@ -336,7 +357,7 @@ mod tests {
         );
         let one = tabml::drift::estimate_performance(ones, references.get(&1)).unwrap().accuracy.value;
         let two = tabml::drift::estimate_performance(twos, references.get(&2)).unwrap().accuracy.value;
-        let figures = tally.figures(false, &references);
+        let figures = tally.figures(false);
         assert_eq!(figures.estimated_accuracy, Some((one * 30.0 + two * 10.0) / 40.0));
         assert_eq!(figures.volume, 42);
     }

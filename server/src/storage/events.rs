@@ -224,15 +224,19 @@ impl Storage {
         })
     }
 
-    /// Visits every prediction of a model in `window` with its label (see [`PredictionFacts`]), in
-    /// one read of the window's blocks, in no particular order. Nothing is allocated per prediction.
+    /// Visits every prediction of a model in `window`, each with its label: the latest label
+    /// (by client time) made at or after `labels_since` for its prediction id (see
+    /// [`PredictionFacts`]). One read of the window's blocks, by block start, each block's
+    /// predictions in the order stored; nothing is allocated per prediction. Two scans of adjacent windows with the same
+    /// `labels_since` visit each prediction as one scan of both would, in the same order.
     pub fn scan_predictions(
         &self,
         model_id: i64,
         window: Window,
+        labels_since: i64,
         mut visit: impl FnMut(&PredictionFacts),
     ) -> Result<(), StorageError> {
-        self.read(|c| scan_predictions(c, model_id, window, &mut visit))
+        self.read(|c| scan_predictions(c, model_id, window, labels_since, &mut visit))
     }
 
     /// The drifted share the newest drift report of each of `windows` gives (in order; `None`
