@@ -262,12 +262,10 @@ impl Storage {
             let mut rows = statement.query(params![model_id, first.from, last.to, MAX_SERIES_REPORTS])?;
             while let Some(r) = rows.next()? {
                 let at: i64 = r.get(0)?;
-                // Windows are in order: the last one starting at or before `at`. Newest first, so
-                // the first report met in a window is its newest.
-                let i = windows.partition_point(|w| w.from <= at);
-                if i > 0 && at < windows[i - 1].to && shares[i - 1].is_none() {
+                // Newest first, so the first report met in a window is its newest.
+                if let Some(share @ None) = window_of(windows, at).map(|i| &mut shares[i]) {
                     let readable: bool = r.get(1)?;
-                    shares[i - 1] = Some(if readable { r.get(2)? } else { None });
+                    *share = Some(if readable { r.get(2)? } else { None });
                 }
             }
             Ok(shares.into_iter().map(Option::flatten).collect())
@@ -286,6 +284,13 @@ impl Storage {
         // One this build cannot read is left out, as `version_reference` leaves it out.
         Ok(rows.into_iter().filter_map(|(v, bytes)| Some((v, postcard::from_bytes(&bytes).ok()?))).collect())
     }
+}
+
+/// Which of `windows` (in order, none overlapping) holds `at`: the last one starting at or before it,
+/// if it has not ended.
+fn window_of(windows: &[Window], at: i64) -> Option<usize> {
+    let i = windows.partition_point(|w| w.from <= at).checked_sub(1)?;
+    (at < windows[i].to).then_some(i)
 }
 
 /// Drift reports a series reads at most: the newest this many in its span.
@@ -351,9 +356,8 @@ impl Storage {
             let mut rows = statement.query(params![model_id, first.from, last.to, MAX_MERGED_PROFILES])?;
             while let Some(r) = rows.next()? {
                 let at: i64 = r.get(1)?;
-                let i = windows.partition_point(|w| w.from <= at);
-                if i > 0 && at < windows[i - 1].to {
-                    found[i - 1].push((r.get(0)?, at, r.get(2)?));
+                if let Some(i) = window_of(windows, at) {
+                    found[i].push((r.get(0)?, at, r.get(2)?));
                 }
             }
             Ok(())

@@ -4,6 +4,7 @@
 //! the bounds a series puts on its span and step.
 
 use crate::harness::{bundle, now, Api, Send};
+use crate::monitoring::shifted_iris;
 use axum::http::Method;
 use serde_json::{json, Value};
 use tabml::drift::{check_against_profile, estimate_performance, CbpeReference, DataProfile, DriftOptions};
@@ -128,18 +129,6 @@ fn figures(bucket: &Value) -> Expected {
     )
 }
 
-/// Iris with every sepal length shifted by 1.5, as a table.
-fn shifted_iris() -> tabml::Table {
-    let csv = std::fs::read_to_string(tabml_tests::workspace_root().join("public/data/iris.csv")).unwrap();
-    let mut lines = csv.lines();
-    let mut out = format!("{}\n", lines.next().unwrap());
-    for line in lines.filter(|l| !l.is_empty()) {
-        let (first, rest) = line.split_once(',').unwrap();
-        out += &format!("{},{rest}\n", first.parse::<f64>().unwrap() + 1.5);
-    }
-    tabml::parse_csv(out.as_bytes()).unwrap()
-}
-
 both_ways!(a_series_is_a_dashboard_per_bucket_with_empty_buckets_included);
 async fn a_series_is_a_dashboard_per_bucket_with_empty_buckets_included(loopback: bool) {
     let api = Api::start(loopback).await;
@@ -171,7 +160,7 @@ async fn a_series_is_a_dashboard_per_bucket_with_empty_buckets_included(loopback
     events.push(report("d1", t0 + 100, 0.9));
     events.push(report("d2", t0 + 200, 0.25));
     events.push(report("d3", t0 + 2 * HOUR + 5, 0.75));
-    let current = shifted_iris();
+    let current = shifted_iris(1.5);
     events
         .push(json!({"id": "f1", "type": "profile", "model": "iris", "version": 1, "at": t0 + 2 * HOUR + 10,
                        "profile": DataProfile::of_rows(&current, None)}));

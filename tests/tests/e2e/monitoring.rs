@@ -6,7 +6,7 @@ use axum::http::Method;
 use serde_json::{json, Value};
 
 /// Iris with `shift` added to every sepal length, as a table.
-fn shifted_iris(shift: f64) -> tabml::Table {
+pub(crate) fn shifted_iris(shift: f64) -> tabml::Table {
     let csv = std::fs::read_to_string(tabml_tests::workspace_root().join("public/data/iris.csv")).unwrap();
     let mut lines = csv.lines();
     let mut out = format!("{}\n", lines.next().unwrap());
