@@ -56,8 +56,8 @@ pub use models::{ModelKind, ModelParams, Params, Progress};
 pub use problem::{MissingField, ProblemCard};
 pub use rng::SplitMix64;
 pub use scoring::{
-    label_event, prediction_id, prediction_version, read_labels, EventContext, LabelRow, LabelRows, Outcome,
-    RowProblem, ScoredBatch, MAX_LISTED_PROBLEMS,
+    drift_event, label_event, prediction_id, prediction_version, read_labels, EventContext, LabelRow,
+    LabelRows, Outcome, RowProblem, ScoredBatch, MAX_LISTED_PROBLEMS,
 };
 pub use search::{SearchConfig, SearchMethod, SearchSummary, Trial};
 pub use split::{k_fold, stratified_split, Split};

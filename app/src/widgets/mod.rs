@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod chart;
+pub mod drift;
 pub mod health;
 
 use crate::http;

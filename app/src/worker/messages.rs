@@ -158,6 +158,9 @@ pub struct FileScore {
     pub counts: Vec<(String, usize)>,
     /// The monitoring events to send, each as its id and JSON (empty when not reporting).
     pub events: Vec<(String, String)>,
+    /// The scored rows against the model's training rows (none when no row was scored; the error
+    /// when they share no column to check).
+    pub drift: Option<Result<tabml::drift::DriftReport, String>>,
     /// Milliseconds for everything: reading, scoring, writing.
     pub millis: f64,
     /// Milliseconds of the scoring alone.

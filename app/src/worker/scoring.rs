@@ -10,10 +10,10 @@
 use super::engine::EngineError;
 use super::messages::{FieldKind, FileScore, FormField, LabelsRead, ReportTo, RowScore, ScoreSetup};
 use tabml::api::WireEvent;
-use tabml::drift::ColumnProfile;
+use tabml::drift::{check_profiles, ColumnProfile, DriftOptions};
 use tabml::models::Progress;
+use tabml::{drift_event, prediction_id, EventContext, Outcome, ScoredBatch};
 use tabml::{parse_csv, Column, ColumnKind, ModelBundle, Table, Task};
-use tabml::{prediction_id, EventContext, Outcome, ScoredBatch};
 
 /// Problems listed by name in a file's summary (all are in the downloaded CSV).
 const LISTED: usize = 20;
@@ -94,6 +94,12 @@ impl Scorer {
         let ids: Vec<String> = (0..table.n_rows).map(|row| prediction_id(version, run, row)).collect();
         let key = default_key(&table, &self.bundle);
         let csv = batch.to_csv(&table, Some(&ids), key.as_ref().and_then(|k| table.column(k)));
+        // The scored rows against the model's training rows, from one profile of the batch that
+        // is also the profile sent.
+        let profile = (batch.scored() > 0).then(|| batch.profile(&table));
+        let drift = profile.as_ref().map(|p| {
+            check_profiles(&self.bundle.profile, p, &DriftOptions::default()).map_err(|e| e.to_string())
+        });
         let events = match report {
             Some(to) => {
                 let latency_ms = if table.n_rows == 0 { 0.0 } else { score_millis / table.n_rows as f64 };
@@ -105,7 +111,11 @@ impl Scorer {
                     latency_ms,
                     include_inputs: to.include_inputs,
                 };
-                one_by_one(batch.events(&table, &ids, &context))
+                let mut events = batch.events_with_profile(&table, &ids, &context, profile);
+                if let Some(Ok(drift)) = &drift {
+                    events.push(drift_event(drift, &context));
+                }
+                one_by_one(events)
             }
             None => Vec::new(),
         };
@@ -127,6 +137,7 @@ impl Scorer {
             key,
             counts: counts(&batch, &self.bundle.task),
             events,
+            drift,
             millis: clock() - started,
             score_millis,
         };
@@ -334,11 +345,18 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.starts_with("prediction_id,id,prediction,"), "{text}");
         assert!(text.contains("v3-00ff-1,a,setosa"), "{text}");
-        assert_eq!(summary.events.len(), 4, "three rows (one an error) and a profile");
+        assert_eq!(summary.events.len(), 5, "three rows (one an error), a profile, a drift report");
         for (id, json) in &summary.events {
             let event: WireEvent = serde_json::from_str(json).unwrap();
             assert_eq!(&event.id, id);
         }
+        assert_eq!(summary.events[4].0, "drift-00ff");
+        let drift = summary.drift.as_ref().unwrap().as_ref().unwrap();
+        assert_eq!((drift.current_rows, drift.columns.len()), (2, 4), "the two scored rows, every column");
+        // Not reporting: the drift is still checked, for the page.
+        let (quiet, _) = scorer.file("new.csv", csv, "00fe", None, &mut Progress::none(), &|| 0.0).unwrap();
+        assert!(quiet.events.is_empty());
+        assert_eq!(quiet.drift, summary.drift);
         let without_key = String::from_utf8(scorer.csv_with_key(None).unwrap()).unwrap();
         assert!(without_key.starts_with("prediction_id,prediction,"), "{without_key}");
         assert!(scorer.csv_with_key(Some("nope")).is_err());

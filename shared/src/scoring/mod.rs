@@ -19,7 +19,7 @@
 //!
 //! `output.rs` writes a batch out: the predictions as CSV ([`ScoredBatch::to_csv`]) and monitoring
 //! events ([`ScoredBatch::events`]: a prediction or an error per row, then a profile of the scored
-//! rows), with [`prediction_id`]s; `labels.rs` reads a file of `prediction_id,label` into label events. Nothing here reads a clock or draws a random number: the caller
+//! rows), with [`prediction_id`]s, and [`drift_event`], a batch's drift against training; `labels.rs` reads a file of `prediction_id,label` into label events. Nothing here reads a clock or draws a random number: the caller
 //! passes the time and the run's id.
 
 mod labels;
@@ -28,7 +28,7 @@ mod output;
 mod tests;
 
 pub use labels::{label_event, read_labels, LabelRow, LabelRows};
-pub use output::EventContext;
+pub use output::{drift_event, EventContext};
 
 use crate::bundle::ModelBundle;
 use crate::error::{SchemaError, TabmlError};

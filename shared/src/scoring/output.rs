@@ -6,9 +6,9 @@
 
 use super::{fits, shorten, unreadable, Outcome, ScoredBatch};
 use crate::api::{EventKind, WireEvent};
-use crate::drift::{prediction_table, ColumnProfile, DataProfile, EXACT_VALUES};
+use crate::drift::{prediction_table, ColumnDrift, ColumnProfile, DataProfile, DriftReport, EXACT_VALUES};
 use crate::table::{parse_bool, Column, ColumnKind, Table};
-use serde_json::{Map, Number, Value};
+use serde_json::{json, Map, Number, Value};
 
 /// The most characters of a row's error text.
 const MAX_ERROR_CHARS: usize = 1_000;
@@ -75,6 +75,20 @@ impl ScoredBatch {
     /// when some row was scored, the batch's [`ScoredBatch::profile`] as the event
     /// `profile-<run>`. `table` is the table that was scored.
     pub fn events(&self, table: &Table, ids: &[String], context: &EventContext) -> Vec<WireEvent> {
+        let profile = (self.scored() > 0).then(|| self.profile(table));
+        self.events_with_profile(table, ids, context, profile)
+    }
+
+    /// [`ScoredBatch::events`] for a caller that made the batch's profile already (to check it for
+    /// drift, say): `profile` is [`ScoredBatch::profile`] of `table`, or `None` when no row was
+    /// scored.
+    pub fn events_with_profile(
+        &self,
+        table: &Table,
+        ids: &[String],
+        context: &EventContext,
+        profile: Option<DataProfile>,
+    ) -> Vec<WireEvent> {
         let classes = self.classes();
         let rows = Rows::new(self, table);
         let event = |id: String, kind| WireEvent {
@@ -111,13 +125,11 @@ impl ScoredBatch {
                 sent
             })
             .collect();
-        if self.scored() > 0 {
-            if let Ok(profile) = serde_json::to_value(self.profile(table)) {
-                events.push(WireEvent {
-                    profile: Some(profile),
-                    ..event(format!("profile-{}", context.run), EventKind::Profile)
-                });
-            }
+        if let Some(Ok(profile)) = profile.map(serde_json::to_value) {
+            events.push(WireEvent {
+                profile: Some(profile),
+                ..event(format!("profile-{}", context.run), EventKind::Profile)
+            });
         }
         events
     }
@@ -158,6 +170,42 @@ impl ScoredBatch {
             .collect();
         let outputs = DataProfile::of_rows(&prediction_table(&self.task, &predictions), None);
         DataProfile { rows: rows.len() as u64, columns, predictions: outputs.columns }
+    }
+}
+
+/// The drift report event `drift-<run>` of a batch checked against the model's training profile:
+/// the verdict and each column's test, statistic, p-value, threshold and drift (not the binned
+/// distributions, which the server can rebuild from the batch's profile). A statistic that is not
+/// finite (a chi-square over a value training never had) is sent as null.
+pub fn drift_event(report: &DriftReport, context: &EventContext) -> WireEvent {
+    let column = |c: &ColumnDrift| {
+        json!({
+            "column": c.column,
+            "kind": c.kind.name(),
+            "test": c.test.name(),
+            "statistic": Number::from_f64(c.statistic),
+            "p_value": c.p_value,
+            "threshold": c.threshold,
+            "drift": c.drift,
+        })
+    };
+    let report = json!({
+        "dataset_drift": report.dataset_drift,
+        "drifted_share": report.drifted_share,
+        "drift_share": report.drift_share,
+        "reference_rows": report.reference_rows,
+        "current_rows": report.current_rows,
+        "columns": report.columns.iter().map(column).collect::<Vec<_>>(),
+        "predictions": report.predictions.iter().map(column).collect::<Vec<_>>(),
+    });
+    WireEvent {
+        id: format!("drift-{}", context.run),
+        kind: EventKind::DriftReport,
+        model: context.model.to_owned(),
+        version: context.version,
+        at: context.at_ms,
+        report: Some(report),
+        ..WireEvent::default()
     }
 }
 

@@ -231,6 +231,48 @@ fn events_are_one_per_row_then_the_profile_of_the_scored_rows() {
 }
 
 #[test]
+fn a_drift_event_carries_the_verdict_and_each_columns_test() {
+    let bundle = classifier();
+    // Every x far above training's 0–16: x drifts; a value training never had is an infinite
+    // chi-square for colour, sent as null.
+    let mut csv = String::from("x,colour,flag,when\n");
+    for i in 0..200 {
+        csv.push_str(&format!("{},{},no,2026-03-0{}\n", 100 + i, ["red", "violet"][i % 2], 1 + i % 9));
+    }
+    let table = parse_csv(csv.as_bytes()).unwrap();
+    let batch = bundle.score_batch(&table).unwrap();
+    let profile = batch.profile(&table);
+    let report = crate::drift::check_profiles(&bundle.profile, &profile, &Default::default()).unwrap();
+    let context =
+        EventContext { model: "m", version: 2, run: "r9", at_ms: 5, latency_ms: 0.1, include_inputs: false };
+    let ids: Vec<String> = (0..200).map(|row| prediction_id(2, "r9", row)).collect();
+    let events = batch.events_with_profile(&table, &ids, &context, Some(profile.clone()));
+    assert_eq!(events, batch.events(&table, &ids, &context), "the same profile either way");
+
+    let event = drift_event(&report, &context);
+    assert_eq!(
+        (event.id.as_str(), event.kind, event.version, event.at),
+        ("drift-r9", EventKind::DriftReport, 2, 5)
+    );
+    Event::try_from(event.clone()).unwrap();
+    let sent = event.report.unwrap();
+    assert_eq!(sent["dataset_drift"], report.dataset_drift);
+    assert_eq!(sent["drifted_share"], report.drifted_share);
+    assert_eq!(sent["current_rows"], 200);
+    let columns = sent["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), report.columns.len());
+    let x = columns.iter().find(|c| c["column"] == "x").unwrap();
+    let expected = report.columns.iter().find(|c| c.column == "x").unwrap();
+    assert_eq!((x["drift"].as_bool(), x["test"].as_str()), (Some(true), Some(expected.test.name())));
+    assert_eq!(x["statistic"].as_f64(), Some(expected.statistic));
+    for (column, checked) in columns.iter().zip(&report.columns) {
+        let statistic = column["statistic"].as_f64();
+        assert_eq!(statistic, checked.statistic.is_finite().then_some(checked.statistic), "{column}");
+    }
+    assert!(!sent["predictions"].as_array().unwrap().is_empty(), "the outputs are checked too");
+}
+
+#[test]
 fn problems_are_listed_up_to_the_cap_and_all_counted() {
     let bundle = classifier();
     let mut csv = String::from("x,colour,flag,when\n");

@@ -1,8 +1,9 @@
 //! A file of rows: scored in the worker with progress and cancel; a row that does not fit the
 //! schema is named by line and column and the others are still scored. The predictions download
 //! as CSV (`prediction_id`, the key column if chosen, the prediction, each class's probability, and
-//! why a row was not scored). For a registered version, the prediction events and a profile of the
-//! batch are queued for the server in the outbox (the input rows only if the learner allows it), and
+//! why a row was not scored), and the scored rows are checked for drift against the training rows.
+//! For a registered version, the prediction events, a profile of the batch and its drift report
+//! are queued for the server in the outbox (the input rows only if the learner allows it), and
 //! a later CSV of `prediction_id,label` queues the labels: the header's badge counts what is still to
 //! send, and the outbox sends it when it can (`outbox.rs`).
 
@@ -11,9 +12,11 @@ use crate::account::Account;
 use crate::client;
 use crate::files::{download_link, picked, read_file};
 use crate::outbox::Outbox;
+use crate::widgets::drift::DriftTable;
 use crate::widgets::thousands;
 use crate::worker::messages::{FileScore, LabelsRead, ReportTo};
 use leptos::prelude::*;
+use tabml::drift::DriftReport;
 
 /// Where reporting is.
 #[derive(Clone, PartialEq)]
@@ -178,7 +181,7 @@ pub fn FileOfRows(scoring: Scoring) -> impl IntoView {
             Reporting::Off => None,
             Reporting::Queued(count) => Some(view! {
                 <p class="verdict good" id="report-queued" data-events=count>{format!(
-                    "{} events (one per row and a profile of the file) are kept in this browser and sent to the server as soon as it can be reached; the header counts what is still to send.",
+                    "{} events (one per row, a profile of the file and its drift report) are kept in this browser and sent to the server as soon as it can be reached; the header counts what is still to send.",
                     thousands(count))}</p>
             }.into_any()),
             Reporting::Failed(why) => Some(view! {
@@ -239,6 +242,7 @@ fn FileSummary(
                 {(more > 0).then(|| view! { <li>{format!("…and {} more (each is in the predictions file's error column).", thousands(more))}</li> })}
             </ul>
         })}
+        <FileDrift drift=summary.drift.clone()/>
         <div class="controls">
             <label>"Copy a key column into the predictions"
                 <select id="score-key" on:change=on_key>
@@ -251,6 +255,45 @@ fn FileSummary(
             })}
         </div>
     }
+}
+
+/// The file's scored rows against the model's training rows: the verdict, then each column.
+#[component]
+fn FileDrift(drift: Option<Result<DriftReport, String>>) -> impl IntoView {
+    let report = match drift? {
+        Err(why) => {
+            return Some(
+                view! { <p class="hint" id="score-drift">{format!("Not checked for drift: {why}.")}</p> }
+                    .into_any(),
+            )
+        }
+        Ok(report) => report,
+    };
+    let drifted: Vec<&str> = report.columns.iter().filter(|c| c.drift).map(|c| c.column.as_str()).collect();
+    let verdict = format!(
+        "Against the model's {} training rows: {}{} of {} columns drifted{}.",
+        thousands(report.reference_rows as usize),
+        if report.dataset_drift { "this file has drifted. " } else { "no data drift. " },
+        drifted.len(),
+        report.columns.len(),
+        if drifted.is_empty() { String::new() } else { format!(" ({})", drifted.join(", ")) },
+    );
+    let columns = report.columns.clone();
+    let outputs = report.predictions.clone();
+    Some(
+        view! {
+            <p class=if report.dataset_drift { "verdict bad" } else { "verdict good" } id="score-drift"
+                data-drifted=drifted.len()>{verdict}</p>
+            <details class="drift-details">
+                <summary>"Each column, and the model's outputs, against training"</summary>
+                <DriftTable id="score-drift-table" caption="Each column: this file's scored rows against the training rows" columns/>
+                {(!outputs.is_empty()).then(|| view! {
+                    <DriftTable id="score-output-drift-table" caption="The model's outputs on this file against its outputs on its training rows" columns=outputs/>
+                })}
+            </details>
+        }
+        .into_any(),
+    )
 }
 
 /// What a labels file gave, and whether it reached the server.

@@ -35,12 +35,13 @@ async fn reaches(session: &Session, token: &str, volume: u64, profiles: u64) -> 
     }
 }
 
-/// Scores the file `rows` rows long on the Score page and waits until its events are queued.
+/// Scores the file `rows` rows long on the Score page and waits until its events are queued (one
+/// per row, the file's profile and its drift report).
 async fn score(client: &Client, dir: &std::path::Path, rows: usize) {
     let path = dir.join(format!("flowers-{rows}.csv"));
     std::fs::write(&path, flowers(rows)).unwrap();
     wait_for(client, "#score-file").await.send_keys(path.to_str().unwrap()).await.unwrap();
-    wait_for(client, &format!("#report-queued[data-events='{}']", rows + 1)).await;
+    wait_for(client, &format!("#report-queued[data-events='{}']", rows + 2)).await;
 }
 
 /// A learner who joined the class trains iris, shares it as iris-species and opens the Score page
@@ -73,13 +74,13 @@ async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
     session.server.pause().await;
     let files = tempfile::tempdir().unwrap();
     score(&client, files.path(), 1000).await;
-    wait_for(&client, "#outbox-badge[data-waiting='1001']").await;
+    wait_for(&client, "#outbox-badge[data-waiting='1002']").await;
     let badge = wait_for(&client, "#outbox-badge").await.text().await.unwrap();
-    assert!(badge.contains("1,001 to send"), "{badge}");
+    assert!(badge.contains("1,002 to send"), "{badge}");
     // The header notices the server is gone (it asks again every 15 s).
     wait_for(&client, ".server-status.offline").await;
     let footer = wait_for(&client, "#outbox-details summary").await.text().await.unwrap();
-    assert!(footer.contains("1,001 to send, 0 refused, 0 dropped"), "{footer}");
+    assert!(footer.contains("1,002 to send, 0 refused, 0 dropped"), "{footer}");
     save_screenshot(&client, "outbox-waiting.png").await;
 
     // Back: every event arrives, once, and the badge goes.
@@ -137,7 +138,7 @@ async fn with_the_server_away_the_app_reloads_from_the_browser_and_scores_a_pull
     assert!(note.contains("cannot be reached") && note.contains("this browser's copy"), "{note}");
     let files = tempfile::tempdir().unwrap();
     score(&client, files.path(), 1000).await;
-    wait_for(&client, "#outbox-badge[data-waiting='1001']").await;
+    wait_for(&client, "#outbox-badge[data-waiting='1002']").await;
     save_screenshot(&client, "offline-reload.png").await;
 
     // Back: every event arrives once.

@@ -124,7 +124,14 @@ async fn a_pulled_champion_scores_a_row_and_a_file_and_reports_them_from_another
     wait_for(second, "#score-file").await.send_keys(path.to_str().unwrap()).await.unwrap();
     wait_for(second, "#score-summary[data-scored='1000']").await;
     let queued = wait_for(second, "#report-queued").await.attr("data-events").await.unwrap().unwrap();
-    assert_eq!(queued, "1001", "1,000 predictions and one profile");
+    assert_eq!(queued, "1002", "1,000 predictions, one profile and one drift report");
+    // The file against the training rows, in the page; the server's check of the profile it is sent
+    // must agree (below).
+    let drift = wait_for(second, "#score-drift").await;
+    let drifted: f64 = drift.attr("data-drifted").await.unwrap().unwrap().parse().unwrap();
+    // The four inputs and the species (the file has it; the training profile keeps the target).
+    assert!(drift.text().await.unwrap().contains("of 5 columns drifted"), "{}", drift.text().await.unwrap());
+    wait_for(second, "#score-drift-table tr[data-column='petal_length']").await;
     let predictions = downloaded_predictions(second).await;
     let mut lines = predictions.lines();
     assert_eq!(
@@ -156,6 +163,11 @@ async fn a_pulled_champion_scores_a_row_and_a_file_and_reports_them_from_another
     assert_eq!(dashboard["volume_by_version"]["1"], 1000, "{dashboard}");
     assert_eq!(dashboard["drift"]["batches"], 1, "the batch's profile: {dashboard}");
     assert_eq!(dashboard["drift"]["version"], 1);
+    assert_eq!(
+        dashboard["drift"]["drifted_share"].as_f64(),
+        Some(drifted / 4.0),
+        "the tab's verdict: {dashboard}"
+    );
     assert_eq!(dashboard["labelled"], 1000);
     let predicted: Vec<String> =
         predictions.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().to_owned()).collect();
