@@ -3,7 +3,7 @@
 //! while the server is down, reaches it once, later.
 //!
 //! The sender runs when the app starts, when the browser comes back online, on a timer, and after
-//! new events are queued. It sends the oldest events in batches of [`BATCH`]; a batch the server
+//! new events are queued. It sends the oldest events in batches of [`BATCH`] (and at most 4 MiB); a batch the server
 //! could not take now (no network, `5xx`, `429`) waits with exponential backoff and full jitter
 //! (`429`'s `Retry-After` obeyed) and is sent again with the same ids, so the server stores each
 //! once; a batch it refuses for good (another `4xx`) is halved until the events it refuses are
@@ -21,8 +21,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// Events per request (the server takes up to 10,000).
-pub const BATCH: u32 = 1_000;
+/// Events per request at most (the server takes up to 10,000).
+pub const BATCH: u32 = 5_000;
+/// Bytes of JSON per request at most (the server takes 32 MiB; a profile may be 1 MiB).
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// The longest wait between two tries, in milliseconds.
 const MAX_WAIT_MS: f64 = 30_000.0;
 /// Tries of one batch before the sender rests until its next turn (the timer, or coming online).
@@ -149,7 +151,16 @@ impl Outbox {
                     self.trouble.set(None);
                     return;
                 }
-                Ok(batch) => batch,
+                Ok(mut batch) => {
+                    let mut bytes = 0;
+                    let fits = batch.iter().take_while(|q| {
+                        bytes += q.json.len() + 1;
+                        bytes <= BATCH_BYTES
+                    });
+                    let keep = fits.count().max(1);
+                    batch.truncate(keep);
+                    batch
+                }
                 Err(e) => return self.trouble.set(Some(e.to_string())),
             };
             match self.deliver(&token, &batch).await {
@@ -192,7 +203,14 @@ impl Outbox {
                         ack.accepted.iter().chain(&ack.duplicates).map(String::as_str).collect();
                     let keys: Vec<f64> =
                         group.iter().filter(|q| known.contains(q.id.as_str())).map(|q| q.key).collect();
-                    let _ = outbox::remove(&keys).await;
+                    // The group is a run of the oldest events: all acknowledged, it goes in one
+                    // deletion of its span.
+                    let _ = match (group.first(), group.last()) {
+                        (Some(first), Some(last)) if keys.len() == group.len() => {
+                            outbox::remove_span(first.key, last.key).await
+                        }
+                        _ => outbox::remove(&keys).await,
+                    };
                     self.delivered.update(|d| *d += keys.len() as u64);
                 }
                 Err(HttpError::Refused { status, message, .. })
@@ -261,7 +279,7 @@ pub fn OutboxFooter() -> impl IntoView {
                 .collect_view();
             view! {
                 <details class="outbox-details" id="outbox-details">
-                    <summary>{format!("Monitoring events in this browser: {} to send, {} refused, {} dropped (the outbox keeps at most {}).",
+                    <summary>{format!("Monitoring events in this browser: {} to send, {} refused, {} dropped (past {} waiting, the oldest are dropped first).",
                         thousands(counts.waiting as usize), thousands(counts.parked as usize), thousands(counts.dropped as usize),
                         thousands(outbox::LIMIT as usize))}</summary>
                     <ul>{listed}</ul>

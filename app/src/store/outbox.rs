@@ -198,6 +198,17 @@ pub async fn remove(keys: &[f64]) -> Result<(), StoreError> {
     committed(&tx).await
 }
 
+/// Removes every waiting event with a key from `first` to `last`, in one transaction: a whole batch
+/// the server acknowledged (the batch was the oldest events, so nothing else lies between).
+pub async fn remove_span(first: f64, last: f64) -> Result<(), StoreError> {
+    let db = database().await?;
+    let tx = transaction(&db, &[EVENTS], true)?;
+    let span = IdbKeyRange::bound(&JsValue::from_f64(first), &JsValue::from_f64(last))
+        .map_err(failed("removing sent events"))?;
+    store(&tx, EVENTS)?.delete(&span).map_err(failed("removing sent events"))?;
+    committed(&tx).await
+}
+
 /// Moves `events` to the parked ones with `reason`, in one transaction.
 pub async fn park(events: &[Queued], reason: &str) -> Result<(), StoreError> {
     let db = database().await?;
