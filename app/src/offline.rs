@@ -3,8 +3,8 @@
 //!
 //! The page registers the service worker as `/sw.js?release=<release>`, the release being the
 //! hashed name of the page's own script (Trunk hashes it from the build), so each release has its
-//! own cache. Every few minutes the page asks the server for its front page and compares the
-//! script named there; when it differs, a banner offers to reload, and holds the offer while a model
+//! own cache. Every few minutes, and whenever the learner comes back to the tab or the network
+//! comes back, the page asks the server for its front page and compares the script named there; when it differs, a banner offers to reload, and holds the offer while a model
 //! trains, so the code never changes under the learner's work.
 
 use crate::state::Workbench;
@@ -84,11 +84,22 @@ pub fn NewRelease() -> impl IntoView {
                 }
             });
         });
-        let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
-            check.as_ref().unchecked_ref(),
-            CHECK_EVERY_MS,
-        );
-        check.forget();
+        let check: js_sys::Function = check.into_js_value().unchecked_into();
+        let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(&check, CHECK_EVERY_MS);
+        // Also as soon as the learner comes back to the tab, or the network comes back.
+        let _ = window.add_event_listener_with_callback("online", &check);
+        if let Some(document) = window.document() {
+            let shown = Closure::<dyn FnMut()>::new(move || {
+                let visible = web_sys::window()
+                    .and_then(|w| w.document())
+                    .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+                if visible {
+                    let _ = check.call0(&JsValue::NULL);
+                }
+            });
+            let _ = document
+                .add_event_listener_with_callback("visibilitychange", shown.into_js_value().unchecked_ref());
+        }
     }
     let reload = move |_| {
         if let Some(window) = web_sys::window() {

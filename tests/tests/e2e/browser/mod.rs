@@ -36,6 +36,17 @@ enum Driver {
     Gecko(GeckoDriver),
 }
 
+/// The built app, `dist/` (Trunk's output).
+pub(super) fn built_app() -> std::path::PathBuf {
+    let dist = workspace_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "no built app in {}: run `trunk build` first (scripts/test.sh does)",
+        dist.display()
+    );
+    dist
+}
+
 /// The real server serving the built app, and a headless browser showing its home page.
 pub(super) struct Session {
     pub(super) client: Client,
@@ -51,13 +62,13 @@ impl Session {
     }
 
     pub(super) async fn open_in(browser: Browser) -> Self {
-        let dist = workspace_root().join("dist");
-        assert!(
-            dist.join("index.html").is_file(),
-            "no built app in {}: run `trunk build` first (scripts/test.sh does)",
-            dist.display()
-        );
-        let server = TestServer::start(&dist).await;
+        Self::serving(browser, &built_app()).await
+    }
+
+    /// In `browser`, with the server serving the app from `dist` (a copy of the built app that a
+    /// test changes, say).
+    pub(super) async fn serving(browser: Browser, dist: &std::path::Path) -> Self {
+        let server = TestServer::start(dist).await;
         let (client, driver, profile) = connect(browser).await;
         client.goto(&server.url("/")).await.unwrap();
         Self { client, server, _driver: driver, _profile: profile }

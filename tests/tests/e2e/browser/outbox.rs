@@ -2,9 +2,13 @@
 //! counts it, and says the server is offline) and reaches the server once it is back, each event once; with two tabs of the same
 //! browser open, still once. After one visit the page reloads from the browser (the service worker)
 //! with the server away, and scores with the model pulled before; the storage page counts what the
-//! browser keeps and frees it.
+//! browser keeps and frees it. Past 100,000 waiting events the oldest are dropped and counted. A
+//! newer release on the server is offered, not forced.
 
-use super::{class_code, get_json, join_class, save_screenshot, wait_for, wait_text, Session, PATIENCE};
+use super::{
+    built_app, class_code, get_json, join_class, save_screenshot, wait_for, wait_text, Browser, Session,
+    PATIENCE,
+};
 use fantoccini::{Client, Locator};
 use tabml_tests::workspace_root;
 
@@ -159,4 +163,78 @@ async fn with_the_server_away_the_app_reloads_from_the_browser_and_scores_a_pull
     wait_text(&client, "kept-pulled", "0 models").await;
     wait_text(&client, "kept-runs", "1 runs").await;
     session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_limit_the_oldest_events_are_dropped_and_counted() {
+    let mut session = Session::open().await;
+    let client = shared_and_pulled(&session).await;
+    wait_for(&client, "#score-model[data-version='1']").await;
+    let token = super::api_token(&session, "grace").await;
+
+    // 100,100 rows scored with the server away: 100,102 events for an outbox of 100,000.
+    session.server.pause().await;
+    let files = tempfile::tempdir().unwrap();
+    score(&client, files.path(), 100_100).await;
+    wait_for(&client, "#outbox-badge[data-waiting='100000']").await;
+    let footer = wait_for(&client, "#outbox-details summary").await.text().await.unwrap();
+    assert!(footer.contains("100,000 to send, 0 refused, 102 dropped"), "{footer}");
+    assert!(footer.contains("the oldest are dropped first"), "{footer}");
+    save_screenshot(&client, "outbox-full.png").await;
+
+    // Back: the newest 100,000 arrive: every prediction but the first 102, the profile and the
+    // drift report (made last).
+    session.server.resume().await;
+    let dashboard = reaches(&session, &token, 99_998, 1).await;
+    assert_eq!(dashboard["volume_by_version"]["1"], 99_998, "{dashboard}");
+    wait_for(&client, "#outbox-badge[data-waiting='0']").await;
+    let footer = wait_for(&client, "#outbox-details summary").await.text().await.unwrap();
+    assert!(footer.contains("0 to send, 0 refused, 102 dropped"), "the count stays: {footer}");
+    session.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_release_on_the_server_is_offered_with_a_reload() {
+    // A copy of the built app, so that the test can put a "newer release" in its place.
+    let dist = tempfile::tempdir().unwrap();
+    copy_dir(&built_app(), dist.path());
+    let index = dist.path().join("index.html");
+    let page = std::fs::read_to_string(&index).unwrap();
+    let session = Session::serving(Browser::Chromium, dist.path()).await;
+    let client = session.client.clone();
+    wait_for(&client, "main[data-restored='true']").await;
+    assert!(client.find(Locator::Css("#new-release")).await.is_err(), "nothing newer yet");
+
+    // A release with another hash appears on the server; coming back to the tab finds it.
+    let start = page.find("tabml-app-").unwrap() + "tabml-app-".len();
+    let hash = &page[start..start + page[start..].find(['.', '_']).unwrap()];
+    std::fs::write(&index, page.replace(&format!("tabml-app-{hash}.js"), "tabml-app-0123456789abcdef.js"))
+        .unwrap();
+    client.execute("document.dispatchEvent(new Event('visibilitychange'))", vec![]).await.unwrap();
+    let banner = wait_for(&client, "#new-release").await.text().await.unwrap();
+    assert!(banner.contains("A newer tabml is on the server"), "{banner}");
+    save_screenshot(&client, "new-release.png").await;
+
+    // Reloading takes what the server serves (here the same build again): nothing newer then.
+    std::fs::write(&index, &page).unwrap();
+    wait_for(&client, "#new-release button").await.click().await.unwrap();
+    wait_for(&client, "main[data-restored='true']").await;
+    client.execute("document.dispatchEvent(new Event('visibilitychange'))", vec![]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(client.find(Locator::Css("#new-release")).await.is_err(), "the page is the served release");
+    session.close().await;
+}
+
+/// Copies the folder `from` into `to`, recursively.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
