@@ -3,7 +3,7 @@
 //!
 //! `INSERT … ON CONFLICT DO NOTHING` tells new events from duplicates. A prediction's latency,
 //! failure, output and top probability are kept in columns; the predictions and labels stored are
-//! also packed into blocks (`blocks.rs`) in the same transaction, which is what summaries read. The
+//! also packed into blocks (`blocks/`) in the same transaction, which is what summaries read. The
 //! bytes each user stored per UTC day are counted in `event_usage` and checked against the quota in
 //! the same transaction. Reading, [`Storage::scan_predictions`] visits a window's predictions, each
 //! with its label, in one read of its blocks, and [`Storage::window_events`] reads the rest of a

@@ -197,7 +197,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (model_id, version),
         FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version)
     ) STRICT, WITHOUT ROWID;",
-    // 7: predictions and labels packed in blocks (`blocks.rs`), which series, dashboards and the
+    // 7: predictions and labels packed in blocks (`blocks/`), which series, dashboards and the
     // class overview read; a window's blocks are found by model, kind and start. The events stored
     // before are packed by `fill_blocks`, in the same transaction.
     "CREATE TABLE event_blocks (

@@ -1,7 +1,7 @@
 //! The storage module: the only place that speaks SQL, behind a narrow interface of typed methods
 //! (accounts in `accounts.rs`, the registry in `registry.rs`, runs in `runs.rs`, monitoring events
 //! stored and read back by window in `events.rs`, with predictions and labels packed for reading in
-//! `blocks.rs`, and policies, alert rules and alerts in `monitoring.rs`). It reads and writes rows; what dashboards and alert rules make of them is the
+//! `blocks/`, and policies, alert rules and alerts in `monitoring.rs`). It reads and writes rows; what dashboards and alert rules make of them is the
 //! dashboard module's (`server/src/dashboard/`).
 //! Nothing outside this module knows the database is SQLite, so a PostgreSQL backend can follow.
 //!
