@@ -4,7 +4,8 @@
 # Evidently's DataDriftPreset on a 200,000 x 20 reference/current pair; tabml serve against MLflow's
 # tracking server (monitoring ingest and registry reads); and scoring: the Score page in the tab
 # against natively (browser-bench), and `tabml score --server` against a scikit-learn pipeline
-# loaded with joblib and `mlflow models predict`. Prints Markdown tables with the ratios and the
+# loaded with joblib and `mlflow models predict`; and the mentors' 30-day series and class overview
+# over a million stored predictions (mentor-bench). Prints Markdown tables with the ratios and the
 # targets; BENCHMARKS.md records a run.
 #
 #   scripts/bench.sh            # full size: 100,000 x 20 classification, 1,000,000 x 20 CSV (minutes)
@@ -85,6 +86,13 @@ cargo build --quiet --release -p tabml-tests --bin server-bench
 step "timing tabml serve: events from 4 clients, bundle downloads by alias"
 "$CARGO_TARGET_DIR/release/server-bench" --tabml "$CARGO_TARGET_DIR/release/tabml" \
   --mlflow "$out/mlflow.json" --out "$out/server.json"
+
+step "building the mentors' benchmark (release)"
+cargo build --quiet --release -p tabml-tests --bin mentor-bench
+
+step "timing the mentors' series and class overview over 1,000,000 stored predictions"
+"$CARGO_TARGET_DIR/release/mentor-bench" --events 1000000 --others 2000 --repeat 15 \
+  --out "$out/mentor.json"
 
 step "timing scikit-learn scoring the file (joblib pipelines, one thread) and mlflow models predict"
 target/ref-venv/bin/python scripts/bench/sklearn_score_bench.py "$out" "$out/sklearn-score.json" \
