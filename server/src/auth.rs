@@ -7,11 +7,11 @@
 //!
 //! Models belong to classes: a learner's model to their class; a mentor's to the class they hand it
 //! out to (or to none: staff only). Who may do what:
-//! - anyone signed in: read the registry and a model's one-window dashboard, register a model (they
-//!   own it);
+//! - anyone signed in: read the registry, register a model (they own it), list alerts (of the
+//!   models they may read the dashboards of: `Caller::viewer`);
 //! - a model's owner, the members and the mentor of its class, and admins: send monitoring events
-//!   about it, and read its series over time (`require_member`: a learner or mentor of another
-//!   class may not);
+//!   about it, read its one-window dashboard, its series over time and its alerts
+//!   (`require_member`: a learner or mentor of another class may not);
 //! - its owner, its class's mentor and admins: describe it, upload versions, attach runs, move
 //!   aliases, move a version between staging and archived, retire a version;
 //! - its class's mentor and admins (and its owner, if a mentor or in a class that allows it): move a
@@ -22,9 +22,10 @@
 //! - a class's mentor and admins: rotate or revoke its join code, and read its overview (every model
 //!   of the class and its last 24 hours); its learners may not.
 //!
-//! So a mentor sees and manages the models of their own classes only, and an admin all of them. The
-//! one-window dashboard predates that rule and stays open to anyone signed in (and to everyone with
-//! `--public-dashboards`), as the registry does.
+//! So a mentor sees and manages the models of their own classes only, and an admin all of them. A
+//! server run with `--public-dashboards` opens every one-window dashboard to everyone, signed in or
+//! not; nothing else. The registry (names, versions, the audit log) stays readable by anyone signed
+//! in, as a shared catalogue.
 //!
 //! A new password needs at least 8 characters (and at most 1 KiB), and must not be all spaces, the
 //! name itself or one of the most common passwords. [`Caller`] and [`MaybeCaller`] are the
@@ -33,7 +34,7 @@
 //! change what serves production.
 
 use crate::error::ServerError;
-use crate::storage::{Account, Authority, ModelAccess};
+use crate::storage::{Account, Authority, ModelAccess, Viewer};
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -333,6 +334,17 @@ impl Caller {
                 "{what} about a model needs its owner, a member or the mentor of its class, or an admin"
             )))
         }
+    }
+
+    /// Which models' alerts the caller may list: every model's for an admin (`None`), else those
+    /// `require_member` lets them read.
+    pub fn viewer(&self) -> Option<Viewer> {
+        let learner_class = match self.0.role {
+            Role::Admin => return None,
+            Role::Learner => self.0.class.clone(),
+            Role::Mentor => None,
+        };
+        Some(Viewer { user_id: self.0.id, learner_class })
     }
 
     /// How far the caller's say over a model goes, once `require_manager` has let them in.

@@ -40,7 +40,7 @@ pub(crate) async fn dashboard(
 ) -> Result<Dashboard, ServerError> {
     let mut dashboard = blocking(state, move |s| {
         let mut dashboard = summary::summarize(s, model_id, window)?;
-        dashboard.open_alerts = s.alerts(Some(model_id), true)?;
+        dashboard.open_alerts = s.alerts(Some(model_id), true, None)?;
         Ok(dashboard)
     })
     .await?;

@@ -1,9 +1,11 @@
 //! Deployment policies, alert rules, alerts, dashboard summaries, series and class overviews.
 //!
-//! A policy is checked against its strategy (which need a second version and a share). Dashboards
-//! need a token unless the server runs with `--public-dashboards`. A series is read by those who
-//! may report on the model (its owner, the members and mentor of its class, admins), a class's
-//! overview by its mentor and admins; a series' span and step are checked before any other work.
+//! A policy is checked against its strategy (which need a second version and a share). A
+//! dashboard, a series and a model's alerts are read by those who may report on the model (its
+//! owner, the members and mentor of its class, admins; a dashboard by everyone when the server runs
+//! with `--public-dashboards`), a class's overview by its mentor and admins; the alerts of every
+//! model are listed as far as the caller may read them. A series' span and step are checked before
+//! any other work.
 
 use super::runs::parse_id;
 use super::{blocking, check_name, check_text, JsonBody, QueryParams};
@@ -147,18 +149,24 @@ pub(super) struct AlertQuery {
     open: Option<bool>,
 }
 
-/// `GET /api/v1/alerts`: newest first.
+/// `GET /api/v1/alerts`: newest first, of the models the caller may read (of one, when asked: 403
+/// for a model the caller may not read).
 pub(super) async fn alerts_get(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     QueryParams(query): QueryParams<AlertQuery>,
 ) -> Result<Json<Vec<Alert>>, ServerError> {
     let model = match &query.model {
-        Some(name) => Some(super::registry::access(&state, name).await?.id),
+        Some(name) => {
+            let model = super::registry::access(&state, name).await?;
+            caller.require_member(&model, "reading the alerts")?;
+            Some(model.id)
+        }
         None => None,
     };
     let open = query.open.unwrap_or(true);
-    Ok(Json(blocking(&state, move |s| s.alerts(model, open)).await?))
+    let viewer = caller.viewer();
+    Ok(Json(blocking(&state, move |s| s.alerts(model, open, viewer.as_ref())).await?))
 }
 
 /// `POST /api/v1/alerts/{id}/ack`: whoever may set the model's alert rules acknowledges its alerts.
@@ -188,7 +196,7 @@ pub(super) struct DashboardQuery {
 }
 
 /// `GET /api/v1/models/{name}/dashboard`: open to everyone when the server says dashboards are
-/// public, else to anyone signed in.
+/// public, else to those who may report on the model.
 pub(super) async fn dashboard_get(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -208,6 +216,9 @@ pub(super) async fn dashboard_get(
         )));
     }
     let model = super::registry::access(&state, &name).await?;
+    if let (Some(caller), false) = (caller, state.config.public_dashboards) {
+        Caller(caller).require_member(&model, "reading the dashboard")?;
+    }
     Ok(Json(crate::dashboard::dashboard(&state, model.id, Window { from, to }).await?))
 }
 

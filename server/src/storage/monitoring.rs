@@ -82,9 +82,15 @@ impl Storage {
         })
     }
 
-    /// Alerts, newest first: of one model or of all; only those not acknowledged when `open_only`.
-    pub fn alerts(&self, model_id: Option<i64>, open_only: bool) -> Result<Vec<Alert>, StorageError> {
-        self.read(|c| alerts(c, AlertFilter { model_id, open_only, id: None }))
+    /// Alerts, newest first: of one model or of all those `viewer` may see (`None`: every model's);
+    /// only those not acknowledged when `open_only`.
+    pub fn alerts(
+        &self,
+        model_id: Option<i64>,
+        open_only: bool,
+        viewer: Option<&Viewer>,
+    ) -> Result<Vec<Alert>, StorageError> {
+        self.read(|c| alerts(c, AlertFilter { model_id, open_only, id: None, viewer }))
     }
 
     /// The model an alert belongs to.
@@ -159,6 +165,16 @@ pub struct LatestAlert {
     pub acknowledged_at: Option<i64>,
     /// When its metric came back, if it did.
     pub cleared_at: Option<i64>,
+}
+
+/// Someone other than an admin, as far as the models they may see go: those they own, those of the
+/// classes they teach, and (a learner) those of their own class, as `require_member` has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    /// The user.
+    pub user_id: i64,
+    /// A learner's class, by name (`None` for a mentor, or a learner in no class).
+    pub learner_class: Option<String>,
 }
 
 /// An alert to fire.
@@ -243,10 +259,12 @@ fn rules(c: &Connection, model_id: i64, id: Option<i64>) -> Result<Vec<AlertRule
 
 /// Which alerts to list.
 #[derive(Clone, Copy, Default)]
-struct AlertFilter {
+struct AlertFilter<'a> {
     model_id: Option<i64>,
     open_only: bool,
     id: Option<i64>,
+    /// Only of the models this viewer may see (`None`: of every model).
+    viewer: Option<&'a Viewer>,
 }
 
 /// The one alert with this id.
@@ -262,24 +280,32 @@ fn alerts(c: &Connection, filter: AlertFilter) -> Result<Vec<Alert>, StorageErro
          FROM alerts a JOIN models m ON m.id = a.model_id JOIN alert_rules r ON r.id = a.rule_id
          LEFT JOIN users u ON u.id = a.acknowledged_by
          WHERE (?1 IS NULL OR a.model_id = ?1) AND (?2 = 0 OR a.acknowledged_at IS NULL) AND (?3 IS NULL OR a.id = ?3)
+           AND (?4 IS NULL OR m.owner_id = ?4
+                OR EXISTS (SELECT 1 FROM classes c WHERE c.id = m.class_id AND c.mentor_id = ?4)
+                OR (?5 IS NOT NULL AND m.class_id = (SELECT id FROM classes WHERE name = ?5)))
          ORDER BY a.id DESC LIMIT 500",
     )?;
-    let rows = statement.query_map(params![filter.model_id, filter.open_only, filter.id], |r| {
-        let rule: String = r.get(3)?;
-        let rule: Option<NewAlertRule> = serde_json::from_str(&rule).ok();
-        Ok(Alert {
-            id: r.get(0)?,
-            model: r.get(1)?,
-            rule_id: r.get(2)?,
-            rule: rule.as_ref().map(|x| x.name.clone()).unwrap_or_default(),
-            action: rule.map(|x| x.action).unwrap_or_default(),
-            value: r.get(4)?,
-            message: r.get(5)?,
-            fired_at: r.get(6)?,
-            acknowledged_by: r.get(7)?,
-            acknowledged_at: r.get(8)?,
-            note: r.get(9)?,
-        })
-    })?;
+    let (viewer, class) = match filter.viewer {
+        Some(v) => (Some(v.user_id), v.learner_class.as_deref()),
+        None => (None, None),
+    };
+    let rows =
+        statement.query_map(params![filter.model_id, filter.open_only, filter.id, viewer, class], |r| {
+            let rule: String = r.get(3)?;
+            let rule: Option<NewAlertRule> = serde_json::from_str(&rule).ok();
+            Ok(Alert {
+                id: r.get(0)?,
+                model: r.get(1)?,
+                rule_id: r.get(2)?,
+                rule: rule.as_ref().map(|x| x.name.clone()).unwrap_or_default(),
+                action: rule.map(|x| x.action).unwrap_or_default(),
+                value: r.get(4)?,
+                message: r.get(5)?,
+                fired_at: r.get(6)?,
+                acknowledged_by: r.get(7)?,
+                acknowledged_at: r.get(8)?,
+                note: r.get(9)?,
+            })
+        })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -504,11 +504,12 @@ async fn every_route_refuses_without_a_token_and_forbids_roles_it_does_not_allow
             let outsider = role.starts_with("other class's");
             let learner = role.ends_with("learner");
             let forbidden = match access.as_str() {
-                "public" | "signed-in" | "dashboard" => false,
+                "public" | "signed-in" => false,
                 "mentor" => learner,
                 "owner" | "promoter" | "class-mentor" => learner || outsider,
                 // lin is in the class of otto's model, so lin reports on it too.
-                "reporter" => outsider,
+                // The dashboard is a reporter's unless the server runs with --public-dashboards.
+                "reporter" | "dashboard" => outsider,
                 "run-owner" => role != "admin",
                 other => panic!("unknown access {other}"),
             };
@@ -530,6 +531,16 @@ async fn every_route_refuses_without_a_token_and_forbids_roles_it_does_not_allow
                 );
             }
         }
+    }
+    // Alerts are listed as far as the caller may read their models: another class's mentor and
+    // learner see none of this class's, and may not ask for them by model.
+    for token in [&hopper, &mia] {
+        assert_eq!(api.get("/api/v1/alerts?open=false", token).await.expect(200), json!([]));
+        api.get("/api/v1/alerts?model=theirs", token).await.error(403, "forbidden");
+    }
+    for token in [&api.learner, &api.mentor, &api.admin] {
+        let alerts = api.get("/api/v1/alerts?open=false&model=theirs", token).await.expect(200);
+        assert_eq!(alerts.as_array().unwrap().len(), 3);
     }
     // The owner of a learner's model may not promote it where the class does not allow it.
     let reply = api

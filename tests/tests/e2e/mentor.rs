@@ -337,7 +337,18 @@ async fn a_class_overview_is_each_models_last_day_for_its_mentor(loopback: bool)
     let theirs = api.get("/api/v1/classes/ml-202/overview", &hopper).await.expect(200);
     assert_eq!(theirs["models"][0]["name"], "other");
     api.get("/api/v1/classes/nope/overview", &api.admin).await.error(404, "not_found");
-    // Nor do they read a series of this class's models.
-    api.get("/api/v1/models/iris/series", &hopper).await.error(403, "forbidden");
-    api.get("/api/v1/models/iris/series", &mia).await.error(403, "forbidden");
+    // Nor do they read a series, a dashboard or the alerts of this class's models, or acknowledge
+    // one; their own list of alerts leaves this class's out.
+    for token in [&hopper, &mia] {
+        for path in ["series", "dashboard"] {
+            api.get(&format!("/api/v1/models/iris/{path}"), token).await.error(403, "forbidden");
+        }
+        api.get("/api/v1/alerts?model=iris", token).await.error(403, "forbidden");
+        assert_eq!(api.get("/api/v1/alerts", token).await.expect(200), json!([]));
+    }
+    let alert = api.get("/api/v1/alerts?model=iris", &api.mentor).await.expect(200)[0]["id"].clone();
+    let ack = format!("/api/v1/alerts/{alert}/ack");
+    let note = Send::Json(json!({"note": "not mine"}));
+    api.call(Method::POST, &ack, Some(&hopper), note).await.error(403, "forbidden");
+    assert_eq!(api.get("/api/v1/alerts", &api.learner).await.expect(200)[0]["id"], alert);
 }
