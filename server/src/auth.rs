@@ -10,14 +10,16 @@
 //! - anyone signed in: read the registry, register a model (they own it), list alerts (of the
 //!   models they may read the dashboards of: `Caller::viewer`);
 //! - a model's owner, the members and the mentor of its class, and admins: send monitoring events
-//!   about it, read its one-window dashboard, its series over time and its alerts
-//!   (`require_member`: a learner or mentor of another class may not);
+//!   about it, read its one-window dashboard, its series over time, its alerts and the predictions
+//!   a mentor overrode (`require_member`: a learner or mentor of another class may not);
 //! - its owner, its class's mentor and admins: describe it, upload versions, attach runs, move
 //!   aliases, move a version between staging and archived, retire a version;
 //! - its class's mentor and admins (and its owner, if a mentor or in a class that allows it): move a
 //!   version into or out of production, move an alias a deployment policy follows or that names a
 //!   version in production, retire a version the policy serves, set deployment policies and alert
 //!   rules, acknowledge alerts;
+//! - its class's mentor and admins (and its owner, if a mentor): override one of its predictions
+//!   (`require_class_mentor`);
 //! - mentors and admins: make classes; admins see every class;
 //! - a class's mentor and admins: rotate or revoke its join code, and read its overview (every model
 //!   of the class and its last 24 hours); its learners may not.
@@ -29,9 +31,9 @@
 //!
 //! A new password needs at least 8 characters (and at most 1 KiB), and must not be all spaces, the
 //! name itself or one of the most common passwords. [`Caller`] and [`MaybeCaller`] are the
-//! extractors (401 without a valid token); `require_mentor`, `require_manager`, `require_promoter`
-//! and `require_member` are the rules (403); `authority` tells storage whether the caller may
-//! change what serves production.
+//! extractors (401 without a valid token); `require_mentor`, `require_manager`, `require_promoter`,
+//! `require_class_mentor` and `require_member` are the rules (403); `authority` tells storage
+//! whether the caller may change what serves production.
 
 use crate::error::ServerError;
 use crate::storage::{Account, Authority, ModelAccess, Viewer};
@@ -345,6 +347,17 @@ impl Caller {
             Role::Mentor => None,
         };
         Some(Viewer { user_id: self.0.id, learner_class })
+    }
+
+    /// Refuses unless the caller teaches the model's class or is an admin, or is a mentor who owns
+    /// it: who may override its predictions.
+    pub fn require_class_mentor(&self, model: &ModelAccess, what: &str) -> Result<(), ServerError> {
+        let owner = self.0.id == model.owner_id && self.0.role == Role::Mentor;
+        if self.0.role == Role::Admin || self.teaches(model) || owner {
+            Ok(())
+        } else {
+            Err(ServerError::Forbidden(format!("{what} needs the mentor of the model's class or an admin")))
+        }
     }
 
     /// How far the caller's say over a model goes, once `require_manager` has let them in.

@@ -66,6 +66,9 @@ impl ServerError {
             ServerError::NotFound(_) | ServerError::Storage(StorageError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, "not_found")
             }
+            ServerError::Storage(StorageError::UnknownPrediction(_)) => {
+                (StatusCode::NOT_FOUND, "prediction_not_found")
+            }
             ServerError::Storage(StorageError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             ServerError::Storage(StorageError::JoinCodeClosed(_)) => (StatusCode::GONE, "join_code_closed"),
             ServerError::Storage(StorageError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden"),

@@ -33,6 +33,8 @@ pub(crate) async fn overview(state: &AppState, class: String) -> Result<ClassOve
             drift_share: dashboard.drift.map(|d| d.drifted_share),
             latency_p99_ms: dashboard.latency_p99_ms,
             error_rate: dashboard.error_rate,
+            overrides: dashboard.overrides,
+            override_rate: dashboard.override_rate,
             open_alerts: dashboard.open_alerts.len() as u64,
         });
     }

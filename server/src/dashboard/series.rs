@@ -80,6 +80,8 @@ pub(crate) async fn series(
             labelled: (f.volume > 0).then_some(f.labelled),
             accuracy: f.accuracy,
             estimated_accuracy: f.estimated_accuracy,
+            overrides: (f.volume > 0).then_some(f.overrides),
+            override_rate: f.override_rate,
             drift_share: merged.map(|d| d.drifted_share).or(report),
         })
         .collect();

@@ -11,6 +11,11 @@
 //! estimated right answers: the accuracy expected over all of them, as realized accuracy pools
 //! versions too). A version without a reference (a regressor, or a bundle without test rows) is left
 //! out; with none, there is no estimate.
+//!
+//! Overrides are counted beside the labels, never as labels: a mentor overrides the predictions
+//! that look wrong, so counting their answers as labels would pull realized accuracy down by the
+//! choice of what was checked, not by how the model does. The override rate (predictions overridden
+//! over predictions, by the prediction's time) says how often a person stepped in.
 
 use crate::storage::{now_ms, PredictionFacts, Storage, StorageError, StoredReport, Window, WindowEvents};
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +49,8 @@ pub(super) struct Tally<'r> {
     labelled: u64,
     /// Of those, the ones whose output is their label.
     right: u64,
+    /// Predictions a mentor overrode.
+    overrides: u64,
     /// A dashboard's outputs (a series does not count them).
     outputs: Option<Outputs>,
 }
@@ -76,6 +83,8 @@ pub(super) struct Figures {
     pub labelled: u64,
     pub accuracy: Option<f64>,
     pub estimated_accuracy: Option<f64>,
+    pub overrides: u64,
+    pub override_rate: Option<f64>,
 }
 
 impl<'r> Tally<'r> {
@@ -106,6 +115,7 @@ impl<'r> Tally<'r> {
         if let Some(latency) = p.latency_ms {
             self.latencies.push(latency);
         }
+        self.overrides += u64::from(p.overridden);
         if p.failed {
             self.failed += 1;
             return;
@@ -157,6 +167,8 @@ impl<'r> Tally<'r> {
             labelled: self.labelled,
             accuracy: (self.labelled > 0 && !regression).then(|| self.right as f64 / self.labelled as f64),
             estimated_accuracy: (rows > 0 && !regression).then(|| right / rows as f64),
+            overrides: self.overrides,
+            override_rate: (volume > 0).then(|| self.overrides as f64 / volume as f64),
         }
     }
 }
@@ -188,6 +200,8 @@ fn summary(mut tally: Tally, events: WindowEvents, window: Window, now: i64) -> 
         accuracy: figures.accuracy,
         labelled: figures.labelled,
         estimated_accuracy: figures.estimated_accuracy,
+        overrides: figures.overrides,
+        override_rate: figures.override_rate,
         drift: events.drift_report.as_ref().and_then(drift_summary),
         last_event_at: events.last_event_at,
         freshness_seconds: events.last_event_at.map(|at| (now - at) as f64 / 1000.0),
@@ -269,6 +283,7 @@ mod tests {
             output: Some(output),
             probabilities: &[],
             label,
+            overridden: false,
         }
     }
 
@@ -297,13 +312,17 @@ mod tests {
         {
             tally.add(&prediction(1, i as f64 + 1.0, output, label), &none);
         }
-        tally.add(&PredictionFacts { failed: true, output: None, ..prediction(2, 5.0, "", None) }, &none);
+        tally.add(
+            &PredictionFacts { failed: true, output: None, overridden: true, ..prediction(2, 5.0, "", None) },
+            &none,
+        );
         for latency in 6..=10 {
             tally.add(&prediction(1, f64::from(latency), "b", None), &none);
         }
         let d = summary(tally, events(false), Window { from: 0, to: 10 }, 3_000);
         assert_eq!((d.volume, d.error_rate, d.labelled, d.accuracy), (10, Some(0.1), 4, Some(0.75)));
         assert_eq!(d.volume_by_version, BTreeMap::from([("1".into(), 9), ("2".into(), 1)]));
+        assert_eq!((d.overrides, d.override_rate), (1, Some(0.1)));
         assert_eq!(d.predictions, BTreeMap::from([("a".into(), 2), ("b".into(), 7)]));
         // numpy.percentile([1..10], 50) = 5.5; no reference, no estimate.
         assert_eq!((d.latency_p50_ms, d.estimated_accuracy), (Some(5.5), None));

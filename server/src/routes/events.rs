@@ -29,7 +29,7 @@ pub(crate) const MAX_EVENT_BYTES: usize = 64 * 1024;
 pub(crate) const MAX_PROFILE_EVENT_BYTES: usize = 1024 * 1024;
 
 /// The most one label, output or error message may take, as JSON.
-const MAX_FIELD_BYTES: usize = 4 * 1024;
+pub(super) const MAX_FIELD_BYTES: usize = 4 * 1024;
 
 /// The most classes a prediction's probabilities may list.
 const MAX_CLASSES: usize = 1_000;
@@ -211,7 +211,7 @@ fn check_caps(sent: &WireEvent) -> Result<(), String> {
 }
 
 /// A client-made id: 1 to 128 characters, none of them control characters.
-fn check_client_id(field: &str, id: &str) -> Result<(), String> {
+pub(super) fn check_client_id(field: &str, id: &str) -> Result<(), String> {
     if id.is_empty() || id.chars().count() > 128 || id.chars().any(char::is_control) {
         return Err(format!("{field}: 1 to 128 characters, none of them control characters"));
     }

@@ -8,6 +8,7 @@
 mod accounts;
 mod events;
 mod monitoring;
+mod overrides;
 mod registry;
 mod runs;
 
@@ -50,6 +51,8 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/models/{name}/alert-rules/{id}", delete(monitoring::rule_delete))
         .route("/models/{name}/dashboard", get(monitoring::dashboard_get))
         .route("/models/{name}/series", get(monitoring::series_get))
+        .route("/models/{name}/predictions/{prediction_id}/override", post(overrides::override_post))
+        .route("/models/{name}/overrides", get(overrides::overrides_get))
         .route("/alerts", get(monitoring::alerts_get))
         .route("/alerts/{id}/ack", post(monitoring::alert_ack_post))
         .route("/runs", get(runs::runs_get).post(runs::runs_post))

@@ -211,6 +211,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
         data     BLOB NOT NULL
     ) STRICT;
     CREATE INDEX event_blocks_by_time ON event_blocks (model_id, kind, first_at);",
+    // 8: predictions a mentor overrode (`overrides.rs`): one row per model and prediction id, the
+    // newest override (earlier ones stay in the audit log); found by prediction time for a window's
+    // override rate.
+    "CREATE TABLE overrides (
+        id            INTEGER PRIMARY KEY,
+        model_id      INTEGER NOT NULL REFERENCES models(id),
+        prediction_id TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        predicted_at  INTEGER NOT NULL,
+        output        TEXT,
+        label         TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        actor_id      INTEGER NOT NULL REFERENCES users(id),
+        at            INTEGER NOT NULL,
+        UNIQUE (model_id, prediction_id)
+    ) STRICT;
+    CREATE INDEX overrides_by_prediction_time ON overrides (model_id, predicted_at);",
 ];
 
 /// The newest schema version this build knows.

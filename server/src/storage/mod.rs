@@ -1,7 +1,8 @@
 //! The storage module: the only place that speaks SQL, behind a narrow interface of typed methods
 //! (accounts in `accounts.rs`, the registry in `registry.rs`, runs in `runs.rs`, monitoring events
 //! stored and read back by window in `events.rs`, with predictions and labels packed for reading in
-//! `blocks/`, and policies, alert rules and alerts in `monitoring.rs`). It reads and writes rows; what dashboards and alert rules make of them is the
+//! `blocks/`, policies, alert rules and alerts in `monitoring.rs`, and predictions a mentor
+//! overrode in `overrides.rs`). It reads and writes rows; what dashboards and alert rules make of them is the
 //! dashboard module's (`server/src/dashboard/`).
 //! Nothing outside this module knows the database is SQLite, so a PostgreSQL backend can follow.
 //!
@@ -29,6 +30,7 @@ mod events;
 mod lifecycle;
 mod migrations;
 mod monitoring;
+mod overrides;
 mod registry;
 mod runs;
 
@@ -78,6 +80,9 @@ pub enum StorageError {
     /// Something named in the request does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// No prediction with that id was stored for the model.
+    #[error("{0}")]
+    UnknownPrediction(String),
     /// The user has stored as many event bytes today as the server takes from one user.
     #[error("this batch's {batch} new bytes of events would pass your daily quota of {quota} bytes ({used} stored today); it resets at midnight UTC")]
     QuotaExceeded { used: u64, batch: u64, quota: u64, retry_after: u64 },

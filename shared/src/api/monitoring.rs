@@ -1,5 +1,5 @@
 //! Deployment policies, alert rules and alerts, dashboard summaries with their drift, series over
-//! time and class overviews.
+//! time, class overviews, and predictions a mentor overrode.
 
 use serde::{Deserialize, Serialize};
 
@@ -191,6 +191,12 @@ pub struct Dashboard {
     /// calibrated with the reference its test rows gave at upload; versions weighted by the
     /// predictions each estimated. `None` without probabilities from a version with a reference.
     pub estimated_accuracy: Option<f64>,
+    /// Predictions in the window a mentor overrode (by prediction id).
+    #[serde(default)]
+    pub overrides: u64,
+    /// `overrides` over `volume` (`None` when the volume is 0).
+    #[serde(default)]
+    pub override_rate: Option<f64>,
     /// Drift in the window: from the merged profiles of the newest version that sent any, else
     /// from the newest drift report.
     pub drift: Option<DriftSummary>,
@@ -282,6 +288,12 @@ pub struct SeriesBucket {
     pub accuracy: Option<f64>,
     /// Accuracy estimated without labels (CBPE, as [`Dashboard::estimated_accuracy`]).
     pub estimated_accuracy: Option<f64>,
+    /// Predictions in the bucket a mentor overrode (`None` when the volume is 0).
+    #[serde(default)]
+    pub overrides: Option<u64>,
+    /// `overrides` over `volume` (`None` when the volume is 0).
+    #[serde(default)]
+    pub override_rate: Option<f64>,
     /// Share of columns drifted: of the profiles sent in the bucket, merged, else of the newest
     /// drift report sent in it.
     pub drift_share: Option<f64>,
@@ -322,6 +334,57 @@ pub struct ModelHealth {
     pub latency_p99_ms: Option<f64>,
     /// Share of predictions that failed.
     pub error_rate: Option<f64>,
+    /// Predictions in the last 24 hours a mentor overrode.
+    #[serde(default)]
+    pub overrides: u64,
+    /// `overrides` over `volume` (`None` when the volume is 0).
+    #[serde(default)]
+    pub override_rate: Option<f64>,
     /// Alerts not yet acknowledged.
     pub open_alerts: u64,
+}
+
+/// `POST /api/v1/models/{name}/predictions/{prediction_id}/override`: a mentor's answer in place of
+/// the model's, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOverride {
+    /// The right output, as a label event carries it (a class's name, a number…; not null).
+    pub label: serde_json::Value,
+    /// Why (required, at most 2,000 bytes).
+    pub reason: String,
+}
+
+/// A prediction a mentor overrode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionOverride {
+    /// The server's id for the override (a newer override of the same prediction gets a new one).
+    pub id: i64,
+    /// The model.
+    pub model: String,
+    /// The prediction overridden.
+    pub prediction_id: String,
+    /// The version that made it.
+    pub version: u32,
+    /// When it was made (the client's time, Unix milliseconds).
+    pub predicted_at: i64,
+    /// The model's output (`None` when scoring failed).
+    pub output: Option<serde_json::Value>,
+    /// The mentor's answer.
+    pub label: serde_json::Value,
+    /// Why.
+    pub reason: String,
+    /// Who overrode it.
+    pub by: String,
+    /// When (the server's time, Unix milliseconds).
+    pub at: i64,
+}
+
+/// `GET /api/v1/models/{name}/overrides`: one page, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverridePage {
+    /// The overrides.
+    pub overrides: Vec<PredictionOverride>,
+    /// Pass as `before` for the next page, if there is one.
+    pub next_before: Option<i64>,
 }

@@ -392,6 +392,7 @@ fn operations() -> Vec<(Method, String, String, String)> {
                 .replace("{version}", "1")
                 .replace("{alias}", "champion")
                 .replace("{stage}", "none")
+                .replace("{prediction_id}", "p-first")
                 .replace("{id}", "1");
             let access = op["x-tabml-access"]
                 .as_str()
@@ -428,6 +429,9 @@ fn body_for(method: &Method, template: &str) -> Send {
                                                                "comparator": "above", "threshold": 1e9, "action": "a"})
         }
         (_, "/api/v1/alerts/{id}/ack") => json!({"note": "seen"}),
+        (_, "/api/v1/models/{name}/predictions/{prediction_id}/override") => {
+            json!({"label": "versicolor", "reason": "checked by hand"})
+        }
         _ => return Send::None,
     };
     Send::Json(json)
@@ -506,7 +510,7 @@ async fn every_route_refuses_without_a_token_and_forbids_roles_it_does_not_allow
             let forbidden = match access.as_str() {
                 "public" | "signed-in" => false,
                 "mentor" => learner,
-                "owner" | "promoter" | "class-mentor" => learner || outsider,
+                "owner" | "promoter" | "class-mentor" | "model-mentor" => learner || outsider,
                 // lin is in the class of otto's model, so lin reports on it too.
                 // The dashboard is a reporter's unless the server runs with --public-dashboards.
                 "reporter" | "dashboard" => outsider,

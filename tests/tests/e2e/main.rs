@@ -9,5 +9,6 @@ mod api;
 mod browser;
 mod layers;
 mod mentor;
+mod mentor_overrides;
 mod monitoring;
 mod server;

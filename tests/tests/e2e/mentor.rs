@@ -35,18 +35,18 @@ fn reference(bundle: &[u8]) -> CbpeReference {
 
 /// One prediction as a client sends it, and what the test expects of it.
 #[derive(Clone)]
-struct Sent {
-    id: String,
-    version: u32,
-    at: i64,
+pub(crate) struct Sent {
+    pub(crate) id: String,
+    pub(crate) version: u32,
+    pub(crate) at: i64,
     latency: f64,
-    output: Option<&'static str>,
+    pub(crate) output: Option<&'static str>,
     probabilities: Vec<f64>,
-    label: Option<&'static str>,
+    pub(crate) label: Option<&'static str>,
 }
 
 impl Sent {
-    fn event(&self, model: &str) -> Value {
+    pub(crate) fn event(&self, model: &str) -> Value {
         let mut e = json!({"id": self.id, "type": "prediction", "model": model, "version": self.version,
                            "at": self.at, "prediction_id": format!("p-{}", self.id),
                            "probabilities": self.probabilities, "latency_ms": self.latency});
@@ -57,7 +57,7 @@ impl Sent {
         e
     }
 
-    fn label_event(&self, model: &str, at: i64) -> Option<Value> {
+    pub(crate) fn label_event(&self, model: &str, at: i64) -> Option<Value> {
         let label = self.label?;
         Some(json!({"id": format!("l-{}", self.id), "type": "label", "model": model, "version": self.version,
                     "at": at, "prediction_id": format!("p-{}", self.id), "label": label}))
@@ -66,7 +66,7 @@ impl Sent {
 
 /// Predictions of a version spread over an hour from `start`, with latencies, outputs,
 /// probabilities and labels that vary from one to the next; every fifth failed.
-fn predictions(prefix: &str, version: u32, start: i64, n: usize) -> Vec<Sent> {
+pub(crate) fn predictions(prefix: &str, version: u32, start: i64, n: usize) -> Vec<Sent> {
     const LABELS: [&str; 3] = ["setosa", "versicolor", "virginica"];
     (0..n)
         .map(|i| {
@@ -192,7 +192,7 @@ async fn a_series_is_a_dashboard_per_bucket_with_empty_buckets_included(loopback
             empty,
             &json!({"from": empty["from"], "volume": 0, "error_rate": null, "latency_p50_ms": null,
                     "latency_p99_ms": null, "labelled": null, "accuracy": null, "estimated_accuracy": null,
-                    "drift_share": null})
+                    "overrides": null, "override_rate": null, "drift_share": null})
         );
     }
 
@@ -210,6 +210,8 @@ async fn a_series_is_a_dashboard_per_bucket_with_empty_buckets_included(loopback
         "labelled",
         "accuracy",
         "estimated_accuracy",
+        "overrides",
+        "override_rate",
     ] {
         assert_eq!(whole[figure], dashboard[figure], "{figure}");
     }
@@ -326,7 +328,8 @@ async fn a_class_overview_is_each_models_last_day_for_its_mentor(loopback: bool)
         models[1],
         json!({"name": "mine", "owner": "lin", "production_version": null, "champion_version": null,
                "last_event_at": null, "volume": 0, "accuracy": null, "estimated_accuracy": null,
-               "drift_share": null, "latency_p99_ms": null, "error_rate": null, "open_alerts": 0})
+               "drift_share": null, "latency_p99_ms": null, "error_rate": null, "overrides": 0,
+               "override_rate": null, "open_alerts": 0})
     );
 
     // An admin sees it too; learners, even of the class, and another class's mentor do not.

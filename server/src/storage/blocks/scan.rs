@@ -1,9 +1,11 @@
-//! A window's blocks read back: every prediction in it, each with its latest label, decoded in place.
+//! A window's blocks read back: every prediction in it, each with its latest label and whether a
+//! mentor overrode it, decoded in place.
 
 use super::{Entries, BLOCK_SPAN_MS};
+use crate::storage::overrides::overridden_between;
 use crate::storage::{StorageError, Window};
 use rusqlite::{params, Connection};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One prediction as a window's scan reads it, with its label when one came.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,6 +25,8 @@ pub struct PredictionFacts<'a> {
     /// The prediction's label: the value of the latest label event (by client time) made since the
     /// scan's start for its prediction id (none read for a prediction that failed).
     pub label: Option<&'a str>,
+    /// Whether a mentor overrode it (an override of its prediction id, made in the scan's window).
+    pub overridden: bool,
 }
 
 /// Reads the label blocks of a model from `from` on: the latest label per prediction id.
@@ -63,6 +67,11 @@ pub(in crate::storage) fn scan_predictions<F: FnMut(&PredictionFacts)>(
         }
     }
     let labelled = Sieve::of(labels.keys().copied(), labels.len());
+    // Overrides are a mentor's work one at a time: few, and most windows have none.
+    let overridden: HashSet<Vec<u8>> = overridden_between(c, model_id, window.from, window.to)?
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
     let mut statement = c.prepare_cached(
         "SELECT version, data FROM event_blocks
          WHERE model_id = ?1 AND kind = 'prediction' AND first_at >= ?2 AND first_at < ?3 AND last_at >= ?4
@@ -101,6 +110,8 @@ pub(in crate::storage) fn scan_predictions<F: FnMut(&PredictionFacts)>(
                 output: e.value,
                 probabilities: &probabilities,
                 label,
+                overridden: !overridden.is_empty()
+                    && e.prediction_id.is_some_and(|id| overridden.contains(id)),
             });
         }
     }
