@@ -6,6 +6,7 @@
 //! `A-Za-z0-9._-`, so no `../`, `%`, `/`, NUL or markup ever reaches storage.
 
 mod accounts;
+mod etag;
 mod events;
 mod monitoring;
 mod overrides;

@@ -7,19 +7,20 @@
 //! model are listed as far as the caller may read them. A series' span and step are checked before
 //! any other work.
 
+use super::etag::{etag, minute, not_modified, with_etag};
 use super::runs::parse_id;
 use super::{blocking, check_name, check_text, JsonBody, QueryParams};
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::ServerError;
-use crate::storage::{now_ms, Window};
+use crate::storage::{now_ms, ChangesOf, Window};
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use tabml::api::{
-    Alert, AlertAck, AlertRule, ClassOverview, Dashboard, DeploymentPolicy, NewAlertRule, PolicyInfo, Series,
-    Strategy, VersionRef,
+    Alert, AlertAck, AlertRule, DeploymentPolicy, NewAlertRule, PolicyInfo, Strategy, VersionRef,
 };
 
 /// The longest window a rule or a dashboard looks at: 30 days.
@@ -154,8 +155,9 @@ pub(super) struct AlertQuery {
 pub(super) async fn alerts_get(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     QueryParams(query): QueryParams<AlertQuery>,
-) -> Result<Json<Vec<Alert>>, ServerError> {
+) -> Result<Response, ServerError> {
     let model = match &query.model {
         Some(name) => {
             let model = super::registry::access(&state, name).await?;
@@ -166,7 +168,19 @@ pub(super) async fn alerts_get(
     };
     let open = query.open.unwrap_or(true);
     let viewer = caller.viewer();
-    Ok(Json(blocking(&state, move |s| s.alerts(model, open, viewer.as_ref())).await?))
+    let changes = {
+        let viewer = viewer.clone();
+        blocking(&state, move |s| {
+            s.changes(model.map_or(ChangesOf::Visible(viewer.as_ref()), ChangesOf::Model))
+        })
+        .await?
+    };
+    let tag = etag(&[&"alerts", &model, &open, &viewer, &changes]);
+    if let Some(cached) = not_modified(&headers, &tag) {
+        return Ok(cached);
+    }
+    let alerts: Vec<Alert> = blocking(&state, move |s| s.alerts(model, open, viewer.as_ref())).await?;
+    Ok(with_etag(&tag, alerts))
 }
 
 /// `POST /api/v1/alerts/{id}/ack`: whoever may set the model's alert rules acknowledges its alerts.
@@ -200,9 +214,10 @@ pub(super) struct DashboardQuery {
 pub(super) async fn dashboard_get(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
+    headers: HeaderMap,
     Path(name): Path<String>,
     QueryParams(query): QueryParams<DashboardQuery>,
-) -> Result<Json<Dashboard>, ServerError> {
+) -> Result<Response, ServerError> {
     if caller.is_none() && !state.config.public_dashboards {
         return Err(ServerError::Unauthorized(
             "dashboards need a bearer token on this server (see `tabml serve --public-dashboards`)".into(),
@@ -219,7 +234,13 @@ pub(super) async fn dashboard_get(
     if let (Some(caller), false) = (caller, state.config.public_dashboards) {
         Caller(caller).require_member(&model, "reading the dashboard")?;
     }
-    Ok(Json(crate::dashboard::dashboard(&state, model.id, Window { from, to }).await?))
+    // Freshness is relative to now: the tag holds for the minute.
+    let changes = blocking(&state, move |s| s.changes(ChangesOf::Model(model.id))).await?;
+    let tag = etag(&[&"dashboard", &changes, &query.from, &query.to, &minute()]);
+    if let Some(cached) = not_modified(&headers, &tag) {
+        return Ok(cached);
+    }
+    Ok(with_etag(&tag, crate::dashboard::dashboard(&state, model.id, Window { from, to }).await?))
 }
 
 /// The query of a series, each value read here so that a wrong one is named.
@@ -291,13 +312,21 @@ fn series_span(query: &SeriesQuery) -> Result<(Window, i64), ServerError> {
 pub(super) async fn series_get(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(name): Path<String>,
     QueryParams(query): QueryParams<SeriesQuery>,
-) -> Result<Json<Series>, ServerError> {
+) -> Result<Response, ServerError> {
     let (window, step_ms) = series_span(&query)?;
     let model = super::registry::access(&state, &name).await?;
     caller.require_member(&model, "reading the series")?;
-    Ok(Json(crate::dashboard::series(&state, model.id, window, step_ms).await?))
+    // A span that ends now moves with the clock; one with an end given does not.
+    let changes = blocking(&state, move |s| s.changes(ChangesOf::Model(model.id))).await?;
+    let now = query.to.is_none().then(minute);
+    let tag = etag(&[&"series", &changes, &query.from, &query.to, &step_ms, &now]);
+    if let Some(cached) = not_modified(&headers, &tag) {
+        return Ok(cached);
+    }
+    Ok(with_etag(&tag, crate::dashboard::series(&state, model.id, window, step_ms).await?))
 }
 
 /// `GET /api/v1/classes/{name}/overview`: every model of the class and its last 24 hours, for the
@@ -305,8 +334,19 @@ pub(super) async fn series_get(
 pub(super) async fn class_overview_get(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(class): Path<String>,
-) -> Result<Json<ClassOverview>, ServerError> {
+) -> Result<Response, ServerError> {
     super::accounts::require_class_mentor(&state, &caller, &class, "a class's overview").await?;
-    Ok(Json(crate::dashboard::overview(&state, class).await?))
+    // Its models (one joining changes the list) and their counters; the last 24 hours move with
+    // the clock.
+    let changes = {
+        let class = class.clone();
+        blocking(&state, move |s| s.changes(ChangesOf::Class(&class))).await?
+    };
+    let tag = etag(&[&"overview", &class, &changes, &minute()]);
+    if let Some(cached) = not_modified(&headers, &tag) {
+        return Ok(cached);
+    }
+    Ok(with_etag(&tag, crate::dashboard::overview(&state, class).await?))
 }

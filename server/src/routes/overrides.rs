@@ -7,13 +7,16 @@
 //! Every input is bounded before storage sees it: the prediction id as an event's (1 to 128
 //! characters), the label as an event's (4 KiB of JSON, not null), the reason 1 to 2,000 bytes.
 
+use super::etag::{etag, not_modified, with_etag};
 use super::events::{check_client_id, MAX_FIELD_BYTES};
 use super::{blocking, check_text, page_limit, JsonBody, QueryParams};
 use crate::auth::Caller;
 use crate::error::ServerError;
+use crate::storage::ChangesOf;
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use tabml::api::{NewOverride, OverridePage, PredictionOverride};
@@ -68,17 +71,23 @@ pub(super) struct OverrideQuery {
 pub(super) async fn overrides_get(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(name): Path<String>,
     QueryParams(query): QueryParams<OverrideQuery>,
-) -> Result<Json<OverridePage>, ServerError> {
+) -> Result<Response, ServerError> {
     let limit = page_limit(query.limit)?;
     let model = super::registry::access(&state, &name).await?;
     caller.require_member(&model, "reading the overrides")?;
+    let changes = blocking(&state, move |s| s.changes(ChangesOf::Model(model.id))).await?;
+    let tag = etag(&[&"overrides", &changes, &limit, &query.before]);
+    if let Some(cached) = not_modified(&headers, &tag) {
+        return Ok(cached);
+    }
     // One more than the page, to tell whether another follows.
     let mut overrides = blocking(&state, move |s| s.overrides(model.id, limit + 1, query.before)).await?;
     let next_before = (overrides.len() > limit as usize).then(|| {
         overrides.truncate(limit as usize);
         overrides.last().map_or(0, |o| o.id)
     });
-    Ok(Json(OverridePage { overrides, next_before }))
+    Ok(with_etag(&tag, OverridePage { overrides, next_before }))
 }

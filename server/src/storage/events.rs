@@ -13,6 +13,7 @@
 //! [`Storage::event_bodies`] reads them.
 
 use super::blocks::{scan_predictions, store_blocks, EventFacts, PredictionFacts};
+use super::registry::touch;
 use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;
@@ -84,6 +85,8 @@ impl Storage {
             let mut bytes = 0u64;
             // The predictions and labels stored now, per model, kind and version, for their blocks.
             let mut blocks: Vec<(BlockKey, Vec<EventFacts>)> = Vec::new();
+            // The models of the events stored now (a batch names few).
+            let mut touched: Vec<i64> = Vec::new();
             for e in events {
                 let stored = insert.execute(params![
                     user_id,
@@ -101,6 +104,9 @@ impl Storage {
                     e.confidence
                 ])?;
                 if stored == 1 {
+                    if !touched.contains(&e.model_id) {
+                        touched.push(e.model_id);
+                    }
                     bytes += e.body.len() as u64;
                     outcome.accepted.push(e.client_id.clone());
                     if matches!(e.kind, "prediction" | "label") {
@@ -123,6 +129,10 @@ impl Storage {
                 }
             }
             drop(insert);
+            // Every model with an event stored now has changed, whatever the kind.
+            for model_id in touched {
+                touch(tx, model_id)?;
+            }
             for ((model_id, kind, version), group) in &blocks {
                 store_blocks(tx, *model_id, kind, *version, group.iter().collect())?;
             }

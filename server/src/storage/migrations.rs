@@ -228,6 +228,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UNIQUE (model_id, prediction_id)
     ) STRICT;
     CREATE INDEX overrides_by_prediction_time ON overrides (model_id, predicted_at);",
+    // 9: a counter per model, bumped in the same transaction as every write that can change what its
+    // dashboard, series, alerts, overrides or class overview say (`registry::touch`), so an ETag
+    // of those answers is known before they are computed.
+    "ALTER TABLE models ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The newest schema version this build knows.

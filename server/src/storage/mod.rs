@@ -42,7 +42,7 @@ pub use events::{
 };
 pub use lifecycle::Authority;
 pub use migrations::SCHEMA_VERSION;
-pub use monitoring::{LatestAlert, NewAlert, Viewer};
+pub use monitoring::{ChangesOf, LatestAlert, NewAlert, Viewer};
 pub use registry::{
     BundleBlob, ClassModel, ModelAccess, ModelFilter, UploadFacts, VersionReference, VersionSelector,
 };

@@ -4,7 +4,7 @@
 //! decides (`server/src/dashboard/alerts.rs`): [`Storage::latest_alert`] tells it where a rule's
 //! newest alert stands, and [`Storage::record_alerts`] fires and clears them in one transaction.
 
-use super::registry::audit;
+use super::registry::{audit, touch};
 use super::{now_ms, Storage, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
 use tabml::api::{Alert, AlertRule, DeploymentPolicy, NewAlertRule, PolicyInfo, VersionRef};
@@ -115,6 +115,9 @@ impl Storage {
                     "alert {alert_id} does not exist or was acknowledged already"
                 )));
             }
+            let model_id: i64 =
+                tx.query_row("SELECT model_id FROM alerts WHERE id = ?1", params![alert_id], |r| r.get(0))?;
+            touch(tx, model_id)?;
             alert(tx, alert_id)
         })
     }
@@ -142,6 +145,9 @@ impl Storage {
         self.write(|tx| {
             for id in cleared {
                 tx.execute("UPDATE alerts SET cleared_at = ?2 WHERE id = ?1", params![id, now])?;
+                let model_id: i64 =
+                    tx.query_row("SELECT model_id FROM alerts WHERE id = ?1", params![id], |r| r.get(0))?;
+                touch(tx, model_id)?;
             }
             let mut alerts = Vec::with_capacity(fired.len());
             for a in fired {
@@ -150,10 +156,51 @@ impl Storage {
                     params![a.rule_id, a.model_id, a.value, a.message, now],
                 )?;
                 alerts.push(alert(tx, tx.last_insert_rowid())?);
+                touch(tx, a.model_id)?;
             }
             Ok(alerts)
         })
     }
+}
+
+impl Storage {
+    /// The change counters (model id, counter) of the models asked for: one model, the models of a
+    /// class (by name), or those `viewer` may see (`None`: every model), by id. A counter grows in
+    /// the transaction of every write that can change what the model's dashboard, series, alerts,
+    /// overrides or class overview say, so equal counters mean equal answers (for the same query
+    /// and, where it depends on the clock, the same minute).
+    pub fn changes(&self, of: ChangesOf<'_>) -> Result<Vec<(i64, i64)>, StorageError> {
+        self.read(|c| {
+            let (model, class, all, viewer, learner_class) = match of {
+                ChangesOf::Model(id) => (Some(id), None, false, None, None),
+                ChangesOf::Class(name) => (None, Some(name), false, None, None),
+                ChangesOf::Visible(None) => (None, None, true, None, None),
+                ChangesOf::Visible(Some(v)) => (None, None, false, Some(v.user_id), v.learner_class.as_deref()),
+            };
+            let mut statement = c.prepare_cached(
+                "SELECT m.id, m.changes FROM models m
+                 WHERE m.id = ?1 OR m.class_id = (SELECT id FROM classes WHERE name = ?2) OR ?3
+                    OR m.owner_id = ?4 OR EXISTS (SELECT 1 FROM classes c WHERE c.id = m.class_id AND c.mentor_id = ?4)
+                    OR (?5 IS NOT NULL AND m.class_id = (SELECT id FROM classes WHERE name = ?5))
+                 ORDER BY m.id",
+            )?;
+            let rows = statement.query_map(params![model, class, all, viewer, learner_class], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+/// Whose change counters [`Storage::changes`] reads.
+#[derive(Debug, Clone, Copy)]
+pub enum ChangesOf<'a> {
+    /// One model's.
+    Model(i64),
+    /// The models of the class of this name.
+    Class(&'a str),
+    /// The models a viewer may see (`None`: an admin, every model).
+    Visible(Option<&'a Viewer>),
 }
 
 /// Where a rule's newest alert stands.

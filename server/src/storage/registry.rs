@@ -465,6 +465,14 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
 
+/// Bumps a model's change counter (see [`Storage::changes`]), in the caller's transaction.
+pub(super) fn touch(tx: &Transaction, model_id: i64) -> Result<(), StorageError> {
+    tx.prepare_cached("UPDATE models SET changes = changes + 1 WHERE id = ?1")?.execute(params![model_id])?;
+    Ok(())
+}
+
+/// Writes a line of the model's audit log, and bumps its change counter: every change to a model
+/// is audited, so every such change is counted.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn audit(
     tx: &Transaction,
@@ -481,7 +489,7 @@ pub(super) fn audit(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![model_id, actor_id, now_ms(), action, subject, from, to, reason],
     )?;
-    Ok(())
+    touch(tx, model_id)
 }
 
 fn model_info(c: &rusqlite::Connection, model_id: i64) -> Result<ModelInfo, StorageError> {

@@ -9,6 +9,7 @@ mod api;
 mod browser;
 mod layers;
 mod mentor;
+mod mentor_etags;
 mod mentor_overrides;
 mod monitoring;
 mod server;
