@@ -71,6 +71,9 @@ step "timing the drift check in headless Chromium against tabml natively and Evi
 "$CARGO_TARGET_DIR/release/browser-bench" --dist target/dist-release --drift-dir "$out" \
   --evidently "$out/evidently.json" --out "$out/browser-drift.json"
 
+step "timing the app with the server away: reload from the service worker, draining 10,000 events"
+"$CARGO_TARGET_DIR/release/browser-bench" --dist target/dist-release --offline --out "$out/browser-offline.json"
+
 if [ ! -x target/mlflow-venv/bin/python ]; then
   step "creating MLflow's virtualenv under target/mlflow-venv"
   python3 -m venv target/mlflow-venv

@@ -18,6 +18,9 @@
 //! against `DIR/drift_current.csv` (scripts/bench/make_drift_data.py) in the tab's worker, through
 //! the Monitor step's file comparison, and natively (best of three each), beside Evidently's time
 //! from `--evidently FILE.json` (scripts/bench/evidently_bench.py) when given.
+//!
+//! With `--offline`, it times the app with the server away: reloading from the service worker, and
+//! draining 10,000 queued events once the server is back (`offline.rs`).
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -28,6 +31,7 @@ use tabml::ModelKind;
 use tabml_tests::{ChromeDriver, TestServer};
 
 mod drift;
+mod offline;
 mod score;
 
 const PATIENCE: Duration = Duration::from_secs(600);
@@ -41,13 +45,18 @@ struct Args {
     out: Option<PathBuf>,
     drift_dir: Option<PathBuf>,
     evidently: Option<PathBuf>,
+    offline: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let (mut dist, mut data, mut target, mut out) = (None, None, None, None);
-    let (mut drift_dir, mut evidently) = (None, None);
+    let (mut drift_dir, mut evidently, mut offline) = (None, None, false);
     while let Some(flag) = args.next() {
+        if flag == "--offline" {
+            offline = true;
+            continue;
+        }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--dist" => dist = Some(PathBuf::from(value)),
@@ -59,8 +68,8 @@ fn args() -> Result<Args, String> {
             other => return Err(format!("unknown flag {other}")),
         }
     }
-    if drift_dir.is_none() && data.is_none() {
-        return Err("--data (or --drift-dir) is required".into());
+    if drift_dir.is_none() && data.is_none() && !offline {
+        return Err("--data (or --drift-dir, or --offline) is required".into());
     }
     Ok(Args {
         dist: dist.ok_or("--dist is required")?,
@@ -69,6 +78,7 @@ fn args() -> Result<Args, String> {
         out,
         drift_dir,
         evidently,
+        offline,
     })
 }
 
@@ -419,6 +429,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if args.offline {
+        offline::offline_main(&args).await;
+        return;
+    }
     if let Some(dir) = args.drift_dir.clone() {
         drift::drift_main(&args, &dir).await;
         return;
