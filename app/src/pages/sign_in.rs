@@ -56,18 +56,20 @@ fn SignInForms() -> impl IntoView {
     let (new_name, new_password, code) =
         (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let (sign_in_status, join_status) = (RwSignal::new(Status::Idle), RwSignal::new(Status::Idle));
-    // Signed in or joined: keep the token, and go back to the workbench.
+    // Signed in or joined: keep the token, and go home: a learner to the workbench, a mentor (or an
+    // admin) to their classes' overview.
     let done = move |status: RwSignal<Status>, answer: Result<tabml::api::TokenResponse, http::HttpError>| {
         let navigate = navigate.clone();
         async move {
             match answer {
                 Ok(session) => {
+                    let home = if session.user.role == tabml::api::Role::Learner { "/" } else { "/classes" };
                     if let Err(e) = account.signed_in(session).await {
                         status.set(Status::Refused(format!("Signed in, but this browser could not keep the sign-in ({e}); it lasts until the tab closes.")));
                         return;
                     }
                     status.set(Status::Idle);
-                    navigate("/", Default::default());
+                    navigate(home, Default::default());
                 }
                 Err(e) => status.set(Status::Refused(refusal(&e))),
             }
