@@ -3,9 +3,10 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tabml::api::{
-    Alert, AlertAck, AliasMove, ApiError, AuditEntry, ClassInfo, ClassOverview, Dashboard, EventAck, Health,
-    LoginRequest, ModelInfo, ModelPage, NewModel, NewRun, Retirement, RunBatch, RunInfo, RunPage,
-    SignupRequest, StageChange, TokenResponse, UserInfo, VersionInfo,
+    Alert, AlertAck, AlertRule, AliasMove, ApiError, AuditEntry, ClassInfo, ClassOverview, Dashboard,
+    DeploymentPolicy, EventAck, Health, LoginRequest, ModelInfo, ModelPage, NewAlertRule, NewModel,
+    NewOverride, NewRun, OverridePage, PolicyInfo, PredictionOverride, Retirement, RunBatch, RunInfo,
+    RunPage, SignupRequest, StageChange, TokenResponse, UserInfo, VersionInfo,
 };
 use thiserror::Error;
 use wasm_bindgen::JsCast;
@@ -228,6 +229,56 @@ pub async fn alerts(token: &str, model: Option<&str>) -> Result<Vec<Alert>, Http
 pub async fn acknowledge(token: &str, id: i64, note: &str) -> Result<Alert, HttpError> {
     let body = AlertAck { note: note.to_owned() };
     send_json("POST", &format!("/api/v1/alerts/{id}/ack"), Some(&body), Some(token)).await
+}
+
+/// `GET /api/v1/models/{name}/policy`: how clients route between versions, or `None` when no
+/// policy was set.
+pub async fn policy(token: &str, name: &str) -> Result<Option<PolicyInfo>, HttpError> {
+    let url = format!("/api/v1/models/{}/policy", segment(name));
+    match send_json::<(), _>("GET", &url, None, Some(token)).await {
+        Ok(info) => Ok(Some(info)),
+        Err(HttpError::Refused { status: 404, code, .. }) if code == "not_found" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `PUT /api/v1/models/{name}/policy`.
+pub async fn set_policy(token: &str, name: &str, policy: &DeploymentPolicy) -> Result<PolicyInfo, HttpError> {
+    send_json("PUT", &format!("/api/v1/models/{}/policy", segment(name)), Some(policy), Some(token)).await
+}
+
+/// `GET /api/v1/models/{name}/alert-rules`.
+pub async fn alert_rules(token: &str, name: &str) -> Result<Vec<AlertRule>, HttpError> {
+    send_json::<(), _>("GET", &format!("/api/v1/models/{}/alert-rules", segment(name)), None, Some(token))
+        .await
+}
+
+/// `POST /api/v1/models/{name}/alert-rules`.
+pub async fn add_alert_rule(token: &str, name: &str, rule: &NewAlertRule) -> Result<AlertRule, HttpError> {
+    send_json("POST", &format!("/api/v1/models/{}/alert-rules", segment(name)), Some(rule), Some(token)).await
+}
+
+/// `DELETE /api/v1/models/{name}/alert-rules/{id}`.
+pub async fn delete_alert_rule(token: &str, name: &str, id: i64) -> Result<(), HttpError> {
+    let url = format!("/api/v1/models/{}/alert-rules/{id}", segment(name));
+    send("DELETE", &url, None, Some(token)).await.map(|_| ())
+}
+
+/// `GET /api/v1/models/{name}/overrides`: the newest 100 overridden predictions.
+pub async fn overrides(token: &str, name: &str) -> Result<OverridePage, HttpError> {
+    let url = format!("/api/v1/models/{}/overrides?limit=100", segment(name));
+    send_json::<(), _>("GET", &url, None, Some(token)).await
+}
+
+/// `POST /api/v1/models/{name}/predictions/{id}/override`: a mentor's answer for one prediction.
+pub async fn override_prediction(
+    token: &str,
+    name: &str,
+    prediction_id: &str,
+    answer: &NewOverride,
+) -> Result<PredictionOverride, HttpError> {
+    let url = format!("/api/v1/models/{}/predictions/{}/override", segment(name), segment(prediction_id));
+    send_json("POST", &url, Some(answer), Some(token)).await
 }
 
 /// `GET /api/v1/classes`: the classes a mentor runs (every class, for an admin).

@@ -1,5 +1,5 @@
 //! How a model's figures look, in a colour and a word, the same on a model's page and in a class's
-//! overview: accuracy (realized or estimated), drift share, failures and freshness.
+//! overview: accuracy (realized or estimated), drift share, failures, overrides and freshness.
 
 /// How a figure looks: the word says it, the class gives its colour.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,6 +72,17 @@ pub fn errors(share: Option<f64>) -> Look {
         Some(0.0) => Look::Good("none"),
         Some(e) if e < 0.05 => Look::Watch("a few"),
         Some(_) => Look::Bad("many"),
+    }
+}
+
+/// The share of predictions a mentor overrode: a few are normal; from 5% the model misses often
+/// enough that people correct it.
+pub fn overrides(share: Option<f64>) -> Look {
+    match share {
+        None => Look::Quiet("no traffic"),
+        Some(0.0) => Look::Good("none"),
+        Some(o) if o < 0.05 => Look::Watch("a few"),
+        Some(_) => Look::Bad("often"),
     }
 }
 

@@ -1,9 +1,11 @@
 //! The registry (`/registry`): the models of the learner's class, searched by name or description
 //! and listed a page at a time; `model.rs` shows one model (`/registry/{name}`): its versions with
 //! their test metrics beside the baseline, aliases and stages, who pushed each, the changes a
-//! learner or mentor may make, and the audit log.
+//! learner or mentor may make, and the audit log; `oversight.rs` what a mentor steers there (the
+//! deployment policy, alert rules, overridden predictions).
 
 mod model;
+mod oversight;
 
 pub use model::ModelPage;
 

@@ -1,12 +1,14 @@
 //! One registered model (`/registry/{name}`): what it is for, its versions (stage, aliases, test
 //! metric beside the baseline from the run shared with it, who pushed it and when), the changes a
-//! learner or mentor may make to them, and the audit log.
+//! learner or mentor may make to them, its last day's health and alerts, what a mentor steers
+//! (`oversight.rs`: policy, alert rules, overrides), and the audit log.
 //!
 //! A learner moves an alias with a reason and asks for promotion by moving a version to staging; a
 //! mentor (or an admin) promotes to production, archives and retires, always with a reason. The
 //! page offers every change and lets the server decide: a refusal (403 not allowed, 409 not possible
 //! now) is shown in its words.
 
+use super::oversight::{AlertRules, Overrides, PolicyPanel};
 use crate::account::Account;
 use crate::http;
 use crate::widgets::alerts::AlertList;
@@ -34,12 +36,28 @@ async fn detail(token: &str, name: &str) -> Result<Option<Detail>, http::HttpErr
     Ok(Some(Detail { model, versions, runs, audit }))
 }
 
-/// A value of the audit log, a digest cut to its first 12 characters (the whole in the title).
+/// A value of the audit log as a person reads it: a digest cut to its first 12 characters, a JSON
+/// object (a policy, a rule) as `key value` pairs, anything else as it is.
 fn short(value: &str) -> String {
     if value.len() > 24 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
-        format!("{}…", &value[..12])
-    } else {
-        value.to_owned()
+        return format!("{}…", &value[..12]);
+    }
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Object(fields)) => fields
+            .iter()
+            .map(|(key, v)| format!("{}: {}", key.replace('_', " "), plain(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => value.to_owned(),
+    }
+}
+
+/// A JSON value without quotes or braces: `{"alias": "champion"}` → `champion`.
+fn plain(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Object(fields) => fields.values().map(plain).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
     }
 }
 
@@ -163,6 +181,8 @@ pub fn ModelPage() -> impl IntoView {
 #[component]
 fn ModelDetail(detail: Detail, refresh: RwSignal<u32>, form: ChangeForm) -> impl IntoView {
     let Detail { model, versions, runs, audit } = detail;
+    // Bumped by a change made below (policy, rules, overrides), so the audit log shows it.
+    let changed = RwSignal::new(0u32);
     let name = model.name.clone();
     let rows = versions
         .iter()
@@ -188,27 +208,7 @@ fn ModelDetail(detail: Detail, refresh: RwSignal<u32>, form: ChangeForm) -> impl
             }
         })
         .collect_view();
-    let log = audit
-        .iter()
-        .rev()
-        .map(|e| {
-            let change = match (e.from.is_empty(), e.to.is_empty()) {
-                (true, true) => String::new(),
-                (true, false) => short(&e.to),
-                _ => format!("{} → {}", short(&e.from), short(&e.to)),
-            };
-            view! {
-                <tr>
-                    <td>{when(e.at)}</td>
-                    <td>{e.actor.clone()}</td>
-                    <td>{e.action.clone()}</td>
-                    <td>{e.subject.clone()}</td>
-                    <td>{change}</td>
-                    <td class="wrap">{e.reason.clone()}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+    let regression = versions.last().is_some_and(|v| v.task == "regression");
     let version_numbers: Vec<u32> =
         versions.iter().filter(|v| v.retired.is_none()).map(|v| v.version).collect();
     view! {
@@ -234,12 +234,56 @@ fn ModelDetail(detail: Detail, refresh: RwSignal<u32>, form: ChangeForm) -> impl
         <h3>"Open alerts"</h3>
         <AlertList model=Some(name.clone())/>
         {(!version_numbers.is_empty()).then(|| view! { <ChangePanel name=name.clone() versions=version_numbers refresh form/> })}
+        <PolicyPanel name=name.clone() changed/>
+        <AlertRules name=name.clone() changed/>
+        <Overrides name=name.clone() regression changed/>
         <h3>"Audit log"</h3>
         <p class="hint">"Every change to this model, newest first, with the reason given."</p>
+        <AuditLog name=name.clone() first=audit changed/>
+    }
+}
+
+/// The audit log: as the page found it, then read again after each change made on the page.
+#[component]
+fn AuditLog(name: String, first: Vec<AuditEntry>, changed: RwSignal<u32>) -> impl IntoView {
+    let account = expect_context::<Account>();
+    let entries = RwSignal::new(first);
+    Effect::new(move |seen: Option<u32>| {
+        let now = changed.get();
+        if seen.is_some_and(|s| s != now) {
+            if let Some(token) = account.token() {
+                let name = name.clone();
+                leptos::task::spawn_local(async move {
+                    if let Ok(fresh) = http::audit(&token, &name).await {
+                        entries.set(fresh);
+                    }
+                });
+            }
+        }
+        now
+    });
+    let row = |e: AuditEntry| {
+        let change = match (e.from.is_empty(), e.to.is_empty()) {
+            (true, true) => String::new(),
+            (true, false) => short(&e.to),
+            _ => format!("{} → {}", short(&e.from), short(&e.to)),
+        };
+        view! {
+            <tr>
+                <td>{when(e.at)}</td>
+                <td>{e.actor}</td>
+                <td>{e.action}</td>
+                <td>{e.subject}</td>
+                <td class="wrap">{change}</td>
+                <td class="wrap">{e.reason}</td>
+            </tr>
+        }
+    };
+    view! {
         <div class="table-scroll">
             <table id="model-audit">
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Of"</th><th>"Change"</th><th>"Reason"</th></tr></thead>
-                <tbody>{log}</tbody>
+                <tbody>{move || entries.get().into_iter().rev().map(row).collect_view()}</tbody>
             </table>
         </div>
     }
@@ -368,6 +412,7 @@ fn Health(name: String) -> impl IntoView {
                         {card("estimated", "Estimated accuracy (no labels)", percent(d.estimated_accuracy), health::accuracy(d.estimated_accuracy))}
                         {card("drift", "Columns drifted", percent(drift), health::drift(drift))}
                         {card("errors", "Failed predictions", percent(d.error_rate), health::errors(d.error_rate))}
+                        {card("overrides", "Overridden by a mentor", percent(d.override_rate), health::overrides(d.override_rate))}
                         {card("latency", "Latency p99", d.latency_p99_ms.map_or_else(|| "—".into(), |l| format!("{l:.2} ms")), Look::Quiet("per row"))}
                     </div>
                     <p class="hint">{d.last_event_at.map_or_else(|| "Nothing reported yet.".to_owned(), |at| format!("Last event {}.", when(at)))}</p>
@@ -375,5 +420,20 @@ fn Health(name: String) -> impl IntoView {
                 .into_any()
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn an_audit_value_reads_as_words() {
+        assert_eq!(short(&"ab12".repeat(16)), "ab12ab12ab12…");
+        assert_eq!(
+            short(r#"{"strategy":"canary","primary":{"alias":"champion"},"percent":10.0}"#),
+            "percent: 10.0, primary: champion, strategy: canary"
+        );
+        assert_eq!(short("\"versicolor\" → x"), "\"versicolor\" → x");
     }
 }

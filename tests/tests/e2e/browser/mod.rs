@@ -5,6 +5,7 @@
 mod data;
 mod firefox;
 mod mentor;
+mod mentor_flow;
 mod monitor;
 mod outbox;
 mod pages;
