@@ -2,8 +2,8 @@
 //! there first and leaves only once the server acknowledged its id, so an event made offline, or
 //! while the server is down, reaches it once, later.
 //!
-//! The sender runs when the app starts, when the browser comes back online, on a timer, and after
-//! new events are queued. It sends the oldest events in batches of [`BATCH`] (and at most 4 MiB); a batch the server
+//! The sender runs when the app starts, when the browser comes back online (which also cuts short a
+//! backoff wait), on a timer, and after new events are queued. It sends the oldest events in batches of [`BATCH`] (and at most 4 MiB); a batch the server
 //! could not take now (no network, `5xx`, `429`) waits with exponential backoff and full jitter
 //! (`429`'s `Retry-After` obeyed) and is sent again with the same ids, so the server stores each
 //! once; a batch it refuses for good (another `4xx`) is halved until the events it refuses are
@@ -63,6 +63,22 @@ pub async fn pause(ms: f64) {
     let _ = JsFuture::from(promise).await;
 }
 
+thread_local! {
+    /// Set when the browser comes back online, so a backoff wait ends early.
+    static WOKEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Waits `ms` milliseconds, or less if the browser comes back online meanwhile.
+async fn back_off(ms: f64) {
+    WOKEN.with(|w| w.set(false));
+    let mut left = ms;
+    while left > 0.0 && !WOKEN.with(|w| w.get()) {
+        let step = left.min(250.0);
+        pause(step).await;
+        left -= step;
+    }
+}
+
 /// Full jitter: a random wait up to `min(cap, 1 s × 2^try)`.
 fn backoff(attempt: u32) -> f64 {
     js_sys::Math::random() * MAX_WAIT_MS.min(1000.0 * 2f64.powi(attempt.min(16) as i32))
@@ -73,7 +89,13 @@ impl Outbox {
     pub fn start(self, account: Account) {
         let Some(window) = web_sys::window() else { return };
         let nudge = Closure::<dyn FnMut()>::new(move || self.flush(account));
-        let _ = window.add_event_listener_with_callback("online", nudge.as_ref().unchecked_ref());
+        // Back online: a sender waiting out its backoff tries again now.
+        let online = Closure::<dyn FnMut()>::new(move || {
+            WOKEN.with(|w| w.set(true));
+            self.flush(account);
+        });
+        let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        online.forget();
         let _ = window
             .set_interval_with_callback_and_timeout_and_arguments_0(nudge.as_ref().unchecked_ref(), EVERY_MS);
         nudge.forget();
@@ -182,7 +204,7 @@ impl Outbox {
                     if attempt >= TRIES {
                         return;
                     }
-                    pause(wait).await;
+                    back_off(wait).await;
                 }
             }
         }

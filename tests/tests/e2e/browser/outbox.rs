@@ -28,7 +28,18 @@ fn flowers(rows: usize) -> String {
 /// The dashboard once it counts `volume` predictions and `profiles` merged profiles (the outbox
 /// sends in the background).
 async fn reaches(session: &Session, token: &str, volume: u64, profiles: u64) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + PATIENCE;
+    reaches_within(session, token, volume, profiles, PATIENCE).await
+}
+
+/// [`reaches`], waiting up to `patience`.
+async fn reaches_within(
+    session: &Session,
+    token: &str,
+    volume: u64,
+    profiles: u64,
+    patience: std::time::Duration,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + patience;
     loop {
         let dashboard = get_json(session, "/api/v1/models/iris-species/dashboard", token).await;
         if dashboard["volume"] == volume && dashboard["drift"]["batches"] == profiles {
@@ -183,9 +194,10 @@ async fn past_the_limit_the_oldest_events_are_dropped_and_counted() {
     save_screenshot(&client, "outbox-full.png").await;
 
     // Back: the newest 100,000 arrive: every prediction but the first 102, the profile and the
-    // drift report (made last).
+    // drift report (made last). The sender may be waiting out a backoff of up to 30 s first, and
+    // 100,000 events are 20 requests of 5,000, so this waits longer than the other tests do.
     session.server.resume().await;
-    let dashboard = reaches(&session, &token, 99_998, 1).await;
+    let dashboard = reaches_within(&session, &token, 99_998, 1, PATIENCE * 3).await;
     assert_eq!(dashboard["volume_by_version"]["1"], 99_998, "{dashboard}");
     wait_for(&client, "#outbox-badge[data-waiting='0']").await;
     let footer = wait_for(&client, "#outbox-details summary").await.text().await.unwrap();
