@@ -69,6 +69,7 @@ fn badness(m: &ModelHealth) -> u32 {
         health::accuracy(m.estimated_accuracy),
         health::drift(m.drift_share),
         health::errors(m.error_rate),
+        health::overrides(m.override_rate),
         health::freshness(m.last_event_at, js_sys::Date::now() as i64),
     ];
     m.open_alerts as u32 * 100 + looks.iter().map(|l| l.rank()).sum::<u32>()
@@ -117,7 +118,7 @@ pub fn ClassPage() -> impl IntoView {
                             <thead><tr>
                                 {header(SortBy::Name, "Model")}<th>"Owner"</th><th>"Production"</th><th>"Champion"</th>
                                 {header(SortBy::Volume, "Predictions")}{header(SortBy::Accuracy, "Accuracy")}<th>"Estimated"</th>
-                                {header(SortBy::Drift, "Drift")}<th>"Latency p99"</th><th>"Failed"</th>
+                                {header(SortBy::Drift, "Drift")}<th>"Latency p99"</th><th>"Failed"</th><th>"Overridden"</th>
                                 {header(SortBy::LastEvent, "Last activity")}{header(SortBy::Worst, "Alerts")}
                             </tr></thead>
                             <tbody>{rows}</tbody>
@@ -131,7 +132,7 @@ pub fn ClassPage() -> impl IntoView {
     view! {
         <section class="step" id="class" aria-labelledby="class-title">
             <h2 id="class-title">{move || format!("Class {}", name())}</h2>
-            <p class="why">"Every model your learners shared, and how each did over the last 24 hours. The worst come first: open alerts, then low accuracy, drift, failures, silence. Click a column's name to sort by it. This page looks again every 15 seconds."</p>
+            <p class="why">"Every model your learners shared, and how each did over the last 24 hours. The worst come first: open alerts, then low accuracy, drift, failures, overridden predictions, silence. Click a column's name to sort by it. This page looks again every 15 seconds."</p>
             <p class="hint"><A href="/classes">"← All classes"</A>" · "<A href="/alerts">"Open alerts"</A></p>
             <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>{table}</Transition>
         </section>
@@ -162,6 +163,7 @@ fn ModelRow(m: ModelHealth, now: i64) -> impl IntoView {
             {cell(health::percent(m.drift_share), health::drift(m.drift_share))}
             {cell(m.latency_p99_ms.map_or_else(|| "—".into(), |l| format!("{l:.2} ms")), Look::Quiet(""))}
             {cell(health::percent(m.error_rate), health::errors(m.error_rate))}
+            {cell(health::percent(m.override_rate), health::overrides(m.override_rate))}
             {cell(m.last_event_at.map_or_else(|| "never".into(), when), health::freshness(m.last_event_at, now))}
             {cell(m.open_alerts.to_string(), alerts)}
         </tr>
