@@ -89,7 +89,7 @@ fn evaluate(
                     Entry::Occupied(known) => known.into_mut(),
                     Entry::Vacant(slot) => {
                         let window = Window { from: now - i64::from(minutes) * 60_000, to: now + 1 };
-                        let mut summary = summarize(storage, model_id, window)?;
+                        let mut summary = summarize(storage, model_id, window, None)?;
                         if let Some(drift) = merged.get(&(model_id, minutes)) {
                             summary.drift = Some(drift.clone());
                         }

@@ -283,6 +283,12 @@ fn summary(
                 test: d.test.name().to_owned(),
                 statistic: d.value(),
                 drift: d.drift,
+                kind: Some(d.kind),
+                reason: d.reason.clone(),
+                test_statistic: d.statistic.is_finite().then_some(d.statistic),
+                p_value: d.p_value,
+                threshold: Some(d.threshold),
+                distribution: Some(d.distribution.clone()),
             })
             .collect(),
     })

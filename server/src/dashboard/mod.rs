@@ -31,15 +31,16 @@ use crate::storage::Window;
 use crate::AppState;
 use tabml::api::Dashboard;
 
-/// How a model did in `window`, with its open alerts, and drift merged from profiles where clients
+/// How a model did in `window` (one version's predictions only, when `version` says which), with its open alerts, and drift merged from profiles where clients
 /// sent any (that is CPU work, done off the database connections).
 pub(crate) async fn dashboard(
     state: &AppState,
     model_id: i64,
     window: Window,
+    version: Option<u32>,
 ) -> Result<Dashboard, ServerError> {
     let mut dashboard = blocking(state, move |s| {
-        let mut dashboard = summary::summarize(s, model_id, window)?;
+        let mut dashboard = summary::summarize(s, model_id, window, version)?;
         dashboard.open_alerts = s.alerts(Some(model_id), true, None)?;
         Ok(dashboard)
     })

@@ -20,7 +20,7 @@ pub(crate) async fn overview(state: &AppState, class: String) -> Result<ClassOve
     let window = Window { from: now - OVERVIEW_MS, to: now + 1 };
     let mut rows = Vec::with_capacity(models.len());
     for model in models {
-        let dashboard = super::dashboard(state, model.id, window).await?;
+        let dashboard = super::dashboard(state, model.id, window, None).await?;
         rows.push(ModelHealth {
             name: model.name,
             owner: model.owner,

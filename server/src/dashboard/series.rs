@@ -8,6 +8,10 @@
 //! (cached per bucket; at most the newest `MAX_MERGED_PROFILES` of the span), else the newest drift
 //! report sent in it. A bucket without predictions has volume 0 and no other figure.
 //!
+//! Each bucket also counts its predictions per version and per predicted label (a regressor's: a
+//! histogram of the bucket's values, as a dashboard's), and carries CBPE's band around its
+//! estimate. With a version named, only that version's predictions count.
+//!
 //! The route bounds the work before any: at most [`MAX_BUCKETS`] buckets over at most
 //! [`MAX_SERIES_DAYS`] days.
 //!
@@ -18,6 +22,7 @@ use crate::error::ServerError;
 use crate::routes::blocking;
 use crate::storage::{Storage, StorageError, Window};
 use crate::AppState;
+use std::collections::BTreeMap;
 use tabml::api::{Series, SeriesBucket};
 
 /// The most buckets one series may have.
@@ -27,12 +32,14 @@ pub const MAX_BUCKETS: i64 = 10_000;
 pub const MAX_SERIES_DAYS: i64 = 400;
 
 /// A model's series over `window` in buckets of `step_ms` (checked by the caller: at most
-/// [`MAX_BUCKETS`] of them).
+/// [`MAX_BUCKETS`] of them); of one version's predictions when `version` says which (drift stays
+/// the model's).
 pub(crate) async fn series(
     state: &AppState,
     model_id: i64,
     window: Window,
     step_ms: i64,
+    version: Option<u32>,
 ) -> Result<Series, ServerError> {
     let buckets: Vec<Window> = (0..)
         .map(|i| window.from + i * step_ms)
@@ -52,9 +59,8 @@ pub(crate) async fn series(
     let half = buckets.len().div_ceil(2);
     let regression = events.regression;
     let read = |part: Window, count: usize| {
-        blocking(state, move |s| {
-            figures_by_bucket(s, model_id, part, window.from, step_ms, count, regression)
-        })
+        let scan = Scan { model_id, part, labels_since: window.from, step_ms, count, regression, version };
+        blocking(state, move |s| figures_by_bucket(s, scan))
     };
     let (mut figures, later) = match buckets.get(half) {
         Some(middle) => {
@@ -71,15 +77,19 @@ pub(crate) async fn series(
         .iter()
         .zip(figures)
         .zip(merged.into_iter().zip(shares))
-        .map(|((bucket, f), (merged, report))| SeriesBucket {
+        .map(|((bucket, (f, volume_by_version, predictions)), (merged, report))| SeriesBucket {
             from: bucket.from,
             volume: f.volume,
+            volume_by_version,
+            predictions,
             error_rate: f.error_rate,
             latency_p50_ms: f.latency_p50_ms,
             latency_p99_ms: f.latency_p99_ms,
             labelled: (f.volume > 0).then_some(f.labelled),
             accuracy: f.accuracy,
             estimated_accuracy: f.estimated_accuracy,
+            estimated_accuracy_lower: f.estimated_band.map(|b| b.0),
+            estimated_accuracy_upper: f.estimated_band.map(|b| b.1),
             overrides: (f.volume > 0).then_some(f.overrides),
             override_rate: f.override_rate,
             drift_share: merged.map(|d| d.drifted_share).or(report),
@@ -94,23 +104,34 @@ pub(crate) async fn series(
     })
 }
 
-/// The figures of `count` buckets of `step_ms` from `part`'s start, from one scan of its predictions
-/// (with labels since `labels_since`).
-fn figures_by_bucket(
-    storage: &Storage,
+/// One half of a series' scan: `count` buckets of `step_ms` from `part`'s start, with labels since
+/// `labels_since`, of one version's predictions when `version` says which.
+#[derive(Debug, Clone, Copy)]
+struct Scan {
     model_id: i64,
     part: Window,
     labels_since: i64,
     step_ms: i64,
     count: usize,
     regression: bool,
-) -> Result<Vec<Figures>, StorageError> {
+    version: Option<u32>,
+}
+
+/// A bucket's figures, its volume per version and its predictions per label.
+type BucketFigures = (Figures, BTreeMap<String, u64>, BTreeMap<String, u64>);
+
+/// The figures of a [`Scan`]'s buckets, from one scan of its predictions.
+fn figures_by_bucket(storage: &Storage, scan: Scan) -> Result<Vec<BucketFigures>, StorageError> {
+    let Scan { model_id, part, labels_since, step_ms, count, regression, version } = scan;
     let references: References = storage.cbpe_references(model_id)?;
-    let mut tallies = vec![Tally::default(); count];
+    let mut tallies = vec![Tally::with_outputs(regression); count];
     // A block's predictions mostly come in time order: the bucket of the last one is usually the
     // next's.
     let (mut bucket, mut start, mut end) = (0usize, i64::MAX, i64::MIN);
     storage.scan_predictions(model_id, part, labels_since, |p| {
+        if version.is_some_and(|v| v != p.version) {
+            return;
+        }
         if p.at < start || p.at >= end {
             bucket = ((p.at - part.from) / step_ms) as usize;
             start = part.from + bucket as i64 * step_ms;
@@ -121,5 +142,11 @@ fn figures_by_bucket(
             tally.add(p, &references);
         }
     })?;
-    Ok(tallies.iter_mut().map(|t| t.figures(regression)).collect())
+    Ok(tallies
+        .iter_mut()
+        .map(|t| {
+            let figures = t.figures(regression);
+            (figures, t.volume_by_version(), t.predictions())
+        })
+        .collect())
 }

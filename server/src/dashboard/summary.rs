@@ -25,12 +25,22 @@ use tabml::drift::{CbpeReference, ExpectedConfusion};
 /// The CBPE reference of each version that has one.
 pub(super) type References = HashMap<u32, CbpeReference>;
 
-/// The summary of a model's events in `window`.
-pub(super) fn summarize(storage: &Storage, model_id: i64, window: Window) -> Result<Dashboard, StorageError> {
+/// The summary of a model's events in `window`: of one version's predictions when `version` says
+/// which (its drift, freshness and alerts stay the model's).
+pub(super) fn summarize(
+    storage: &Storage,
+    model_id: i64,
+    window: Window,
+    version: Option<u32>,
+) -> Result<Dashboard, StorageError> {
     let references = storage.cbpe_references(model_id)?;
     let events = storage.window_events(model_id, window)?;
     let mut tally = Tally::with_outputs(events.regression);
-    storage.scan_predictions(model_id, window, window.from, |p| tally.add(p, &references))?;
+    storage.scan_predictions(model_id, window, window.from, |p| {
+        if version.is_none_or(|v| v == p.version) {
+            tally.add(p, &references);
+        }
+    })?;
     Ok(summary(tally, events, window, now_ms()))
 }
 
@@ -83,6 +93,8 @@ pub(super) struct Figures {
     pub labelled: u64,
     pub accuracy: Option<f64>,
     pub estimated_accuracy: Option<f64>,
+    /// CBPE's band around the estimate: see [`band`].
+    pub estimated_band: Option<(f64, f64)>,
     pub overrides: u64,
     pub override_rate: Option<f64>,
 }
@@ -140,8 +152,22 @@ impl<'r> Tally<'r> {
     }
 
     /// Predictions per version, by version.
-    fn volume_by_version(&self) -> BTreeMap<u32, u64> {
-        self.versions.iter().map(|v| (v.version, v.volume)).collect()
+    pub(super) fn volume_by_version(&self) -> BTreeMap<String, u64> {
+        self.versions.iter().map(|v| (v.version.to_string(), v.volume)).collect()
+    }
+
+    /// Predictions per predicted label (the 20 most frequent, ties by label), or a regressor's
+    /// histogram; empty when outputs were not counted. Takes them out of the tally.
+    pub(super) fn predictions(&mut self) -> BTreeMap<String, u64> {
+        match self.outputs.take() {
+            Some(Outputs::Values(values)) => histogram(&values),
+            Some(Outputs::Counts(counts)) => {
+                let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+                counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                counts.into_iter().take(20).collect()
+            }
+            None => BTreeMap::new(),
+        }
     }
 
     /// The figures of the predictions counted (latencies are reordered on the way). A regressor has
@@ -153,12 +179,15 @@ impl<'r> Tally<'r> {
         self.versions.sort_unstable_by_key(|v| v.version);
         self.last = 0;
         let (mut right, mut rows) = (0.0, 0usize);
+        let mut estimates = Vec::new();
         for (reference, expected) in self.versions.iter().filter_map(|v| v.expected.as_ref()) {
             if let Some(estimate) = expected.estimate(Some(reference)) {
                 right += estimate.accuracy.value * estimate.rows as f64;
                 rows += estimate.rows;
+                estimates.push(estimate);
             }
         }
+        let estimated_accuracy = (rows > 0 && !regression).then(|| right / rows as f64);
         Figures {
             volume,
             error_rate: (volume > 0).then(|| self.failed as f64 / volume as f64),
@@ -166,10 +195,30 @@ impl<'r> Tally<'r> {
             latency_p99_ms: tabml::metrics::percentile_unsorted(&mut self.latencies, 99.0),
             labelled: self.labelled,
             accuracy: (self.labelled > 0 && !regression).then(|| self.right as f64 / self.labelled as f64),
-            estimated_accuracy: (rows > 0 && !regression).then(|| right / rows as f64),
+            estimated_accuracy,
+            estimated_band: estimated_accuracy.map(|value| band(value, &estimates, rows)),
             overrides: self.overrides,
             override_rate: (volume > 0).then(|| self.overrides as f64 / volume as f64),
         }
+    }
+}
+
+/// CBPE's band around the estimated accuracy `value` of these versions' estimates (`rows` in all):
+/// one version's is the core's (`tabml::drift::estimate_performance`: value ± 3 sampling errors,
+/// clipped to 0–1); several versions' is around the weighted value, with their sampling errors
+/// weighted as the values are (wᵢ = rowsᵢ / rows) and combined as independent ones, √Σ wᵢ² σᵢ².
+/// Without a sampling error (a reference without one), the band is the value alone, as the core's.
+fn band(value: f64, estimates: &[tabml::drift::PerformanceEstimate], rows: usize) -> (f64, f64) {
+    if let [one] = estimates {
+        return (one.accuracy.lower, one.accuracy.upper);
+    }
+    let variance: f64 =
+        estimates.iter().map(|e| (e.rows as f64 / rows as f64 * e.accuracy.sampling_error).powi(2)).sum();
+    let error = variance.sqrt();
+    if error.is_finite() {
+        ((value - 3.0 * error).max(0.0), (value + 3.0 * error).min(1.0))
+    } else {
+        (value, value)
     }
 }
 
@@ -177,22 +226,13 @@ impl<'r> Tally<'r> {
 /// fresh its newest event is at `now`.
 fn summary(mut tally: Tally, events: WindowEvents, window: Window, now: i64) -> Dashboard {
     let figures = tally.figures(events.regression);
-    let predictions = match tally.outputs.take() {
-        Some(Outputs::Values(values)) => histogram(&values),
-        Some(Outputs::Counts(counts)) => {
-            // The 20 most frequent, ties by label.
-            let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
-            counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            counts.into_iter().take(20).collect()
-        }
-        None => BTreeMap::new(),
-    };
+    let predictions = tally.predictions();
     Dashboard {
         model: events.model,
         from: window.from,
         to: window.to,
         volume: figures.volume,
-        volume_by_version: tally.volume_by_version().iter().map(|(v, n)| (v.to_string(), *n)).collect(),
+        volume_by_version: tally.volume_by_version(),
         predictions,
         error_rate: figures.error_rate,
         latency_p50_ms: figures.latency_p50_ms,
@@ -200,6 +240,8 @@ fn summary(mut tally: Tally, events: WindowEvents, window: Window, now: i64) -> 
         accuracy: figures.accuracy,
         labelled: figures.labelled,
         estimated_accuracy: figures.estimated_accuracy,
+        estimated_accuracy_lower: figures.estimated_band.map(|b| b.0),
+        estimated_accuracy_upper: figures.estimated_band.map(|b| b.1),
         overrides: figures.overrides,
         override_rate: figures.override_rate,
         drift: events.drift_report.as_ref().and_then(drift_summary),
@@ -226,6 +268,12 @@ fn drift_summary(stored: &StoredReport) -> Option<DriftSummary> {
                         test: c.get("test").and_then(|t| t.as_str()).unwrap_or_default().to_owned(),
                         statistic: c.get("statistic").and_then(|s| s.as_f64()).unwrap_or(f64::NAN),
                         drift: c.get("drift")?.as_bool()?,
+                        kind: part(c, "kind"),
+                        reason: part(c, "reason").unwrap_or_default(),
+                        test_statistic: part(c, "statistic"),
+                        p_value: part(c, "p_value"),
+                        threshold: part(c, "threshold"),
+                        distribution: part(c, "distribution"),
                     })
                 })
                 .collect()
@@ -241,6 +289,11 @@ fn drift_summary(stored: &StoredReport) -> Option<DriftSummary> {
         drifted_share: report.get("drifted_share")?.as_f64()?,
         columns,
     })
+}
+
+/// A part of a report's column a client may have left out or written otherwise: `None` then.
+fn part<T: serde::de::DeserializeOwned>(column: &serde_json::Value, name: &str) -> Option<T> {
+    column.get(name).and_then(|v| T::deserialize(v).ok())
 }
 
 /// Ten equal-width bins over the values, labelled by their ranges.

@@ -207,6 +207,8 @@ pub(super) struct DashboardQuery {
     from: Option<i64>,
     /// Its end (exclusive); default now.
     to: Option<i64>,
+    /// Only this version's predictions (1 or more).
+    version: Option<u32>,
 }
 
 /// `GET /api/v1/models/{name}/dashboard`: open to everyone when the server says dashboards are
@@ -230,17 +232,21 @@ pub(super) async fn dashboard_get(
             "from {from} and to {to}: Unix milliseconds, from before to, at most 30 days apart"
         )));
     }
+    if query.version == Some(0) {
+        return Err(ServerError::InvalidInput("version 0: versions are numbered from 1".into()));
+    }
     let model = super::registry::access(&state, &name).await?;
     if let (Some(caller), false) = (caller, state.config.public_dashboards) {
         Caller(caller).require_member(&model, "reading the dashboard")?;
     }
     // Freshness is relative to now: the tag holds for the minute.
     let changes = blocking(&state, move |s| s.changes(ChangesOf::Model(model.id))).await?;
-    let tag = etag(&[&"dashboard", &changes, &query.from, &query.to, &minute()]);
+    let tag = etag(&[&"dashboard", &changes, &query.from, &query.to, &query.version, &minute()]);
     if let Some(cached) = not_modified(&headers, &tag) {
         return Ok(cached);
     }
-    Ok(with_etag(&tag, crate::dashboard::dashboard(&state, model.id, Window { from, to }).await?))
+    let dashboard = crate::dashboard::dashboard(&state, model.id, Window { from, to }, query.version).await?;
+    Ok(with_etag(&tag, dashboard))
 }
 
 /// The query of a series, each value read here so that a wrong one is named.
@@ -253,6 +259,8 @@ pub(super) struct SeriesQuery {
     to: Option<String>,
     /// The bucket size in seconds; default 3,600.
     step: Option<String>,
+    /// Only this version's predictions (1 or more).
+    version: Option<String>,
 }
 
 /// A day in milliseconds.
@@ -269,6 +277,20 @@ fn whole(field: &str, text: Option<&str>, what: &str) -> Result<Option<i64>, Ser
         })
     })
     .transpose()
+}
+
+/// A version from a query: 1 to `u32::MAX`, or a 400 naming it.
+fn version_param(text: Option<&str>) -> Result<Option<u32>, ServerError> {
+    whole("version", text, "a version number")?
+        .map(|v| {
+            u32::try_from(v).ok().filter(|&v| v > 0).ok_or_else(|| {
+                ServerError::InvalidInput(format!(
+                    "version {v}: versions are numbered from 1 to {}",
+                    u32::MAX
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// A series' span and step (milliseconds), checked: from before to, from 0 on, at most
@@ -317,16 +339,17 @@ pub(super) async fn series_get(
     QueryParams(query): QueryParams<SeriesQuery>,
 ) -> Result<Response, ServerError> {
     let (window, step_ms) = series_span(&query)?;
+    let version = version_param(query.version.as_deref())?;
     let model = super::registry::access(&state, &name).await?;
     caller.require_member(&model, "reading the series")?;
     // A span that ends now moves with the clock; one with an end given does not.
     let changes = blocking(&state, move |s| s.changes(ChangesOf::Model(model.id))).await?;
     let now = query.to.is_none().then(minute);
-    let tag = etag(&[&"series", &changes, &query.from, &query.to, &step_ms, &now]);
+    let tag = etag(&[&"series", &changes, &query.from, &query.to, &step_ms, &version, &now]);
     if let Some(cached) = not_modified(&headers, &tag) {
         return Ok(cached);
     }
-    Ok(with_etag(&tag, crate::dashboard::series(&state, model.id, window, step_ms).await?))
+    Ok(with_etag(&tag, crate::dashboard::series(&state, model.id, window, step_ms, version).await?))
 }
 
 /// `GET /api/v1/classes/{name}/overview`: every model of the class and its last 24 hours, for the

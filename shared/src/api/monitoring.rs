@@ -191,6 +191,13 @@ pub struct Dashboard {
     /// calibrated with the reference its test rows gave at upload; versions weighted by the
     /// predictions each estimated. `None` without probabilities from a version with a reference.
     pub estimated_accuracy: Option<f64>,
+    /// The low end of the band the realized accuracy should fall within (see
+    /// [`SeriesBucket::estimated_accuracy_lower`]); `None` with no estimate.
+    #[serde(default)]
+    pub estimated_accuracy_lower: Option<f64>,
+    /// The band's high end.
+    #[serde(default)]
+    pub estimated_accuracy_upper: Option<f64>,
     /// Predictions in the window a mentor overrode (by prediction id).
     #[serde(default)]
     pub overrides: u64,
@@ -240,17 +247,60 @@ pub enum DriftSource {
     Report,
 }
 
-/// One column of a [`DriftSummary`].
+/// One column of a [`DriftSummary`]. From merged profiles, the whole verdict the core computed
+/// (`tabml::drift::ColumnDrift`); from a stored report, what the report says (the fields it lacks
+/// stay empty or `None`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnDrift {
     /// The column.
     pub column: String,
-    /// The test.
+    /// The test (`ks`, `chisquare`, `psi`…).
     pub test: String,
-    /// Its statistic.
+    /// The number held against the threshold: the p-value for tests that have one, else the
+    /// statistic (a distance). From a report, its `statistic`.
     pub statistic: f64,
     /// Whether it drifted.
     pub drift: bool,
+    /// How the column was treated.
+    #[serde(default)]
+    pub kind: Option<crate::drift::DriftKind>,
+    /// Why this test.
+    #[serde(default)]
+    pub reason: String,
+    /// The test's own statistic (KS's D, chi-square's χ², z, or the distance); `None` when
+    /// infinite or not known.
+    #[serde(default)]
+    pub test_statistic: Option<f64>,
+    /// The p-value, for tests that have one.
+    #[serde(default)]
+    pub p_value: Option<f64>,
+    /// The threshold the p-value (or the distance) was held against.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Both sides binned, for a plot.
+    #[serde(default)]
+    pub distribution: Option<crate::drift::Distribution>,
+}
+
+impl ColumnDrift {
+    /// The core's verdict back, when every part of it is here (from merged profiles; a stored
+    /// report's columns may lack some).
+    pub fn verdict(&self) -> Option<crate::drift::ColumnDrift> {
+        Some(crate::drift::ColumnDrift {
+            column: self.column.clone(),
+            kind: self.kind?,
+            test: crate::drift::DriftTest::from_name(&self.test)?,
+            reason: self.reason.clone(),
+            statistic: self.test_statistic.unwrap_or(f64::INFINITY),
+            p_value: self.p_value,
+            threshold: self.threshold?,
+            drift: self.drift,
+            reference_rows: 0,
+            current_rows: 0,
+            distinct: None,
+            distribution: self.distribution.clone()?,
+        })
+    }
 }
 
 /// `GET /api/v1/models/{name}/series`: how a model did over time, one bucket per step.
@@ -276,6 +326,12 @@ pub struct SeriesBucket {
     pub from: i64,
     /// Predictions in the bucket.
     pub volume: u64,
+    /// Predictions per version (empty when the volume is 0).
+    #[serde(default)]
+    pub volume_by_version: std::collections::BTreeMap<String, u64>,
+    /// Predictions per predicted label, as [`Dashboard::predictions`] counts them over the bucket.
+    #[serde(default)]
+    pub predictions: std::collections::BTreeMap<String, u64>,
     /// Share of predictions that failed.
     pub error_rate: Option<f64>,
     /// Latency percentiles (ms), as `numpy.percentile` computes them.
@@ -288,6 +344,16 @@ pub struct SeriesBucket {
     pub accuracy: Option<f64>,
     /// Accuracy estimated without labels (CBPE, as [`Dashboard::estimated_accuracy`]).
     pub estimated_accuracy: Option<f64>,
+    /// The low end of the band the realized accuracy should fall within: CBPE's, value ± 3 sampling
+    /// errors of the version's reference (clipped to 0–1) as `tabml::drift::estimate_performance`
+    /// gives it; over several versions, around the weighted estimate with the weighted errors
+    /// combined (the square root of Σ wᵢ² σᵢ²). The value alone when a version's reference has no
+    /// sampling error. `None` with no estimate.
+    #[serde(default)]
+    pub estimated_accuracy_lower: Option<f64>,
+    /// The band's high end.
+    #[serde(default)]
+    pub estimated_accuracy_upper: Option<f64>,
     /// Predictions in the bucket a mentor overrode (`None` when the volume is 0).
     #[serde(default)]
     pub overrides: Option<u64>,

@@ -11,5 +11,6 @@ mod layers;
 mod mentor;
 mod mentor_etags;
 mod mentor_overrides;
+mod mentor_series;
 mod monitoring;
 mod server;

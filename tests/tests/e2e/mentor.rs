@@ -9,7 +9,7 @@ use axum::http::Method;
 use serde_json::{json, Value};
 use tabml::drift::{check_against_profile, estimate_performance, CbpeReference, DataProfile, DriftOptions};
 
-const HOUR: i64 = 3_600_000;
+pub(crate) const HOUR: i64 = 3_600_000;
 
 /// `numpy.percentile(values, q)` with its default linear method, written out: the virtual index
 /// (n − 1)·q/100, and `_lerp`, from the upper neighbour when the fraction is at least one half.
@@ -28,9 +28,20 @@ fn numpy_percentile(values: &[f64], q: f64) -> Option<f64> {
 }
 
 /// The CBPE reference a bundle's test rows give, as the server keeps it at upload.
-fn reference(bundle: &[u8]) -> CbpeReference {
+pub(crate) fn reference(bundle: &[u8]) -> CbpeReference {
     let decoded = tabml::ModelBundle::decode(bundle).unwrap();
     CbpeReference::of_evaluation(decoded.evaluation.as_ref().unwrap()).unwrap()
+}
+
+/// Model "iris", handed out by the mentor, with versions 1 and 2 uploaded: version 1's bundle, and
+/// both versions' CBPE references as the server keeps them.
+pub(crate) async fn two_versions(api: &Api) -> (Vec<u8>, [(u32, CbpeReference); 2]) {
+    api.hand_out(&api.mentor, "iris").await;
+    let (v1, v2) = (bundle(1, false), bundle(2, false));
+    api.upload(&api.mentor, "iris", v1.clone()).await.expect(201);
+    api.upload(&api.mentor, "iris", v2.clone()).await.expect(201);
+    let references = [(1, reference(&v1)), (2, reference(&v2))];
+    (v1, references)
 }
 
 /// One prediction as a client sends it, and what the test expects of it.
@@ -39,9 +50,9 @@ pub(crate) struct Sent {
     pub(crate) id: String,
     pub(crate) version: u32,
     pub(crate) at: i64,
-    latency: f64,
+    pub(crate) latency: f64,
     pub(crate) output: Option<&'static str>,
-    probabilities: Vec<f64>,
+    pub(crate) probabilities: Vec<f64>,
     pub(crate) label: Option<&'static str>,
 }
 
@@ -87,9 +98,9 @@ pub(crate) fn predictions(prefix: &str, version: u32, start: i64, n: usize) -> V
 
 /// What a bucket of these predictions should say: (volume, error rate, p50, p99, labelled,
 /// accuracy, estimated accuracy), computed here.
-type Expected = (u64, f64, f64, f64, u64, Option<f64>, Option<f64>);
+pub(crate) type Expected = (u64, f64, f64, f64, u64, Option<f64>, Option<f64>);
 
-fn expected(sent: &[&Sent], references: &[(u32, CbpeReference)]) -> Expected {
+pub(crate) fn expected(sent: &[&Sent], references: &[(u32, CbpeReference)]) -> Expected {
     let volume = sent.len() as u64;
     let failed = sent.iter().filter(|s| s.output.is_none()).count();
     let latencies: Vec<f64> = sent.iter().map(|s| s.latency).collect();
@@ -117,7 +128,7 @@ fn expected(sent: &[&Sent], references: &[(u32, CbpeReference)]) -> Expected {
     )
 }
 
-fn figures(bucket: &Value) -> Expected {
+pub(crate) fn figures(bucket: &Value) -> Expected {
     (
         bucket["volume"].as_u64().unwrap(),
         bucket["error_rate"].as_f64().unwrap(),
@@ -133,11 +144,7 @@ both_ways!(a_series_is_a_dashboard_per_bucket_with_empty_buckets_included);
 async fn a_series_is_a_dashboard_per_bucket_with_empty_buckets_included(loopback: bool) {
     let api = Api::start(loopback).await;
     let api = &api;
-    api.hand_out(&api.mentor, "iris").await;
-    let (v1, v2) = (bundle(1, false), bundle(2, false));
-    api.upload(&api.mentor, "iris", v1.clone()).await.expect(201);
-    api.upload(&api.mentor, "iris", v2.clone()).await.expect(201);
-    let references = [(1, reference(&v1)), (2, reference(&v2))];
+    let (v1, references) = two_versions(api).await;
 
     // Four buckets of an hour from t0, the last one half an hour long: the first holds version 1's
     // predictions, the second nothing, the third both versions', the fourth nothing.
@@ -190,9 +197,11 @@ async fn a_series_is_a_dashboard_per_bucket_with_empty_buckets_included(loopback
     for empty in [&buckets[1], &buckets[3]] {
         assert_eq!(
             empty,
-            &json!({"from": empty["from"], "volume": 0, "error_rate": null, "latency_p50_ms": null,
-                    "latency_p99_ms": null, "labelled": null, "accuracy": null, "estimated_accuracy": null,
-                    "overrides": null, "override_rate": null, "drift_share": null})
+            &json!({"from": empty["from"], "volume": 0, "volume_by_version": {}, "predictions": {},
+                    "error_rate": null, "latency_p50_ms": null, "latency_p99_ms": null, "labelled": null,
+                    "accuracy": null, "estimated_accuracy": null, "estimated_accuracy_lower": null,
+                    "estimated_accuracy_upper": null, "overrides": null, "override_rate": null,
+                    "drift_share": null})
         );
     }
 
