@@ -216,6 +216,56 @@ pub async fn dashboard(token: &str, name: &str) -> Result<Dashboard, HttpError> 
     send_json::<(), _>("GET", &format!("/api/v1/models/{}/dashboard", segment(name)), None, Some(token)).await
 }
 
+/// The address of a model's dashboard of a window (`from` to `to`, Unix ms), of one version's
+/// predictions when `version` says which: for [`Polled::refresh`].
+pub fn dashboard_url(name: &str, from: i64, to: i64, version: Option<u32>) -> String {
+    let version = version.map(|v| format!("&version={v}")).unwrap_or_default();
+    format!("/api/v1/models/{}/dashboard?from={from}&to={to}{version}", segment(name))
+}
+
+/// The address of a model's series over `from` to `to` (Unix ms) in buckets of `step` seconds:
+/// for [`Polled::refresh`].
+pub fn series_url(name: &str, from: i64, to: i64, step: u64) -> String {
+    format!("/api/v1/models/{}/series?from={from}&to={to}&step={step}", segment(name))
+}
+
+/// A GET asked again and again, with the last answer and its ETag kept: asking again sends
+/// `If-None-Match`, and a 304 keeps the answer there is.
+#[derive(Debug, Clone)]
+pub struct Polled<T> {
+    url: String,
+    etag: Option<String>,
+    /// The last answer (of `url`).
+    pub last: Option<T>,
+}
+
+impl<T> Default for Polled<T> {
+    fn default() -> Self {
+        Self { url: String::new(), etag: None, last: None }
+    }
+}
+
+impl<T: DeserializeOwned> Polled<T> {
+    /// Asks `url` (another address than last time forgets the last answer). `Ok(false)`: unchanged
+    /// (304), the last answer stands; `Ok(true)`: a new answer, in `last`.
+    pub async fn refresh(&mut self, token: &str, url: &str) -> Result<bool, HttpError> {
+        if self.url != url {
+            *self = Self { url: url.to_owned(), ..Self::default() };
+        }
+        let etag = self.etag.as_deref().filter(|_| self.last.is_some());
+        let response = fetch("GET", url, None, Some(token), etag).await?;
+        if response.status() == 304 {
+            return Ok(false);
+        }
+        let etag = response.headers().get("etag").ok().flatten();
+        let bytes = answer(url, response).await?;
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| HttpError::Decode { url: url.to_owned(), message: e.to_string() })?;
+        (self.etag, self.last) = (etag, Some(value));
+        Ok(true)
+    }
+}
+
 /// `GET /api/v1/alerts`: open alerts (of `model` only, if given), newest first.
 pub async fn alerts(token: &str, model: Option<&str>) -> Result<Vec<Alert>, HttpError> {
     let url = match model {
@@ -406,6 +456,18 @@ async fn send(
     body: Option<Body<'_>>,
     token: Option<&str>,
 ) -> Result<Vec<u8>, HttpError> {
+    let response = fetch(method, url, body, token, None).await?;
+    answer(url, response).await
+}
+
+/// One request to the server's API (with `If-None-Match: etag`, when given), its response as it came.
+async fn fetch(
+    method: &str,
+    url: &str,
+    body: Option<Body<'_>>,
+    token: Option<&str>,
+    etag: Option<&str>,
+) -> Result<web_sys::Response, HttpError> {
     let network =
         |e: wasm_bindgen::JsValue| HttpError::Network { url: url.to_owned(), message: js_message(&e) };
     let window = web_sys::window().ok_or_else(|| network("no window".into()))?;
@@ -414,6 +476,9 @@ async fn send(
     let headers = web_sys::Headers::new().map_err(network)?;
     if let Some(token) = token {
         headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
+    }
+    if let Some(etag) = etag {
+        headers.set("If-None-Match", etag).map_err(network)?;
     }
     match &body {
         Some(Body::Json(text)) => {
@@ -428,8 +493,13 @@ async fn send(
     }
     init.set_headers(&headers);
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(network)?;
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_request(&request)).await.map_err(network)?.unchecked_into();
+    Ok(JsFuture::from(window.fetch_with_request(&request)).await.map_err(network)?.unchecked_into())
+}
+
+/// A response's body when its status is a success; else the server's refusal, in its words.
+async fn answer(url: &str, response: web_sys::Response) -> Result<Vec<u8>, HttpError> {
+    let network =
+        |e: wasm_bindgen::JsValue| HttpError::Network { url: url.to_owned(), message: js_message(&e) };
     let buffer = JsFuture::from(response.array_buffer().map_err(network)?).await.map_err(network)?;
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
     if response.ok() {
