@@ -20,7 +20,7 @@ pub enum ChartError {
 }
 
 /// Plotters' errors carry the canvas's error type; the page only shows their message.
-fn drawing(error: impl std::fmt::Display) -> ChartError {
+pub(super) fn drawing(error: impl std::fmt::Display) -> ChartError {
     ChartError::Drawing(error.to_string())
 }
 

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod chart;
 pub mod drift;
 pub mod health;
+pub mod timeline;
 
 use crate::http;
 use leptos::prelude::*;
