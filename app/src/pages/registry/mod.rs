@@ -4,7 +4,9 @@
 //! learner or mentor may make, and the audit log; `oversight.rs` what a mentor steers there (the
 //! deployment policy, alert rules, overridden predictions).
 
+mod charts;
 mod model;
+mod monitoring;
 mod oversight;
 
 pub use model::ModelPage;

@@ -63,7 +63,7 @@ fn plain(value: &serde_json::Value) -> String {
 
 /// The test metric a version's run recorded, beside the baseline's: accuracy for a classifier, R²
 /// for a regressor. `None` when no shared run names the version.
-fn metric_of(runs: &[RunInfo], version: &VersionInfo) -> Option<String> {
+pub(super) fn metric_of(runs: &[RunInfo], version: &VersionInfo) -> Option<String> {
     let key = if version.task == "classification" { "accuracy" } else { "r2" };
     let run =
         runs.iter().find(|r| r.tags.get("version").is_some_and(|v| *v == version.version.to_string()))?;
@@ -231,6 +231,7 @@ fn ModelDetail(detail: Detail, refresh: RwSignal<u32>, form: ChangeForm) -> impl
         }}
         <h3>"How it is doing (last 24 hours)"</h3>
         <Health name=name.clone()/>
+        <super::monitoring::OverTime name=name.clone() versions=versions.clone() runs=runs.clone()/>
         <h3>"Open alerts"</h3>
         <AlertList model=Some(name.clone())/>
         {(!version_numbers.is_empty()).then(|| view! { <ChangePanel name=name.clone() versions=version_numbers refresh form/> })}
