@@ -184,6 +184,7 @@ fn drawn_lines(
         0.0..(top * 1.2).max(1e-3)
     };
     let width = root.dim_in_pixel().0;
+    let top = y.end;
     let mut chart = ChartBuilder::on(root)
         .margin(10)
         .x_label_area_size(36)
@@ -194,7 +195,7 @@ fn drawn_lines(
         .x_labels((width / 110).max(2) as usize)
         .y_labels(5)
         .x_label_formatter(&|v| axis.label(*v))
-        .y_label_formatter(&|v| if percent { format!("{:.0}%", v * 100.0) } else { number(*v) })
+        .y_label_formatter(&|v| if percent { format!("{:.0}%", v * 100.0) } else { number(*v, top) })
         .x_desc("time")
         .y_desc(y_desc)
         .label_style(("sans-serif", 12))
@@ -237,11 +238,11 @@ fn drawn_lines(
     legend(&mut chart)
 }
 
-/// A value on the y axis, with no more decimals than its size needs.
-fn number(v: f64) -> String {
-    match v.abs() {
-        a if a >= 10.0 || a == 0.0 => format!("{v:.0}"),
-        a if a >= 1.0 => format!("{v:.1}"),
+/// A value on the y axis, with as many decimals as the axis's size needs (all labels alike).
+fn number(v: f64, top: f64) -> String {
+    match top {
+        t if t >= 10.0 => format!("{v:.0}"),
+        t if t >= 1.0 => format!("{v:.1}"),
         _ => format!("{v:.2}"),
     }
 }

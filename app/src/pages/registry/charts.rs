@@ -214,11 +214,12 @@ fn draw(kind: Kind, canvas: &web_sys::HtmlCanvasElement, s: &Series) -> Vec<(Str
 /// One chart: its title, the canvas (hidden, with the reason in words, when there is nothing to
 /// draw).
 #[component]
-fn TimeChart(kind: Kind, series: Signal<Option<Series>>) -> impl IntoView {
+fn TimeChart(kind: Kind, series: Signal<Option<Series>>, width: ReadSignal<i32>) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let label = RwSignal::new(String::new());
     let empty = Memo::new(move |_| series.with(|s| s.as_ref().and_then(|s| kind.empty(s))));
     Effect::new(move |_| {
+        width.track();
         let (Some(element), None, Some(s)) = (canvas.get(), empty.get(), series.get()) else { return };
         // Drawn once the canvas is laid out, at its displayed width.
         leptos::task::spawn_local(async move {
@@ -243,6 +244,18 @@ fn TimeChart(kind: Kind, series: Signal<Option<Series>>) -> impl IntoView {
 /// Every chart of the window's series.
 #[component]
 pub fn OverTimeCharts(series: Signal<Option<Series>>) -> impl IntoView {
-    let charts = Kind::ALL.into_iter().map(|kind| view! { <TimeChart kind series/> }).collect_view();
+    // Redrawn at the new width when the window's width changes (a phone turned, a window resized).
+    let inner = || {
+        web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|w| w.as_f64()).unwrap_or(0.0) as i32
+    };
+    let (width, set_width) = signal(inner());
+    let resized = window_event_listener(leptos::ev::resize, move |_| {
+        let now = inner();
+        if width.get_untracked() != now {
+            set_width.set(now);
+        }
+    });
+    on_cleanup(move || resized.remove());
+    let charts = Kind::ALL.into_iter().map(|kind| view! { <TimeChart kind series width/> }).collect_view();
     view! { <div class="time-charts">{charts}</div> }
 }
