@@ -14,37 +14,13 @@ async fn an_alert_fires_on_the_open_alerts_page_and_the_mentor_acknowledges_it()
     class_code(&session).await;
     let token = api_token(&session, "grace").await;
     // A model handed out to the class, a version of it, and a rule: more than 5 predictions an hour.
-    post_json(
-        &session,
-        "/api/v1/models",
-        Some(&token),
-        serde_json::json!({"name": "iris-species", "class": "week-1"}),
-    )
-    .await;
-    let csv = std::fs::read(workspace_root().join("public/data/iris.csv")).unwrap();
-    let table = tabml::parse_csv(&csv).unwrap();
-    let bundle =
-        tabml::train(&table, "species", &tabml::TrainConfig::new(tabml::ModelKind::LogisticRegression))
-            .unwrap()
-            .bundle
-            .encode();
-    let upload = reqwest::Client::new()
-        .post(session.url("/api/v1/models/iris-species/versions"))
-        .bearer_auth(&token)
-        .header("content-type", "application/octet-stream")
-        .body(bundle);
-    assert_eq!(upload.send().await.unwrap().status(), 201);
+    iris_model(&session, &token, &[tabml::ModelKind::LogisticRegression]).await;
     let rule = serde_json::json!({"name": "busy", "metric": "volume", "window_minutes": 60, "comparator": "above",
         "threshold": 5.0, "action": "check who is scoring so much"});
     post_json(&session, "/api/v1/models/iris-species/alert-rules", Some(&token), rule).await;
 
     // The mentor signs in and opens the Alerts page: nothing yet.
-    wait_for(client, "main[data-restored='true']").await;
-    wait_for(client, "#account-sign-in").await.click().await.unwrap();
-    wait_for(client, "#sign-in-name").await.send_keys("grace").await.unwrap();
-    wait_for(client, "#sign-in-password").await.send_keys(PASSWORD).await.unwrap();
-    wait_for(client, "#sign-in-button").await.click().await.unwrap();
-    wait_for(client, "#account-name").await;
+    sign_in(client, "grace").await;
     wait_for(client, "nav.pages a[href='/alerts']").await.click().await.unwrap();
     wait_for(client, "#alerts-none").await;
 
@@ -89,7 +65,36 @@ async fn an_alert_fires_on_the_open_alerts_page_and_the_mentor_acknowledges_it()
     session.close().await;
 }
 
+/// Model "iris-species", handed out to class week-1 by `token`'s mentor, with one version per kind
+/// trained on the iris sample (version 1 the first).
+pub(super) async fn iris_model(session: &Session, token: &str, kinds: &[tabml::ModelKind]) {
+    let model = serde_json::json!({"name": "iris-species", "class": "week-1"});
+    post_json(session, "/api/v1/models", Some(token), model).await;
+    let csv = std::fs::read(workspace_root().join("public/data/iris.csv")).unwrap();
+    let table = tabml::parse_csv(&csv).unwrap();
+    for kind in kinds {
+        let bundle =
+            tabml::train(&table, "species", &tabml::TrainConfig::new(*kind)).unwrap().bundle.encode();
+        let upload = reqwest::Client::new()
+            .post(session.url("/api/v1/models/iris-species/versions"))
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream")
+            .body(bundle);
+        assert_eq!(upload.send().await.unwrap().status(), 201);
+    }
+}
+
+/// Signs `name` in on the sign-in page once the app is up, and waits to be signed in.
+pub(super) async fn sign_in(client: &fantoccini::Client, name: &str) {
+    wait_for(client, "main[data-restored='true']").await;
+    wait_for(client, "#account-sign-in").await.click().await.unwrap();
+    wait_for(client, "#sign-in-name").await.send_keys(name).await.unwrap();
+    wait_for(client, "#sign-in-password").await.send_keys(PASSWORD).await.unwrap();
+    wait_for(client, "#sign-in-button").await.click().await.unwrap();
+    wait_for(client, "#account-name").await;
+}
+
 /// Now, in Unix milliseconds.
-fn js_now() -> i64 {
+pub(super) fn js_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }

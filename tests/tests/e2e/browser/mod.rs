@@ -6,6 +6,7 @@ mod data;
 mod firefox;
 mod mentor;
 mod mentor_flow;
+mod mentor_time;
 mod monitor;
 mod outbox;
 mod pages;
