@@ -111,6 +111,26 @@ fn steps_for(span_ms: i64) -> Vec<(u64, &'static str)> {
         .collect()
 }
 
+/// The bucket size for a window of `span_ms` when `chosen` does not fit it (or a range's dates
+/// changed): the smallest offered that gives at most 100 buckets.
+fn fit_step(chosen: Option<u64>, span_ms: i64) -> u64 {
+    let offered = steps_for(span_ms);
+    if let Some(chosen) = chosen.filter(|c| offered.iter().any(|(s, _)| s == c)) {
+        return chosen;
+    }
+    offered
+        .iter()
+        .find(|(s, _)| span_ms / (*s as i64 * 1000) <= 100)
+        .or(offered.last())
+        .map_or(86_400, |(s, _)| *s)
+}
+
+/// A date `days_ago` days before today, as a date input writes it (`YYYY-MM-DD`, local).
+fn day(days_ago: i64) -> String {
+    let date = js_sys::Date::new(&(js_sys::Date::now() - (days_ago * DAY_MS) as f64).into());
+    format!("{:04}-{:02}-{:02}", date.get_full_year(), date.get_month() + 1, date.get_date())
+}
+
 /// Local midnight of a `YYYY-MM-DD` date (as a date input gives it), in Unix ms.
 fn midnight(date: &str) -> Option<i64> {
     let parsed = js_sys::Date::new(&format!("{date}T00:00").into()).get_time();
@@ -196,6 +216,11 @@ pub fn OverTime(name: String, versions: Vec<VersionInfo>, runs: Vec<RunInfo>) ->
         let chosen = Span::ALL.into_iter().find(|s| s.id() == event_target_value(&ev)).unwrap_or(Span::Day);
         span.set(chosen);
         step.set(chosen.default_step());
+        // A range starts as the last seven days, which the mentor then moves.
+        if chosen == Span::Custom && dates.with_untracked(|d| d.0.is_empty() && d.1.is_empty()) {
+            dates.set((day(6), day(0)));
+            step.set(21_600);
+        }
         asked.update(|n| *n += 1);
     };
     let spans = Span::ALL
@@ -298,6 +323,11 @@ async fn poll(name: String, versions: Vec<u32>, s: PollSignals, account: Account
                     s.trouble.try_set(Some(why));
                 }
                 Ok((from, to)) => {
+                    // A bucket size that does not fit the window (a range made longer) gives way.
+                    let step = fit_step(Some(step), to - from);
+                    if s.step.try_get_untracked() != Some(step) {
+                        s.step.try_set(step);
+                    }
                     let mut changed = false;
                     let mut result = series.refresh(&token, &http::series_url(&name, from, to, step)).await;
                     changed |= *result.as_ref().unwrap_or(&false);
@@ -432,5 +462,10 @@ mod tests {
             assert!(offered.iter().all(|(s, _)| ms / (*s as i64 * 1000) <= MAX_CHART_BUCKETS));
         }
         assert!(steps_for(30 * DAY_MS).iter().all(|(s, _)| *s >= 3_600));
+        // A minute does not fit 30 days: the smallest step giving at most 100 buckets does.
+        assert_eq!(fit_step(Some(60), 30 * DAY_MS), 86_400);
+        assert_eq!(fit_step(Some(3_600), 30 * DAY_MS), 3_600);
+        assert_eq!(fit_step(None, DAY_MS), 900);
+        assert_eq!(fit_step(None, 7 * DAY_MS), 21_600);
     }
 }
