@@ -130,6 +130,16 @@ async fn the_model_page_draws_its_window_compares_versions_and_follows_new_traff
         save_screenshot_at(client, name, width).await;
     }
 
+    // While nothing changes, the page's next round is answered 304 (the browser records each
+    // response's status).
+    let started = Instant::now();
+    let revalidated = "return performance.getEntriesByType('resource')
+        .some(e => e.name.includes('/series?') && e.responseStatus === 304)";
+    while !js_bool(client, revalidated).await {
+        assert!(started.elapsed() < Duration::from_secs(25), "no 304 for the series");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
     // New traffic while the page is open: the window's volume changes without a reload.
     let more = traffic("c", 2, js_now() - MINUTE, 1_000, 7);
     post_json(&session, "/api/v1/events", Some(&token), json!({"events": more})).await;
