@@ -307,8 +307,8 @@ pub fn fit(
             Estimator::Linear(model)
         }
         (ModelParams::DecisionTree(p), target) => {
-            let ensemble = tree::fit_ensemble(x, tree_target(target), grow(p), 1, false, seed, progress)
-                .map_err(cancelled)?;
+            let ensemble =
+                tree::fit_tree(x, tree_target(target), grow(p), seed, progress).map_err(cancelled)?;
             Estimator::Trees(ensemble)
         }
         (ModelParams::RandomForest(p), target) => {

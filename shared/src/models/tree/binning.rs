@@ -15,6 +15,16 @@ fn midpoint(lo: f64, hi: f64) -> f64 {
     }
 }
 
+/// Column `f` of row-major `data` (`p` columns) sorted into `values`; returns its distinct values.
+pub(super) fn sorted_column(data: &[f64], p: usize, f: usize, values: &mut Vec<f64>) -> Vec<f64> {
+    values.clear();
+    values.extend(data.iter().skip(f).step_by(p.max(1)).copied());
+    crate::math::sort_floats(values);
+    let mut distinct = values.clone();
+    distinct.dedup();
+    distinct
+}
+
 /// Per feature, the thresholds between bins learned on the training rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binner {
@@ -30,11 +40,7 @@ impl Binner {
         let mut edges = Vec::with_capacity(p);
         let mut values = Vec::with_capacity(n);
         for f in 0..p {
-            values.clear();
-            values.extend((0..n).map(|i| data[i * p + f]));
-            crate::math::sort_floats(&mut values);
-            let mut distinct = values.clone();
-            distinct.dedup();
+            let distinct = sorted_column(data, p, f, &mut values);
             let cuts: Vec<f64> = if distinct.len() <= MAX_BINS {
                 distinct.windows(2).map(|w| midpoint(w[0], w[1])).collect()
             } else {

@@ -1,6 +1,9 @@
-//! Growing trees: the histogram split search on binned rows, one tree or a bootstrapped forest.
+//! Growing trees: the split search on binned rows, one tree or a bootstrapped forest. The same
+//! search runs on histogram bins (`u8`, [`Binner`]) and, for a single tree on few rows, on each
+//! value's rank among its feature's distinct values (`u32`, `exact.rs`).
 
-use super::{Binner, Node, Tree, TreeEnsemble, LEAF, MAX_BINS};
+use super::exact::FEATURE_THRESHOLD;
+use super::{Binner, Node, Tree, TreeEnsemble, LEAF};
 use crate::models::{Cancelled, Progress};
 use crate::rng::SplitMix64;
 use ndarray::Array2;
@@ -24,6 +27,43 @@ pub(crate) struct GrowParams {
     pub max_features: usize,
 }
 
+/// A row's bin of one feature: a histogram bin (`u8`) or a rank among distinct values (`u32`).
+pub(super) trait BinIndex: Copy + Ord {
+    fn index(self) -> usize;
+    /// The bin `i` (below the feature's bin count, so it fits).
+    fn from_index(i: usize) -> Self;
+}
+
+impl BinIndex for u8 {
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+    fn from_index(i: usize) -> Self {
+        i as u8
+    }
+}
+
+impl BinIndex for u32 {
+    fn index(self) -> usize {
+        self as usize
+    }
+    fn from_index(i: usize) -> Self {
+        i as u32
+    }
+}
+
+/// Where a split may cut, per feature.
+#[derive(Clone, Copy)]
+pub(super) enum Cuts<'a> {
+    /// Histogram bins and their edges: a cut at bin `b` sends bins `..=b` left.
+    Bins(&'a [Vec<f64>]),
+    /// Exact: the feature's distinct training values, ascending (bin `r` is the value `values[r]`);
+    /// thresholds fall between node neighbours as scikit-learn puts them, and scikit-learn's rules
+    /// hold (its Gini arithmetic, neighbours within [`FEATURE_THRESHOLD`] never separated, features
+    /// drawn until `max_features` are visited and one of them is not constant).
+    Values(&'a [Vec<f64>]),
+}
+
 /// Fits `n_trees` trees, each on a bootstrap sample when `bootstrap` is set, otherwise on every row.
 pub(crate) fn fit_ensemble(
     x: &Array2<f64>,
@@ -39,7 +79,7 @@ pub(crate) fn fit_ensemble(
     let n = x.nrows();
     let n_bins: Vec<usize> = binner.edges.iter().map(|e| e.len() + 1).collect();
     let mut rng = SplitMix64::new(seed);
-    let mut builder = Builder::new(&binned, n, &n_bins, &binner.edges, target, params);
+    let mut builder = Builder::new(&binned, n, &n_bins, Cuts::Bins(&binner.edges), target, params);
     let mut trees = Vec::with_capacity(n_trees);
     let mut samples: Vec<u32> = Vec::with_capacity(n);
     for t in 0..n_trees {
@@ -60,39 +100,43 @@ pub(crate) fn fit_ensemble(
     Ok(TreeEnsemble { binner, trees, n_classes })
 }
 
-struct Builder<'a> {
-    binned: &'a [u8],
+pub(super) struct Builder<'a, B> {
+    binned: &'a [B],
     n: usize,
     n_bins: &'a [usize],
-    edges: &'a [Vec<f64>],
+    cuts: Cuts<'a>,
     target: TreeTarget<'a>,
     params: GrowParams,
     /// Per bin: row count, then class counts or the target sum (`stride` values per bin).
     hist: Vec<f64>,
     stride: usize,
     /// Non-empty bins of the feature being searched: bin, then `stride` statistics.
-    groups: Vec<(u8, usize)>,
+    groups: Vec<(B, usize)>,
     group_stats: Vec<f64>,
-    pairs: Vec<(u8, u32)>,
+    pairs: Vec<(B, u32)>,
     left: Vec<f64>,
     node_stats: Vec<f64>,
 }
 
-struct Best {
+/// A node's best split: rows with a bin at or below `left` go left, and `right` is the first bin
+/// the node has on the right.
+struct Best<B> {
     feature: usize,
-    bin: u8,
+    left: B,
+    right: B,
     score: f64,
 }
 
-impl<'a> Builder<'a> {
-    fn new(
-        binned: &'a [u8],
+impl<'a, B: BinIndex> Builder<'a, B> {
+    pub(super) fn new(
+        binned: &'a [B],
         n: usize,
         n_bins: &'a [usize],
-        edges: &'a [Vec<f64>],
+        cuts: Cuts<'a>,
         target: TreeTarget<'a>,
         params: GrowParams,
     ) -> Self {
+        let most_bins = n_bins.iter().copied().max().unwrap_or(0);
         let stride = match target {
             TreeTarget::Classes(_, k) => 1 + k,
             TreeTarget::Values(_) => 2,
@@ -101,10 +145,10 @@ impl<'a> Builder<'a> {
             binned,
             n,
             n_bins,
-            edges,
+            cuts,
             target,
             params,
-            hist: vec![0.0; MAX_BINS * stride],
+            hist: vec![0.0; most_bins * stride],
             stride,
             groups: Vec::new(),
             group_stats: Vec::new(),
@@ -114,7 +158,9 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn build(&mut self, samples: &mut [u32], seed: u64) -> Tree {
+    /// Grows one tree on `samples` (reordered in place). Exact trees leave each split's `bin` at 0
+    /// for `exact.rs` to set once the tree's thresholds are known.
+    pub(super) fn build(&mut self, samples: &mut [u32], seed: u64) -> Tree {
         let mut rng = SplitMix64::new(seed);
         let p = self.n_bins.len();
         let mut features: Vec<usize> = (0..p).collect();
@@ -136,7 +182,7 @@ impl<'a> Builder<'a> {
                     let mut i = 0;
                     let mut j = rows.len();
                     while i < j {
-                        if column[rows[i] as usize] <= best.bin {
+                        if column[rows[i] as usize] <= best.left {
                             i += 1;
                         } else {
                             j -= 1;
@@ -144,12 +190,9 @@ impl<'a> Builder<'a> {
                         }
                     }
                     let left = tree.nodes.len();
-                    tree.nodes[node] = Node {
-                        feature: best.feature as u16,
-                        bin: best.bin,
-                        child: left as u32,
-                        threshold: self.edges[best.feature][best.bin as usize],
-                    };
+                    let (bin, threshold) = self.cut_of(&best);
+                    tree.nodes[node] =
+                        Node { feature: best.feature as u16, bin, child: left as u32, threshold };
                     tree.nodes.extend([blank, blank]);
                     // Right first so the left subtree is built (and numbered) first.
                     stack.push((start + i, end, depth + 1, left + 1));
@@ -199,29 +242,51 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn best_split(&mut self, rows: &[u32], features: &mut [usize], rng: &mut SplitMix64) -> Option<Best> {
+    fn best_split(&mut self, rows: &[u32], features: &mut [usize], rng: &mut SplitMix64) -> Option<Best<B>> {
         let p = features.len();
-        let mut best: Option<Best> = None;
-        let mut tried = 0;
+        let exact = matches!(self.cuts, Cuts::Values(_));
+        let mut best: Option<Best<B>> = None;
+        let (mut visited, mut tried) = (0, 0);
         for i in 0..p {
-            if tried >= self.params.max_features {
+            // Histogram: `max_features` non-constant features. Exact, as scikit-learn: `max_features`
+            // drawn, constant ones included, and more only until one is not constant.
+            let enough = if exact {
+                visited >= self.params.max_features && tried > 0
+            } else {
+                tried >= self.params.max_features
+            };
+            if enough {
                 break;
             }
             let j = i + rng.below(p - i);
             features.swap(i, j);
             let f = features[i];
+            visited += 1;
             self.collect_groups(rows, f);
-            if self.groups.len() < 2 {
+            if self.is_constant(f) {
                 continue; // constant in this node: does not count as tried, as in scikit-learn
             }
             tried += 1;
-            if let Some((left, right, score)) = self.scan() {
+            if let Some((left, right, score)) = self.scan(f) {
                 if best.as_ref().is_none_or(|b| score > b.score) {
-                    best = Some(Best { feature: f, bin: self.middle_cut(f, left, right), score });
+                    best = Some(Best { feature: f, left, right, score });
                 }
             }
         }
         best
+    }
+
+    /// Whether the node's rows, grouped, leave feature `f` nothing to split.
+    fn is_constant(&self, f: usize) -> bool {
+        match (self.groups.first(), self.groups.last()) {
+            (Some(&(first, _)), Some(&(last, _))) if first != last => match self.cuts {
+                Cuts::Bins(_) => false,
+                Cuts::Values(values) => {
+                    values[f][last.index()] <= values[f][first.index()] + FEATURE_THRESHOLD
+                }
+            },
+            _ => true,
+        }
     }
 
     /// Groups `rows` by their bin of feature `f` into `groups` / `group_stats`, in bin order.
@@ -230,19 +295,26 @@ impl<'a> Builder<'a> {
         let stride = self.stride;
         self.groups.clear();
         self.group_stats.clear();
-        if rows.len() * 2 >= self.n_bins[f] {
+        // Counting into every bin costs the node's rows plus a pass over the bins; sorting the rows
+        // costs a logarithm per row. Ranks are many (up to one per training row), so counting pays
+        // from a sixteenth of them on: for the histogram's few bins, from half.
+        let per_row = match self.cuts {
+            Cuts::Bins(_) => 2,
+            Cuts::Values(_) => 16,
+        };
+        if rows.len() * per_row >= self.n_bins[f] {
             let hist = &mut self.hist[..self.n_bins[f] * stride];
             match self.target {
                 TreeTarget::Classes(y, _) => {
                     for &r in rows {
-                        let b = column[r as usize] as usize * stride;
+                        let b = column[r as usize].index() * stride;
                         hist[b] += 1.0;
                         hist[b + 1 + y[r as usize]] += 1.0;
                     }
                 }
                 TreeTarget::Values(y) => {
                     for &r in rows {
-                        let b = column[r as usize] as usize * stride;
+                        let b = column[r as usize].index() * stride;
                         hist[b] += 1.0;
                         hist[b + 1] += y[r as usize];
                     }
@@ -250,7 +322,7 @@ impl<'a> Builder<'a> {
             }
             for (bin, stats) in hist.chunks_exact_mut(stride).enumerate() {
                 if stats[0] > 0.0 {
-                    self.groups.push((bin as u8, self.group_stats.len()));
+                    self.groups.push((B::from_index(bin), self.group_stats.len()));
                     self.group_stats.extend_from_slice(stats);
                     stats.fill(0.0);
                 }
@@ -274,38 +346,43 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Any cut from bin `left` up to (not including) bin `right`, the neighbouring non-empty bins of
-    /// this node, splits its rows the same way; like scikit-learn, take the one nearest the middle of
-    /// the gap, so that unseen values between the two sides go to the nearer one.
-    fn middle_cut(&self, feature: usize, left: u8, right: u8) -> u8 {
-        let edges = &self.edges[feature];
-        let (lo, hi) = (left as usize, right as usize - 1);
-        if lo >= hi {
-            return left;
-        }
-        let middle = edges[lo] + (edges[hi] - edges[lo]) / 2.0;
-        let mut best = lo;
-        for t in lo..=hi {
-            if (edges[t] - middle).abs() < (edges[best] - middle).abs() {
-                best = t;
+    /// The node's split bin and raw threshold for `best`.
+    fn cut_of(&self, best: &Best<B>) -> (u8, f64) {
+        match self.cuts {
+            Cuts::Bins(edges) => {
+                let bin = middle_cut(&edges[best.feature], best.left.index(), best.right.index());
+                (bin as u8, edges[best.feature][bin])
+            }
+            Cuts::Values(values) => {
+                let values = &values[best.feature];
+                (0, super::exact::threshold(values[best.left.index()], values[best.right.index()]))
             }
         }
-        best as u8
     }
 
-    /// The best boundary between consecutive groups: the last bin on the left, the first on the right,
-    /// and its score (larger is better: the weighted impurity, up to a constant, with the sign flipped).
-    fn scan(&mut self) -> Option<(u8, u8, f64)> {
+    /// The best boundary between consecutive groups of feature `f`: the last bin on the left, the
+    /// first on the right, and its score (larger is better: the weighted impurity, up to a constant,
+    /// with the sign flipped).
+    fn scan(&mut self, f: usize) -> Option<(B, B, f64)> {
         let stride = self.stride;
         let total = &self.node_stats;
         let n = total[0];
         let min_leaf = self.params.min_samples_leaf as f64;
+        let values = match self.cuts {
+            Cuts::Values(values) => Some(&values[f]),
+            Cuts::Bins(_) => None,
+        };
+        let gini = values.is_some() && matches!(self.target, TreeTarget::Classes(..));
         self.left.fill(0.0);
-        let mut best: Option<(u8, u8, f64)> = None;
+        let mut best: Option<(B, B, f64)> = None;
         for g in 0..self.groups.len() - 1 {
             let (bin, offset) = self.groups[g];
+            let next = self.groups[g + 1].0;
             for (l, s) in self.left.iter_mut().zip(&self.group_stats[offset..offset + stride]) {
                 *l += s;
+            }
+            if values.is_some_and(|v| v[next.index()] <= v[bin.index()] + FEATURE_THRESHOLD) {
+                continue; // scikit-learn never separates values this close
             }
             let n_left = self.left[0];
             let n_right = n - n_left;
@@ -319,13 +396,38 @@ impl<'a> Builder<'a> {
                 let r = t - l;
                 right_sq += r * r;
             }
-            let score = left_sq / n_left + right_sq / n_right;
+            let score = if gini {
+                // scikit-learn's Gini proxy, to the operation, so that its ties are ours.
+                let gini_left = 1.0 - left_sq / (n_left * n_left);
+                let gini_right = 1.0 - right_sq / (n_right * n_right);
+                -n_right * gini_right - n_left * gini_left
+            } else {
+                left_sq / n_left + right_sq / n_right
+            };
             if best.is_none_or(|(_, _, s)| score > s) {
-                best = Some((bin, self.groups[g + 1].0, score));
+                best = Some((bin, next, score));
             }
         }
         best
     }
+}
+
+/// Any cut from bin `left` up to (not including) bin `right`, the neighbouring non-empty bins of a
+/// node, splits its rows the same way; like scikit-learn, take the one nearest the middle of the gap,
+/// so that unseen values between the two sides go to the nearer one.
+fn middle_cut(edges: &[f64], left: usize, right: usize) -> usize {
+    let (lo, hi) = (left, right - 1);
+    if lo >= hi {
+        return left;
+    }
+    let middle = edges[lo] + (edges[hi] - edges[lo]) / 2.0;
+    let mut best = lo;
+    for t in lo..=hi {
+        if (edges[t] - middle).abs() < (edges[best] - middle).abs() {
+            best = t;
+        }
+    }
+    best
 }
 
 #[cfg(test)]

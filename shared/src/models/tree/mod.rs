@@ -1,6 +1,10 @@
-//! Decision trees and random forests with a histogram split search.
+//! Decision trees and random forests: an exact split search for a single tree on up to 100,000
+//! rows, a histogram split search for forests and larger data.
 //!
-//! Each feature is cut once, on the training rows, into at most 256 bins: one bin per distinct value
+//! A single tree on learner-sized data (`exact.rs`) splits as scikit-learn's best splitter does:
+//! every boundary between a node's sorted neighbouring values, the threshold at their midpoint.
+//!
+//! For the histogram, each feature is cut once, on the training rows, into at most 256 bins: one bin per distinct value
 //! when there are at most 256 of them (then the search is exact, with thresholds halfway between
 //! neighbouring values as scikit-learn puts them), otherwise bins of equal training counts. A node
 //! finds its best split by counting its rows per bin, or, for a node with fewer rows than bins, by
@@ -15,13 +19,16 @@
 //! of node loads overlap.
 //!
 //! Here are the types a bundle stores and their check; `binning.rs` cuts features into bins,
-//! `grow.rs` grows trees on the bins, `predict.rs` walks them for one row or a batch.
+//! `grow.rs` grows trees on the bins (or, for `exact.rs`, on each value's rank among the feature's
+//! distinct values), `predict.rs` walks them for one row or a batch.
 
 mod binning;
+mod exact;
 mod grow;
 mod predict;
 
 pub use binning::Binner;
+pub(super) use exact::fit_tree;
 pub(super) use grow::{fit_ensemble, GrowParams, TreeTarget};
 use serde::{Deserialize, Serialize};
 
