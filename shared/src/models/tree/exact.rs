@@ -78,6 +78,9 @@ fn fit(x: &Array2<f64>, target: TreeTarget<'_>, params: GrowParams, seed: u64) -
     let mut samples: Vec<u32> = (0..n as u32).collect();
     // The tree's seed as `fit_ensemble` draws it for its first tree.
     let mut tree = builder.build(&mut samples, SplitMix64::new(seed).next_u64());
+    if builder.overflowed {
+        return None;
+    }
     let binner = edges_of(&mut tree, p)?;
     let n_classes = match target {
         TreeTarget::Classes(_, k) => k,

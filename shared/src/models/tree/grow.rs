@@ -116,7 +116,15 @@ pub(super) struct Builder<'a, B> {
     pairs: Vec<(B, u32)>,
     left: Vec<f64>,
     node_stats: Vec<f64>,
+    /// Exact trees: per feature, the thresholds used so far, ascending.
+    used: Vec<Vec<f64>>,
+    /// Set when an exact tree needed more thresholds on one feature than [`MAX_EXACT_CUTS`]; the
+    /// tree was left unfinished.
+    pub(super) overflowed: bool,
 }
+
+/// The most thresholds an exact tree may use on one feature: a split's bin is one byte.
+const MAX_EXACT_CUTS: usize = u8::MAX as usize;
 
 /// A node's best split: rows with a bin at or below `left` go left, and `right` is the first bin
 /// the node has on the right.
@@ -155,6 +163,8 @@ impl<'a, B: BinIndex> Builder<'a, B> {
             pairs: Vec::new(),
             left: vec![0.0; stride],
             node_stats: vec![0.0; stride],
+            used: vec![Vec::new(); n_bins.len()],
+            overflowed: false,
         }
     }
 
@@ -191,6 +201,10 @@ impl<'a, B: BinIndex> Builder<'a, B> {
                     }
                     let left = tree.nodes.len();
                     let (bin, threshold) = self.cut_of(&best);
+                    if matches!(self.cuts, Cuts::Values(_)) && !self.note_threshold(best.feature, threshold) {
+                        self.overflowed = true;
+                        break;
+                    }
                     tree.nodes[node] =
                         Node { feature: best.feature as u16, bin, child: left as u32, threshold };
                     tree.nodes.extend([blank, blank]);
@@ -344,6 +358,16 @@ impl<'a, B: BinIndex> Builder<'a, B> {
                 }
             }
         }
+    }
+
+    /// Records an exact tree's threshold on feature `f`; false once the feature has more than
+    /// [`MAX_EXACT_CUTS`].
+    fn note_threshold(&mut self, f: usize, threshold: f64) -> bool {
+        let used = &mut self.used[f];
+        if let Err(at) = used.binary_search_by(|u| u.total_cmp(&threshold)) {
+            used.insert(at, threshold);
+        }
+        used.len() <= MAX_EXACT_CUTS
     }
 
     /// The node's split bin and raw threshold for `best`.
