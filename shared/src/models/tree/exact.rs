@@ -2,8 +2,9 @@
 //! between a node's sorted neighbouring values is a candidate, and the threshold is their midpoint.
 //!
 //! The search is `grow.rs`'s, run on each value's rank among its feature's distinct training values
-//! instead of a histogram bin. Above [`EXACT_MAX_ROWS`] training rows, and for forests, the histogram
-//! stays: there its few hundred bins are what keeps fitting fast.
+//! instead of a histogram bin. Above [`EXACT_MAX_ROWS`] training rows (or [`EXACT_MAX_BYTES`] of
+//! ranks and counts), and for forests, the histogram stays: there its few hundred bins are what keeps
+//! fitting fast.
 //!
 //! The fitted tree is stored like any other: its bin edges are, per feature, the thresholds its
 //! splits use, so a split's `bin` indexes them and walking on bins or on raw values agree. A split's
@@ -22,8 +23,26 @@ use crate::rng::SplitMix64;
 use ndarray::Array2;
 
 /// The most training rows a single tree is split exactly on: at 100,000 rows an exact depth-5 tree
-/// on 12 features fits in about a fifth of a second (BENCHMARKS.md, "Single trees").
+/// on 12 features fits in about 0.4 s (BENCHMARKS.md, "Single trees").
 pub(crate) const EXACT_MAX_ROWS: usize = 100_000;
+
+/// The most memory the exact search's ranks (four bytes a cell) and per-rank counts may take: wide
+/// or many-class data past it is grown on the histogram, whose bins are a byte (in the tab, memory
+/// is the worker's).
+const EXACT_MAX_BYTES: usize = 64 << 20;
+
+/// Whether `n` rows of `p` features are split exactly: at most [`EXACT_MAX_ROWS`] rows, and ranks and
+/// counts within [`EXACT_MAX_BYTES`].
+fn fits_exactly(n: usize, p: usize, target: TreeTarget<'_>) -> bool {
+    let stride = match target {
+        TreeTarget::Classes(_, k) => 1 + k,
+        TreeTarget::Values(_) => 2,
+    };
+    // Per-rank counts: the histogram and the node's groups, eight bytes a statistic.
+    let bytes =
+        n.saturating_mul(p).saturating_mul(4).saturating_add(n.saturating_mul(stride).saturating_mul(16));
+    n <= EXACT_MAX_ROWS && bytes <= EXACT_MAX_BYTES
+}
 
 /// scikit-learn's `FEATURE_THRESHOLD`: neighbouring values closer than this are never separated, and a
 /// feature whose node values span no more is constant there.
@@ -49,7 +68,7 @@ pub(crate) fn fit_tree(
     seed: u64,
     progress: &mut Progress<'_>,
 ) -> Result<TreeEnsemble, Cancelled> {
-    if x.nrows() <= EXACT_MAX_ROWS {
+    if fits_exactly(x.nrows(), x.ncols(), target) {
         progress.report(0.0)?;
         if let Some(model) = fit(x, target, params, seed) {
             return Ok(model);
@@ -146,6 +165,16 @@ mod tests {
         let model = fit(&x, TreeTarget::Classes(&y, 2), params(1), 0).unwrap();
         assert_eq!(model.binner.edges[0], vec![threshold(1.0 + 5e-8, 2.0)]);
         assert_eq!(model.trees[0].len(), 3);
+    }
+
+    #[test]
+    fn wide_many_row_or_many_class_data_keeps_the_histogram() {
+        let values = TreeTarget::Values(&[]);
+        assert!(fits_exactly(100_000, 100, values));
+        assert!(!fits_exactly(100_001, 1, values));
+        assert!(!fits_exactly(100_000, 200, values));
+        assert!(!fits_exactly(100_000, 12, TreeTarget::Classes(&[], 50)));
+        assert!(fits_exactly(20_000, 12, TreeTarget::Classes(&[], 50)));
     }
 
     #[test]
