@@ -3,10 +3,10 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tabml::api::{
-    Alert, AlertAck, AlertRule, AliasMove, ApiError, AuditEntry, ClassInfo, ClassOverview, Dashboard,
-    DeploymentPolicy, EventAck, Health, LoginRequest, ModelInfo, ModelPage, NewAlertRule, NewModel,
-    NewOverride, NewRun, OverridePage, PolicyInfo, PredictionOverride, Retirement, RunBatch, RunInfo,
-    RunPage, SignupRequest, StageChange, TokenResponse, UserInfo, VersionInfo,
+    Alert, AlertAck, AlertRule, AliasMove, ApiError, AuditEntry, ClassInfo, DeploymentPolicy, EventAck,
+    Health, LoginRequest, ModelInfo, ModelPage, NewAlertRule, NewModel, NewOverride, NewRun, OverridePage,
+    PolicyInfo, PredictionOverride, Retirement, RunBatch, RunInfo, RunPage, SignupRequest, StageChange,
+    TokenResponse, UserInfo, VersionInfo,
 };
 use thiserror::Error;
 use wasm_bindgen::JsCast;
@@ -211,9 +211,9 @@ pub async fn send_events(token: &str, batch_json: String) -> Result<EventAck, Ht
         .map_err(|e| HttpError::Decode { url: "/api/v1/events".into(), message: e.to_string() })
 }
 
-/// `GET /api/v1/models/{name}/dashboard`: the last 24 hours.
-pub async fn dashboard(token: &str, name: &str) -> Result<Dashboard, HttpError> {
-    send_json::<(), _>("GET", &format!("/api/v1/models/{}/dashboard", segment(name)), None, Some(token)).await
+/// The address of a model's dashboard of the last 24 hours, for [`Polled::answer`].
+pub fn last_day_url(name: &str) -> String {
+    format!("/api/v1/models/{}/dashboard", segment(name))
 }
 
 /// The address of a model's dashboard of a window (`from` to `to`, Unix ms), of one version's
@@ -266,13 +266,34 @@ impl<T: DeserializeOwned> Polled<T> {
     }
 }
 
-/// `GET /api/v1/alerts`: open alerts (of `model` only, if given), newest first.
-pub async fn alerts(token: &str, model: Option<&str>) -> Result<Vec<Alert>, HttpError> {
-    let url = match model {
+impl<T: DeserializeOwned + Clone> Polled<T> {
+    /// [`Polled::refresh`] on a copy kept by a page between rounds: the answer, new or kept (a 304
+    /// costs the server no work and sends no body).
+    pub async fn answer(
+        kept: &std::rc::Rc<std::cell::RefCell<Self>>,
+        token: &str,
+        url: &str,
+    ) -> Result<T, HttpError> {
+        let mut copy = kept.borrow().clone();
+        copy.refresh(token, url).await?;
+        let answer = copy.last.clone();
+        *kept.borrow_mut() = copy;
+        answer.ok_or_else(|| HttpError::Decode { url: url.to_owned(), message: "no answer kept".into() })
+    }
+}
+
+/// The address of the open alerts (of `model` only, if given), newest first: `GET /api/v1/alerts`,
+/// for [`Polled::answer`].
+pub fn alerts_url(model: Option<&str>) -> String {
+    match model {
         Some(model) => format!("/api/v1/alerts?model={}", segment(model)),
         None => "/api/v1/alerts".to_owned(),
-    };
-    send_json::<(), _>("GET", &url, None, Some(token)).await
+    }
+}
+
+/// The address of a class's overview (every model over the last 24 hours), for [`Polled::answer`].
+pub fn class_overview_url(class: &str) -> String {
+    format!("/api/v1/classes/{}/overview", segment(class))
 }
 
 /// `POST /api/v1/alerts/{id}/ack`: acknowledges an alert with a note on what was done.
@@ -334,12 +355,6 @@ pub async fn override_prediction(
 /// `GET /api/v1/classes`: the classes a mentor runs (every class, for an admin).
 pub async fn classes(token: &str) -> Result<Vec<ClassInfo>, HttpError> {
     send_json::<(), _>("GET", "/api/v1/classes", None, Some(token)).await
-}
-
-/// `GET /api/v1/classes/{name}/overview`: every model of the class over the last 24 hours.
-pub async fn class_overview(token: &str, class: &str) -> Result<ClassOverview, HttpError> {
-    send_json::<(), _>("GET", &format!("/api/v1/classes/{}/overview", segment(class)), None, Some(token))
-        .await
 }
 
 /// Which version of a registered model to pull.

@@ -11,7 +11,7 @@ use crate::widgets::{thousands, ticker, when};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use tabml::api::ModelHealth;
+use tabml::api::{ClassOverview, ModelHealth};
 
 /// The classes the signed-in mentor runs (every class, for an admin).
 #[component]
@@ -83,10 +83,12 @@ pub fn ClassPage() -> impl IntoView {
     let name = move || params.read().get("name").unwrap_or_default();
     let tick = ticker(15_000);
     let sort = RwSignal::new(SortBy::Worst);
+    let kept = std::rc::Rc::new(std::cell::RefCell::new(http::Polled::<ClassOverview>::default()));
     let found = LocalResource::new(move || {
-        let (name, token) = (name(), account.session.get().map(|s| s.token));
+        let (url, token, kept) =
+            (http::class_overview_url(&name()), account.session.get().map(|s| s.token), kept.clone());
         tick.track();
-        async move { Some(http::class_overview(&token?, &name).await.map_err(|e| account.words(e))) }
+        async move { Some(http::Polled::answer(&kept, &token?, &url).await.map_err(|e| account.words(e))) }
     });
     let header = move |by: SortBy, label: &'static str| {
         view! {

@@ -1,4 +1,5 @@
-//! Open alerts, newest first, asked again every 15 seconds: each with what fired, the evidence (the
+//! Open alerts, newest first, asked again every 15 seconds (with the last answer's ETag, so an
+//! unchanged list costs a 304): each with what fired, the evidence (the
 //! value against the rule), what the rule says to do, and a way to acknowledge it with a note on
 //! what was done. Used by the Alerts page (every model) and a model's page (that model).
 
@@ -15,13 +16,14 @@ pub fn AlertList(model: Option<String>) -> impl IntoView {
     let account = expect_context::<Account>();
     let tick = ticker(15_000);
     let acked = RwSignal::new(0u32);
+    let kept = std::rc::Rc::new(std::cell::RefCell::new(http::Polled::<Vec<Alert>>::default()));
     let found = LocalResource::new(move || {
-        let (model, token) = (model.clone(), account.token());
+        let (url, token, kept) = (http::alerts_url(model.as_deref()), account.token(), kept.clone());
         tick.track();
         acked.track();
         async move {
             let token = token?;
-            Some(http::alerts(&token, model.as_deref()).await.map_err(|e| account.words(e)))
+            Some(http::Polled::answer(&kept, &token, &url).await.map_err(|e| account.words(e)))
         }
     });
     move || {

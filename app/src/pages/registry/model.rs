@@ -382,16 +382,18 @@ fn ChangePanel(name: String, versions: Vec<u32>, refresh: RwSignal<u32>, form: C
     }
 }
 
-/// The model's last 24 hours from its dashboard, asked again every 15 seconds: each figure with a
+/// The model's last 24 hours from its dashboard, asked again every 15 seconds (a 304 while nothing
+/// changed): each figure with a
 /// word saying how it looks.
 #[component]
 fn Health(name: String) -> impl IntoView {
     let account = expect_context::<Account>();
     let tick = ticker(15_000);
+    let kept = std::rc::Rc::new(std::cell::RefCell::new(http::Polled::<tabml::api::Dashboard>::default()));
     let found = LocalResource::new(move || {
-        let (name, token) = (name.clone(), account.token());
+        let (url, token, kept) = (http::last_day_url(&name), account.token(), kept.clone());
         tick.track();
-        async move { Some(http::dashboard(&token?, &name).await.map_err(|e| account.words(e))) }
+        async move { Some(http::Polled::answer(&kept, &token?, &url).await.map_err(|e| account.words(e))) }
     });
     move || {
         found.get().flatten().map(|answer| match answer {
