@@ -74,11 +74,16 @@ struct VersionTally<'r> {
     expected: Option<(&'r CbpeReference, ExpectedConfusion)>,
 }
 
+/// Labels counted by a scan before a map takes the rest.
+const FEW_LABELS: usize = 32;
+
 /// The outputs of a window's predictions that did not fail.
 #[derive(Debug, Clone)]
 enum Outputs {
-    /// A classifier's: how often each label was predicted.
-    Counts(HashMap<String, u64>),
+    /// A classifier's: how often each label was predicted. A classifier has few labels, so the
+    /// first [`FEW_LABELS`] are found by a scan (no hashing, a million times a series); any more
+    /// go to the map.
+    Counts(Vec<(String, u64)>, HashMap<String, u64>),
     /// A regressor's: each value that reads as a number.
     Values(Vec<f64>),
 }
@@ -102,7 +107,11 @@ pub(super) struct Figures {
 impl<'r> Tally<'r> {
     /// A tally that also counts outputs, as a dashboard shows them.
     pub(super) fn with_outputs(regression: bool) -> Self {
-        let outputs = if regression { Outputs::Values(Vec::new()) } else { Outputs::Counts(HashMap::new()) };
+        let outputs = if regression {
+            Outputs::Values(Vec::new())
+        } else {
+            Outputs::Counts(Vec::new(), HashMap::new())
+        };
         Self { outputs: Some(outputs), ..Self::default() }
     }
 
@@ -133,12 +142,17 @@ impl<'r> Tally<'r> {
             return;
         }
         match (&mut self.outputs, p.output) {
-            (Some(Outputs::Counts(counts)), Some(output)) => match counts.get_mut(output) {
-                Some(n) => *n += 1,
-                None => {
-                    counts.insert(output.to_owned(), 1);
+            (Some(Outputs::Counts(few, more)), Some(output)) => {
+                if let Some((_, n)) = few.iter_mut().find(|(label, _)| label == output) {
+                    *n += 1;
+                } else if few.len() < FEW_LABELS {
+                    few.push((output.to_owned(), 1));
+                } else if let Some(n) = more.get_mut(output) {
+                    *n += 1;
+                } else {
+                    more.insert(output.to_owned(), 1);
                 }
-            },
+            }
             (Some(Outputs::Values(values)), Some(output)) => values.extend(output.parse::<f64>().ok()),
             _ => {}
         }
@@ -161,8 +175,8 @@ impl<'r> Tally<'r> {
     pub(super) fn predictions(&mut self) -> BTreeMap<String, u64> {
         match self.outputs.take() {
             Some(Outputs::Values(values)) => histogram(&values),
-            Some(Outputs::Counts(counts)) => {
-                let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+            Some(Outputs::Counts(few, more)) => {
+                let mut counts: Vec<(String, u64)> = few.into_iter().chain(more).collect();
                 counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 counts.into_iter().take(20).collect()
             }
