@@ -267,17 +267,19 @@ impl<T: DeserializeOwned> Polled<T> {
 }
 
 impl<T: DeserializeOwned + Clone> Polled<T> {
-    /// [`Polled::refresh`] on a copy kept by a page between rounds: the answer, new or kept (a 304
+    /// [`Polled::refresh`] on the copy a page keeps between rounds: the answer, new or kept (a 304
     /// costs the server no work and sends no body).
     pub async fn answer(
         kept: &std::rc::Rc<std::cell::RefCell<Self>>,
         token: &str,
         url: &str,
     ) -> Result<T, HttpError> {
-        let mut copy = kept.borrow().clone();
-        copy.refresh(token, url).await?;
-        let answer = copy.last.clone();
-        *kept.borrow_mut() = copy;
+        // Taken out for the request (no borrow is held across it) and put back whatever it gives.
+        let mut polled = kept.take();
+        let asked = polled.refresh(token, url).await;
+        let answer = polled.last.clone();
+        *kept.borrow_mut() = polled;
+        asked?;
         answer.ok_or_else(|| HttpError::Decode { url: url.to_owned(), message: "no answer kept".into() })
     }
 }

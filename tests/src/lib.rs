@@ -15,6 +15,21 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
 }
 
+/// A CSV of `rows` rows of the iris sample without its species (its 150 rows over and over): new
+/// flowers to score.
+pub fn iris_flowers(rows: usize) -> String {
+    let iris =
+        std::fs::read_to_string(workspace_root().join("public/data/iris.csv")).expect("the iris sample");
+    let lines: Vec<&str> = iris.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    let mut csv = String::from("sepal_length,sepal_width,petal_length,petal_width\n");
+    for i in 0..rows {
+        let row = lines[i % lines.len()];
+        csv.push_str(&row[..row.rfind(',').expect("a species column")]);
+        csv.push('\n');
+    }
+    csv
+}
+
 /// Where tests leave screenshots for people to look at: `<workspace>/target/screenshots`.
 pub fn screenshot_dir() -> PathBuf {
     let dir = workspace_root().join("target").join("screenshots");

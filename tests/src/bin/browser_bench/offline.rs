@@ -43,20 +43,6 @@ async fn waiting(client: &Client) -> f64 {
     .await
 }
 
-/// A CSV of `rows` iris rows without the species.
-fn flowers(rows: usize) -> String {
-    let iris = std::fs::read_to_string(tabml_tests::workspace_root().join("public/data/iris.csv"))
-        .expect("the iris sample");
-    let lines: Vec<&str> = iris.lines().skip(1).filter(|l| !l.is_empty()).collect();
-    let mut csv = String::from("sepal_length,sepal_width,petal_length,petal_width\n");
-    for i in 0..rows {
-        let row = lines[i % lines.len()];
-        csv.push_str(&row[..row.rfind(',').expect("a species column")]);
-        csv.push('\n');
-    }
-    csv
-}
-
 async fn post(url: String, token: Option<&str>, body: Value) -> Value {
     let mut request = reqwest::Client::new().post(url).json(&body);
     if let Some(token) = token {
@@ -119,7 +105,7 @@ pub(super) async fn offline_main(args: &Args) {
     eprintln!("draining {ROWS} rows' events, three times…");
     let files = tempfile::tempdir().expect("a folder");
     let path = files.path().join("flowers.csv");
-    std::fs::write(&path, flowers(ROWS)).expect("the file is written");
+    std::fs::write(&path, tabml_tests::iris_flowers(ROWS)).expect("the file is written");
     let events = (ROWS + 2) as f64;
     let mut drains = Vec::new();
     for round in 0..3 {

@@ -10,20 +10,6 @@ use super::{
     PATIENCE,
 };
 use fantoccini::{Client, Locator};
-use tabml_tests::workspace_root;
-
-/// A CSV of `rows` iris rows (without the species).
-fn flowers(rows: usize) -> String {
-    let iris = std::fs::read_to_string(workspace_root().join("public/data/iris.csv")).unwrap();
-    let lines: Vec<&str> = iris.lines().skip(1).filter(|l| !l.is_empty()).collect();
-    let mut csv = String::from("sepal_length,sepal_width,petal_length,petal_width\n");
-    for i in 0..rows {
-        let row = lines[i % lines.len()];
-        csv.push_str(&row[..row.rfind(',').unwrap()]);
-        csv.push('\n');
-    }
-    csv
-}
 
 /// The dashboard once it counts `volume` predictions and `profiles` merged profiles (the outbox
 /// sends in the background).
@@ -54,13 +40,13 @@ async fn reaches_within(
 /// per row, the file's profile and its drift report).
 async fn score(client: &Client, dir: &std::path::Path, rows: usize) {
     let path = dir.join(format!("flowers-{rows}.csv"));
-    std::fs::write(&path, flowers(rows)).unwrap();
+    std::fs::write(&path, tabml_tests::iris_flowers(rows)).unwrap();
     wait_for(client, "#score-file").await.send_keys(path.to_str().unwrap()).await.unwrap();
     wait_for(client, &format!("#report-queued[data-events='{}']", rows + 2)).await;
 }
 
 /// A learner who joined the class trains iris, shares it as iris-species and opens the Score page
-/// with its version 1.
+/// with its version 1, pulled.
 async fn shared_and_pulled(session: &Session) -> Client {
     let code = class_code(session).await;
     let client = session.client.clone();
@@ -75,6 +61,7 @@ async fn shared_and_pulled(session: &Session) -> Client {
     wait_for(&client, "#share-button").await.click().await.unwrap();
     wait_for(&client, "#share-done").await;
     client.goto(&session.url("/score?model=iris-species&version=1")).await.unwrap();
+    wait_for(&client, "#score-model[data-version='1']").await;
     client
 }
 
@@ -82,7 +69,6 @@ async fn shared_and_pulled(session: &Session) -> Client {
 async fn events_made_while_the_server_is_away_reach_it_once_when_it_is_back() {
     let mut session = Session::open().await;
     let client = shared_and_pulled(&session).await;
-    wait_for(&client, "#score-model[data-version='1']").await;
     let token = super::api_token(&session, "grace").await;
 
     // The server goes away; 1,000 rows scored meanwhile wait in the outbox, and the header says so.
@@ -180,7 +166,6 @@ async fn with_the_server_away_the_app_reloads_from_the_browser_and_scores_a_pull
 async fn past_the_limit_the_oldest_events_are_dropped_and_counted() {
     let mut session = Session::open().await;
     let client = shared_and_pulled(&session).await;
-    wait_for(&client, "#score-model[data-version='1']").await;
     let token = super::api_token(&session, "grace").await;
 
     // 100,100 rows scored with the server away: 100,102 events for an outbox of 100,000.
