@@ -28,6 +28,27 @@ pub enum Task {
     Regression,
 }
 
+/// Whether a numeric column's numbers alone make it a regression target: one is not an integer,
+/// or more than [`Task::MAX_INTEGER_CLASSES`] differ. Its cells' texts could only add classes
+/// (`1` and `1.0` are two), so the answer is the one they would give, found without them.
+fn surely_regression(column: &Column) -> bool {
+    let mut seen: Vec<u64> = Vec::new();
+    for row in 0..column.len() {
+        let Some(value) = column.number(row) else { continue };
+        if value.fract() != 0.0 {
+            return true;
+        }
+        let bits = value.to_bits();
+        if !seen.contains(&bits) {
+            seen.push(bits);
+            if seen.len() > Task::MAX_INTEGER_CLASSES {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 impl Task {
     /// The most distinct integer values a numeric target may have and still be treated as classes.
     pub const MAX_INTEGER_CLASSES: usize = 10;
@@ -43,16 +64,20 @@ impl Task {
     /// Like [`Task::for_target`], but `forced` overrides the inference: a numeric target can be read
     /// as classes, and a target that is not numeric cannot be regression.
     pub fn for_target_as(column: &Column, forced: Option<TaskKind>) -> Result<Task, TabmlError> {
-        let counts = column.value_counts();
+        let empty = column.missing_count() == column.len();
         if forced == Some(TaskKind::Regression) {
             if column.kind != ColumnKind::Numeric {
                 return Err(TabmlError::NotNumericTarget(column.name.clone()));
             }
-            if counts.is_empty() {
+            if empty {
                 return Err(TabmlError::EmptyTarget(column.name.clone()));
             }
             return Ok(Task::Regression);
         }
+        if forced.is_none() && !empty && column.kind == ColumnKind::Numeric && surely_regression(column) {
+            return Ok(Task::Regression);
+        }
+        let counts = column.value_counts();
         if counts.is_empty() {
             return Err(TabmlError::EmptyTarget(column.name.clone()));
         }

@@ -165,7 +165,7 @@ impl Engine {
                 let to = to.min(table.columns.len());
                 let shown = &table.columns[from.min(to)..to];
                 let rows = (start.min(end)..end)
-                    .map(|r| shown.iter().map(|c| c.cell(r).map(str::to_owned)).collect())
+                    .map(|r| shown.iter().map(|c| c.text(r).map(|t| t.into_owned())).collect())
                     .collect();
                 Ok((Reply::Rows { start, rows }, None))
             }

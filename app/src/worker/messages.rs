@@ -492,7 +492,7 @@ impl DataSummary {
             })
             .collect();
         let preview = (0..table.n_rows.min(PREVIEW_ROWS))
-            .map(|r| table.columns.iter().map(|c| c.cell(r).map(str::to_owned)).collect())
+            .map(|r| table.columns.iter().map(|c| c.text(r).map(|t| t.into_owned())).collect())
             .collect();
         Self { name: name.to_owned(), n_rows: table.n_rows, columns, preview, parse_millis: 0.0 }
     }

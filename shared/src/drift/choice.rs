@@ -128,16 +128,6 @@ impl DriftKind {
     }
 }
 
-/// Whether every cell is present and written as an integer (`-12`, `+3`, `7`): what pandas reads as
-/// an int64 column.
-pub(super) fn integer_cells<'a>(mut cells: impl Iterator<Item = Option<&'a str>>) -> bool {
-    cells.all(|cell| {
-        let Some(cell) = cell else { return false };
-        let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
-        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-    })
-}
-
 /// Evidently's integer rule: an integer column with at most this many distinct values is a category.
 pub const INTEGER_CATEGORY_LIMIT: usize = 10;
 

@@ -342,12 +342,13 @@ impl ColumnProfile {
                 &all
             }
         };
-        let missing = rows.iter().filter(|&&r| column.cell(r).is_none()).count() as u64;
+        let missing = rows.iter().filter(|&&r| column.is_missing(r)).count() as u64;
         let (numbers, labels) = if column.kind == ColumnKind::Numeric {
             let mut values: Vec<f64> =
                 rows.iter().filter_map(|&r| column.number(r)).filter(|v| v.is_finite()).collect();
             crate::math::sort_floats(&mut values);
-            let integers = super::choice::integer_cells(rows.iter().map(|&r| column.cell(r)));
+            // Every row present and written as an integer (pandas reads the column as int64).
+            let integers = rows.iter().all(|&r| column.written_as_integer(r));
             (Some(NumericSketch::of_sorted(&values, integers, exact_limit)), None)
         } else {
             let mut counts = BTreeMap::<String, u64>::new();

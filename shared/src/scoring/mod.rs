@@ -201,9 +201,16 @@ fn merge_by_row(cells: Vec<RowProblem>, outputs: Vec<RowProblem>) -> Vec<RowProb
 /// Whether the cell at `row` of `column` reads as `kind`, the column's kind in training: missing
 /// cells do, and so does an infinity where a number belongs (missing, as in a column of numbers).
 pub(crate) fn fits(kind: ColumnKind, column: &Column, row: usize) -> bool {
+    if column.is_missing(row) {
+        return true;
+    }
+    // A column of numbers answers without spelling out its cells' texts.
+    if kind == ColumnKind::Numeric && column.number(row).is_some() {
+        return true;
+    }
     let Some(cell) = column.cell(row) else { return true };
     match kind {
-        ColumnKind::Numeric => column.number(row).is_some() || is_infinity(cell.as_bytes()),
+        ColumnKind::Numeric => is_infinity(cell.as_bytes()),
         ColumnKind::Boolean => parse_bool(cell).is_some(),
         ColumnKind::Datetime => crate::dates::is_datetime(cell),
         ColumnKind::Categorical | ColumnKind::Text => true,
@@ -213,7 +220,7 @@ pub(crate) fn fits(kind: ColumnKind, column: &Column, row: usize) -> bool {
 /// The error naming the cell at `row` of `column`, which does not read as `kind` ([`fits`]).
 pub(crate) fn unreadable(kind: ColumnKind, table: &Table, column: &Column, row: usize) -> SchemaError {
     let (line, name) = (table.line_of(row), column.name.clone());
-    let value = shorten(column.cell(row).unwrap_or_default());
+    let value = shorten(&column.text(row).unwrap_or_default());
     match kind {
         ColumnKind::Boolean => SchemaError::NotABoolean { line, column: name, value },
         ColumnKind::Datetime => SchemaError::NotADate { line, column: name, value },
@@ -226,7 +233,7 @@ fn cell_problem(kind: ColumnKind, table: &Table, column: &Column, row: usize) ->
         row,
         line: table.line_of(row),
         column: column.name.clone(),
-        value: shorten(column.cell(row).unwrap_or_default()),
+        value: shorten(&column.text(row).unwrap_or_default()),
         message: unreadable(kind, table, column, row).to_string(),
     }
 }

@@ -1,10 +1,11 @@
 //! A table of named columns read from a CSV, with the type inferred for each column.
 //!
-//! Columnar: each column keeps its cells' text back to back with an end offset per row (a missing
-//! cell is an empty span), so a learner can change a column's type without reloading, and, when
-//! every present cell is a number, the numbers, parsed once on import. In a column of numbers a
-//! cell that spells ±inf (`inf`, `-Infinity`…, as pandas reads them) is missing; among words it
-//! stays a word.
+//! Columnar (`column.rs`): a column of numbers keeps the numbers, parsed once on import, and only
+//! the few cell texts the numbers do not print back, spelling out the rest when a caller asks;
+//! any other column keeps its cells' texts back to back with an end offset per row (a missing cell
+//! is an empty span), so a learner can change a column's type without reloading. `builder.rs`
+//! collects a column as a file is read. In a column of numbers a cell that spells ±inf (`inf`,
+//! `-Infinity`…, as pandas reads them) is missing; among words it stays a word.
 //!
 //! Inference goes numeric, boolean, datetime, then categorical when values repeat, else text;
 //! `Table::set_kind` overrides it after checking that every value fits. Dates and date-times are read
@@ -13,9 +14,13 @@
 //!
 //! `parse.rs` reads a cell's text as a number or a boolean, and tells an infinity.
 
+mod builder;
+mod column;
 mod parse;
 
-use parse::parse_number_bytes;
+pub(crate) use builder::ColumnBuilder;
+pub use builder::MISSING_MARKERS;
+pub use column::Column;
 pub(crate) use parse::{is_infinity, parse_bool, parse_number};
 use serde::{Deserialize, Serialize};
 
@@ -62,228 +67,8 @@ impl ColumnKind {
     }
 }
 
-/// One named column: its inferred kind and its cells.
-///
-/// The cells live in one string per column, back to back, with the end offset of each (a missing
-/// cell is an empty span: cells are trimmed and an empty cell means missing, so a present cell is
-/// never empty). A column whose every present cell is a number also keeps those numbers, parsed once
-/// when the file is read. One allocation per column instead of one per cell is what makes reading a
-/// million-row file fast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Column {
-    /// The name from the header row.
-    pub name: String,
-    /// The inferred (or user-chosen) kind.
-    pub kind: ColumnKind,
-    /// Every present cell's text, back to back.
-    text: String,
-    /// Where each row's cell ends in `text` (it starts where the previous row's ends).
-    ends: Vec<u32>,
-    /// Each row's number (NaN when missing), kept when every present cell is a finite number.
-    numbers: Option<Vec<f64>>,
-}
-
-impl Column {
-    /// Builds a column from its cells (`None` for a missing value) and infers its kind. A present
-    /// cell is trimmed; one that is empty after trimming counts as missing.
-    pub fn new<'a>(name: String, cells: impl IntoIterator<Item = Option<&'a str>>) -> Self {
-        let mut builder = ColumnBuilder::new(0);
-        for cell in cells {
-            builder.push(cell.unwrap_or_default());
-        }
-        builder.finish(name)
-    }
-
-    /// The number of rows.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Whether the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// The text of the cell at `row`, `None` when missing.
-    pub fn cell(&self, row: usize) -> Option<&str> {
-        let start = if row == 0 { 0 } else { self.ends[row - 1] as usize };
-        let end = self.ends[row] as usize;
-        (end > start).then(|| &self.text[start..end])
-    }
-
-    /// Every cell in row order, `None` where missing.
-    pub fn cells(&self) -> impl ExactSizeIterator<Item = Option<&str>> + '_ {
-        (0..self.len()).map(|row| self.cell(row))
-    }
-
-    /// The number of missing cells.
-    pub fn missing_count(&self) -> usize {
-        let mut start = 0;
-        let mut missing = 0;
-        for &end in &self.ends {
-            missing += usize::from(end == start);
-            start = end;
-        }
-        missing
-    }
-
-    /// The cell at `row` as a number, `None` when missing or not a finite number.
-    pub fn number(&self, row: usize) -> Option<f64> {
-        match &self.numbers {
-            Some(numbers) => Some(numbers[row]).filter(|v| !v.is_nan()),
-            None => self.cell(row).and_then(parse_number),
-        }
-    }
-
-    /// The cell at `row` as a boolean, `None` when missing or not a recognised boolean word.
-    pub fn boolean(&self, row: usize) -> Option<bool> {
-        self.cell(row).and_then(parse_bool)
-    }
-
-    /// Whether both columns hold the same cells, row by row (names and kinds aside).
-    pub fn same_cells(&self, other: &Column) -> bool {
-        self.ends == other.ends && self.text == other.text
-    }
-
-    /// The cells as a key equal for two columns exactly when [`Column::same_cells`] holds, to find
-    /// equal columns by hashing instead of comparing every pair.
-    pub(crate) fn cells_key(&self) -> (&str, &[u32]) {
-        (self.text.as_str(), self.ends.as_slice())
-    }
-
-    /// A column of the same name and kind whose row `i` is this column's row `rows[i]`.
-    pub fn take(&self, rows: &[usize]) -> Column {
-        let mut builder = ColumnBuilder::new(rows.len());
-        for &row in rows {
-            builder.push_trimmed(self.cell(row).unwrap_or_default().as_bytes());
-        }
-        let mut column = builder.finish(self.name.clone());
-        column.kind = self.kind;
-        column
-    }
-
-    /// How many distinct present values there are (without copying them, as `value_counts` does).
-    pub fn distinct_count(&self) -> usize {
-        self.cells().flatten().collect::<std::collections::HashSet<_>>().len()
-    }
-
-    /// The distinct present values, sorted, with how often each occurs.
-    pub fn value_counts(&self) -> Vec<(String, usize)> {
-        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-        for cell in self.cells().flatten() {
-            *counts.entry(cell).or_default() += 1;
-        }
-        counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-    }
-}
-
-/// Collects one column's cells as a file is read: trims each, turns missing markers into missing
-/// cells, and parses numbers for as long as every cell so far is one.
-#[derive(Debug)]
-pub(crate) struct ColumnBuilder {
-    /// Cell bytes; valid UTF-8 because every cell pushed is.
-    text: Vec<u8>,
-    ends: Vec<u32>,
-    numbers: Option<Vec<f64>>,
-    /// How many cells so far spell an infinity (`inf`, `-Infinity`…).
-    infinities: usize,
-}
-
-/// Cell texts (compared without case, after trimming) that mean "no value".
-pub const MISSING_MARKERS: [&str; 6] = ["", "na", "n/a", "nan", "null", "?"];
-
-impl ColumnBuilder {
-    /// A builder with room for `rows` cells.
-    pub(crate) fn new(rows: usize) -> Self {
-        Self {
-            text: Vec::new(),
-            ends: Vec::with_capacity(rows),
-            numbers: Some(Vec::with_capacity(rows)),
-            infinities: 0,
-        }
-    }
-
-    /// Adds one cell's raw text.
-    pub(crate) fn push(&mut self, raw: &str) {
-        self.push_bytes(raw.as_bytes());
-    }
-
-    /// Adds one cell given as the bytes of UTF-8 text (a field of a file already checked to be UTF-8),
-    /// so that a cell that is plain ASCII is never validated again.
-    pub(crate) fn push_bytes(&mut self, raw: &[u8]) {
-        let ascii_trimmed = raw.trim_ascii();
-        match (ascii_trimmed.first(), ascii_trimmed.last()) {
-            // Unicode white space (a no-break space, say) is trimmed as `str::trim` does.
-            (Some(&first), Some(&last)) if first >= 0x80 || last >= 0x80 => {
-                let trimmed = std::str::from_utf8(raw).unwrap_or_default().trim();
-                self.push_trimmed(trimmed.as_bytes());
-            }
-            _ => self.push_trimmed(ascii_trimmed),
-        }
-    }
-
-    fn push_trimmed(&mut self, cell: &[u8]) {
-        // Every marker is at most 4 bytes long: longer cells skip the comparisons.
-        let missing =
-            cell.len() <= 4 && MISSING_MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m.as_bytes()));
-        if missing {
-            if let Some(numbers) = &mut self.numbers {
-                numbers.push(f64::NAN);
-            }
-        } else {
-            self.text.extend_from_slice(cell);
-            if let Some(numbers) = &mut self.numbers {
-                match parse_number_bytes(cell) {
-                    Some(value) => numbers.push(value),
-                    None if is_infinity(cell) => {
-                        numbers.push(f64::NAN);
-                        self.infinities += 1;
-                    }
-                    None => self.numbers = None,
-                }
-            }
-        }
-        // Callers keep the total under 4 GiB (`parse_csv` refuses larger files).
-        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
-    }
-
-    /// The finished column, its kind inferred.
-    pub(crate) fn finish(mut self, name: String) -> Column {
-        if self.infinities > 0 && self.numbers.is_some() {
-            self.drop_infinities();
-        }
-        self.text.shrink_to_fit();
-        // One validation per column (fast on ASCII); it cannot fail, as every cell was UTF-8.
-        let text = String::from_utf8(self.text)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let present = self.numbers.as_ref().map(|n| n.iter().filter(|v| !v.is_nan()).count());
-        // A column with no present value has no numbers to keep; it is text.
-        let numbers = self.numbers.filter(|_| present != Some(0));
-        let mut column = Column { name, kind: ColumnKind::Text, text, ends: self.ends, numbers };
-        column.kind = infer_kind(&column);
-        column
-    }
-
-    /// Makes the cells that spell an infinity missing: in a column of numbers, ±∞ is no value (as
-    /// Evidently and docs/DESIGN.md's drift rules treat it). pandas reads such a column as floats with
-    /// infinities; a column of text keeps `inf` as a word, as pandas does.
-    fn drop_infinities(&mut self) {
-        let text = std::mem::take(&mut self.text);
-        let mut start = 0usize;
-        for end in &mut self.ends {
-            let cell = &text[start..*end as usize];
-            start = *end as usize;
-            if !is_infinity(cell) {
-                self.text.extend_from_slice(cell);
-            }
-            *end = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        }
-        self.infinities = 0;
-    }
-}
-
 /// Columns of equal length, in header order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     /// The columns, left to right as in the file.
     pub columns: Vec<Column>,
@@ -329,9 +114,8 @@ impl Table {
         self.check_kind(name, kind)?;
         let index = self.column_index(name).unwrap_or_default();
         let column = &mut self.columns[index];
-        if kind == ColumnKind::Numeric && column.numbers.is_none() {
-            let numbers = column.cells().map(|c| c.and_then(parse_number).unwrap_or(f64::NAN)).collect();
-            column.numbers = Some(numbers);
+        if kind == ColumnKind::Numeric {
+            column.read_numbers();
         }
         column.kind = kind;
         Ok(())
@@ -342,7 +126,7 @@ impl Table {
         let column = self.column(name).ok_or_else(|| crate::TabmlError::UnknownColumn(name.to_owned()))?;
         // Every value fits these, and numbers parsed on import already fit numeric: no scan.
         let known = matches!(kind, ColumnKind::Categorical | ColumnKind::Text)
-            || (kind == ColumnKind::Numeric && column.numbers.is_some());
+            || (kind == ColumnKind::Numeric && column.has_numbers());
         if known {
             return Ok(());
         }
@@ -385,7 +169,7 @@ const MAX_CATEGORIES: usize = 50;
 /// Infers a kind from the present cells: numeric, then boolean, then datetime; otherwise categorical
 /// when values repeat (at most 50 distinct, and at most half as many distinct values as rows), else text.
 fn infer_kind(column: &Column) -> ColumnKind {
-    if column.numbers.is_some() {
+    if column.has_numbers() {
         return ColumnKind::Numeric;
     }
     let present: Vec<&str> = column.cells().flatten().collect();
@@ -510,11 +294,11 @@ mod tests {
 ",
         )
         .unwrap();
+        table.columns[0] = table.columns[0].clone().without_numbers();
         table.columns[0].kind = ColumnKind::Categorical;
-        table.columns[0].numbers = None;
         table.set_kind("code", ColumnKind::Numeric).unwrap();
         assert_eq!(table.columns[0].number(3), Some(4.0));
-        assert!(table.columns[0].numbers.is_some());
+        assert!(table.columns[0].has_numbers());
         // A mixed column answers number() from its text, cell by cell.
         let mixed = Column::new("m".into(), [Some("x"), Some("7")]);
         assert_eq!((mixed.kind, mixed.number(0), mixed.number(1)), (ColumnKind::Text, None, Some(7.0)));

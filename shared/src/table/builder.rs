@@ -1,0 +1,212 @@
+//! Collecting one column's cells as a file is read.
+
+use super::column::{spell, Column, Texts, Unspelled};
+use super::infer_kind;
+use super::parse::{is_infinity, number_prefix, read_number};
+
+/// Cell texts (compared without case, after trimming) that mean "no value".
+pub const MISSING_MARKERS: [&str; 6] = ["", "na", "n/a", "nan", "null", "?"];
+
+/// Collects one column's cells as a file is read: trims each, turns missing markers into missing
+/// cells, and reads numbers for as long as every cell so far is one. While it does, it keeps only
+/// the texts numbers do not print back; at the first cell that is no number it spells out the
+/// texts of the cells before and keeps every text from then on.
+#[derive(Debug)]
+pub(crate) struct ColumnBuilder {
+    /// Each row's number (NaN when missing), while every present cell is a number.
+    numbers: Option<Vec<f64>>,
+    /// With numbers: the rows whose text is kept (ascending). Without: unused.
+    kept_rows: Vec<u32>,
+    /// Kept texts back to back (valid UTF-8, as every cell pushed is): with numbers, those of
+    /// `kept_rows`; without, every row's.
+    text: Vec<u8>,
+    /// Where each kept text ends in `text`.
+    ends: Vec<u32>,
+    /// Rows pushed.
+    rows: usize,
+    /// How many cells so far spell an infinity (`inf`, `-Infinity`…).
+    infinities: usize,
+}
+
+impl ColumnBuilder {
+    /// A builder with room for `rows` cells.
+    pub(crate) fn new(rows: usize) -> Self {
+        Self {
+            numbers: Some(Vec::with_capacity(rows)),
+            kept_rows: Vec::new(),
+            text: Vec::new(),
+            ends: Vec::new(),
+            rows: 0,
+            infinities: 0,
+        }
+    }
+
+    /// A builder that keeps texts and reads no numbers (the kind is still inferred from them).
+    pub(crate) fn texts_only(rows: usize) -> Self {
+        Self { numbers: None, ends: Vec::with_capacity(rows), ..Self::new(0) }
+    }
+
+    /// Makes room for `rows` more cells.
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        match &mut self.numbers {
+            Some(numbers) => numbers.reserve(rows),
+            None => self.ends.reserve(rows),
+        }
+    }
+
+    /// Adds one cell's raw text.
+    pub(crate) fn push(&mut self, raw: &str) {
+        self.push_bytes(raw.as_bytes());
+    }
+
+    /// Adds one cell given as the bytes of UTF-8 text (a field of a file already checked to be UTF-8),
+    /// so that a cell that is plain ASCII is never validated again.
+    pub(crate) fn push_bytes(&mut self, raw: &[u8]) {
+        let ascii_trimmed = raw.trim_ascii();
+        match (ascii_trimmed.first(), ascii_trimmed.last()) {
+            // Unicode white space (a no-break space, say) is trimmed as `str::trim` does.
+            (Some(&first), Some(&last)) if first >= 0x80 || last >= 0x80 => {
+                let trimmed = std::str::from_utf8(raw).unwrap_or_default().trim();
+                self.push_trimmed(trimmed.as_bytes());
+            }
+            _ => self.push_trimmed(ascii_trimmed),
+        }
+    }
+
+    /// Adds the field at the start of `rest`, which ends at the first `delimiter` (or with `rest`),
+    /// and returns its length. A number that fills the field is taken as it is read.
+    pub(crate) fn push_field(&mut self, rest: &[u8], delimiter: u8) -> usize {
+        if let Some(numbers) = &mut self.numbers {
+            if let Some((number, length)) = number_prefix(rest) {
+                if rest.get(length).is_none_or(|&b| b == delimiter) {
+                    numbers.push(number.value);
+                    if !number.spelled {
+                        self.keep(&rest[..length]);
+                    }
+                    self.rows += 1;
+                    return length;
+                }
+            }
+        }
+        let length = memchr::memchr(delimiter, rest).unwrap_or(rest.len());
+        self.push_bytes(&rest[..length]);
+        length
+    }
+
+    /// Adds a trimmed cell, kept as text whatever it holds (a missing marker is still missing).
+    pub(crate) fn push_text(&mut self, cell: &[u8]) {
+        if !is_missing(cell) {
+            self.text.extend_from_slice(cell);
+        }
+        self.end_text();
+        self.rows += 1;
+    }
+
+    fn push_trimmed(&mut self, cell: &[u8]) {
+        let Some(numbers) = &mut self.numbers else {
+            return self.push_text(cell);
+        };
+        if is_missing(cell) {
+            numbers.push(f64::NAN);
+        } else if let Some(number) = read_number(cell) {
+            numbers.push(number.value);
+            if !number.spelled {
+                self.keep(cell);
+            }
+        } else if is_infinity(cell) {
+            // Missing in a column of numbers; kept in case the column turns out to be words.
+            numbers.push(f64::NAN);
+            self.keep(cell);
+            self.infinities += 1;
+        } else {
+            self.spell_out();
+            return self.push_text(cell);
+        }
+        self.rows += 1;
+    }
+
+    /// Keeps the text of the row being pushed (the column has numbers).
+    fn keep(&mut self, cell: &[u8]) {
+        self.kept_rows.push(u32::try_from(self.rows).unwrap_or(u32::MAX));
+        self.text.extend_from_slice(cell);
+        self.end_text();
+    }
+
+    fn end_text(&mut self) {
+        // Callers keep the total under 4 GiB (`parse_csv` refuses larger files).
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// A cell that is no number arrived: every earlier cell's text is spelled out and the numbers
+    /// are dropped.
+    fn spell_out(&mut self) {
+        let numbers = self.numbers.take().unwrap_or_default();
+        let (text, ends) = spell(&numbers, &self.unspelled());
+        self.text = text;
+        self.ends = ends;
+        self.kept_rows = Vec::new();
+        self.infinities = 0;
+    }
+
+    /// The kept texts of a builder with numbers.
+    fn unspelled(&mut self) -> Unspelled {
+        let text = String::from_utf8(std::mem::take(&mut self.text)).unwrap_or_default();
+        Unspelled {
+            rows: std::mem::take(&mut self.kept_rows),
+            texts: Texts { text, ends: std::mem::take(&mut self.ends) },
+        }
+    }
+
+    /// The finished column, its kind inferred.
+    pub(crate) fn finish(mut self, name: String) -> Column {
+        if self.infinities > 0 && self.numbers.is_some() {
+            self.drop_infinities();
+        }
+        if self.numbers.as_ref().is_some_and(|n| n.iter().all(|v| v.is_nan())) {
+            // A column with no present value has no numbers to keep; it is text.
+            self.spell_out();
+        }
+        let mut column = match self.numbers.take() {
+            Some(mut numbers) => {
+                numbers.shrink_to_fit();
+                let unspelled = self.unspelled();
+                Column::from_parts(name, Some(numbers), unspelled, None)
+            }
+            None => {
+                self.text.shrink_to_fit();
+                self.ends.shrink_to_fit();
+                // One validation per column (fast on ASCII); it cannot fail, as every cell was UTF-8.
+                let text = String::from_utf8(self.text)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                Column::from_parts(name, None, Unspelled::default(), Some(Texts { text, ends: self.ends }))
+            }
+        };
+        column.kind = infer_kind(&column);
+        column
+    }
+
+    /// Forgets the kept texts that spell an infinity: in a column of numbers, ±∞ is no value (as
+    /// Evidently and docs/DESIGN.md's drift rules treat it). pandas reads such a column as floats
+    /// with infinities; a column of text keeps `inf` as a word, as pandas does.
+    fn drop_infinities(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        let (rows, ends) = (std::mem::take(&mut self.kept_rows), std::mem::take(&mut self.ends));
+        let mut start = 0usize;
+        for (row, end) in rows.into_iter().zip(ends) {
+            let cell = &text[start..end as usize];
+            start = end as usize;
+            if !is_infinity(cell) {
+                self.kept_rows.push(row);
+                self.text.extend_from_slice(cell);
+                self.end_text();
+            }
+        }
+        self.infinities = 0;
+    }
+}
+
+/// Whether a trimmed cell is a missing marker. Every marker is at most 4 bytes long: longer cells
+/// skip the comparisons.
+fn is_missing(cell: &[u8]) -> bool {
+    cell.len() <= 4 && MISSING_MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m.as_bytes()))
+}

@@ -1,0 +1,462 @@
+//! One column of a table: its numbers, when every present cell is one, and its cells' texts.
+//!
+//! A column of numbers keeps only the numbers and the few cells whose text the number does not
+//! print back (`1.50`, `1e5`, `+3`): every other cell's text is the number as Rust prints it, so
+//! the texts are spelled out from the numbers the first time a caller asks for one, and a drift
+//! check or a prediction, which read only the numbers, never builds them. Any other column keeps
+//! its texts from the start.
+
+use super::builder::ColumnBuilder;
+use super::parse::read_number;
+use super::{parse_bool, parse_number, ColumnKind};
+use std::sync::OnceLock;
+
+/// Cells' texts back to back, with the end offset of each (a missing cell is an empty span: cells
+/// are trimmed and an empty cell means missing, so a present cell is never empty).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Texts {
+    pub(super) text: String,
+    pub(super) ends: Vec<u32>,
+}
+
+impl Texts {
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The `i`th text, `None` when empty.
+    pub(super) fn get(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends[i] as usize;
+        (end > start).then(|| &self.text[start..end])
+    }
+}
+
+/// The cells of a column of numbers whose text the number does not print back: their rows,
+/// ascending, and their texts in the same order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Unspelled {
+    pub(super) rows: Vec<u32>,
+    pub(super) texts: Texts,
+}
+
+impl Unspelled {
+    /// The text of `row` when it is one of these cells.
+    fn text(&self, row: usize) -> Option<&str> {
+        let i = self.rows.binary_search(&u32::try_from(row).ok()?).ok()?;
+        self.texts.get(i)
+    }
+}
+
+/// Every cell's text: a kept text where there is one, else the number as Rust prints it (empty for
+/// a missing cell, whose number is NaN).
+pub(super) fn spell(numbers: &[f64], unspelled: &Unspelled) -> (Vec<u8>, Vec<u32>) {
+    let mut text = Vec::with_capacity(numbers.len() * 8);
+    let mut ends = Vec::with_capacity(numbers.len());
+    let mut next = 0;
+    let mut digits = 0;
+    for (row, &value) in numbers.iter().enumerate() {
+        if unspelled.rows.get(next).is_some_and(|&r| r as usize == row) {
+            text.extend_from_slice(unspelled.texts.get(next).unwrap_or_default().as_bytes());
+            next += 1;
+        } else if !value.is_nan() {
+            push_spelled(&mut text, value, &mut digits);
+        }
+        ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+    }
+    (text, ends)
+}
+
+/// The text of a number that spells its cell (see [`super::parse::Number::spelled`]).
+pub(super) fn spelled(value: f64) -> String {
+    let mut text = Vec::new();
+    push_spelled(&mut text, value, &mut 0);
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// Exact powers of ten 10^0..=10^19 as `f64`.
+const POWERS: [f64; 20] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+    1e19,
+];
+
+/// Appends `value` as `format!("{value}")` writes it, four times faster for the numbers a cell can
+/// spell (at most 15 significant digits): the fewest fraction digits `d` for which the integer
+/// `m = round(|value| · 10^d)` below 10^15 gives `value` back as `m / 10^d` (the reading's own
+/// operation) are the shortest round trip, and `m`'s digits with a point `d` from the right are
+/// the text. `d` starts from the last number's (`digits`), as a column's numbers usually share it.
+/// Others go to the formatter.
+fn push_spelled(text: &mut Vec<u8>, value: f64, digits: &mut usize) {
+    let size = value.abs();
+    // `size · 10^d` is within a quarter of `m` for these numbers, so rounding recovers `m` exactly.
+    let mantissa = |d: usize| (size * POWERS[d] + 0.5) as u64;
+    let fits = |d: usize| {
+        let m = mantissa(d);
+        m < 1_000_000_000_000_000 && m as f64 / POWERS[d] == size
+    };
+    let mut d = (*digits).min(POWERS.len() - 1);
+    if fits(d) {
+        while d > 0 && fits(d - 1) {
+            d -= 1;
+        }
+    } else {
+        loop {
+            d += 1;
+            if d == POWERS.len() {
+                text.extend_from_slice(format!("{value}").as_bytes());
+                return;
+            }
+            if fits(d) {
+                break;
+            }
+        }
+    }
+    *digits = d;
+    let mut m = mantissa(d);
+    let mut buffer = [b'0'; 40];
+    let mut at = buffer.len();
+    // Digits from the right, the point after `d` of them, then at least one integer digit.
+    let mut written = 0;
+    while m > 0 || written <= d {
+        if written == d && d > 0 {
+            at -= 1;
+            buffer[at] = b'.';
+        }
+        at -= 1;
+        buffer[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        written += 1;
+    }
+    if value.is_sign_negative() {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    text.extend_from_slice(&buffer[at..]);
+}
+
+/// One named column: its inferred kind and its cells.
+///
+/// One allocation per column instead of one per cell is what makes reading a million-row file
+/// fast; keeping numbers without their texts is what keeps its memory near the numbers' own.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The name from the header row.
+    pub name: String,
+    /// The inferred (or user-chosen) kind.
+    pub kind: ColumnKind,
+    /// Every cell's text: set when the column is built unless it has numbers, else spelled out
+    /// from them when first asked for.
+    texts: OnceLock<Texts>,
+    /// Each row's number (NaN when missing), kept when every present cell is a finite number.
+    numbers: Option<Vec<f64>>,
+    /// With `numbers`: the cells whose number does not print back as their text.
+    unspelled: Unspelled,
+}
+
+impl PartialEq for Column {
+    fn eq(&self, other: &Self) -> bool {
+        let bits = |c: &Column| c.numbers.as_ref().map(|n| n.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        self.name == other.name
+            && self.kind == other.kind
+            && bits(self) == bits(other)
+            && self.same_cells(other)
+    }
+}
+
+/// The cells of a column as a key, equal for two columns exactly when [`Column::same_cells`] holds.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) enum CellsKey<'a> {
+    /// A column of numbers: their bits, and the cells they do not spell.
+    Numbers(Vec<u64>, &'a [u32], &'a str, &'a [u32]),
+    /// Any other column: its texts.
+    Texts(&'a str, &'a [u32]),
+}
+
+impl Column {
+    /// Builds a column from its cells (`None` for a missing value) and infers its kind. A present
+    /// cell is trimmed; one that is empty after trimming counts as missing.
+    pub fn new<'a>(name: String, cells: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        let mut builder = ColumnBuilder::new(0);
+        for cell in cells {
+            builder.push(cell.unwrap_or_default());
+        }
+        builder.finish(name)
+    }
+
+    /// A column of numbers without texts, or of texts without numbers; its kind still to infer.
+    pub(super) fn from_parts(
+        name: String,
+        numbers: Option<Vec<f64>>,
+        unspelled: Unspelled,
+        texts: Option<Texts>,
+    ) -> Self {
+        let cell_texts = OnceLock::new();
+        if let Some(texts) = texts {
+            let _ = cell_texts.set(texts);
+        }
+        Column { name, kind: ColumnKind::Text, texts: cell_texts, numbers, unspelled }
+    }
+
+    /// Every cell's text, spelled out from the numbers on first use.
+    fn texts(&self) -> &Texts {
+        self.texts.get_or_init(|| {
+            let (text, ends) = spell(self.numbers.as_deref().unwrap_or_default(), &self.unspelled);
+            // Spelled numbers and kept cells are UTF-8.
+            Texts { text: String::from_utf8(text).unwrap_or_default(), ends }
+        })
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        match (&self.numbers, self.texts.get()) {
+            (Some(numbers), _) => numbers.len(),
+            (None, Some(texts)) => texts.len(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether this column keeps its numbers (every present cell is one).
+    pub(crate) fn has_numbers(&self) -> bool {
+        self.numbers.is_some()
+    }
+
+    /// The text of the cell at `row`, `None` when missing.
+    pub fn cell(&self, row: usize) -> Option<&str> {
+        self.texts().get(row)
+    }
+
+    /// The text of the cell at `row`, `None` when missing, without spelling out the whole column
+    /// (for a look at a few cells).
+    pub fn text(&self, row: usize) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        match (&self.numbers, self.texts.get()) {
+            (Some(numbers), None) => match self.unspelled.text(row) {
+                Some(text) => Some(Cow::Borrowed(text)),
+                None => (!numbers[row].is_nan()).then(|| Cow::Owned(spelled(numbers[row]))),
+            },
+            _ => self.cell(row).map(Cow::Borrowed),
+        }
+    }
+
+    /// Every cell in row order, `None` where missing.
+    pub fn cells(&self) -> impl ExactSizeIterator<Item = Option<&str>> + '_ {
+        let texts = self.texts();
+        (0..texts.len()).map(|row| texts.get(row))
+    }
+
+    /// Whether the cell at `row` is missing.
+    pub fn is_missing(&self, row: usize) -> bool {
+        match &self.numbers {
+            Some(numbers) => numbers[row].is_nan(),
+            None => self.cell(row).is_none(),
+        }
+    }
+
+    /// The number of missing cells.
+    pub fn missing_count(&self) -> usize {
+        match &self.numbers {
+            Some(numbers) => numbers.iter().filter(|v| v.is_nan()).count(),
+            None => {
+                let mut start = 0;
+                let mut missing = 0;
+                for &end in &self.texts().ends {
+                    missing += usize::from(end == start);
+                    start = end;
+                }
+                missing
+            }
+        }
+    }
+
+    /// The cell at `row` as a number, `None` when missing or not a finite number.
+    pub fn number(&self, row: usize) -> Option<f64> {
+        match &self.numbers {
+            Some(numbers) => Some(numbers[row]).filter(|v| !v.is_nan()),
+            None => self.cell(row).and_then(parse_number),
+        }
+    }
+
+    /// Whether the cell at `row` is present and written as an integer: digits only, after an
+    /// optional sign (pandas reads a column of such cells as integers).
+    pub fn written_as_integer(&self, row: usize) -> bool {
+        let digits_only = |cell: &str| {
+            let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        };
+        match (&self.numbers, self.texts.get()) {
+            (Some(numbers), None) => match self.unspelled.text(row) {
+                Some(text) => digits_only(text),
+                // Rust prints an integral value as digits only.
+                None => !numbers[row].is_nan() && numbers[row].fract() == 0.0,
+            },
+            _ => self.cell(row).is_some_and(digits_only),
+        }
+    }
+
+    /// The cell at `row` as a boolean, `None` when missing or not a recognised boolean word.
+    pub fn boolean(&self, row: usize) -> Option<bool> {
+        self.cell(row).and_then(parse_bool)
+    }
+
+    /// Whether both columns hold the same cells, row by row (names and kinds aside).
+    pub fn same_cells(&self, other: &Column) -> bool {
+        match (self.numbers.is_some(), other.numbers.is_some()) {
+            (true, true) => self.cells_key() == other.cells_key(),
+            _ => self.texts() == other.texts(),
+        }
+    }
+
+    /// The cells as a key equal for two columns exactly when [`Column::same_cells`] holds, to find
+    /// equal columns by hashing instead of comparing every pair.
+    pub(crate) fn cells_key(&self) -> CellsKey<'_> {
+        match &self.numbers {
+            Some(numbers) => CellsKey::Numbers(
+                numbers.iter().map(|v| if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() }).collect(),
+                &self.unspelled.rows,
+                &self.unspelled.texts.text,
+                &self.unspelled.texts.ends,
+            ),
+            None => {
+                let texts = self.texts();
+                CellsKey::Texts(&texts.text, &texts.ends)
+            }
+        }
+    }
+
+    /// A column of the same name and kind whose row `i` is this column's row `rows[i]`.
+    pub fn take(&self, rows: &[usize]) -> Column {
+        let mut column = match &self.numbers {
+            Some(numbers) => {
+                let mut unspelled = Unspelled::default();
+                let mut text = String::new();
+                for (i, &row) in rows.iter().enumerate() {
+                    if let Some(cell) = self.unspelled.text(row) {
+                        unspelled.rows.push(i as u32);
+                        text.push_str(cell);
+                        unspelled.texts.ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+                    }
+                }
+                unspelled.texts.text = text;
+                let numbers = rows.iter().map(|&r| numbers[r]).collect();
+                Column::from_parts(self.name.clone(), Some(numbers), unspelled, None)
+            }
+            None => {
+                let mut builder = ColumnBuilder::texts_only(rows.len());
+                for &row in rows {
+                    builder.push_text(self.cell(row).unwrap_or_default().as_bytes());
+                }
+                builder.finish(self.name.clone())
+            }
+        };
+        column.kind = self.kind;
+        column
+    }
+
+    /// How many distinct present values there are (without copying them, as `value_counts` does).
+    pub fn distinct_count(&self) -> usize {
+        match (&self.numbers, self.texts.get()) {
+            (Some(numbers), None) => {
+                // The printed form of a number is unique to it, and never the text of a cell
+                // kept because its number does not print it: count both apart.
+                let mut bits: Vec<u64> = Vec::with_capacity(numbers.len());
+                let mut next = 0;
+                for (row, v) in numbers.iter().enumerate() {
+                    if self.unspelled.rows.get(next).is_some_and(|&r| r as usize == row) {
+                        next += 1;
+                    } else if !v.is_nan() {
+                        bits.push(v.to_bits());
+                    }
+                }
+                bits.sort_unstable();
+                bits.dedup();
+                let kept: std::collections::HashSet<&str> =
+                    (0..self.unspelled.rows.len()).filter_map(|i| self.unspelled.texts.get(i)).collect();
+                bits.len() + kept.len()
+            }
+            _ => self.cells().flatten().collect::<std::collections::HashSet<_>>().len(),
+        }
+    }
+
+    /// The distinct present values, sorted, with how often each occurs.
+    pub fn value_counts(&self) -> Vec<(String, usize)> {
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+        for cell in self.cells().flatten() {
+            *counts.entry(cell).or_default() += 1;
+        }
+        counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+
+    /// Makes the column's numbers those of its cells (each must read as one, or be missing), keeping
+    /// its texts.
+    pub(super) fn read_numbers(&mut self) {
+        if self.numbers.is_some() {
+            return;
+        }
+        let texts = self.texts();
+        let mut numbers = Vec::with_capacity(texts.len());
+        let mut unspelled = Unspelled::default();
+        let mut text = String::new();
+        for row in 0..texts.len() {
+            let cell = texts.get(row);
+            let number = cell.and_then(|c| read_number(c.as_bytes()));
+            numbers.push(number.map_or(f64::NAN, |n| n.value));
+            if let (Some(cell), Some(false)) = (cell, number.map(|n| n.spelled)) {
+                unspelled.rows.push(row as u32);
+                text.push_str(cell);
+                unspelled.texts.ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+            }
+        }
+        unspelled.texts.text = text;
+        self.numbers = Some(numbers);
+        self.unspelled = unspelled;
+    }
+
+    /// The same column without its numbers, as if a cell were not one (for tests of
+    /// [`Column::read_numbers`]).
+    #[cfg(test)]
+    pub(crate) fn without_numbers(mut self) -> Self {
+        self.texts();
+        self.numbers = None;
+        self.unspelled = Unspelled::default();
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_spelled_as_rust_prints_them() {
+        let mut rng = crate::rng::SplitMix64::new(5);
+        let mut digits = 0;
+        for i in 0..300_000 {
+            // Short decimals of every scale, then arbitrary bit patterns.
+            let value = if i % 3 == 0 {
+                f64::from_bits(rng.next_u64())
+            } else {
+                let m = rng.below(1_000_000_000) as f64;
+                let scale = POWERS[rng.below(16)];
+                if i % 2 == 0 {
+                    m / scale
+                } else {
+                    -(m * scale) / 1e9
+                }
+            };
+            if !value.is_finite() {
+                continue;
+            }
+            let mut text = Vec::new();
+            push_spelled(&mut text, value, &mut digits);
+            assert_eq!(String::from_utf8(text).unwrap(), format!("{value}"), "{value:e}");
+        }
+        for value in [0.0, -0.0, 1.0, 0.1, 123456789012345.0, 1e15, 1e-7, 5e-324, f64::MAX] {
+            assert_eq!(spelled(value), format!("{value}"));
+        }
+    }
+}
