@@ -42,7 +42,7 @@ mod train;
 mod validation;
 
 pub use bundle::{Gate, ModelBundle, SchemaColumn, TrainingInfo, FORMAT_VERSION};
-pub use csv_import::{parse_csv, MISSING_MARKERS};
+pub use csv_import::{parse_csv, CsvReader, MAX_BYTES as MAX_CSV_BYTES, MISSING_MARKERS};
 pub use error::{BundleError, CsvError, EventError, SchemaError, TabmlError};
 pub use evaluation::{
     evaluate, BinaryCurves, ClassificationMetrics, ClassificationReport, ColumnImportance, EvaluateOptions,
