@@ -1,0 +1,44 @@
+//! `tabml bench --read FILE`: how fast the command line reads a CSV file into a table, and the
+//! most memory the process held meanwhile (run it in a fresh process per file).
+
+use super::{load_table, CliError};
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+/// Reads `path` three times as `load_table` does (block by block), and reports the best time, the
+/// throughput and the process's peak resident memory during the first read.
+pub fn bench_read(path: &Path) -> Result<String, CliError> {
+    let bytes =
+        std::fs::metadata(path).map_err(|source| CliError::Io { path: path.to_owned(), source })?.len();
+    let mut best = f64::INFINITY;
+    let mut shape = (0, 0);
+    let mut peak = None;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let table = load_table(path)?;
+        best = best.min(start.elapsed().as_secs_f64());
+        shape = (table.n_rows, table.columns.len());
+        // The peak of the first read, with its table still held.
+        peak = peak.or_else(peak_rss);
+    }
+    let doc = json!({
+        "tool": "tabml",
+        "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "bytes": bytes,
+        "rows": shape.0,
+        "columns": shape.1,
+        "seconds": best,
+        "mb_per_s": bytes as f64 / 1e6 / best,
+        "peak_rss_bytes": peak,
+    });
+    Ok(doc.to_string())
+}
+
+/// The process's peak resident memory in bytes (`VmHWM`), where the system says it.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
