@@ -15,9 +15,11 @@
 //! `browser-bench --dist DIR --data classif_100k.csv --target label [--out FILE.json]`
 //!
 //! With `--drift-dir DIR` instead of `--data`, it times the drift check of `DIR/drift_reference.csv`
-//! against `DIR/drift_current.csv` (scripts/bench/make_drift_data.py) in the tab's worker, through
-//! the Monitor step's file comparison, and natively (best of three each), beside Evidently's time
-//! from `--evidently FILE.json` (scripts/bench/evidently_bench.py) when given.
+//! against `DIR/drift_current.csv`, and of the high-cardinality `drift_hc_*.csv` pair
+//! (scripts/bench/make_drift_data.py), in the tab's worker, through the Monitor step's file
+//! comparison, and natively (best of three each): the check, and both files read and checked;
+//! beside Evidently's time from `--evidently FILE.json` (scripts/bench/evidently_bench.py) when
+//! given.
 //!
 //! With `--offline`, it times the app with the server away: reloading from the service worker, and
 //! draining 10,000 queued events once the server is back (`offline.rs`).
