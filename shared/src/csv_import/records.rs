@@ -6,7 +6,7 @@
 //! Most lines hold no quote and no lone `\r`: those are split where the delimiter falls, with the
 //! fields left in place. The rest go through a byte-by-byte reader that copies unquoted fields out.
 
-use memchr::{memchr, memchr2, memchr_iter};
+use memchr::{memchr3, memchr_iter};
 
 /// The fields of one record.
 #[derive(Debug, Default)]
@@ -62,18 +62,16 @@ pub(super) fn read_record(
     record: &mut Record,
 ) -> Option<Read> {
     let rest = &input[start..];
-    let (line_end, next, newlines) = match memchr(b'\n', rest) {
-        Some(i) => (i, i + 1, 1),
+    // One scan for the line end, a quote or a carriage return: a plain line has only its end.
+    let (content, next, newlines) = match memchr3(b'\n', b'"', b'\r', rest) {
+        Some(i) if rest[i] == b'\n' => (i, i + 1, 1),
+        Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => (i, i + 2, 1),
+        Some(_) => return read_quoted(input, start, delimiter, at_end, record),
         None if at_end => (rest.len(), rest.len(), 0),
         None => return None,
     };
-    let line = &rest[..line_end];
-    let content = line.strip_suffix(b"\r").unwrap_or(line);
-    if memchr2(b'"', b'\r', content).is_some() {
-        return read_quoted(input, start, delimiter, at_end, record);
-    }
     record.quoted = false;
-    record.plain = Some((start, start + content.len()));
+    record.plain = Some((start, start + content));
     record.bounds.clear();
     Some(Read { next: start + next, newlines })
 }

@@ -105,13 +105,16 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
     };
     let value = if negative { -value } else { value };
     // The digits read as one integer have no leading zeros: its length is the significant digits.
-    let plus_sign = sign == 1 && !negative;
-    let spelled = !plus_sign
-        && !has_exponent
-        && integer_digits > 0
-        && (integer_digits == 1 || digits[0] != b'0')
-        && (!point || (fraction_digits > 0 && digits[integer_digits + fraction_digits] != b'0'))
-        && mantissa < 1_000_000_000_000_000;
+    // Evaluated without short cuts (`&`, not `&&`): a branch per rule was mispredicted often.
+    let first = digits.first().copied().unwrap_or(b'0');
+    let last =
+        digits[..integer_digits + usize::from(point) + fraction_digits].last().copied().unwrap_or(b'0');
+    let spelled = ((sign == 0) | negative)
+        & !has_exponent
+        & (integer_digits > 0)
+        & ((integer_digits == 1) | (first != b'0'))
+        & (!point | ((fraction_digits > 0) & (last != b'0')))
+        & (mantissa < 1_000_000_000_000_000);
     // Below 2^53 · 10^22: finite.
     Some((Number { value, spelled }, sign + i))
 }
