@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark: tabml (native, release build) against scikit-learn on the same machine and the same
 # files, one after the other, single-threaded on both sides; and tabml's drift check against
-# Evidently's DataDriftPreset on a 200,000 x 20 reference/current pair; tabml serve against MLflow's
-# tracking server (monitoring ingest and registry reads); and scoring: the Score page in the tab
-# against natively (browser-bench), and `tabml score --server` against a scikit-learn pipeline
-# loaded with joblib and `mlflow models predict`; and the mentors' 30-day series and class overview
-# over a million stored predictions (mentor-bench). Prints Markdown tables with the ratios and the
-# targets; BENCHMARKS.md records a run.
+# Evidently's DataDriftPreset on two 200,000 x 20 reference/current pairs (4-decimal and
+# high-cardinality); reading CSV files against pandas.read_csv, with peak memory; tabml serve
+# against MLflow's tracking server (monitoring ingest and registry reads); and scoring: the Score
+# page in the tab against natively (browser-bench), and `tabml score --server` against a
+# scikit-learn pipeline loaded with joblib and `mlflow models predict`; and the mentors' 30-day
+# series and class overview over a million stored predictions (mentor-bench). Prints Markdown
+# tables with the ratios and the targets; BENCHMARKS.md records a run.
 #
 #   scripts/bench.sh            # full size: 100,000 x 20 classification, 1,000,000 x 20 CSV (minutes)
 #   BENCH_SMALL=1 scripts/bench.sh   # 10,000 rows / 50,000 CSV rows, for a quick look
@@ -56,6 +57,16 @@ step "timing Evidently's DataDriftPreset on the drift pair"
 target/evidently-venv/bin/python scripts/bench/evidently_bench.py "$out" "$out/evidently.json" 2>/dev/null
 
 python3 scripts/bench/report.py "$out/tabml.json" "$out/sklearn.json" "$out/evidently.json"
+
+step "timing CSV reading, one fresh process per file: tabml against pandas.read_csv, with peak memory"
+reads=(parse_1m.csv drift_hc_reference.csv drift_reference.csv)
+read_docs=()
+for file in "${reads[@]}"; do
+  "$CARGO_TARGET_DIR/release/tabml" bench --data "$out" --read "$file" > "$out/tabml_read_${file%.csv}.json"
+  read_docs+=("$out/tabml_read_${file%.csv}.json")
+done
+target/ref-venv/bin/python scripts/bench/pandas_read.py "$out" "$out/pandas_read.json" "${reads[@]}"
+python3 scripts/bench/report.py --read "$out/pandas_read.json" "${read_docs[@]}"
 
 step "building the app for release (trunk build --release → target/dist-release)"
 trunk build --release --dist target/dist-release

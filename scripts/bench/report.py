@@ -13,6 +13,12 @@ scikit-learn (ratio >= 1); forest_fit ratio >= 3; tabml's median single-row late
 
 With a third file (scripts/bench/evidently_bench.py's), it also prints the drift check of the
 200,000 x 20 pair against Evidently's DataDriftPreset: target ratio >= 20 natively.
+
+    python3 scripts/bench/report.py --read pandas_read.json tabml_read_*.json
+
+prints reading CSV files: `tabml bench --read` (one JSON per file) against pandas.read_csv
+(scripts/bench/pandas_read.py), with the targets: at least 300 MB/s, at least 3x pandas, and a peak
+memory at most pandas'.
 """
 import json
 import os
@@ -138,5 +144,47 @@ def drift_table(tabml, evidently):
           f"{met(tabml.get('drifted_columns') == evidently.get('drifted_columns'))} |")
 
 
+def read_table(tabml_reads, pandas_doc):
+    """Reading CSV files: tabml (`tabml bench --read`, one JSON per file) against pandas.read_csv
+    (scripts/bench/pandas_read.py), with the targets: at least 300 MB/s, at least 3x pandas, and a
+    peak at most pandas'."""
+    files = pandas_doc.get("files", {})
+    versions = pandas_doc.get("versions", {})
+    print()
+    print("Reading CSV files (best of 3; peak resident memory of the whole process during the first read; "
+          + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + ")")
+    print()
+    print("| file | tabml | pandas | ratio (pandas / tabml) | tabml MB/s | tabml peak | pandas peak | "
+          "met? (≥ 300 MB/s, ≥ 3×, peak ≤ pandas') |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for doc in tabml_reads:
+        name = doc.get("file")
+        theirs = files.get(name, {})
+        t, p = doc.get("seconds"), theirs.get("seconds")
+        r, r_text = fmt_ratio(t, p)
+        mbs = doc.get("mb_per_s")
+        tp, pp = doc.get("peak_rss_bytes"), theirs.get("peak_rss_bytes")
+        ok = None
+        if None not in (r, mbs, tp, pp):
+            ok = mbs >= 300 and r >= 3 and tp <= pp
+        mb = lambda b: "n/a" if b is None else f"{b / 1e6:.0f} MB"
+        print(f"| {name} ({mb(doc.get('bytes'))}) | {fmt_seconds(t)} | {fmt_seconds(p)} | {r_text} | "
+              f"{'n/a' if mbs is None else f'{mbs:.0f}'} | {mb(tp)} | {mb(pp)} | {met(ok)} |")
+
+
+def read_main(args):
+    """`report.py --read PANDAS_JSON TABML_READ_JSON...`"""
+    with open(args[0], encoding="utf-8") as f:
+        pandas_doc = json.load(f)
+    reads = []
+    for path in args[1:]:
+        with open(path, encoding="utf-8") as f:
+            reads.append(json.load(f))
+    read_table(reads, pandas_doc)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--read":
+        read_main(sys.argv[2:])
+    else:
+        main()
