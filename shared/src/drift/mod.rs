@@ -27,6 +27,7 @@
 mod binning;
 mod checks;
 mod choice;
+mod digest;
 mod performance;
 mod profile;
 mod profile_check;
