@@ -137,7 +137,10 @@ pub(super) fn distinct_over(reference: &Side, current: &Side) -> Option<usize> {
         (Side::Labels { counts: a }, Side::Labels { counts: b }) => {
             Some(a.keys().chain(b.keys()).collect::<BTreeSet<_>>().len())
         }
-        (Side::Numbers { distinct: Some(a), .. }, Side::Numbers { distinct: Some(b), .. }) => {
+        (
+            Side::Numbers { values: a, distinct: Some(_), .. },
+            Side::Numbers { values: b, distinct: Some(_), .. },
+        ) => {
             let mut all = merge_sorted(a, b);
             all.dedup();
             Some(all.len())

@@ -204,10 +204,11 @@ impl NumericSketch {
     /// The values as one side of a drift test: exact, or the centroids weighted by their rows.
     pub fn side(&self) -> Side {
         let (values, weights, distinct) = match &self.exact {
-            Some(exact) => {
-                let values: Vec<f64> = exact.iter().map(|e| e.0).collect();
-                (values.clone(), exact.iter().map(|e| e.1 as f64).collect(), Some(values))
-            }
+            Some(exact) => (
+                exact.iter().map(|e| e.0).collect(),
+                exact.iter().map(|e| e.1 as f64).collect(),
+                Some(exact.len()),
+            ),
             None => (
                 self.centroids.iter().map(|c| c.0).collect(),
                 self.centroids.iter().map(|c| c.1).collect(),

@@ -17,8 +17,9 @@ pub enum Side {
         weights: Option<Vec<f64>>,
         /// Whether every value was written as an integer (pandas reads the column as int64).
         integers: bool,
-        /// The distinct values, sorted, when known.
-        distinct: Option<Vec<f64>>,
+        /// How many distinct values there are, when `values` are the values themselves (each
+        /// with its count) rather than a sketch's centroids.
+        distinct: Option<usize>,
         /// Rows with a value.
         rows: u64,
         /// The population standard deviation.
@@ -82,7 +83,7 @@ fn binned(kind: DriftKind, reference: &Side, current: &Side) -> (Distribution, V
         Side::Numbers { values: cv, weights: cw, integers: ci, .. },
     ) = (kind, reference, current)
     {
-        if rd.as_ref().is_none_or(|d| d.len() > 20) {
+        if rd.is_none_or(|d| d > 20) {
             let min = rv.first().copied().unwrap_or(0.0).min(cv.first().copied().unwrap_or(0.0));
             let max = rv.last().copied().unwrap_or(0.0).max(cv.last().copied().unwrap_or(0.0));
             let n = (reference.rows() + current.rows()) as usize;
@@ -303,8 +304,8 @@ fn hellinger(kind: DriftKind, reference: &Side, current: &Side) -> f64 {
     {
         let (mut keys, integers) = match (reference, current) {
             (
-                Side::Numbers { distinct: Some(a), integers: ia, .. },
-                Side::Numbers { distinct: Some(b), integers: ib, .. },
+                Side::Numbers { values: a, distinct: Some(_), integers: ia, .. },
+                Side::Numbers { values: b, distinct: Some(_), integers: ib, .. },
             ) => (a.iter().chain(b).copied().collect::<Vec<f64>>(), *ia && *ib),
             _ => (expanded(reference).into_iter().chain(expanded(current)).collect(), false),
         };
