@@ -1,7 +1,8 @@
 //! Which test each column gets, as Evidently's `DataDriftPreset` chooses it: the tests, how a
 //! column is typed (as pandas reads it from a CSV file), and why a test was chosen.
 
-use super::statistics::{merge_sorted, Side};
+use super::merged::distinct_count;
+use super::statistics::Side;
 use super::{ColumnProfile, MAX_CATEGORIES};
 use crate::table::ColumnKind;
 use serde::{Deserialize, Serialize};
@@ -140,11 +141,7 @@ pub(super) fn distinct_over(reference: &Side, current: &Side) -> Option<usize> {
         (
             Side::Numbers { values: a, distinct: Some(_), .. },
             Side::Numbers { values: b, distinct: Some(_), .. },
-        ) => {
-            let mut all = merge_sorted(a, b);
-            all.dedup();
-            Some(all.len())
-        }
+        ) => Some(distinct_count(a, b)),
         _ => None,
     }
 }

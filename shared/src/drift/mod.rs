@@ -28,6 +28,7 @@ mod binning;
 mod checks;
 mod choice;
 mod digest;
+mod merged;
 mod performance;
 mod profile;
 mod profile_check;

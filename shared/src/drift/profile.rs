@@ -158,7 +158,7 @@ impl NumericSketch {
             (Some(mine), Some(theirs)) => {
                 let mut merged: BTreeMap<u64, (f64, u64)> = BTreeMap::new();
                 for &(v, c) in mine.iter().chain(theirs) {
-                    let count = &mut merged.entry(order_key(v)).or_insert((v, 0)).1;
+                    let count = &mut merged.entry(crate::math::total_order_key(v)).or_insert((v, 0)).1;
                     *count = count.saturating_add(c);
                 }
                 *mine = merged.into_values().collect();
@@ -223,16 +223,6 @@ impl NumericSketch {
             rows: self.count,
             std: self.std(),
         }
-    }
-}
-
-/// A key that orders floats as `total_cmp` does, for maps.
-fn order_key(v: f64) -> u64 {
-    let bits = v.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
     }
 }
 

@@ -2,6 +2,7 @@
 //! it: Kolmogorov–Smirnov, chi-square, z, Wasserstein, Jensen–Shannon, PSI, KL and Hellinger.
 
 use super::binning;
+use super::merged::{distinct_values, wasserstein};
 use super::{Distribution, DriftKind, DriftTest};
 use crate::stats;
 use std::collections::{BTreeMap, BTreeSet};
@@ -206,52 +207,15 @@ pub(super) fn run_test(
     (outcome, dist)
 }
 
-/// Two sorted lists merged into one sorted list.
-pub(super) fn merge_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].total_cmp(&b[j]).is_le() {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
-}
-
 /// `scipy.stats.wasserstein_distance` between two sides, each value weighted by the rows it stands
 /// for: the area between the two CDFs, walked once over both sorted sides.
 fn weighted_wasserstein(reference: &Side, current: &Side) -> f64 {
-    let (Side::Numbers { values: u, weights: uw, .. }, Side::Numbers { values: v, weights: vw, .. }) =
-        (reference, current)
-    else {
-        return 0.0;
-    };
-    if u.is_empty() || v.is_empty() {
-        return 0.0;
-    }
-    let weight = |w: &Option<Vec<f64>>, i: usize| w.as_ref().map_or(1.0, |w| w[i]);
-    let total = |w: &Option<Vec<f64>>, n: usize| w.as_ref().map_or(n as f64, |w| w.iter().sum());
-    let (tu, tv) = (total(uw, u.len()), total(vw, v.len()));
-    let all = merge_sorted(u, v);
-    let (mut iu, mut iv, mut cu, mut cv, mut sum) = (0usize, 0usize, 0.0, 0.0, 0.0);
-    for w in all.windows(2) {
-        while iu < u.len() && u[iu] <= w[0] {
-            cu += weight(uw, iu);
-            iu += 1;
+    match (reference, current) {
+        (Side::Numbers { values: u, weights: uw, .. }, Side::Numbers { values: v, weights: vw, .. }) => {
+            wasserstein(u, uw.as_deref(), v, vw.as_deref())
         }
-        while iv < v.len() && v[iv] <= w[0] {
-            cv += weight(vw, iv);
-            iv += 1;
-        }
-        sum += (cu / tu - cv / tv).abs() * (w[1] - w[0]);
+        _ => 0.0,
     }
-    sum
 }
 
 /// Evidently's chi-square: current counts against the reference's counts scaled to the current size.
@@ -302,15 +266,18 @@ fn hellinger(kind: DriftKind, reference: &Side, current: &Side) -> f64 {
     let overlap = if let (DriftKind::Numeric, Side::Numbers { .. }, Side::Numbers { .. }) =
         (kind, reference, current)
     {
-        let (mut keys, integers) = match (reference, current) {
+        let (keys, integers) = match (reference, current) {
             (
                 Side::Numbers { values: a, distinct: Some(_), integers: ia, .. },
                 Side::Numbers { values: b, distinct: Some(_), integers: ib, .. },
-            ) => (a.iter().chain(b).copied().collect::<Vec<f64>>(), *ia && *ib),
-            _ => (expanded(reference).into_iter().chain(expanded(current)).collect(), false),
+            ) => (distinct_values(a, b), *ia && *ib),
+            _ => {
+                let mut keys: Vec<f64> = expanded(reference).into_iter().chain(expanded(current)).collect();
+                crate::math::sort_floats(&mut keys);
+                keys.dedup();
+                (keys, false)
+            }
         };
-        crate::math::sort_floats(&mut keys);
-        keys.dedup();
         let (min, max) = (keys.first().copied().unwrap_or(0.0), keys.last().copied().unwrap_or(0.0));
         let edges = binning::sturges_edges(min, max, keys.len(), integers);
         let density = |side: &Side| -> Vec<f64> {
