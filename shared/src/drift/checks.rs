@@ -1,5 +1,6 @@
 //! The data checks beside drift: missing rates, new categories, values out of range, freshness.
 
+use super::columns::Checked;
 use super::{ColumnProfile, DataCheck, DriftOptions};
 use crate::table::ColumnKind;
 
@@ -7,20 +8,21 @@ use crate::table::ColumnKind;
 pub const MISSING_RATE_CHANGE: f64 = 0.05;
 
 pub(super) fn data_checks(
-    reference: &ColumnProfile,
-    current: &ColumnProfile,
+    reference_column: &Checked,
+    current_column: &Checked,
     options: &DriftOptions,
     checks: &mut Vec<DataCheck>,
 ) {
+    let (reference, current) = (&*reference_column.profile, &*current_column.profile);
     let rate = |p: &ColumnProfile| if p.rows == 0 { 0.0 } else { p.missing as f64 / p.rows as f64 };
     let (r, c) = (rate(reference), rate(current));
     if (c - r).abs() >= MISSING_RATE_CHANGE {
         checks.push(DataCheck::MissingRate { column: current.name.clone(), reference: r, current: c });
     }
     match (current.kind, &reference.numbers, &current.numbers, &reference.labels, &current.labels) {
-        (ColumnKind::Numeric, Some(sketch), Some(values), _, _) if sketch.count > 0 => {
+        (ColumnKind::Numeric, Some(sketch), Some(_), _, _) if sketch.count > 0 => {
             let (min, max) = (sketch.min, sketch.max);
-            let (below, above) = values.outside(min, max);
+            let (below, above) = current_column.outside(min, max);
             if below + above > 0 {
                 checks.push(DataCheck::OutOfRange { column: current.name.clone(), min, max, below, above });
             }

@@ -184,10 +184,17 @@ pub fn default_test(kind: DriftKind, reference_rows: u64, distinct: Option<usize
 /// category unless more than half the values are distinct. `None` for dates, which are checked for
 /// freshness instead.
 pub fn drift_kind(current: &ColumnProfile) -> Option<DriftKind> {
+    let numbers = current.numbers.as_ref().and_then(|sketch| sketch.exact.as_ref()).map(Vec::len);
+    kind_of(current, numbers)
+}
+
+/// [`drift_kind`], given how many distinct numbers the column has when they are known exactly
+/// (which, for a table's column read without counting each value, the profile does not say).
+pub(super) fn kind_of(current: &ColumnProfile, distinct_numbers: Option<usize>) -> Option<DriftKind> {
     match (current.kind, &current.numbers, &current.labels) {
         (ColumnKind::Datetime, _, _) => None,
         (ColumnKind::Numeric, Some(sketch), _) => {
-            let few = sketch.exact.as_ref().is_some_and(|e| e.len() <= INTEGER_CATEGORY_LIMIT);
+            let few = distinct_numbers.is_some_and(|d| d <= INTEGER_CATEGORY_LIMIT);
             Some(if sketch.integers && few { DriftKind::Categorical } else { DriftKind::Numeric })
         }
         (_, _, labels) => {

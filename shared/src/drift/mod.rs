@@ -27,6 +27,7 @@
 mod binning;
 mod checks;
 mod choice;
+mod columns;
 mod digest;
 mod merged;
 mod performance;
@@ -53,6 +54,7 @@ pub use statistics::Side;
 use crate::table::Table;
 use checks::data_checks;
 use choice::distinct_over;
+use columns::{Checked, Columns};
 use serde::{Deserialize, Serialize};
 use statistics::run_test;
 use std::collections::{BTreeMap, BTreeSet};
@@ -172,7 +174,9 @@ pub fn check_tables(
     current: &Table,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
-    check_against_profile(&DataProfile::exact(reference), current, options)
+    // As against the reference's exact profile, without building it.
+    let reference = Dataset::table(reference, &BTreeSet::new(), Columns::Profiles(&[]));
+    check_sides(&reference, &Dataset::table(current, &options.ignore, Columns::Profiles(&[])), options)
 }
 
 /// Checks every column of `current` against a reference given only by its profile (the model
@@ -183,22 +187,8 @@ pub fn check_against_profile(
     current: &Table,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
-    check_profiles(profile, &exact_profile(current, options), options)
-}
-
-/// The exact profile of the columns of `table` that `options` does not ignore: drift against it
-/// is drift against the table.
-fn exact_profile(table: &Table, options: &DriftOptions) -> DataProfile {
-    DataProfile {
-        rows: table.n_rows as u64,
-        columns: table
-            .columns
-            .iter()
-            .filter(|c| !options.ignore.contains(&c.name))
-            .map(|c| ColumnProfile::of_column(c, None, usize::MAX))
-            .collect(),
-        predictions: Vec::new(),
-    }
+    let current = Dataset::table(current, &options.ignore, Columns::Profiles(&[]));
+    check_sides(&Dataset::profile(profile), &current, options)
 }
 
 /// Checks a current data set given only by its profile (merged from the batches of many clients,
@@ -212,9 +202,40 @@ pub fn check_profiles(
     current: &DataProfile,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
+    check_sides(&Dataset::profile(reference), &Dataset::profile(current), options)
+}
+
+/// One data set of a check: its columns, the model's outputs on its rows (none without a model),
+/// and how many rows. A table's columns are profiled exactly, one at a time as the check reaches
+/// them (see [`Columns`]): the same verdicts as against [`DataProfile::exact`], with less work.
+struct Dataset<'a> {
+    columns: Columns<'a>,
+    outputs: Columns<'a>,
+    rows: u64,
+}
+
+impl<'a> Dataset<'a> {
+    fn profile(profile: &'a DataProfile) -> Self {
+        Self {
+            columns: Columns::Profiles(&profile.columns),
+            outputs: Columns::Profiles(&profile.predictions),
+            rows: profile.rows,
+        }
+    }
+
+    fn table(table: &'a Table, ignore: &BTreeSet<String>, outputs: Columns<'a>) -> Self {
+        Self { columns: Columns::of_table(table, ignore), outputs, rows: table.n_rows as u64 }
+    }
+}
+
+fn check_sides(
+    reference: &Dataset,
+    current: &Dataset,
+    options: &DriftOptions,
+) -> Result<DriftReport, DriftError> {
     validate_options(options)?;
     // Columns by name, indexed once: a scan per column would be quadratic in wide tables.
-    let (reference_index, current_index) = (reference.index(), current.index());
+    let (reference_index, current_index) = (reference.columns.index(), current.columns.index());
     for name in options.tests.keys().chain(options.thresholds.keys()) {
         if !current_index.contains_key(name.as_str()) && !reference_index.contains_key(name.as_str()) {
             return Err(DriftError::UnknownColumn { column: name.clone(), side: "either data set".into() });
@@ -222,31 +243,37 @@ pub fn check_profiles(
     }
     let mut columns = Vec::new();
     let mut checks = Vec::new();
-    for cur in current.columns.iter().filter(|c| !options.ignore.contains(&c.name)) {
-        let Some(&r) = reference_index.get(cur.name.as_str()) else {
-            checks.push(DataCheck::OnlyOnOneSide { column: cur.name.clone(), side: "current".into() });
+    for i in 0..current.columns.len() {
+        let name = current.columns.name(i);
+        if options.ignore.contains(name) {
+            continue;
+        }
+        let Some(&r) = reference_index.get(name) else {
+            checks.push(DataCheck::OnlyOnOneSide { column: name.to_owned(), side: "current".into() });
             continue;
         };
-        data_checks(r, cur, options, &mut checks);
-        if let Some(drift) = check_profiled_column(r, cur, options, &mut checks)? {
+        let (r, cur) = (reference.columns.get(r), current.columns.get(i));
+        data_checks(&r, &cur, options, &mut checks);
+        if let Some(drift) = check_profiled_column(&r, &cur, options, &mut checks)? {
             columns.push(drift);
         }
     }
-    for r in &reference.columns {
-        if !current_index.contains_key(r.name.as_str()) && !options.ignore.contains(&r.name) {
-            checks.push(DataCheck::OnlyOnOneSide { column: r.name.clone(), side: "reference".into() });
+    for r in (0..reference.columns.len()).map(|i| reference.columns.name(i)) {
+        if !current_index.contains_key(r) && !options.ignore.contains(r) {
+            checks.push(DataCheck::OnlyOnOneSide { column: r.to_owned(), side: "reference".into() });
         }
     }
-    if !current.columns.iter().any(|c| reference_index.contains_key(c.name.as_str())) {
+    if !(0..current.columns.len()).any(|i| reference_index.contains_key(current.columns.name(i))) {
         return Err(DriftError::NoCommonColumn);
     }
     // The outputs get the default tests: overrides name input columns.
     let defaults = DriftOptions { tests: BTreeMap::new(), thresholds: BTreeMap::new(), ..options.clone() };
     let mut predictions = Vec::new();
-    let reference_outputs = profile::index(&reference.predictions);
-    for cur in &current.predictions {
-        if let Some(&r) = reference_outputs.get(cur.name.as_str()) {
-            if let Some(drift) = check_profiled_column(r, cur, &defaults, &mut checks)? {
+    let reference_outputs = reference.outputs.index();
+    for i in 0..current.outputs.len() {
+        if let Some(&r) = reference_outputs.get(current.outputs.name(i)) {
+            let (r, cur) = (reference.outputs.get(r), current.outputs.get(i));
+            if let Some(drift) = check_profiled_column(&r, &cur, &defaults, &mut checks)? {
                 predictions.push(drift);
             }
         }
@@ -256,22 +283,25 @@ pub fn check_profiles(
 
 /// One column against its profile, or `None` (with a check saying why) when it cannot be tested.
 fn check_profiled_column(
-    reference: &ColumnProfile,
-    current: &ColumnProfile,
+    reference: &Checked,
+    current: &Checked,
     options: &DriftOptions,
     checks: &mut Vec<DataCheck>,
 ) -> Result<Option<ColumnDrift>, DriftError> {
-    let Some(kind) = drift_kind(current) else { return Ok(None) };
-    let numeric = kind == DriftKind::Numeric && reference.numbers.is_some() && current.numbers.is_some();
+    let Some(kind) = current.kind() else { return Ok(None) };
+    let numeric = kind == DriftKind::Numeric
+        && reference.profile.numbers.is_some()
+        && current.profile.numbers.is_some();
     let kind = if kind == DriftKind::Numeric && !numeric { DriftKind::Categorical } else { kind };
     let (r, c) = (reference.side(numeric), current.side(numeric));
+    let name = &current.profile.name;
     for (side, data) in [("reference", &r), ("current", &c)] {
         if data.rows() == 0 {
-            checks.push(DataCheck::Empty { column: current.name.clone(), side: side.into() });
+            checks.push(DataCheck::Empty { column: name.clone(), side: side.into() });
             return Ok(None);
         }
     }
-    check_column(&current.name, kind, &r, &c, options).map(Some)
+    check_column(name, kind, &r, &c, options).map(Some)
 }
 
 /// Drift of `current` against the training data of `bundle`, from the profile it carries: every
@@ -293,11 +323,13 @@ pub fn check_scored(
     scored: &Result<crate::Predictions, crate::TabmlError>,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
-    let mut profile = exact_profile(current, options);
-    if let Ok(predictions) = scored {
-        profile.predictions = DataProfile::exact(&prediction_table(&bundle.task, predictions)).columns;
-    }
-    let mut report = check_profiles(&bundle.profile, &profile, options)?;
+    let outputs = scored.as_ref().ok().map(|predictions| prediction_table(&bundle.task, predictions));
+    let outputs = match &outputs {
+        Some(table) => Columns::Table(table.columns.iter().collect()),
+        None => Columns::Profiles(&[]),
+    };
+    let current = Dataset::table(current, &options.ignore, outputs);
+    let mut report = check_sides(&Dataset::profile(&bundle.profile), &current, options)?;
     if let Err(error) = scored {
         report.checks.push(DataCheck::NotScored { reason: error.to_string() });
     }

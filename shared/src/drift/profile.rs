@@ -88,6 +88,14 @@ fn bounded(m2: f64) -> f64 {
 impl NumericSketch {
     /// The sketch of `sorted` values (NaN and ±∞ removed); `integers` as [`Side`] reads it.
     pub fn of_sorted(sorted: &[f64], integers: bool, exact_limit: usize) -> Self {
+        let mut sketch = Self::moments(sorted, integers);
+        sketch.count_values(sorted, exact_limit);
+        sketch
+    }
+
+    /// The count, mean, spread and range of `sorted` values (as [`NumericSketch::of_sorted`] has
+    /// them), without the values: `exact` is `None` and there are no centroids.
+    pub(super) fn moments(sorted: &[f64], integers: bool) -> Self {
         let count = sorted.len() as u64;
         let mut mean = if sorted.is_empty() { 0.0 } else { sorted.iter().sum::<f64>() / sorted.len() as f64 };
         if !mean.is_finite() {
@@ -95,6 +103,21 @@ impl NumericSketch {
             mean = crate::math::mean_and_std(sorted).0;
         }
         let m2 = bounded(sorted.iter().map(|v| (v - mean) * (v - mean)).sum());
+        Self {
+            count,
+            mean,
+            m2,
+            min: sorted.first().copied().unwrap_or(f64::NAN),
+            max: sorted.last().copied().unwrap_or(f64::NAN),
+            integers,
+            exact: None,
+            centroids: Vec::new(),
+        }
+    }
+
+    /// Keeps each distinct value of `sorted` (the values the moments came from) with its count, or
+    /// centroids when there are more than `exact_limit`.
+    fn count_values(&mut self, sorted: &[f64], exact_limit: usize) {
         let mut exact: Vec<(f64, u64)> = Vec::new();
         for &v in sorted {
             let v = if v == 0.0 { 0.0 } else { v };
@@ -103,18 +126,8 @@ impl NumericSketch {
                 _ => exact.push((v, 1)),
             }
         }
-        let mut sketch = Self {
-            count,
-            mean,
-            m2,
-            min: sorted.first().copied().unwrap_or(f64::NAN),
-            max: sorted.last().copied().unwrap_or(f64::NAN),
-            integers,
-            exact: Some(exact),
-            centroids: Vec::new(),
-        };
-        sketch.limit(exact_limit);
-        sketch
+        self.exact = Some(exact);
+        self.limit(exact_limit);
     }
 
     /// Switches to centroids when there are more than `limit` distinct values.
@@ -286,6 +299,21 @@ pub struct ColumnProfile {
 impl ColumnProfile {
     /// Profiles `rows` of `column` (every row when `None`).
     pub fn of_column(column: &Column, rows: Option<&[usize]>, exact_limit: usize) -> Self {
+        let (mut profile, sorted) = Self::read(column, rows, exact_limit);
+        if let (Some(sketch), Some(sorted)) = (&mut profile.numbers, sorted) {
+            sketch.count_values(&sorted, exact_limit);
+        }
+        profile
+    }
+
+    /// [`ColumnProfile::of_column`] short of counting each number: a numeric column's sketch has
+    /// only its moments ([`NumericSketch::moments`]), and its numbers come back beside the profile,
+    /// sorted (NaN and ±∞ removed).
+    pub(super) fn read(
+        column: &Column,
+        rows: Option<&[usize]>,
+        exact_limit: usize,
+    ) -> (Self, Option<Vec<f64>>) {
         let all: Vec<usize>;
         let rows = match rows {
             Some(r) => r,
@@ -295,13 +323,13 @@ impl ColumnProfile {
             }
         };
         let missing = rows.iter().filter(|&&r| column.is_missing(r)).count() as u64;
-        let (numbers, labels) = if column.kind == ColumnKind::Numeric {
-            let mut values: Vec<f64> =
-                rows.iter().filter_map(|&r| column.number(r)).filter(|v| v.is_finite()).collect();
+        let (numbers, labels, sorted) = if column.kind == ColumnKind::Numeric {
+            let mut values: Vec<f64> = Vec::with_capacity(rows.len());
+            values.extend(rows.iter().filter_map(|&r| column.number(r)).filter(|v| v.is_finite()));
             crate::math::sort_floats(&mut values);
             // Every row present and written as an integer (pandas reads the column as int64).
             let integers = rows.iter().all(|&r| column.written_as_integer(r));
-            (Some(NumericSketch::of_sorted(&values, integers, exact_limit)), None)
+            (Some(NumericSketch::moments(&values, integers)), None, Some(values))
         } else {
             let mut counts = BTreeMap::<String, u64>::new();
             for cell in rows.iter().filter_map(|&r| column.cell(r)) {
@@ -311,16 +339,17 @@ impl ColumnProfile {
             if exact_limit < usize::MAX {
                 labels.limit();
             }
-            (None, Some(labels))
+            (None, Some(labels), None)
         };
-        Self {
+        let profile = Self {
             name: column.name.clone(),
             kind: column.kind,
             rows: rows.len() as u64,
             missing,
             numbers,
             labels,
-        }
+        };
+        (profile, sorted)
     }
 
     /// One side of a drift test: numbers when `numeric` and the column has them, else values by count.
@@ -454,7 +483,7 @@ impl DataProfile {
 }
 
 /// Columns by name. Only looked up, never iterated, so the map's order reaches no output.
-pub(super) fn index(columns: &[ColumnProfile]) -> HashMap<&str, &ColumnProfile> {
+fn index(columns: &[ColumnProfile]) -> HashMap<&str, &ColumnProfile> {
     columns.iter().map(|c| (c.name.as_str(), c)).collect()
 }
 

@@ -18,8 +18,8 @@ pub enum Side {
         weights: Option<Vec<f64>>,
         /// Whether every value was written as an integer (pandas reads the column as int64).
         integers: bool,
-        /// How many distinct values there are, when `values` are the values themselves (each
-        /// with its count) rather than a sketch's centroids.
+        /// How many distinct values there are, when `values` are the values themselves (one each,
+        /// or each with its count) rather than a sketch's centroids.
         distinct: Option<usize>,
         /// Rows with a value.
         rows: u64,
@@ -56,11 +56,18 @@ impl Side {
     pub(super) fn label_counts(&self) -> BTreeMap<String, f64> {
         match self {
             Side::Labels { counts } => counts.iter().map(|(k, &v)| (k.clone(), v as f64)).collect(),
-            Side::Numbers { values, weights, .. } => {
+            Side::Numbers { values, weights: Some(weights), .. } => {
                 let mut counts = BTreeMap::new();
                 for (i, &v) in values.iter().enumerate() {
-                    let w = weights.as_ref().map_or(1.0, |w| w[i]);
-                    *counts.entry(number_label(v)).or_insert(0.0) += w;
+                    *counts.entry(number_label(v)).or_insert(0.0) += weights[i];
+                }
+                counts
+            }
+            // One row each: a run of equal values at once. Its length is the sum of its 1s, exactly.
+            Side::Numbers { values, weights: None, .. } => {
+                let mut counts = BTreeMap::new();
+                for run in values.chunk_by(|a, b| a.to_bits() == b.to_bits()) {
+                    *counts.entry(number_label(run[0])).or_insert(0.0) += run.len() as f64;
                 }
                 counts
             }
