@@ -314,6 +314,23 @@ impl ColumnProfile {
         rows: Option<&[usize]>,
         exact_limit: usize,
     ) -> (Self, Option<Vec<f64>>) {
+        if let (None, ColumnKind::Numeric, Some(numbers)) = (rows, column.kind, column.numbers()) {
+            // Every row of a column of numbers: read straight from them (NaN is missing; an
+            // infinity was made missing when the column was read).
+            let mut values: Vec<f64> = Vec::with_capacity(numbers.len());
+            values.extend(numbers.iter().copied().filter(|v| v.is_finite()));
+            crate::math::sort_floats(&mut values);
+            let integers = column.written_as_integers();
+            let profile = Self {
+                name: column.name.clone(),
+                kind: column.kind,
+                rows: numbers.len() as u64,
+                missing: (numbers.len() - values.len()) as u64,
+                numbers: Some(NumericSketch::moments(&values, integers)),
+                labels: None,
+            };
+            return (profile, Some(values));
+        }
         let all: Vec<usize>;
         let rows = match rows {
             Some(r) => r,

@@ -298,6 +298,27 @@ impl Column {
         }
     }
 
+    /// Whether every cell is present and written as an integer ([`Column::written_as_integer`]).
+    pub fn written_as_integers(&self) -> bool {
+        match (&self.numbers, self.texts.get()) {
+            // The first number with a fraction or missing usually settles it.
+            (Some(numbers), None) => {
+                numbers.iter().all(|v| !v.is_nan() && v.fract() == 0.0)
+                    && (0..self.unspelled.rows.len()).all(|i| {
+                        let text = self.unspelled.texts.get(i).unwrap_or_default();
+                        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+                        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+                    })
+            }
+            _ => (0..self.len()).all(|row| self.written_as_integer(row)),
+        }
+    }
+
+    /// Each row's number (NaN where missing), when the column keeps numbers.
+    pub(crate) fn numbers(&self) -> Option<&[f64]> {
+        self.numbers.as_deref()
+    }
+
     /// The cell at `row` as a boolean, `None` when missing or not a recognised boolean word.
     pub fn boolean(&self, row: usize) -> Option<bool> {
         self.cell(row).and_then(parse_bool)
