@@ -80,7 +80,7 @@ const POWERS: [f64; 20] = [
     1e19,
 ];
 
-/// Appends `value` as `format!("{value}")` writes it, four times faster for the numbers a cell can
+/// Appends `value` as `format!("{value}")` writes it, about twice as fast for the numbers a cell can
 /// spell (at most 15 significant digits): the fewest fraction digits `d` for which the integer
 /// `m = round(|value| · 10^d)` below 10^15 gives `value` back as `m / 10^d` (the reading's own
 /// operation) are the shortest round trip, and `m`'s digits with a point `d` from the right are
