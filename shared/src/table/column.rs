@@ -41,11 +41,29 @@ pub(crate) struct Unspelled {
 }
 
 impl Unspelled {
+    /// Keeps `text` as the cell of `row` (rows come in ascending order).
+    fn push(&mut self, row: usize, text: &str) {
+        self.rows.push(u32::try_from(row).unwrap_or(u32::MAX));
+        self.texts.text.push_str(text);
+        self.texts.ends.push(u32::try_from(self.texts.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// Whether every kept text is written as an integer.
+    fn all_integers(&self) -> bool {
+        (0..self.rows.len()).all(|i| digits_only(self.texts.get(i).unwrap_or_default()))
+    }
+
     /// The text of `row` when it is one of these cells.
     fn text(&self, row: usize) -> Option<&str> {
         let i = self.rows.binary_search(&u32::try_from(row).ok()?).ok()?;
         self.texts.get(i)
     }
+}
+
+/// Whether a cell is written as an integer: digits only, after an optional sign.
+fn digits_only(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Every cell's text: a kept text where there is one, else the number as Rust prints it (empty for
@@ -284,10 +302,6 @@ impl Column {
     /// Whether the cell at `row` is present and written as an integer: digits only, after an
     /// optional sign (pandas reads a column of such cells as integers).
     pub fn written_as_integer(&self, row: usize) -> bool {
-        let digits_only = |cell: &str| {
-            let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
-            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-        };
         match (&self.numbers, self.texts.get()) {
             (Some(numbers), None) => match self.unspelled.text(row) {
                 Some(text) => digits_only(text),
@@ -303,12 +317,7 @@ impl Column {
         match (&self.numbers, self.texts.get()) {
             // The first number with a fraction or missing usually settles it.
             (Some(numbers), None) => {
-                numbers.iter().all(|v| !v.is_nan() && v.fract() == 0.0)
-                    && (0..self.unspelled.rows.len()).all(|i| {
-                        let text = self.unspelled.texts.get(i).unwrap_or_default();
-                        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-                        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-                    })
+                numbers.iter().all(|v| !v.is_nan() && v.fract() == 0.0) && self.unspelled.all_integers()
             }
             _ => (0..self.len()).all(|row| self.written_as_integer(row)),
         }
@@ -354,15 +363,11 @@ impl Column {
         let mut column = match &self.numbers {
             Some(numbers) => {
                 let mut unspelled = Unspelled::default();
-                let mut text = String::new();
                 for (i, &row) in rows.iter().enumerate() {
                     if let Some(cell) = self.unspelled.text(row) {
-                        unspelled.rows.push(i as u32);
-                        text.push_str(cell);
-                        unspelled.texts.ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+                        unspelled.push(i, cell);
                     }
                 }
-                unspelled.texts.text = text;
                 let numbers = rows.iter().map(|&r| numbers[r]).collect();
                 Column::from_parts(self.name.clone(), Some(numbers), unspelled, None)
             }
@@ -421,18 +426,14 @@ impl Column {
         let texts = self.texts();
         let mut numbers = Vec::with_capacity(texts.len());
         let mut unspelled = Unspelled::default();
-        let mut text = String::new();
         for row in 0..texts.len() {
             let cell = texts.get(row);
             let number = cell.and_then(|c| read_number(c.as_bytes()));
             numbers.push(number.map_or(f64::NAN, |n| n.value));
             if let (Some(cell), Some(false)) = (cell, number.map(|n| n.spelled)) {
-                unspelled.rows.push(row as u32);
-                text.push_str(cell);
-                unspelled.texts.ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+                unspelled.push(row, cell);
             }
         }
-        unspelled.texts.text = text;
         self.numbers = Some(numbers);
         self.unspelled = unspelled;
     }

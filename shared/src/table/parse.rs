@@ -10,7 +10,7 @@ pub(crate) fn is_infinity(cell: &[u8]) -> bool {
 /// Parses a finite number; `inf` and `NaN` are not numbers here (`NaN` is a missing marker, and an
 /// infinity in a column of numbers is made missing when the column is built).
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
-    parse_number_bytes(text.trim().as_bytes())
+    read_number(text.trim().as_bytes()).map(|n| n.value)
 }
 
 /// Powers of ten that are exact in an `f64`.
@@ -18,11 +18,6 @@ const EXACT_POWERS_OF_TEN: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
     1e19, 1e20, 1e21, 1e22,
 ];
-
-/// [`parse_number`] on trimmed bytes.
-pub(super) fn parse_number_bytes(bytes: &[u8]) -> Option<f64> {
-    read_number(bytes).map(|n| n.value)
-}
 
 /// A number read from a cell's text.
 #[derive(Debug, Clone, Copy, PartialEq)]
