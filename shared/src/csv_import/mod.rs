@@ -503,4 +503,45 @@ mod tests {
         assert_eq!(taken.cells().collect::<Vec<_>>(), [Some("12345678901234567"), Some("1.50"), None]);
         assert!(taken.same_cells(&Column::new("t".into(), [Some("12345678901234567"), Some("1.50"), None])));
     }
+
+    #[test]
+    fn every_number_on_a_line_reads_as_the_standard_parser_reads_it_and_keeps_its_text() {
+        // Decimals of every length and form, several to a line, so that each of the reader's
+        // paths (one window, two windows, the general path, the last cells of a line) is taken.
+        let mut rng = crate::rng::SplitMix64::new(19);
+        let digits = |rng: &mut crate::rng::SplitMix64, n: usize| -> String {
+            (0..n).map(|_| char::from(b'0' + rng.below(10) as u8)).collect()
+        };
+        let mut text = String::from("a,b,c,d,e,f\n");
+        let mut cells = Vec::new();
+        for _ in 0..4000 {
+            for column in 0..6 {
+                let mut cell = ["", "-", "+"][rng.below(3)].to_owned();
+                let length = rng.below(10);
+                cell += &digits(&mut rng, length);
+                if rng.below(4) > 0 {
+                    cell.push('.');
+                    let length = rng.below(12);
+                    cell += &digits(&mut rng, length);
+                }
+                if !cell.bytes().any(|b| b.is_ascii_digit()) {
+                    cell += "0";
+                }
+                if rng.below(8) == 0 {
+                    let length = 1 + rng.below(2);
+                    cell += &format!("e-{}", digits(&mut rng, length));
+                }
+                text += &cell;
+                text.push(if column == 5 { '\n' } else { ',' });
+                cells.push(cell);
+            }
+        }
+        let table = parse_csv(text.as_bytes()).unwrap();
+        for (i, cell) in cells.iter().enumerate() {
+            let column = &table.columns[i % 6];
+            let expected: f64 = cell.parse().unwrap();
+            assert_eq!(column.number(i / 6).map(f64::to_bits), Some(expected.to_bits()), "{cell}");
+            assert_eq!(column.text(i / 6).as_deref(), Some(cell.as_str()));
+        }
+    }
 }

@@ -47,16 +47,37 @@ pub(super) fn read_number(bytes: &[u8]) -> Option<Number> {
 /// rounded operation, so the value is the `f64` the standard parser gives for the same text.
 /// `None` when the start is no such number, or one outside the fast path's range.
 ///
+/// Most cells are short plain decimals with the rest of their line after them: those are read
+/// from one or two 8-byte loads ([`first_window`]), with no loop and no branch per digit. The
+/// general path below reads the rest.
+///
 /// `spelled` holds with at most 15 significant digits: no other decimal of as few digits lies
 /// within the value's rounding interval, so the shortest round-trip form Rust prints is this
 /// text's digits, and the rules on [`Number::spelled`] make it the same text.
 #[inline(always)]
 pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
-    let sign = usize::from(matches!(bytes.first(), Some(b'-' | b'+')));
-    let negative = sign == 1 && bytes[0] == b'-';
+    let lead = bytes.first().copied().unwrap_or(0);
+    let (negative, plus) = (lead == b'-', lead == b'+');
+    let sign = usize::from(negative | plus);
     let digits = &bytes[sign..];
     let mut mantissa: u64 = 0;
-    let mut i = digit_run(digits, 0, &mut mantissa);
+    let mut i = match first_window(digits) {
+        Some(Window::Short(short)) => {
+            if !matches!(digits.get(short.end), Some(b'e' | b'E')) {
+                return Some((short.number(negative, plus, digits), sign + short.end));
+            }
+            digit_run(digits, 0, &mut mantissa)
+        }
+        Some(Window::Integer { digits: n, value }) => {
+            mantissa = value;
+            if n == 8 {
+                digit_run(digits, 8, &mut mantissa)
+            } else {
+                n
+            }
+        }
+        None => digit_run(digits, 0, &mut mantissa),
+    };
     let integer_digits = i;
     let mut fraction_digits = 0;
     let point = digits.get(i) == Some(&b'.');
@@ -67,10 +88,13 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
         fraction_digits = i - start;
     }
     let count = integer_digits + fraction_digits;
-    // More than 19 digits may have wrapped; 2^53 is the exact limit anyway.
-    if count == 0 || count > 19 || mantissa >= (1 << 53) {
+    // More than 19 digits may have wrapped; 2^53 is the exact limit anyway. (`count - 1 >= 19`
+    // also refuses no digits at all.)
+    if (count.wrapping_sub(1) >= 19) | (mantissa >= (1 << 53)) {
         return None;
     }
+    // The last digit, before any exponent (there is one: `count > 0`).
+    let last = digits.get(i.wrapping_sub(1)).copied().unwrap_or(b'0');
     let mut exponent: i64 = 0;
     let mut has_exponent = false;
     if matches!(digits.get(i), Some(b'e' | b'E')) {
@@ -92,19 +116,18 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
         }
     }
     let power = exponent - fraction_digits as i64;
-    let value = match power {
-        0 => mantissa as f64,
-        1..=22 => mantissa as f64 * EXACT_POWERS_OF_TEN[power as usize],
-        -22..=-1 => mantissa as f64 / EXACT_POWERS_OF_TEN[(-power) as usize],
-        _ => return None,
+    let value = if (0..=22).contains(&power) {
+        mantissa as f64 * EXACT_POWERS_OF_TEN[power as usize]
+    } else if (-22..0).contains(&power) {
+        mantissa as f64 / EXACT_POWERS_OF_TEN[(-power) as usize]
+    } else {
+        return None;
     };
     let value = if negative { -value } else { value };
     // The digits read as one integer have no leading zeros: its length is the significant digits.
     // Evaluated without short cuts (`&`, not `&&`): a branch per rule was mispredicted often.
     let first = digits.first().copied().unwrap_or(b'0');
-    let last =
-        digits[..integer_digits + usize::from(point) + fraction_digits].last().copied().unwrap_or(b'0');
-    let spelled = ((sign == 0) | negative)
+    let spelled = !plus
         & !has_exponent
         & (integer_digits > 0)
         & ((integer_digits == 1) | (first != b'0'))
@@ -112,6 +135,129 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
         & (mantissa < 1_000_000_000_000_000);
     // Below 2^53 · 10^22: finite.
     Some((Number { value, spelled }, sign + i))
+}
+
+/// A short plain decimal (digits, then optionally a point and digits; at most 7 digits on each
+/// side) read whole from one or two 8-byte windows.
+struct Short {
+    /// The digits as one integer, below 10^14.
+    mantissa: u64,
+    integer_digits: usize,
+    fraction_digits: usize,
+    point: bool,
+    /// Where the decimal ends: the first byte after it that is no digit.
+    end: usize,
+}
+
+impl Short {
+    /// The number, exact as in [`number_prefix`], with the same spelling rules.
+    #[inline(always)]
+    fn number(&self, negative: bool, plus: bool, digits: &[u8]) -> Number {
+        let size = self.mantissa as f64;
+        let size =
+            if self.fraction_digits > 0 { size / EXACT_POWERS_OF_TEN[self.fraction_digits] } else { size };
+        let first = digits.first().copied().unwrap_or(b'0');
+        let last = digits.get(self.end.wrapping_sub(1)).copied().unwrap_or(b'0');
+        let spelled = !plus
+            & (self.integer_digits > 0)
+            & ((self.integer_digits == 1) | (first != b'0'))
+            & (!self.point | ((self.fraction_digits > 0) & (last != b'0')));
+        Number { value: if negative { -size } else { size }, spelled }
+    }
+}
+
+/// `0x01` in each of 8 bytes.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+
+/// The value of the first `n` bytes of `x` (digit values 0..=9, the first the most significant).
+#[inline(always)]
+fn leading_value(x: u64, n: usize) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        combine_eight(x << (8 * (8 - n)))
+    }
+}
+
+/// What the first 8 bytes of a number's digits show.
+enum Window {
+    /// A whole short plain decimal (digits, then optionally a point and digits): most cells of
+    /// numbers written to a few decimals.
+    Short(Short),
+    /// How many digits come first (8: all of them) and their value, for the general path to go on.
+    Integer { digits: usize, value: u64 },
+}
+
+/// Reads the first 8 bytes of `digits` in one load: the first byte that is no digit is found for
+/// all 8 at once, and when it is the point, so is the next. A decimal that ends within the window
+/// has its point taken out and its digits combined at once; one whose fraction runs on takes a
+/// second load from the fraction's start. Otherwise the integer digits are returned for
+/// [`number_prefix`]'s general path. `None` when fewer than 8 bytes follow (the last cells of a
+/// line or file).
+#[inline(always)]
+fn first_window(digits: &[u8]) -> Option<Window> {
+    let window: [u8; 8] = digits.get(..8)?.try_into().ok()?;
+    // A digit becomes 0..=9 and the point 0x1E; nothing borrows across bytes.
+    let x = u64::from_le_bytes(window) ^ (0x30 * ONES);
+    // Over 9, a byte's top bit is set by adding 0x76, or was set. Only a byte of 0x8A or more
+    // carries into the next, and such a byte (no digit and no point) ends the decimal, so the
+    // flags up to the end are right.
+    let flags = (x.wrapping_add(0x76 * ONES) | x) & (0x80 * ONES);
+    let integer_digits = (flags.trailing_zeros() / 8) as usize;
+    let at_point = integer_digits < 8 && (x >> (8 * integer_digits)) as u8 == b'.' ^ 0x30;
+    if at_point {
+        let end = ((flags & !(0x80 << (8 * integer_digits))).trailing_zeros() / 8) as usize;
+        // At least one digit, and the decimal's end within the window.
+        if (2..8).contains(&end) {
+            let count = end - 1;
+            // The digits' values with the point's byte taken out, moved to the top so that the
+            // bytes below become leading zeros.
+            let below_point = (1u64 << (8 * integer_digits)) - 1;
+            let values = (x & below_point) | ((x >> 8) & !below_point);
+            let mantissa = combine_eight(values << (8 * (8 - count)));
+            let fraction_digits = end - integer_digits - 1;
+            return Some(Window::Short(Short {
+                mantissa,
+                integer_digits,
+                fraction_digits,
+                point: true,
+                end,
+            }));
+        }
+        // The fraction runs past the window: one more window from its start, when it ends there.
+        let start = integer_digits + 1;
+        if end == 8 {
+            if let Some(fraction) = digits.get(start..start + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+                let fraction_x = u64::from_le_bytes(fraction) ^ (0x30 * ONES);
+                let fraction_flags = (fraction_x.wrapping_add(0x76 * ONES) | fraction_x) & (0x80 * ONES);
+                let fraction_digits = (fraction_flags.trailing_zeros() / 8) as usize;
+                if (1..8).contains(&fraction_digits) {
+                    // At most 7 digits each side: below 10^15.
+                    let mantissa = leading_value(x, integer_digits) * POWERS_OF_TEN_U64[fraction_digits]
+                        + leading_value(fraction_x, fraction_digits);
+                    return Some(Window::Short(Short {
+                        mantissa,
+                        integer_digits,
+                        fraction_digits,
+                        point: true,
+                        end: start + fraction_digits,
+                    }));
+                }
+            }
+        }
+    }
+    let value = leading_value(x, integer_digits);
+    if !at_point && (1..8).contains(&integer_digits) {
+        // An integer that ends within the window is a short decimal too.
+        return Some(Window::Short(Short {
+            mantissa: value,
+            integer_digits,
+            fraction_digits: 0,
+            point: false,
+            end: integer_digits,
+        }));
+    }
+    Some(Window::Integer { digits: integer_digits, value })
 }
 
 /// The digit at `bytes[i]`, if it is one.
@@ -275,11 +421,26 @@ mod tests {
             }
             random.push(text);
         }
+        let mut short = 0;
         for text in fixed.iter().copied().chain(random.iter().map(String::as_str)) {
             let expected = text.trim().parse::<f64>().ok().filter(|v| v.is_finite());
             let got = parse_number(text);
             assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits), "{text:?}");
+            // Mid-line, with the rest of the line after the field, the one-window path reads it.
+            if let Some(number) = in_line(text.trim()) {
+                assert_eq!(Some(number.value.to_bits()), expected.map(f64::to_bits), "{text:?}");
+                assert_eq!(Some(number), read_number(text.trim().as_bytes()), "{text:?}");
+                short += 1;
+            }
         }
+        assert!(short > 50_000, "{short}");
+    }
+
+    /// The number `number_prefix` reads from `text` followed by a delimiter and more of a line,
+    /// when it takes all of `text`.
+    fn in_line(text: &str) -> Option<Number> {
+        let line = format!("{text},-12.5,7,abcdefghijklmnop");
+        number_prefix(line.as_bytes()).filter(|&(_, length)| length == text.len()).map(|(number, _)| number)
     }
 
     #[test]
@@ -309,6 +470,9 @@ mod tests {
                 for _ in 0..rng.below(12) {
                     text.push(char::from(b'0' + rng.below(10) as u8));
                 }
+            }
+            if let Some(number) = in_line(&text) {
+                assert_eq!(Some(number), read_number(text.as_bytes()), "{text}");
             }
             if let Some(number) = read_number(text.as_bytes()) {
                 if number.spelled {
