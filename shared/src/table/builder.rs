@@ -1,8 +1,8 @@
 //! Collecting one column's cells as a file is read.
 
-use super::column::{spell, Column, Texts, Unspelled};
+use super::column::{spell, written, Column, Texts, Unspelled};
 use super::infer_kind;
-use super::parse::{is_infinity, number_prefix, read_number};
+use super::parse::{is_infinity, number_prefix, read_number, Number};
 
 /// Cell texts (compared without case, after trimming) that mean "no value".
 pub const MISSING_MARKERS: [&str; 6] = ["", "na", "n/a", "nan", "null", "?"];
@@ -26,7 +26,15 @@ pub(crate) struct ColumnBuilder {
     rows: usize,
     /// How many cells so far spell an infinity (`inf`, `-Infinity`…).
     infinities: usize,
+    /// With numbers: `Some(n)` once the column shows it is written to `n` decimals (see
+    /// [`Unspelled::fixed`]); the texts kept are then those not so written.
+    fixed: Option<u8>,
 }
+
+/// A column is taken as written to a fixed number of decimals only when a cell shows it (a
+/// trailing zero after the point) within its first rows: each cell before is checked again then,
+/// so the check stays small. A column whose first such cell comes later keeps those cells' texts.
+const FIXED_WITHIN: usize = 64;
 
 impl ColumnBuilder {
     /// A builder with room for `rows` cells.
@@ -38,6 +46,7 @@ impl ColumnBuilder {
             ends: Vec::new(),
             rows: 0,
             infinities: 0,
+            fixed: None,
         }
     }
 
@@ -80,7 +89,7 @@ impl ColumnBuilder {
             if let Some((number, length)) = number_prefix(rest) {
                 if rest.get(length).is_none_or(|&b| b == delimiter) {
                     numbers.push(number.value);
-                    if !number.spelled {
+                    if !self.prints(number) {
                         self.keep(&rest[..length]);
                     }
                     self.rows += 1;
@@ -110,7 +119,7 @@ impl ColumnBuilder {
             numbers.push(f64::NAN);
         } else if let Some(number) = read_number(cell) {
             numbers.push(number.value);
-            if !number.spelled {
+            if !self.prints(number) {
                 self.keep(cell);
             }
         } else if is_infinity(cell) {
@@ -123,6 +132,50 @@ impl ColumnBuilder {
             return self.push_text(cell);
         }
         self.rows += 1;
+    }
+
+    /// Whether the number of the row being pushed prints back its text, as this column prints its
+    /// numbers.
+    #[inline(always)]
+    fn prints(&mut self, number: Number) -> bool {
+        match self.fixed {
+            Some(decimals) => number.decimals == decimals,
+            None => number.spelled || (number.decimals > 0 && self.write_to_decimals(number.decimals)),
+        }
+    }
+
+    /// Takes the column as written to `decimals` places, at its first cell written so (with a
+    /// trailing zero), when that comes within [`FIXED_WITHIN`] rows: every earlier cell whose
+    /// number printed its text but is not written to as many places is kept as text now.
+    #[cold]
+    fn write_to_decimals(&mut self, decimals: u8) -> bool {
+        if self.numbers.is_none() || self.rows >= FIXED_WITHIN {
+            return false;
+        }
+        let old = self.unspelled();
+        let numbers = self.numbers.as_deref().unwrap_or_default();
+        let (mut rows, mut text, mut ends) = (Vec::new(), Vec::new(), Vec::new());
+        let mut next = 0;
+        for (row, &value) in numbers.iter().enumerate().take(self.rows) {
+            let cell = if old.rows.get(next).is_some_and(|&r| r as usize == row) {
+                next += 1;
+                old.texts.get(next - 1).unwrap_or_default().as_bytes().to_vec()
+            } else if value.is_nan() {
+                continue;
+            } else {
+                let shortest = written(value, None);
+                if shortest == written(value, Some(decimals)) {
+                    continue;
+                }
+                shortest
+            };
+            rows.push(u32::try_from(row).unwrap_or(u32::MAX));
+            text.extend_from_slice(&cell);
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        (self.kept_rows, self.text, self.ends) = (rows, text, ends);
+        self.fixed = Some(decimals);
+        true
     }
 
     /// Keeps the text of the row being pushed (the column has numbers).
@@ -146,6 +199,7 @@ impl ColumnBuilder {
         self.ends = ends;
         self.kept_rows = Vec::new();
         self.infinities = 0;
+        self.fixed = None;
     }
 
     /// The kept texts of a builder with numbers.
@@ -154,6 +208,7 @@ impl ColumnBuilder {
         Unspelled {
             rows: std::mem::take(&mut self.kept_rows),
             texts: Texts { text, ends: std::mem::take(&mut self.ends) },
+            fixed: self.fixed,
         }
     }
 

@@ -1,10 +1,11 @@
 //! One column of a table: its numbers, when every present cell is one, and its cells' texts.
 //!
 //! A column of numbers keeps only the numbers and the few cells whose text the number does not
-//! print back (`1.50`, `1e5`, `+3`): every other cell's text is the number as Rust prints it, so
-//! the texts are spelled out from the numbers the first time a caller asks for one, and a drift
-//! check or a prediction, which read only the numbers, never builds them. Any other column keeps
-//! its texts from the start.
+//! print back (`1e5`, `+3`, `1.50` among numbers printed as Rust prints them): every other cell's
+//! text is the number as Rust prints it, or, in a column written to a fixed number of decimals,
+//! the number written to as many (`1.50`, `-3.00`). The texts are spelled out from the numbers the
+//! first time a caller asks for one, and a drift check or a prediction, which read only the
+//! numbers, never builds them. Any other column keeps its texts from the start.
 
 use super::builder::ColumnBuilder;
 use super::parse::read_number;
@@ -33,11 +34,15 @@ impl Texts {
 }
 
 /// The cells of a column of numbers whose text the number does not print back: their rows,
-/// ascending, and their texts in the same order.
+/// ascending, and their texts in the same order; and how the number prints every other cell.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Unspelled {
     pub(super) rows: Vec<u32>,
     pub(super) texts: Texts,
+    /// `None`: every other cell is its number as Rust prints it (`format!("{}")`). `Some(n)`:
+    /// written to `n` decimals (`format!("{:.n}")`), for a column written with a fixed number of
+    /// decimals (`2.50`, `-1.25`, `0.00`), whose trailing zeros would otherwise each keep a text.
+    pub(super) fixed: Option<u8>,
 }
 
 impl Unspelled {
@@ -57,6 +62,14 @@ impl Unspelled {
     fn text(&self, row: usize) -> Option<&str> {
         let i = self.rows.binary_search(&u32::try_from(row).ok()?).ok()?;
         self.texts.get(i)
+    }
+
+    /// Appends the text of a cell that is none of these, from its number.
+    fn push_number(&self, text: &mut Vec<u8>, value: f64, digits: &mut usize) {
+        match self.fixed {
+            Some(decimals) => push_fixed(text, value, decimals),
+            None => push_spelled(text, value, digits),
+        }
     }
 }
 
@@ -78,17 +91,25 @@ pub(super) fn spell(numbers: &[f64], unspelled: &Unspelled) -> (Vec<u8>, Vec<u32
             text.extend_from_slice(unspelled.texts.get(next).unwrap_or_default().as_bytes());
             next += 1;
         } else if !value.is_nan() {
-            push_spelled(&mut text, value, &mut digits);
+            unspelled.push_number(&mut text, value, &mut digits);
         }
         ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
     }
     (text, ends)
 }
 
-/// The text of a number that spells its cell (see [`super::parse::Number::spelled`]).
-pub(super) fn spelled(value: f64) -> String {
+/// The text a number prints as a cell's, as a column with `fixed` prints it ([`Unspelled::fixed`]).
+pub(super) fn written(value: f64, fixed: Option<u8>) -> Vec<u8> {
     let mut text = Vec::new();
-    push_spelled(&mut text, value, &mut 0);
+    Unspelled { fixed, ..Unspelled::default() }.push_number(&mut text, value, &mut 0);
+    text
+}
+
+/// The text of a cell that is none of `unspelled`'s, from its number (see
+/// [`super::parse::Number::spelled`] and [`super::parse::Number::decimals`]).
+fn spelled_for(unspelled: &Unspelled, value: f64) -> String {
+    let mut text = Vec::new();
+    unspelled.push_number(&mut text, value, &mut 0);
     String::from_utf8(text).unwrap_or_default()
 }
 
@@ -130,7 +151,20 @@ fn push_spelled(text: &mut Vec<u8>, value: f64, digits: &mut usize) {
         }
     }
     *digits = d;
-    let mut m = mantissa(d);
+    write_decimal(text, mantissa(d), d, value.is_sign_negative());
+}
+
+/// Appends `value` written to `decimals` places, as `format!("{value:.decimals$}")` writes it, for
+/// a value read from such a text with at most 15 significant digits ([`super::parse::Number::decimals`]).
+fn push_fixed(text: &mut Vec<u8>, value: f64, decimals: u8) {
+    let d = usize::from(decimals).min(POWERS.len() - 1);
+    // As in `push_spelled`: within a quarter of the integer the text's digits make.
+    write_decimal(text, (value.abs() * POWERS[d] + 0.5) as u64, d, value.is_sign_negative());
+}
+
+/// Appends the digits of `m` with a point `d` from the right (and at least one digit before it),
+/// after a minus sign when `negative`.
+fn write_decimal(text: &mut Vec<u8>, mut m: u64, d: usize, negative: bool) {
     let mut buffer = [b'0'; 40];
     let mut at = buffer.len();
     // Digits from the right, the point after `d` of them, then at least one integer digit.
@@ -145,7 +179,7 @@ fn push_spelled(text: &mut Vec<u8>, value: f64, digits: &mut usize) {
         m /= 10;
         written += 1;
     }
-    if value.is_sign_negative() {
+    if negative {
         at -= 1;
         buffer[at] = b'-';
     }
@@ -184,8 +218,8 @@ impl PartialEq for Column {
 /// The cells of a column as a key, equal for two columns exactly when [`Column::same_cells`] holds.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) enum CellsKey<'a> {
-    /// A column of numbers: their bits, and the cells they do not spell.
-    Numbers(Vec<u64>, &'a [u32], &'a str, &'a [u32]),
+    /// A column of numbers: their bits, the cells they do not spell, and how they spell the rest.
+    Numbers(Vec<u64>, &'a [u32], &'a str, &'a [u32], Option<u8>),
     /// Any other column: its texts.
     Texts(&'a str, &'a [u32]),
 }
@@ -255,7 +289,9 @@ impl Column {
         match (&self.numbers, self.texts.get()) {
             (Some(numbers), None) => match self.unspelled.text(row) {
                 Some(text) => Some(Cow::Borrowed(text)),
-                None => (!numbers[row].is_nan()).then(|| Cow::Owned(spelled(numbers[row]))),
+                None => {
+                    (!numbers[row].is_nan()).then(|| Cow::Owned(spelled_for(&self.unspelled, numbers[row])))
+                }
             },
             _ => self.cell(row).map(Cow::Borrowed),
         }
@@ -305,8 +341,10 @@ impl Column {
         match (&self.numbers, self.texts.get()) {
             (Some(numbers), None) => match self.unspelled.text(row) {
                 Some(text) => digits_only(text),
-                // Rust prints an integral value as digits only.
-                None => !numbers[row].is_nan() && numbers[row].fract() == 0.0,
+                // Rust prints an integral value as digits only; written to decimals, it has a point.
+                None => {
+                    self.unspelled.fixed.is_none() && !numbers[row].is_nan() && numbers[row].fract() == 0.0
+                }
             },
             _ => self.cell(row).is_some_and(digits_only),
         }
@@ -317,7 +355,10 @@ impl Column {
         match (&self.numbers, self.texts.get()) {
             // The first number with a fraction or missing usually settles it.
             (Some(numbers), None) => {
-                numbers.iter().all(|v| !v.is_nan() && v.fract() == 0.0) && self.unspelled.all_integers()
+                // A column written to decimals has a cell with a point among those not kept.
+                self.unspelled.fixed.is_none()
+                    && numbers.iter().all(|v| !v.is_nan() && v.fract() == 0.0)
+                    && self.unspelled.all_integers()
             }
             _ => (0..self.len()).all(|row| self.written_as_integer(row)),
         }
@@ -350,6 +391,7 @@ impl Column {
                 &self.unspelled.rows,
                 &self.unspelled.texts.text,
                 &self.unspelled.texts.ends,
+                self.unspelled.fixed,
             ),
             None => {
                 let texts = self.texts();
@@ -362,7 +404,7 @@ impl Column {
     pub fn take(&self, rows: &[usize]) -> Column {
         let mut column = match &self.numbers {
             Some(numbers) => {
-                let mut unspelled = Unspelled::default();
+                let mut unspelled = Unspelled { fixed: self.unspelled.fixed, ..Unspelled::default() };
                 for (i, &row) in rows.iter().enumerate() {
                     if let Some(cell) = self.unspelled.text(row) {
                         unspelled.push(i, cell);
@@ -478,7 +520,47 @@ mod tests {
             assert_eq!(String::from_utf8(text).unwrap(), format!("{value}"), "{value:e}");
         }
         for value in [0.0, -0.0, 1.0, 0.1, 123456789012345.0, 1e15, 1e-7, 5e-324, f64::MAX] {
-            assert_eq!(spelled(value), format!("{value}"));
+            assert_eq!(spelled_for(&Unspelled::default(), value), format!("{value}"));
         }
+    }
+
+    #[test]
+    fn a_column_written_to_fixed_decimals_keeps_no_texts_and_prints_them_back() {
+        let cells = |c: &Column| c.cells().map(|c| c.map(str::to_owned)).collect::<Vec<_>>();
+        // Four decimals throughout, trailing zeros and all, read from a file (and cell by cell).
+        let values = ["-2.4690", "0.0000", "-0.0000", "1.0057", "12.3000", "-7.1111"];
+        let text: String =
+            std::iter::once("x\n".to_owned()).chain(values.iter().map(|v| format!("{v}\n"))).collect();
+        for column in [
+            crate::parse_csv(text.as_bytes()).unwrap().columns.remove(0),
+            Column::new("x".into(), values.iter().map(|v| Some(*v))),
+        ] {
+            assert_eq!(column.unspelled.fixed, Some(4));
+            assert!(column.unspelled.rows.is_empty());
+            assert_eq!(cells(&column), values.iter().map(|v| Some((*v).to_owned())).collect::<Vec<_>>());
+            assert_eq!(column.text(0).as_deref(), Some("-2.4690"));
+            assert!(!column.written_as_integers() && !column.written_as_integer(1));
+        }
+        // The first padded cell at row 3: the cells before that two decimals would not print back
+        // are kept then, and so is every later cell not written to two.
+        let values = ["1.5", "3", "-0.25", "2.50", "7", "0.125", "4.75", "", "1.5"];
+        let column = Column::new("y".into(), values.iter().map(|v| Some(*v)));
+        assert_eq!(column.unspelled.fixed, Some(2));
+        assert_eq!(column.unspelled.rows, [0, 1, 4, 5, 8]);
+        let expected: Vec<_> = values.iter().map(|v| (!v.is_empty()).then(|| (*v).to_owned())).collect();
+        assert_eq!(cells(&column), expected);
+        assert!(
+            column.written_as_integer(1) && column.written_as_integer(4) && !column.written_as_integer(2)
+        );
+        let taken = column.take(&[3, 1, 2]);
+        assert_eq!(cells(&taken), [Some("2.50".to_owned()), Some("3".to_owned()), Some("-0.25".to_owned())]);
+        assert!(taken.same_cells(&Column::new("t".into(), [Some("2.50"), Some("3"), Some("-0.25")])));
+        assert!(!taken.same_cells(&Column::new("t".into(), [Some("2.5"), Some("3"), Some("-0.25")])));
+        // A padded cell only after the first rows is kept, and the column prints as Rust does.
+        let late: Vec<String> = (0..100).map(|i| format!("{}.5", i)).chain(["2.50".to_owned()]).collect();
+        let column = Column::new("z".into(), late.iter().map(|v| Some(v.as_str())));
+        assert_eq!(column.unspelled.fixed, None);
+        assert_eq!(column.unspelled.rows, [100]);
+        assert_eq!(cells(&column), late.iter().map(|v| Some(v.clone())).collect::<Vec<_>>());
     }
 }

@@ -28,6 +28,24 @@ pub(super) struct Number {
     /// kept: a plain decimal with at most 15 significant digits, no `+`, no leading zero (but the
     /// one before a point), no trailing zero after a point, and no exponent.
     pub(super) spelled: bool,
+    /// How many digits follow the point when the text is the value written to that many decimals
+    /// (`format!("{:.N}", value)`, trailing zeros and all: `2.50`, `-0.000`): a plain decimal with
+    /// a point, at least one digit after it, and the rules above but the one on trailing zeros.
+    /// 0 for any other text.
+    pub(super) decimals: u8,
+}
+
+impl Number {
+    /// A number read from a decimal: `plain` when it follows [`Number::spelled`]'s rules but the
+    /// one on trailing zeros; `last` is its last digit.
+    #[inline(always)]
+    fn decimal(value: f64, plain: bool, point: bool, fraction_digits: usize, last: u8) -> Self {
+        let with_fraction = point & (fraction_digits > 0);
+        let spelled = plain & (!point | (with_fraction & (last != b'0')));
+        // Under 15 significant digits, the fraction has at most 14.
+        let decimals = if plain & with_fraction { fraction_digits as u8 } else { 0 };
+        Number { value, spelled, decimals }
+    }
 }
 
 /// Reads a finite number from trimmed bytes. Decimals whose digits, read as one integer, stay below
@@ -127,14 +145,13 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
     // The digits read as one integer have no leading zeros: its length is the significant digits.
     // Evaluated without short cuts (`&`, not `&&`): a branch per rule was mispredicted often.
     let first = digits.first().copied().unwrap_or(b'0');
-    let spelled = !plus
+    let plain = !plus
         & !has_exponent
         & (integer_digits > 0)
         & ((integer_digits == 1) | (first != b'0'))
-        & (!point | ((fraction_digits > 0) & (last != b'0')))
         & (mantissa < 1_000_000_000_000_000);
     // Below 2^53 · 10^22: finite.
-    Some((Number { value, spelled }, sign + i))
+    Some((Number::decimal(value, plain, point, fraction_digits, last), sign + i))
 }
 
 /// A short plain decimal (digits, then optionally a point and digits; at most 7 digits on each
@@ -158,11 +175,9 @@ impl Short {
             if self.fraction_digits > 0 { size / EXACT_POWERS_OF_TEN[self.fraction_digits] } else { size };
         let first = digits.first().copied().unwrap_or(b'0');
         let last = digits.get(self.end.wrapping_sub(1)).copied().unwrap_or(b'0');
-        let spelled = !plus
-            & (self.integer_digits > 0)
-            & ((self.integer_digits == 1) | (first != b'0'))
-            & (!self.point | ((self.fraction_digits > 0) & (last != b'0')));
-        Number { value: if negative { -size } else { size }, spelled }
+        let plain = !plus & (self.integer_digits > 0) & ((self.integer_digits == 1) | (first != b'0'));
+        let value = if negative { -size } else { size };
+        Number::decimal(value, plain, self.point, self.fraction_digits, last)
     }
 }
 
@@ -317,7 +332,7 @@ fn combine_eight(v: u64) -> u64 {
 /// The standard parser, for forms the fast path leaves alone; never spelled back.
 fn slow(bytes: &[u8]) -> Option<Number> {
     let value = std::str::from_utf8(bytes).ok()?.parse::<f64>().ok().filter(|v| v.is_finite())?;
-    Some(Number { value, spelled: false })
+    Some(Number { value, spelled: false, decimals: 0 })
 }
 
 const TRUE_WORDS: [&str; 4] = ["true", "yes", "t", "y"];
@@ -454,7 +469,22 @@ mod tests {
             let number = read_number(text.as_bytes()).unwrap();
             assert!(!number.spelled, "{text}");
         }
-        // Every text read as spelled is what Rust prints for its value, bit for bit the same number.
+        for (text, decimals) in [
+            ("2.50", 2),
+            ("-0.000", 3),
+            ("1.5", 1),
+            ("0.10", 2),
+            ("1.", 0),
+            ("+1.50", 0),
+            ("01.50", 0),
+            ("10", 0),
+        ] {
+            assert_eq!(read_number(text.as_bytes()).unwrap().decimals, decimals, "{text}");
+            assert_eq!(in_line(text).map_or(decimals, |n| n.decimals), decimals, "{text}");
+        }
+        assert_eq!(read_number(b"1.50e3").unwrap().decimals, 0);
+        // Every text read as spelled is what Rust prints for its value, bit for bit the same number;
+        // every text with decimals is its value written to that many.
         let mut rng = crate::rng::SplitMix64::new(11);
         let mut spelled = 0;
         for _ in 0..200_000 {
@@ -478,6 +508,9 @@ mod tests {
                 if number.spelled {
                     spelled += 1;
                     assert_eq!(format!("{}", number.value), text);
+                }
+                if number.decimals > 0 {
+                    assert_eq!(format!("{:.*}", usize::from(number.decimals), number.value), text);
                 }
             }
         }
