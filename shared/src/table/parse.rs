@@ -134,10 +134,12 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
         }
     }
     let power = exponent - fraction_digits as i64;
+    // Below 2^53, the digits convert as a signed integer (one instruction; unsigned takes six).
+    let digits_value = mantissa as i64 as f64;
     let value = if (0..=22).contains(&power) {
-        mantissa as f64 * EXACT_POWERS_OF_TEN[power as usize]
+        digits_value * EXACT_POWERS_OF_TEN[power as usize]
     } else if (-22..0).contains(&power) {
-        mantissa as f64 / EXACT_POWERS_OF_TEN[(-power) as usize]
+        digits_value / EXACT_POWERS_OF_TEN[(-power) as usize]
     } else {
         return None;
     };
@@ -170,7 +172,8 @@ impl Short {
     /// The number, exact as in [`number_prefix`], with the same spelling rules.
     #[inline(always)]
     fn number(&self, negative: bool, plus: bool, digits: &[u8]) -> Number {
-        let size = self.mantissa as f64;
+        // Below 10^14: exact, and converted as a signed integer (one instruction).
+        let size = self.mantissa as i64 as f64;
         let size =
             if self.fraction_digits > 0 { size / EXACT_POWERS_OF_TEN[self.fraction_digits] } else { size };
         let first = digits.first().copied().unwrap_or(b'0');
