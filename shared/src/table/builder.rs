@@ -32,7 +32,7 @@ pub(crate) struct ColumnBuilder {
 }
 
 /// A column is taken as written to a fixed number of decimals only when a cell shows it (a
-/// trailing zero after the point) within its first rows: each cell before is checked again then,
+/// trailing zero after the point, with two decimals or more) within its first rows: each cell before is checked again then,
 /// so the check stays small. A column whose first such cell comes later keeps those cells' texts.
 const FIXED_WITHIN: usize = 64;
 
@@ -140,7 +140,10 @@ impl ColumnBuilder {
     fn prints(&mut self, number: Number) -> bool {
         match self.fixed {
             Some(decimals) => number.decimals == decimals,
-            None => number.spelled || (number.decimals > 0 && self.write_to_decimals(number.decimals)),
+            // One decimal is not enough to tell: `3.0` is also how Python, pandas and Java print
+            // an integral float among shortest forms (`3.0`, `2.75`), which fixed places would
+            // then keep as texts.
+            None => number.spelled || (number.decimals > 1 && self.write_to_decimals(number.decimals)),
         }
     }
 

@@ -556,6 +556,12 @@ mod tests {
         assert_eq!(cells(&taken), [Some("2.50".to_owned()), Some("3".to_owned()), Some("-0.25".to_owned())]);
         assert!(taken.same_cells(&Column::new("t".into(), [Some("2.50"), Some("3"), Some("-0.25")])));
         assert!(!taken.same_cells(&Column::new("t".into(), [Some("2.5"), Some("3"), Some("-0.25")])));
+        // `3.0` among shortest forms, as pandas writes integral floats: the column stays printed
+        // as Rust prints numbers, and only `3.0` keeps its text.
+        let pandas = ["3.0", "2.75", "0.1", "12.0"];
+        let column = Column::new("p".into(), pandas.iter().map(|v| Some(*v)));
+        assert_eq!((column.unspelled.fixed, &column.unspelled.rows[..]), (None, &[0, 3][..]));
+        assert_eq!(cells(&column), pandas.iter().map(|v| Some((*v).to_owned())).collect::<Vec<_>>());
         // A padded cell only after the first rows is kept, and the column prints as Rust does.
         let late: Vec<String> = (0..100).map(|i| format!("{}.5", i)).chain(["2.50".to_owned()]).collect();
         let column = Column::new("z".into(), late.iter().map(|v| Some(v.as_str())));
