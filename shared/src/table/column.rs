@@ -10,6 +10,7 @@
 use super::builder::ColumnBuilder;
 use super::parse::read_number;
 use super::{parse_bool, parse_number, ColumnKind};
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// Cells' texts back to back, with the end offset of each (a missing cell is an empty span: cells
@@ -62,6 +63,33 @@ impl Unspelled {
     fn text(&self, row: usize) -> Option<&str> {
         let i = self.rows.binary_search(&u32::try_from(row).ok()?).ok()?;
         self.texts.get(i)
+    }
+
+    /// The same cells kept as a column printed as Rust prints numbers would keep them (`fixed`
+    /// `None`): the kept texts Rust prints as their number's are dropped, and the cells written
+    /// to fixed decimals that end in a zero are added. Two columns with the same texts then keep
+    /// the same cells, however each was built.
+    fn as_printed_by_rust(&self, numbers: &[f64]) -> Unspelled {
+        let Some(decimals) = self.fixed else { return self.clone() };
+        let mut out = Unspelled::default();
+        let mut next = 0;
+        for (row, &value) in numbers.iter().enumerate() {
+            if self.rows.get(next).is_some_and(|&r| r as usize == row) {
+                let text = self.texts.get(next).unwrap_or_default();
+                next += 1;
+                if !read_number(text.as_bytes()).is_some_and(|n| n.spelled) {
+                    out.push(row, text);
+                }
+            } else if !value.is_nan() {
+                // Written to fixed decimals, a cell prints as Rust prints it unless it ends in a
+                // zero (the other rules hold by construction).
+                let text = written(value, Some(decimals));
+                if text.last() == Some(&b'0') {
+                    out.push(row, std::str::from_utf8(&text).unwrap_or_default());
+                }
+            }
+        }
+        out
     }
 
     /// Appends the text of a cell that is none of these, from its number.
@@ -218,8 +246,9 @@ impl PartialEq for Column {
 /// The cells of a column as a key, equal for two columns exactly when [`Column::same_cells`] holds.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) enum CellsKey<'a> {
-    /// A column of numbers: their bits, the cells they do not spell, and how they spell the rest.
-    Numbers(Vec<u64>, &'a [u32], &'a str, &'a [u32], Option<u8>),
+    /// A column of numbers: their bits, and the cells whose text is not the number as Rust prints
+    /// it (rows, texts, ends), whichever way the column prints its other cells.
+    Numbers(Vec<u64>, Cow<'a, [u32]>, Cow<'a, str>, Cow<'a, [u32]>),
     /// Any other column: its texts.
     Texts(&'a str, &'a [u32]),
 }
@@ -284,8 +313,7 @@ impl Column {
 
     /// The text of the cell at `row`, `None` when missing, without spelling out the whole column
     /// (for a look at a few cells).
-    pub fn text(&self, row: usize) -> Option<std::borrow::Cow<'_, str>> {
-        use std::borrow::Cow;
+    pub fn text(&self, row: usize) -> Option<Cow<'_, str>> {
         match (&self.numbers, self.texts.get()) {
             (Some(numbers), None) => match self.unspelled.text(row) {
                 Some(text) => Some(Cow::Borrowed(text)),
@@ -355,8 +383,8 @@ impl Column {
         match (&self.numbers, self.texts.get()) {
             // The first number with a fraction or missing usually settles it.
             (Some(numbers), None) => {
-                // A column written to decimals has a cell with a point among those not kept.
-                self.unspelled.fixed.is_none()
+                // Written to fixed decimals, every cell not kept has a point.
+                (self.unspelled.fixed.is_none() || self.unspelled.rows.len() == numbers.len())
                     && numbers.iter().all(|v| !v.is_nan() && v.fract() == 0.0)
                     && self.unspelled.all_integers()
             }
@@ -386,13 +414,29 @@ impl Column {
     /// equal columns by hashing instead of comparing every pair.
     pub(crate) fn cells_key(&self) -> CellsKey<'_> {
         match &self.numbers {
-            Some(numbers) => CellsKey::Numbers(
-                numbers.iter().map(|v| if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() }).collect(),
-                &self.unspelled.rows,
-                &self.unspelled.texts.text,
-                &self.unspelled.texts.ends,
-                self.unspelled.fixed,
-            ),
+            Some(numbers) => {
+                let bits = numbers
+                    .iter()
+                    .map(|v| if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() })
+                    .collect();
+                match self.unspelled.fixed {
+                    None => CellsKey::Numbers(
+                        bits,
+                        Cow::Borrowed(&self.unspelled.rows),
+                        Cow::Borrowed(&self.unspelled.texts.text),
+                        Cow::Borrowed(&self.unspelled.texts.ends),
+                    ),
+                    Some(_) => {
+                        let Unspelled { rows, texts, .. } = self.unspelled.as_printed_by_rust(numbers);
+                        CellsKey::Numbers(
+                            bits,
+                            Cow::Owned(rows),
+                            Cow::Owned(texts.text),
+                            Cow::Owned(texts.ends),
+                        )
+                    }
+                }
+            }
             None => {
                 let texts = self.texts();
                 CellsKey::Texts(&texts.text, &texts.ends)
@@ -556,6 +600,21 @@ mod tests {
         assert_eq!(cells(&taken), [Some("2.50".to_owned()), Some("3".to_owned()), Some("-0.25".to_owned())]);
         assert!(taken.same_cells(&Column::new("t".into(), [Some("2.50"), Some("3"), Some("-0.25")])));
         assert!(!taken.same_cells(&Column::new("t".into(), [Some("2.5"), Some("3"), Some("-0.25")])));
+        // Columns with the same texts are the same cells, whichever way each prints its numbers.
+        let fixed = Column::new("a".into(), [Some("2.50"), Some("3"), Some("1.5"), Some("-0.20")]);
+        let plain = Column::new("a".into(), [Some("3"), Some("1.5")]);
+        assert!(fixed.take(&[1, 2]).same_cells(&plain) && fixed.take(&[1, 2]) == plain);
+        let mut read = fixed.clone().without_numbers();
+        read.read_numbers();
+        assert!(read.unspelled.fixed.is_none() && read.same_cells(&fixed) && fixed.same_cells(&read));
+        assert!(
+            !fixed.same_cells(&Column::new("a".into(), [Some("2.5"), Some("3"), Some("1.5"), Some("-0.20")]))
+        );
+        // Taken rows that are all kept texts: integers, whatever the column printed.
+        let taken = fixed.take(&[1]);
+        assert!(taken.written_as_integers());
+        taken.cells().for_each(drop);
+        assert!(taken.written_as_integers());
         // `3.0` among shortest forms, as pandas writes integral floats: the column stays printed
         // as Rust prints numbers, and only `3.0` keeps its text.
         let pandas = ["3.0", "2.75", "0.1", "12.0"];

@@ -42,7 +42,7 @@ impl Number {
     fn decimal(value: f64, plain: bool, point: bool, fraction_digits: usize, last: u8) -> Self {
         let with_fraction = point & (fraction_digits > 0);
         let spelled = plain & (!point | (with_fraction & (last != b'0')));
-        // Under 15 significant digits, the fraction has at most 14.
+        // At most 19 digits in all, one of them before the point: at most 18 after it.
         let decimals = if plain & with_fraction { fraction_digits as u8 } else { 0 };
         Number { value, spelled, decimals }
     }
