@@ -1,8 +1,9 @@
 //! Collecting one column's cells as a file is read.
 
-use super::column::{spell, written, Column, Texts, Unspelled};
+use super::column::Column;
 use super::infer_kind;
 use super::parse::{is_infinity, number_prefix, read_number, Number};
+use super::texts::{spell, written, Texts, Unspelled};
 
 /// Cell texts (compared without case, after trimming) that mean "no value".
 pub const MISSING_MARKERS: [&str; 6] = ["", "na", "n/a", "nan", "null", "?"];

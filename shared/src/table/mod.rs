@@ -17,6 +17,7 @@
 mod builder;
 mod column;
 mod parse;
+mod texts;
 
 pub(crate) use builder::ColumnBuilder;
 pub use builder::MISSING_MARKERS;
