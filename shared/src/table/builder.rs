@@ -33,8 +33,9 @@ pub(crate) struct ColumnBuilder {
 }
 
 /// A column is taken as written to a fixed number of decimals only when a cell shows it (a
-/// trailing zero after the point, with two decimals or more) within its first rows: each cell before is checked again then,
-/// so the check stays small. A column whose first such cell comes later keeps those cells' texts.
+/// trailing zero after the point, with two decimals or more) within its first rows: each cell
+/// before is checked again then, so the check stays small. A column whose first such cell comes
+/// later keeps those cells' texts.
 const FIXED_WITHIN: usize = 64;
 
 impl ColumnBuilder {
