@@ -159,26 +159,22 @@ impl ColumnBuilder {
         }
         let old = self.unspelled();
         let numbers = self.numbers.as_deref().unwrap_or_default();
-        let (mut rows, mut text, mut ends) = (Vec::new(), Vec::new(), Vec::new());
-        let mut next = 0;
-        for (row, &value) in numbers.iter().enumerate().take(self.rows) {
-            let cell = if old.rows.get(next).is_some_and(|&r| r as usize == row) {
-                next += 1;
-                old.texts.get(next - 1).unwrap_or_default().as_bytes().to_vec()
-            } else if value.is_nan() {
-                continue;
-            } else {
-                let shortest = written(value, None);
-                if shortest == written(value, Some(decimals)) {
-                    continue;
+        let mut kept = Unspelled::default();
+        for (row, value, text) in old.rows_with(&numbers[..self.rows]) {
+            match text {
+                Some(text) => kept.push(row, text),
+                None if !value.is_nan() => {
+                    let shortest = written(value, None);
+                    if shortest != written(value, Some(decimals)) {
+                        kept.push(row, &shortest);
+                    }
                 }
-                shortest
-            };
-            rows.push(u32::try_from(row).unwrap_or(u32::MAX));
-            text.extend_from_slice(&cell);
-            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+                None => {}
+            }
         }
-        (self.kept_rows, self.text, self.ends) = (rows, text, ends);
+        self.kept_rows = kept.rows;
+        self.text = kept.texts.text.into_bytes();
+        self.ends = kept.texts.ends;
         self.fixed = Some(decimals);
         true
     }

@@ -9,7 +9,7 @@
 
 use super::builder::ColumnBuilder;
 use super::parse::read_number;
-use super::texts::{digits_only, spell, spelled_for, Texts, Unspelled};
+use super::texts::{digits_only, spell, written, Texts, Unspelled};
 use super::{parse_bool, parse_number, ColumnKind};
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -118,7 +118,7 @@ impl Column {
             (Some(numbers), None) => match self.unspelled.text(row) {
                 Some(text) => Some(Cow::Borrowed(text)),
                 None => {
-                    (!numbers[row].is_nan()).then(|| Cow::Owned(spelled_for(&self.unspelled, numbers[row])))
+                    (!numbers[row].is_nan()).then(|| Cow::Owned(written(numbers[row], self.unspelled.fixed)))
                 }
             },
             _ => self.cell(row).map(Cow::Borrowed),
@@ -275,15 +275,12 @@ impl Column {
             (Some(numbers), None) => {
                 // The printed form of a number is unique to it, and never the text of a cell
                 // kept because its number does not print it: count both apart.
-                let mut bits: Vec<u64> = Vec::with_capacity(numbers.len());
-                let mut next = 0;
-                for (row, v) in numbers.iter().enumerate() {
-                    if self.unspelled.rows.get(next).is_some_and(|&r| r as usize == row) {
-                        next += 1;
-                    } else if !v.is_nan() {
-                        bits.push(v.to_bits());
-                    }
-                }
+                let mut bits: Vec<u64> = self
+                    .unspelled
+                    .rows_with(numbers)
+                    .filter(|&(_, v, kept)| kept.is_none() && !v.is_nan())
+                    .map(|(_, v, _)| v.to_bits())
+                    .collect();
                 bits.sort_unstable();
                 bits.dedup();
                 let kept: std::collections::HashSet<&str> =

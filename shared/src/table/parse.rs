@@ -187,6 +187,16 @@ impl Short {
 /// `0x01` in each of 8 bytes.
 const ONES: u64 = u64::from_le_bytes([1; 8]);
 
+/// Eight bytes as digit values (a digit becomes 0..=9, the point 0x1E; nothing borrows across
+/// bytes), and a flag (the byte's top bit) on each byte that is no digit. Over 9, a byte's top bit
+/// is set by adding 0x76, or was set. Only a byte of 0x8A or more carries into the next, and such a
+/// byte (no digit and no point) ends a number, so the flags up to a number's end are right.
+#[inline(always)]
+fn digit_values(bytes: [u8; 8]) -> (u64, u64) {
+    let x = u64::from_le_bytes(bytes) ^ (0x30 * ONES);
+    (x, (x.wrapping_add(0x76 * ONES) | x) & (0x80 * ONES))
+}
+
 /// The value of the first `n` bytes of `x` (digit values 0..=9, the first the most significant).
 #[inline(always)]
 fn leading_value(x: u64, n: usize) -> u64 {
@@ -214,13 +224,7 @@ enum Window {
 /// line or file).
 #[inline(always)]
 fn first_window(digits: &[u8]) -> Option<Window> {
-    let window: [u8; 8] = digits.get(..8)?.try_into().ok()?;
-    // A digit becomes 0..=9 and the point 0x1E; nothing borrows across bytes.
-    let x = u64::from_le_bytes(window) ^ (0x30 * ONES);
-    // Over 9, a byte's top bit is set by adding 0x76, or was set. Only a byte of 0x8A or more
-    // carries into the next, and such a byte (no digit and no point) ends the decimal, so the
-    // flags up to the end are right.
-    let flags = (x.wrapping_add(0x76 * ONES) | x) & (0x80 * ONES);
+    let (x, flags) = digit_values(digits.get(..8)?.try_into().ok()?);
     let integer_digits = (flags.trailing_zeros() / 8) as usize;
     let at_point = integer_digits < 8 && (x >> (8 * integer_digits)) as u8 == b'.' ^ 0x30;
     if at_point {
@@ -246,8 +250,7 @@ fn first_window(digits: &[u8]) -> Option<Window> {
         let start = integer_digits + 1;
         if end == 8 {
             if let Some(fraction) = digits.get(start..start + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-                let fraction_x = u64::from_le_bytes(fraction) ^ (0x30 * ONES);
-                let fraction_flags = (fraction_x.wrapping_add(0x76 * ONES) | fraction_x) & (0x80 * ONES);
+                let (fraction_x, fraction_flags) = digit_values(fraction);
                 let fraction_digits = (fraction_flags.trailing_zeros() / 8) as usize;
                 if (1..8).contains(&fraction_digits) {
                     // At most 7 digits each side: below 10^15.
@@ -293,18 +296,12 @@ fn digit(bytes: &[u8], i: usize) -> Option<u64> {
 #[inline(always)]
 fn digit_run(bytes: &[u8], mut i: usize, mantissa: &mut u64) -> usize {
     while let Some(chunk) = bytes.get(i..i + 8) {
-        let v = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // Each byte minus '0': a digit becomes 0..=9. A borrow or carry only spills into later
-        // bytes, which lie beyond the first byte that is no digit, so that byte is found right.
-        let t = v.wrapping_sub(0x3030_3030_3030_3030);
-        let flags = (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080;
+        let (x, flags) = digit_values(chunk.try_into().unwrap_or_default());
         let n = (flags.trailing_zeros() / 8) as usize;
         if n == 0 {
             return i;
         }
-        // The run's digits moved to the top bytes, zeros (leading zero digits) below.
-        let t = t << (8 * (8 - n) as u32);
-        *mantissa = mantissa.wrapping_mul(POWERS_OF_TEN_U64[n]).wrapping_add(combine_eight(t));
+        *mantissa = mantissa.wrapping_mul(POWERS_OF_TEN_U64[n]).wrapping_add(leading_value(x, n));
         i += n;
         if n < 8 {
             return i;

@@ -56,6 +56,20 @@ impl Unspelled {
         self.texts.get(i)
     }
 
+    /// Each row with its number and, where the cell is one of these, its kept text.
+    pub(super) fn rows_with<'a>(
+        &'a self,
+        numbers: &'a [f64],
+    ) -> impl Iterator<Item = (usize, f64, Option<&'a str>)> + 'a {
+        let mut next = 0;
+        numbers.iter().enumerate().map(move |(row, &value)| {
+            let kept = self.rows.get(next).is_some_and(|&r| r as usize == row);
+            let text = kept.then(|| self.texts.get(next).unwrap_or_default());
+            next += usize::from(kept);
+            (row, value, text)
+        })
+    }
+
     /// The same cells kept as a column printed as Rust prints numbers would keep them (`fixed`
     /// `None`): the kept texts Rust prints as their number's are dropped, and the cells written
     /// to fixed decimals that end in a zero are added. Two columns with the same texts then keep
@@ -63,11 +77,8 @@ impl Unspelled {
     pub(super) fn as_printed_by_rust(&self, numbers: &[f64]) -> Unspelled {
         let Some(decimals) = self.fixed else { return self.clone() };
         let mut out = Unspelled::default();
-        let mut next = 0;
-        for (row, &value) in numbers.iter().enumerate() {
-            if self.rows.get(next).is_some_and(|&r| r as usize == row) {
-                let text = self.texts.get(next).unwrap_or_default();
-                next += 1;
+        for (row, value, kept) in self.rows_with(numbers) {
+            if let Some(text) = kept {
                 if !read_number(text.as_bytes()).is_some_and(|n| n.spelled) {
                     out.push(row, text);
                 }
@@ -75,8 +86,8 @@ impl Unspelled {
                 // Written to fixed decimals, a cell prints as Rust prints it unless it ends in a
                 // zero (the other rules hold by construction).
                 let text = written(value, Some(decimals));
-                if text.last() == Some(&b'0') {
-                    out.push(row, std::str::from_utf8(&text).unwrap_or_default());
+                if text.ends_with('0') {
+                    out.push(row, &text);
                 }
             }
         }
@@ -103,32 +114,24 @@ pub(super) fn digits_only(cell: &str) -> bool {
 pub(super) fn spell(numbers: &[f64], unspelled: &Unspelled) -> (Vec<u8>, Vec<u32>) {
     let mut text = Vec::with_capacity(numbers.len() * 8);
     let mut ends = Vec::with_capacity(numbers.len());
-    let mut next = 0;
     let mut digits = 0;
-    for (row, &value) in numbers.iter().enumerate() {
-        if unspelled.rows.get(next).is_some_and(|&r| r as usize == row) {
-            text.extend_from_slice(unspelled.texts.get(next).unwrap_or_default().as_bytes());
-            next += 1;
-        } else if !value.is_nan() {
-            unspelled.push_number(&mut text, value, &mut digits);
+    for (_, value, kept) in unspelled.rows_with(numbers) {
+        match kept {
+            Some(cell) => text.extend_from_slice(cell.as_bytes()),
+            None if !value.is_nan() => unspelled.push_number(&mut text, value, &mut digits),
+            None => {}
         }
         ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
     }
     (text, ends)
 }
 
-/// The text a number prints as a cell's, as a column with `fixed` prints it ([`Unspelled::fixed`]).
-pub(super) fn written(value: f64, fixed: Option<u8>) -> Vec<u8> {
+/// The text a number prints as a cell's, as a column with `fixed` prints it ([`Unspelled::fixed`];
+/// see [`super::parse::Number::spelled`] and [`super::parse::Number::decimals`]).
+pub(super) fn written(value: f64, fixed: Option<u8>) -> String {
     let mut text = Vec::new();
     Unspelled { fixed, ..Unspelled::default() }.push_number(&mut text, value, &mut 0);
-    text
-}
-
-/// The text of a cell that is none of `unspelled`'s, from its number (see
-/// [`super::parse::Number::spelled`] and [`super::parse::Number::decimals`]).
-pub(super) fn spelled_for(unspelled: &Unspelled, value: f64) -> String {
-    let mut text = Vec::new();
-    unspelled.push_number(&mut text, value, &mut 0);
+    // Digits, a point and a sign, or the formatter's text.
     String::from_utf8(text).unwrap_or_default()
 }
 
@@ -234,7 +237,7 @@ mod tests {
             assert_eq!(String::from_utf8(text).unwrap(), format!("{value}"), "{value:e}");
         }
         for value in [0.0, -0.0, 1.0, 0.1, 123456789012345.0, 1e15, 1e-7, 5e-324, f64::MAX] {
-            assert_eq!(spelled_for(&Unspelled::default(), value), format!("{value}"));
+            assert_eq!(written(value, None), format!("{value}"));
         }
     }
 }
