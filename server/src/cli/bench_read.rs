@@ -1,19 +1,21 @@
 //! `tabml bench --read FILE`: how fast the command line reads a CSV file into a table, and the
 //! most memory the process held meanwhile (run it in a fresh process per file).
 
-use super::{load_table, CliError};
+use super::{load_table, load_table_on_one_thread, CliError};
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
 
-/// Reads `path` three times as `load_table` does (block by block), and reports the best time, the
-/// throughput and the process's peak resident memory during the first read.
+/// Reads `path` three times as `load_table` does (block by block, a large file in two halves at
+/// once), and reports the best time, the throughput and the process's peak resident memory during
+/// the first read; then three times on one thread, as `tabml drift` reads each of its two files,
+/// and reports that best time too.
 pub fn bench_read(path: &Path) -> Result<String, CliError> {
     let bytes =
         std::fs::metadata(path).map_err(|source| CliError::Io { path: path.to_owned(), source })?.len();
-    let mut best = f64::INFINITY;
     let mut shape = (0, 0);
     let mut peak = None;
+    let mut best = f64::INFINITY;
     for _ in 0..3 {
         let start = Instant::now();
         let table = load_table(path)?;
@@ -21,6 +23,13 @@ pub fn bench_read(path: &Path) -> Result<String, CliError> {
         shape = (table.n_rows, table.columns.len());
         // The peak of the first read, with its table still held.
         peak = peak.or_else(peak_rss);
+    }
+    let mut one_thread = f64::INFINITY;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let table = load_table_on_one_thread(path)?;
+        one_thread = one_thread.min(start.elapsed().as_secs_f64());
+        drop(table);
     }
     let doc = json!({
         "tool": "tabml",
@@ -30,6 +39,8 @@ pub fn bench_read(path: &Path) -> Result<String, CliError> {
         "columns": shape.1,
         "seconds": best,
         "mb_per_s": bytes as f64 / 1e6 / best,
+        "one_thread_seconds": one_thread,
+        "one_thread_mb_per_s": bytes as f64 / 1e6 / one_thread,
         "peak_rss_bytes": peak,
     });
     Ok(doc.to_string())

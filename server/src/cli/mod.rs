@@ -9,6 +9,7 @@ mod bench;
 mod bench_read;
 mod drift;
 mod evaluate;
+mod load;
 mod login;
 mod progress;
 mod registry;
@@ -22,6 +23,7 @@ pub use admin::{create_user, CreateUserArgs};
 pub use bench::{bench, BenchArgs};
 pub use drift::{drift, drift_json, drift_options, DriftArgs};
 pub use evaluate::{evaluate, EvaluateArgs};
+pub use load::{load_table, load_table_on_one_thread};
 pub use login::{login, LoginArgs};
 pub use registry::{pull, push, PullArgs, PushArgs, VersionArgs};
 pub use remote::RemoteArgs;
@@ -35,7 +37,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use tabml::{Evaluation, ModelBundle, Table, TabmlError};
+use tabml::{Evaluation, ModelBundle, TabmlError};
 use thiserror::Error;
 
 /// The `tabml` command line.
@@ -173,35 +175,6 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(path, bytes).map_err(|source| CliError::Io { path: path.to_owned(), source })
-}
-
-/// Reads a CSV file into a table as it reads the file, a block at a time, so that the file's bytes
-/// and the table are never in memory together; errors name the file and the line.
-pub fn load_table(path: &Path) -> Result<Table, CliError> {
-    use std::io::Read;
-    const BLOCK: usize = 1 << 20;
-    let io = |source| CliError::Io { path: path.to_owned(), source };
-    let input = |e: tabml::CsvError| CliError::Input { path: path.to_owned(), source: e.into() };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
-    // The reader refuses more too; its error would give only the bytes read (a byte-order mark
-    // aside).
-    if size > tabml::MAX_CSV_BYTES + 3 {
-        return Err(input(tabml::CsvError::TooLarge { bytes: size, max: tabml::MAX_CSV_BYTES }));
-    }
-    let mut reader = tabml::CsvReader::new();
-    reader.expect_bytes(size);
-    let mut block = vec![0; BLOCK];
-    loop {
-        let n = match file.read(&mut block) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(io(e)),
-        };
-        reader.feed(&block[..n]).map_err(input)?;
-    }
-    reader.finish().map_err(input)
 }
 
 /// Reads a model bundle; errors name the file.

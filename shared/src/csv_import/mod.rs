@@ -8,6 +8,7 @@
 //! addressed by 32-bit offsets.
 
 mod records;
+mod split;
 
 use crate::error::CsvError;
 pub use crate::table::MISSING_MARKERS;

@@ -30,13 +30,16 @@ pub(crate) struct ColumnBuilder {
     /// With numbers: `Some(n)` once the column shows it is written to `n` decimals (see
     /// [`Unspelled::fixed`]); the texts kept are then those not so written.
     fixed: Option<u8>,
+    /// Whether `fixed` may no longer change: a continuation's cells follow
+    /// [`FIXED_WITHIN`] rows or more.
+    decided: bool,
 }
 
 /// A column is taken as written to a fixed number of decimals only when a cell shows it (a
 /// trailing zero after the point, with two decimals or more) within its first rows: each cell
 /// before is checked again then, so the check stays small. A column whose first such cell comes
 /// later keeps those cells' texts.
-const FIXED_WITHIN: usize = 64;
+pub(crate) const FIXED_WITHIN: usize = 64;
 
 impl ColumnBuilder {
     /// A builder with room for `rows` cells.
@@ -49,7 +52,40 @@ impl ColumnBuilder {
             rows: 0,
             infinities: 0,
             fixed: None,
+            decided: false,
         }
+    }
+
+    /// A builder for the cells that follow this one's, read apart (on another thread) and then
+    /// appended with [`ColumnBuilder::append`]. It reads numbers if this one still does, printed
+    /// to the same decimals; call it only once this one has [`FIXED_WITHIN`] rows, when that
+    /// choice is final.
+    pub(crate) fn continuation(&self) -> Self {
+        match self.numbers {
+            Some(_) => Self { fixed: self.fixed, decided: true, ..Self::new(0) },
+            None => Self::texts_only(0),
+        }
+    }
+
+    /// Appends the cells of `later`, a [`ColumnBuilder::continuation`] of this builder that read
+    /// the cells after this one's: the column is then as if one builder had read them all. If
+    /// either part met a cell that is no number, the other's numbers are spelled out as texts.
+    pub(crate) fn append(&mut self, mut later: Self) {
+        match (self.numbers.is_some(), later.numbers.is_some()) {
+            (true, false) => self.spell_out(),
+            (false, true) => later.spell_out(),
+            _ => {}
+        }
+        let rows = u32::try_from(self.rows).unwrap_or(u32::MAX);
+        let text = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        if let (Some(numbers), Some(more)) = (&mut self.numbers, &later.numbers) {
+            numbers.extend_from_slice(more);
+            self.kept_rows.extend(later.kept_rows.iter().map(|&row| row.saturating_add(rows)));
+            self.infinities += later.infinities;
+        }
+        self.text.extend_from_slice(&later.text);
+        self.ends.extend(later.ends.iter().map(|&end| end.saturating_add(text)));
+        self.rows += later.rows;
     }
 
     /// A builder that keeps texts and reads no numbers (the kind is still inferred from them).
@@ -154,7 +190,7 @@ impl ColumnBuilder {
     /// number printed its text but is not written to as many places is kept as text now.
     #[cold]
     fn write_to_decimals(&mut self, decimals: u8) -> bool {
-        if self.numbers.is_none() || self.rows >= FIXED_WITHIN {
+        if self.numbers.is_none() || self.decided || self.rows >= FIXED_WITHIN {
             return false;
         }
         let old = self.unspelled();

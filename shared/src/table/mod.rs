@@ -19,8 +19,8 @@ mod column;
 mod parse;
 mod texts;
 
-pub(crate) use builder::ColumnBuilder;
 pub use builder::MISSING_MARKERS;
+pub(crate) use builder::{ColumnBuilder, FIXED_WITHIN};
 pub use column::Column;
 pub(crate) use parse::{is_infinity, parse_bool, parse_number};
 use serde::{Deserialize, Serialize};

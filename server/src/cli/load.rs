@@ -1,0 +1,219 @@
+//! Reading a CSV file into a table as the file is read, a block at a time, so that the file's
+//! bytes and the table are never in memory together. A large file is read in two halves at once,
+//! on two threads: the second half from the first line start after the middle, by a reader split
+//! off the first once it has read the header and the first rows; the first reader then takes the
+//! second's rows. The table, and any error, is the one a single reader gives.
+
+use super::CliError;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tabml::{CsvError, CsvReader, Table};
+
+/// How a file is read.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    /// How much of the file is read at once.
+    block: usize,
+    /// From what size the file is read in two halves, if at all.
+    split_from: Option<u64>,
+}
+
+/// A block of 1 MiB; files from 8 MiB read in two halves (below that, a thread's start and the
+/// join cost more than they save).
+const SPLIT: Plan = Plan { block: 1 << 20, split_from: Some(8 << 20) };
+
+/// Why feeding a reader stopped.
+enum Failure {
+    Io(std::io::Error),
+    Csv(CsvError),
+}
+
+/// Reads a CSV file into a table, a large one in two halves on two threads; errors name the file
+/// and the line.
+pub fn load_table(path: &Path) -> Result<Table, CliError> {
+    load(path, SPLIT)
+}
+
+/// Reads a CSV file into a table on this thread alone (for callers that read several files at
+/// once, one per thread).
+pub fn load_table_on_one_thread(path: &Path) -> Result<Table, CliError> {
+    load(path, Plan { split_from: None, ..SPLIT })
+}
+
+fn load(path: &Path, plan: Plan) -> Result<Table, CliError> {
+    let io = |source| CliError::Io { path: path.to_owned(), source };
+    let input = |e: CsvError| CliError::Input { path: path.to_owned(), source: e.into() };
+    let fail = |failure| match failure {
+        Failure::Io(e) => io(e),
+        Failure::Csv(e) => input(e),
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    // The reader refuses more too; its error would give only the bytes read (a byte-order mark
+    // aside).
+    if size > tabml::MAX_CSV_BYTES + 3 {
+        return Err(input(CsvError::TooLarge { bytes: size, max: tabml::MAX_CSV_BYTES }));
+    }
+    let mut reader = CsvReader::new();
+    reader.expect_bytes(size);
+    let mut block = vec![0; plan.block];
+    if plan.split_from.is_some_and(|from| size >= from) {
+        // The first block holds the header and the first rows, which the split needs.
+        let first = feed(&mut (&mut file).take(plan.block as u64), &mut reader, &mut block, None);
+        let first = first.map_err(fail)?;
+        let middle = line_start_after(path, size / 2, plan.block).map_err(io)?;
+        if let (Some(at), Some(later)) = (middle.filter(|&at| at > first), reader.split_off()) {
+            read_halves(path, &mut file, &mut reader, later, at - first, &mut block).map_err(fail)?;
+        }
+    }
+    feed(&mut file, &mut reader, &mut block, None).map_err(fail)?;
+    reader.finish().map_err(input)
+}
+
+/// Feeds `reader` everything `source` gives, a block at a time, until it ends or `stop` is set;
+/// returns how many bytes it gave.
+fn feed(
+    source: &mut impl Read,
+    reader: &mut CsvReader,
+    block: &mut [u8],
+    stop: Option<&AtomicBool>,
+) -> Result<u64, Failure> {
+    let mut fed = 0;
+    while !stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+        let n = match source.read(block) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Failure::Io(e)),
+        };
+        reader.feed(&block[..n]).map_err(Failure::Csv)?;
+        fed += n as u64;
+    }
+    Ok(fed)
+}
+
+/// Where the first line after byte `from` starts, if one starts within `block` bytes of it (and
+/// before the file's end).
+fn line_start_after(path: &Path, from: u64, block: usize) -> std::io::Result<Option<u64>> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(from))?;
+    let mut block = vec![0; block];
+    let mut filled = 0;
+    while filled < block.len() {
+        match file.read(&mut block[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let newline = block[..filled].iter().position(|&b| b == b'\n');
+    Ok(newline.map(|i| from + i as u64 + 1).filter(|&at| at < from + filled as u64))
+}
+
+/// Reads the next `first_bytes` of `file` into `reader` while `later` (split off it) reads the
+/// rest of the file from its own handle on another thread, then joins them. When the first part
+/// does not end at a record's start (the middle fell inside a quoted field), or no thread can be
+/// started, `later` is dropped; either way the caller reads on from where `file` is left.
+fn read_halves(
+    path: &Path,
+    file: &mut File,
+    reader: &mut CsvReader,
+    mut later: CsvReader,
+    first_bytes: u64,
+    block: &mut [u8],
+) -> Result<(), Failure> {
+    let start = file.stream_position().map_err(Failure::Io)? + first_bytes;
+    later.expect_bytes(file.metadata().map_err(Failure::Io)?.len().saturating_sub(start));
+    let (stop, block_len) = (AtomicBool::new(false), block.len());
+    let (first, second) = std::thread::scope(|scope| {
+        let second = std::thread::Builder::new().name("read-second-half".into()).spawn_scoped(scope, || {
+            let mut file = File::open(path).map_err(Failure::Io)?;
+            file.seek(SeekFrom::Start(start)).map_err(Failure::Io)?;
+            let mut block = vec![0; block_len];
+            feed(&mut file, &mut later, &mut block, Some(&stop)).map(|fed| (later, fed))
+        });
+        let first = match second {
+            Ok(_) => feed(&mut (&mut *file).take(first_bytes), reader, block, None),
+            // No second thread: this one reads it all.
+            Err(_) => Ok(0),
+        };
+        // The second half's work is wasted once the first fails.
+        stop.store(first.is_err(), Ordering::Relaxed);
+        (first, second.ok().map(|handle| handle.join()))
+    });
+    first?;
+    let (Some(Ok(second)), true) = (second, reader.at_record_start()) else { return Ok(()) };
+    match second {
+        // Given back when the halves cannot be joined: the caller reads the second again.
+        Ok((later, fed)) => match reader.join(later) {
+            // The caller reads on after what the second half read (nothing, unless the file grew).
+            Ok(()) => file.seek(SeekFrom::Start(start + fed)).map(|_| ()).map_err(Failure::Io),
+            Err(_) => Ok(()),
+        },
+        Err(Failure::Csv(e)) => Err(Failure::Csv(reader.later_error(e))),
+        Err(failure) => Err(failure),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small blocks (each still holding the header and the first rows the split needs), and every
+    /// file read in halves: each path of the split is taken on small files.
+    const SMALL: Plan = Plan { block: 1024, split_from: Some(0) };
+
+    fn both(text: &[u8]) -> (Result<Table, String>, Result<Table, String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.csv");
+        std::fs::write(&path, text).unwrap();
+        let alone = load(&path, Plan { split_from: None, ..SMALL }).map_err(|e| e.to_string());
+        (load(&path, SMALL).map_err(|e| e.to_string()), alone)
+    }
+
+    fn rows(n: usize, row: impl Fn(usize) -> String) -> String {
+        (0..n).map(row).collect()
+    }
+
+    #[test]
+    fn a_file_read_in_halves_gives_the_table_and_errors_one_reader_gives() {
+        let numbers = rows(400, |i| format!("{i}.25,{}.50\n", i % 7));
+        let text = format!("a,b\n{numbers}");
+        let (halves, alone) = both(text.as_bytes());
+        assert_eq!(halves, alone);
+        assert_eq!(halves.unwrap().n_rows, 400);
+        // The second half turns a column to words; the last line has no line end.
+        let (halves, alone) = both(format!("a,b\n{numbers}{numbers}word,1\n3,4").as_bytes());
+        assert_eq!(halves, alone);
+        assert_eq!(halves.unwrap().columns[0].cell(800), Some("word"));
+        // A ragged row in the second half is named by its line in the file.
+        let (halves, alone) = both(format!("a,b\n{numbers}{numbers}5\n").as_bytes());
+        assert_eq!(halves, alone);
+        assert!(halves.unwrap_err().contains("line 802:"));
+        // A quoted field with line ends across the middle: read again from there by one reader.
+        let quoted = format!("a,b\n{numbers}\"{}\",1\n{numbers}", "x\n".repeat(4000));
+        let (halves, alone) = both(quoted.as_bytes());
+        assert_eq!(halves, alone);
+        assert_eq!(halves.unwrap().n_rows, 801);
+        // Too few rows before the middle for a split, and a file with no line end after it.
+        for text in [format!("a\n{}", "1\n".repeat(30)), format!("a\n1\n\"{}\"", "y".repeat(2000))] {
+            let (halves, alone) = both(text.as_bytes());
+            assert_eq!(halves, alone);
+        }
+    }
+
+    #[test]
+    fn a_bad_byte_in_the_second_half_is_named_by_its_offset_in_the_file() {
+        let mut text = format!("a,b\n{}", rows(600, |i| format!("{i},{i}\n"))).into_bytes();
+        let offset = text.len() + 2;
+        text.extend_from_slice(b"1,\xff\n");
+        let (halves, alone) = both(&text);
+        assert_eq!(halves, alone);
+        assert!(halves
+            .unwrap_err()
+            .contains(&format!("line 602: the file is not UTF-8 text (invalid byte at offset {offset})")));
+    }
+}
