@@ -2,7 +2,7 @@
 
 use super::column::Column;
 use super::infer_kind;
-use super::parse::{is_infinity, number_prefix, read_number, Number};
+use super::parse::{is_infinity, number_field, read_number, Number};
 use super::texts::{spell, written, Texts, Unspelled};
 
 /// Cell texts (compared without case, after trimming) that mean "no value".
@@ -23,8 +23,6 @@ pub(crate) struct ColumnBuilder {
     text: Vec<u8>,
     /// Where each kept text ends in `text`.
     ends: Vec<u32>,
-    /// Rows pushed.
-    rows: usize,
     /// How many cells so far spell an infinity (`inf`, `-Infinity`…).
     infinities: usize,
     /// With numbers: `Some(n)` once the column shows it is written to `n` decimals (see
@@ -49,7 +47,6 @@ impl ColumnBuilder {
             kept_rows: Vec::new(),
             text: Vec::new(),
             ends: Vec::new(),
-            rows: 0,
             infinities: 0,
             fixed: None,
             decided: false,
@@ -76,7 +73,7 @@ impl ColumnBuilder {
             (false, true) => later.spell_out(),
             _ => {}
         }
-        let rows = u32::try_from(self.rows).unwrap_or(u32::MAX);
+        let rows = u32::try_from(self.rows()).unwrap_or(u32::MAX);
         let text = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
         if let (Some(numbers), Some(more)) = (&mut self.numbers, &later.numbers) {
             numbers.extend_from_slice(more);
@@ -85,7 +82,11 @@ impl ColumnBuilder {
         }
         self.text.extend_from_slice(&later.text);
         self.ends.extend(later.ends.iter().map(|&end| end.saturating_add(text)));
-        self.rows += later.rows;
+    }
+
+    /// Rows pushed: one number each while the column has numbers, one text each once it has not.
+    fn rows(&self) -> usize {
+        self.numbers.as_ref().map_or(self.ends.len(), Vec::len)
     }
 
     /// A builder that keeps texts and reads no numbers (the kind is still inferred from them).
@@ -123,16 +124,13 @@ impl ColumnBuilder {
     /// Adds the field at the start of `rest`, which ends at the first `delimiter` (or with `rest`),
     /// and returns its length. A number that fills the field is taken as it is read.
     pub(crate) fn push_field(&mut self, rest: &[u8], delimiter: u8) -> usize {
-        if let Some(numbers) = &mut self.numbers {
-            if let Some((number, length)) = number_prefix(rest) {
-                if rest.get(length).is_none_or(|&b| b == delimiter) {
-                    numbers.push(number.value);
-                    if !self.prints(number) {
-                        self.keep(&rest[..length]);
-                    }
-                    self.rows += 1;
-                    return length;
+        if self.numbers.is_some() {
+            if let Some((number, length)) = number_field(rest, delimiter) {
+                if !self.prints(number) {
+                    self.keep(&rest[..length]);
                 }
+                self.push_number(number.value);
+                return length;
             }
         }
         let length = memchr::memchr(delimiter, rest).unwrap_or(rest.len());
@@ -146,42 +144,48 @@ impl ColumnBuilder {
             self.text.extend_from_slice(cell);
         }
         self.end_text();
-        self.rows += 1;
     }
 
     fn push_trimmed(&mut self, cell: &[u8]) {
-        let Some(numbers) = &mut self.numbers else {
+        if self.numbers.is_none() {
             return self.push_text(cell);
-        };
+        }
         if is_missing(cell) {
-            numbers.push(f64::NAN);
+            self.push_number(f64::NAN);
         } else if let Some(number) = read_number(cell) {
-            numbers.push(number.value);
             if !self.prints(number) {
                 self.keep(cell);
             }
+            self.push_number(number.value);
         } else if is_infinity(cell) {
             // Missing in a column of numbers; kept in case the column turns out to be words.
-            numbers.push(f64::NAN);
             self.keep(cell);
+            self.push_number(f64::NAN);
             self.infinities += 1;
         } else {
             self.spell_out();
-            return self.push_text(cell);
+            self.push_text(cell);
         }
-        self.rows += 1;
     }
 
-    /// Whether the number of the row being pushed prints back its text, as this column prints its
-    /// numbers.
+    /// Ends the row being pushed with its number (the column has numbers).
+    #[inline(always)]
+    fn push_number(&mut self, value: f64) {
+        if let Some(numbers) = &mut self.numbers {
+            numbers.push(value);
+        }
+    }
+
+    /// Whether the number of the row being pushed (its text kept or not, its number not pushed
+    /// yet) prints back its text, as this column prints its numbers.
     #[inline(always)]
     fn prints(&mut self, number: Number) -> bool {
         match self.fixed {
-            Some(decimals) => number.decimals == decimals,
+            Some(decimals) => number.decimals() == decimals,
             // One decimal is not enough to tell: `3.0` is also how Python, pandas and Java print
             // an integral float among shortest forms (`3.0`, `2.75`), which fixed places would
             // then keep as texts.
-            None => number.spelled || (number.decimals > 1 && self.write_to_decimals(number.decimals)),
+            None => number.spelled() || (number.decimals() > 1 && self.write_to_decimals(number.decimals())),
         }
     }
 
@@ -190,13 +194,13 @@ impl ColumnBuilder {
     /// number printed its text but is not written to as many places is kept as text now.
     #[cold]
     fn write_to_decimals(&mut self, decimals: u8) -> bool {
-        if self.numbers.is_none() || self.decided || self.rows >= FIXED_WITHIN {
+        if self.numbers.is_none() || self.decided || self.rows() >= FIXED_WITHIN {
             return false;
         }
         let old = self.unspelled();
         let numbers = self.numbers.as_deref().unwrap_or_default();
         let mut kept = Unspelled::default();
-        for (row, value, text) in old.rows_with(&numbers[..self.rows]) {
+        for (row, value, text) in old.rows_with(numbers) {
             match text {
                 Some(text) => kept.push(row, text),
                 None if !value.is_nan() => {
@@ -215,9 +219,9 @@ impl ColumnBuilder {
         true
     }
 
-    /// Keeps the text of the row being pushed (the column has numbers).
+    /// Keeps the text of the row being pushed, before its number (the column has numbers).
     fn keep(&mut self, cell: &[u8]) {
-        self.kept_rows.push(u32::try_from(self.rows).unwrap_or(u32::MAX));
+        self.kept_rows.push(u32::try_from(self.rows()).unwrap_or(u32::MAX));
         self.text.extend_from_slice(cell);
         self.end_text();
     }

@@ -313,7 +313,7 @@ impl Column {
             let cell = texts.get(row);
             let number = cell.and_then(|c| read_number(c.as_bytes()));
             numbers.push(number.map_or(f64::NAN, |n| n.value));
-            if let (Some(cell), Some(false)) = (cell, number.map(|n| n.spelled)) {
+            if let (Some(cell), Some(false)) = (cell, number.map(|n| n.spelled())) {
                 unspelled.push(row, cell);
             }
         }

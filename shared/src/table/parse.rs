@@ -19,32 +19,47 @@ const EXACT_POWERS_OF_TEN: [f64; 23] = [
     1e19, 1e20, 1e21, 1e22,
 ];
 
-/// A number read from a cell's text.
+/// A number read from a cell's text, and what its text looks like: enough to tell whether the
+/// value printed shortest ([`Number::spelled`]) or to fixed decimals ([`Number::decimals`]) gives
+/// the text back.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Number {
     /// The value, finite.
     pub(super) value: f64,
-    /// Whether `format!("{}", value)` gives back the very text read, so that the text need not be
-    /// kept: a plain decimal with at most 15 significant digits, no `+`, no leading zero (but the
-    /// one before a point), no trailing zero after a point, and no exponent.
-    pub(super) spelled: bool,
-    /// How many digits follow the point when the text is the value written to that many decimals
-    /// (`format!("{:.N}", value)`, trailing zeros and all: `2.50`, `-0.000`): a plain decimal with
-    /// a point, at least one digit after it, and the rules above but the one on trailing zeros.
-    /// 0 for any other text.
-    pub(super) decimals: u8,
+    /// A plain decimal: at most 15 significant digits, no `+`, no exponent, a digit before any
+    /// point, and no leading zero but the one before a point.
+    plain: bool,
+    /// Whether the text has a point.
+    point: bool,
+    /// How many digits follow the point (0 without one).
+    fraction: u8,
+    /// Whether the last digit is a zero.
+    trailing_zero: bool,
 }
 
 impl Number {
-    /// A number read from a decimal: `plain` when it follows [`Number::spelled`]'s rules but the
-    /// one on trailing zeros; `last` is its last digit.
+    /// A number whose text is none of the forms printing gives back.
+    fn unspelled(value: f64) -> Self {
+        Number { value, plain: false, point: false, fraction: 0, trailing_zero: false }
+    }
+
+    /// Whether `format!("{}", value)` gives back the very text read, so that the text need not be
+    /// kept: a plain decimal with no trailing zero after a point, and at least one digit after it.
     #[inline(always)]
-    fn decimal(value: f64, plain: bool, point: bool, fraction_digits: usize, last: u8) -> Self {
-        let with_fraction = point & (fraction_digits > 0);
-        let spelled = plain & (!point | (with_fraction & (last != b'0')));
-        // At most 19 digits in all, one of them before the point: at most 18 after it.
-        let decimals = if plain & with_fraction { fraction_digits as u8 } else { 0 };
-        Number { value, spelled, decimals }
+    pub(super) fn spelled(&self) -> bool {
+        self.plain & (!self.point | ((self.fraction > 0) & !self.trailing_zero))
+    }
+
+    /// How many digits follow the point when the text is the value written to that many decimals
+    /// (`format!("{:.N}", value)`, trailing zeros and all: `2.50`, `-0.000`): a plain decimal with
+    /// at least one digit after its point. 0 for any other text.
+    #[inline(always)]
+    pub(super) fn decimals(&self) -> u8 {
+        if self.plain {
+            self.fraction
+        } else {
+            0
+        }
     }
 }
 
@@ -81,8 +96,8 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
     let mut mantissa: u64 = 0;
     let mut i = match first_window(digits) {
         Some(Window::Short(short)) => {
-            if !matches!(digits.get(short.end), Some(b'e' | b'E')) {
-                return Some((short.number(negative, plus, digits), sign + short.end));
+            if !matches!(short.next, b'e' | b'E') {
+                return Some((short.number(negative, plus), sign + short.end));
             }
             digit_run(digits, 0, &mut mantissa)
         }
@@ -152,8 +167,26 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
         & (integer_digits > 0)
         & ((integer_digits == 1) | (first != b'0'))
         & (mantissa < 1_000_000_000_000_000);
-    // Below 2^53 · 10^22: finite.
-    Some((Number::decimal(value, plain, point, fraction_digits, last), sign + i))
+    // Below 2^53 · 10^22: finite. At most 19 digits in all: the fraction's count fits a byte.
+    let number = Number { value, plain, point, fraction: fraction_digits as u8, trailing_zero: last == b'0' };
+    Some((number, sign + i))
+}
+
+/// Reads the number that fills the field at the start of `rest` (it ends where `rest` does or at
+/// `delimiter`, which is no digit, point or `e`), and how many bytes it took. A short decimal
+/// ends within its window, where the byte after it is seen without another load.
+#[inline(always)]
+pub(super) fn number_field(rest: &[u8], delimiter: u8) -> Option<(Number, usize)> {
+    let lead = rest.first().copied().unwrap_or(0);
+    let (negative, plus) = (lead == b'-', lead == b'+');
+    let sign = usize::from(negative | plus);
+    let digits = &rest[sign..];
+    if let Some(Window::Short(short)) = first_window(digits) {
+        if short.next == delimiter {
+            return Some((short.number(negative, plus), sign + short.end));
+        }
+    }
+    number_prefix(rest).filter(|&(_, length)| rest.get(length).is_none_or(|&b| b == delimiter))
 }
 
 /// A short plain decimal (digits, then optionally a point and digits; at most 7 digits on each
@@ -166,21 +199,28 @@ struct Short {
     point: bool,
     /// Where the decimal ends: the first byte after it that is no digit.
     end: usize,
+    /// That byte, read from the window.
+    next: u8,
+    /// Whether the first digit is a zero, and whether the last is.
+    leading_zero: bool,
+    trailing_zero: bool,
 }
 
 impl Short {
     /// The number, exact as in [`number_prefix`], with the same spelling rules.
     #[inline(always)]
-    fn number(&self, negative: bool, plus: bool, digits: &[u8]) -> Number {
-        // Below 10^14: exact, and converted as a signed integer (one instruction).
-        let size = self.mantissa as i64 as f64;
-        let size =
-            if self.fraction_digits > 0 { size / EXACT_POWERS_OF_TEN[self.fraction_digits] } else { size };
-        let first = digits.first().copied().unwrap_or(b'0');
-        let last = digits.get(self.end.wrapping_sub(1)).copied().unwrap_or(b'0');
-        let plain = !plus & (self.integer_digits > 0) & ((self.integer_digits == 1) | (first != b'0'));
-        let value = if negative { -size } else { size };
-        Number::decimal(value, plain, self.point, self.fraction_digits, last)
+    fn number(&self, negative: bool, plus: bool) -> Number {
+        // Below 10^14: exact, and converted as a signed integer (one instruction). At most 7
+        // fraction digits: the power is one of the first 8, and 10^0 divides exactly too.
+        let size = self.mantissa as i64 as f64 / EXACT_POWERS_OF_TEN[self.fraction_digits & 7];
+        let plain = !plus & (self.integer_digits > 0) & ((self.integer_digits == 1) | !self.leading_zero);
+        Number {
+            value: if negative { -size } else { size },
+            plain,
+            point: self.point,
+            fraction: self.fraction_digits as u8,
+            trailing_zero: self.trailing_zero,
+        }
     }
 }
 
@@ -195,6 +235,12 @@ const ONES: u64 = u64::from_le_bytes([1; 8]);
 fn digit_values(bytes: [u8; 8]) -> (u64, u64) {
     let x = u64::from_le_bytes(bytes) ^ (0x30 * ONES);
     (x, (x.wrapping_add(0x76 * ONES) | x) & (0x80 * ONES))
+}
+
+/// The byte at `n` (below 8) of a window read by [`digit_values`], as it was in the text.
+#[inline(always)]
+fn byte_at(x: u64, n: usize) -> u8 {
+    (x >> (8 * n)) as u8 ^ b'0'
 }
 
 /// The value of the first `n` bytes of `x` (digit values 0..=9, the first the most significant).
@@ -244,6 +290,9 @@ fn first_window(digits: &[u8]) -> Option<Window> {
                 fraction_digits,
                 point: true,
                 end,
+                next: byte_at(x, end),
+                leading_zero: x as u8 == 0,
+                trailing_zero: byte_at(x, end - 1) == b'0',
             }));
         }
         // The fraction runs past the window: one more window from its start, when it ends there.
@@ -262,6 +311,9 @@ fn first_window(digits: &[u8]) -> Option<Window> {
                         fraction_digits,
                         point: true,
                         end: start + fraction_digits,
+                        next: byte_at(fraction_x, fraction_digits),
+                        leading_zero: x as u8 == 0,
+                        trailing_zero: byte_at(fraction_x, fraction_digits - 1) == b'0',
                     }));
                 }
             }
@@ -276,6 +328,9 @@ fn first_window(digits: &[u8]) -> Option<Window> {
             fraction_digits: 0,
             point: false,
             end: integer_digits,
+            next: byte_at(x, integer_digits),
+            leading_zero: x as u8 == 0,
+            trailing_zero: byte_at(x, integer_digits - 1) == b'0',
         }));
     }
     Some(Window::Integer { digits: integer_digits, value })
@@ -332,7 +387,7 @@ fn combine_eight(v: u64) -> u64 {
 /// The standard parser, for forms the fast path leaves alone; never spelled back.
 fn slow(bytes: &[u8]) -> Option<Number> {
     let value = std::str::from_utf8(bytes).ok()?.parse::<f64>().ok().filter(|v| v.is_finite())?;
-    Some(Number { value, spelled: false, decimals: 0 })
+    Some(Number::unspelled(value))
 }
 
 const TRUE_WORDS: [&str; 4] = ["true", "yes", "t", "y"];
@@ -462,12 +517,12 @@ mod tests {
     fn a_spelled_number_prints_as_its_text() {
         for text in ["0", "-0", "12", "1500", "-3.45678", "0.000123", "0.5", "999999999999999", "1.25"] {
             let number = read_number(text.as_bytes()).unwrap();
-            assert!(number.spelled, "{text}");
+            assert!(number.spelled(), "{text}");
         }
         for text in ["+1", "01", ".5", "1.", "1.50", "-0.0", "1e5", "1000000000000000", "0.1000000000000001"]
         {
             let number = read_number(text.as_bytes()).unwrap();
-            assert!(!number.spelled, "{text}");
+            assert!(!number.spelled(), "{text}");
         }
         for (text, decimals) in [
             ("2.50", 2),
@@ -479,10 +534,10 @@ mod tests {
             ("01.50", 0),
             ("10", 0),
         ] {
-            assert_eq!(read_number(text.as_bytes()).unwrap().decimals, decimals, "{text}");
-            assert_eq!(in_line(text).map_or(decimals, |n| n.decimals), decimals, "{text}");
+            assert_eq!(read_number(text.as_bytes()).unwrap().decimals(), decimals, "{text}");
+            assert_eq!(in_line(text).map_or(decimals, |n| n.decimals()), decimals, "{text}");
         }
-        assert_eq!(read_number(b"1.50e3").unwrap().decimals, 0);
+        assert_eq!(read_number(b"1.50e3").unwrap().decimals(), 0);
         // Every text read as spelled is what Rust prints for its value, bit for bit the same number;
         // every text with decimals is its value written to that many.
         let mut rng = crate::rng::SplitMix64::new(11);
@@ -505,12 +560,12 @@ mod tests {
                 assert_eq!(Some(number), read_number(text.as_bytes()), "{text}");
             }
             if let Some(number) = read_number(text.as_bytes()) {
-                if number.spelled {
+                if number.spelled() {
                     spelled += 1;
                     assert_eq!(format!("{}", number.value), text);
                 }
-                if number.decimals > 0 {
-                    assert_eq!(format!("{:.*}", usize::from(number.decimals), number.value), text);
+                if number.decimals() > 0 {
+                    assert_eq!(format!("{:.*}", usize::from(number.decimals()), number.value), text);
                 }
             }
         }

@@ -79,7 +79,7 @@ impl Unspelled {
         let mut out = Unspelled::default();
         for (row, value, kept) in self.rows_with(numbers) {
             if let Some(text) = kept {
-                if !read_number(text.as_bytes()).is_some_and(|n| n.spelled) {
+                if !read_number(text.as_bytes()).is_some_and(|n| n.spelled()) {
                     out.push(row, text);
                 }
             } else if !value.is_nan() {
