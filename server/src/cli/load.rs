@@ -94,23 +94,29 @@ fn feed(
     Ok(fed)
 }
 
-/// Where the first line after byte `from` starts, if one starts within `block` bytes of it (and
-/// before the file's end).
-fn line_start_after(path: &Path, from: u64, block: usize) -> std::io::Result<Option<u64>> {
+/// Where the first line after byte `from` starts, if one starts within `limit` bytes of it.
+fn line_start_after(path: &Path, from: u64, limit: usize) -> std::io::Result<Option<u64>> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(from))?;
-    let mut block = vec![0; block];
-    let mut filled = 0;
-    while filled < block.len() {
-        match file.read(&mut block[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
+    // A small buffer on the stack: a line start is near, and no large allocation is freed here.
+    // Freeing one would raise glibc's threshold for mapping allocations of their own, and the
+    // second half's columns would then come from a thread's heap that keeps their memory after
+    // the join (18 MB more at the peak for a 30 MB file).
+    let mut buffer = [0u8; 4096];
+    let mut scanned = 0;
+    while scanned < limit {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => return Ok(None),
+            Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
+        };
+        if let Some(i) = buffer[..n].iter().position(|&b| b == b'\n') {
+            return Ok(Some(from + (scanned + i) as u64 + 1));
         }
+        scanned += n;
     }
-    let newline = block[..filled].iter().position(|&b| b == b'\n');
-    Ok(newline.map(|i| from + i as u64 + 1).filter(|&at| at < from + filled as u64))
+    Ok(None)
 }
 
 /// Reads the next `first_bytes` of `file` into `reader` while `later` (split off it) reads the
