@@ -2,11 +2,12 @@
 //! bytes and the table are never in memory together. A large file is read in two halves at once,
 //! on two threads: the second half from the first line start after the middle, by a reader split
 //! off the first once it has read the header and the first rows; the first reader then takes the
-//! second's rows. The table, and any error, is the one a single reader gives.
+//! second's rows. Both read the one file opened, at their own offsets. The table, and any error,
+//! is the one a single reader gives.
 
 use super::CliError;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tabml::{CsvError, CsvReader, Table};
@@ -30,26 +31,33 @@ enum Failure {
     Csv(CsvError),
 }
 
+/// Whether a file was read in two halves joined, or by one reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Halves,
+    OneReader,
+}
+
 /// Reads a CSV file into a table, a large one in two halves on two threads; errors name the file
 /// and the line.
 pub fn load_table(path: &Path) -> Result<Table, CliError> {
-    load(path, SPLIT)
+    load(path, SPLIT).map(|(table, _)| table)
 }
 
 /// Reads a CSV file into a table on this thread alone (for callers that read several files at
 /// once, one per thread).
 pub fn load_table_on_one_thread(path: &Path) -> Result<Table, CliError> {
-    load(path, Plan { split_from: None, ..SPLIT })
+    load(path, Plan { split_from: None, ..SPLIT }).map(|(table, _)| table)
 }
 
-fn load(path: &Path, plan: Plan) -> Result<Table, CliError> {
+fn load(path: &Path, plan: Plan) -> Result<(Table, Reading), CliError> {
     let io = |source| CliError::Io { path: path.to_owned(), source };
     let input = |e: CsvError| CliError::Input { path: path.to_owned(), source: e.into() };
     let fail = |failure| match failure {
         Failure::Io(e) => io(e),
         Failure::Csv(e) => input(e),
     };
-    let mut file = File::open(path).map_err(io)?;
+    let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     // The reader refuses more too; its error would give only the bytes read (a byte-order mark
     // aside).
@@ -59,17 +67,35 @@ fn load(path: &Path, plan: Plan) -> Result<Table, CliError> {
     let mut reader = CsvReader::new();
     reader.expect_bytes(size);
     let mut block = vec![0; plan.block];
+    let mut source = At { file: &file, offset: 0 };
+    let mut reading = Reading::OneReader;
     if plan.split_from.is_some_and(|from| size >= from) {
         // The first block holds the header and the first rows, which the split needs.
-        let first = feed(&mut (&mut file).take(plan.block as u64), &mut reader, &mut block, None);
-        let first = first.map_err(fail)?;
-        let middle = line_start_after(path, size / 2, plan.block).map_err(io)?;
-        if let (Some(at), Some(later)) = (middle.filter(|&at| at > first), reader.split_off()) {
-            read_halves(path, &mut file, &mut reader, later, at - first, &mut block).map_err(fail)?;
+        feed(&mut (&mut source).take(plan.block as u64), &mut reader, &mut block, None).map_err(fail)?;
+        let middle = line_start_after(&file, size / 2, plan.block).map_err(io)?;
+        if let (Some(at), Some(later)) = (middle.filter(|&at| at > source.offset), reader.split_off()) {
+            reading = read_halves(&mut source, &mut reader, later, at, &mut block).map_err(fail)?;
         }
     }
-    feed(&mut file, &mut reader, &mut block, None).map_err(fail)?;
-    reader.finish().map_err(input)
+    feed(&mut source, &mut reader, &mut block, None).map_err(fail)?;
+    Ok((reader.finish().map_err(input)?, reading))
+}
+
+/// A file read from `offset` on, by reads that say where (so two threads can read one file).
+struct At<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buffer, self.offset)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, buffer, self.offset)?;
+        self.offset += n as u64;
+        Ok(n)
+    }
 }
 
 /// Feeds `reader` everything `source` gives, a block at a time, until it ends or `stop` is set;
@@ -95,54 +121,53 @@ fn feed(
 }
 
 /// Where the first line after byte `from` starts, if one starts within `limit` bytes of it.
-fn line_start_after(path: &Path, from: u64, limit: usize) -> std::io::Result<Option<u64>> {
-    let mut file = File::open(path)?;
-    file.seek(SeekFrom::Start(from))?;
+fn line_start_after(file: &File, from: u64, limit: usize) -> std::io::Result<Option<u64>> {
+    let mut source = At { file, offset: from };
     // A small buffer on the stack: a line start is near, and no large allocation is freed here.
     // Freeing one would raise glibc's threshold for mapping allocations of their own, and the
     // second half's columns would then come from a thread's heap that keeps their memory after
     // the join (18 MB more at the peak for a 30 MB file).
     let mut buffer = [0u8; 4096];
-    let mut scanned = 0;
-    while scanned < limit {
-        let n = match file.read(&mut buffer) {
+    while source.offset - from < limit as u64 {
+        let before = source.offset;
+        let n = match source.read(&mut buffer) {
             Ok(0) => return Ok(None),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
         if let Some(i) = buffer[..n].iter().position(|&b| b == b'\n') {
-            return Ok(Some(from + (scanned + i) as u64 + 1));
+            return Ok(Some(before + i as u64 + 1));
         }
-        scanned += n;
     }
     Ok(None)
 }
 
-/// Reads the next `first_bytes` of `file` into `reader` while `later` (split off it) reads the
-/// rest of the file from its own handle on another thread, then joins them. When the first part
-/// does not end at a record's start (the middle fell inside a quoted field), or no thread can be
-/// started, `later` is dropped; either way the caller reads on from where `file` is left.
+/// Reads the file from `source` up to `at` into `reader` while `later` (split off it) reads the
+/// rest from `at` on another thread, then joins them. When the first part does not end at a
+/// record's start at `at` (the middle fell inside a quoted field, or the file changed), or no
+/// thread can be started, `later` is dropped; either way `source` is left where reading goes on.
 fn read_halves(
-    path: &Path,
-    file: &mut File,
+    source: &mut At,
     reader: &mut CsvReader,
     mut later: CsvReader,
-    first_bytes: u64,
+    at: u64,
     block: &mut [u8],
-) -> Result<(), Failure> {
-    let start = file.stream_position().map_err(Failure::Io)? + first_bytes;
-    later.expect_bytes(file.metadata().map_err(Failure::Io)?.len().saturating_sub(start));
+) -> Result<Reading, Failure> {
+    let file = source.file;
+    later.expect_bytes(file.metadata().map_err(Failure::Io)?.len().saturating_sub(at));
     let (stop, block_len) = (AtomicBool::new(false), block.len());
     let (first, second) = std::thread::scope(|scope| {
         let second = std::thread::Builder::new().name("read-second-half".into()).spawn_scoped(scope, || {
-            let mut file = File::open(path).map_err(Failure::Io)?;
-            file.seek(SeekFrom::Start(start)).map_err(Failure::Io)?;
+            let mut second = At { file, offset: at };
             let mut block = vec![0; block_len];
-            feed(&mut file, &mut later, &mut block, Some(&stop)).map(|fed| (later, fed))
+            feed(&mut second, &mut later, &mut block, Some(&stop)).map(|_| (later, second.offset))
         });
         let first = match second {
-            Ok(_) => feed(&mut (&mut *file).take(first_bytes), reader, block, None),
+            Ok(_) => {
+                let first_bytes = at - source.offset;
+                feed(&mut (&mut *source).take(first_bytes), reader, block, None)
+            }
             // No second thread: this one reads it all.
             Err(_) => Ok(0),
         };
@@ -151,13 +176,17 @@ fn read_halves(
         (first, second.ok().map(|handle| handle.join()))
     });
     first?;
-    let (Some(Ok(second)), true) = (second, reader.at_record_start()) else { return Ok(()) };
+    let whole_first = source.offset == at && reader.at_record_start();
+    let (Some(Ok(second)), true) = (second, whole_first) else { return Ok(Reading::OneReader) };
     match second {
         // Given back when the halves cannot be joined: the caller reads the second again.
-        Ok((later, fed)) => match reader.join(later) {
-            // The caller reads on after what the second half read (nothing, unless the file grew).
-            Ok(()) => file.seek(SeekFrom::Start(start + fed)).map(|_| ()).map_err(Failure::Io),
-            Err(_) => Ok(()),
+        Ok((later, end)) => match reader.join(later) {
+            Ok(()) => {
+                // Reading goes on after what the second half read (nothing, unless the file grew).
+                source.offset = end;
+                Ok(Reading::Halves)
+            }
+            Err(_) => Ok(Reading::OneReader),
         },
         Err(Failure::Csv(e)) => Err(Failure::Csv(reader.later_error(e))),
         Err(failure) => Err(failure),
@@ -172,12 +201,16 @@ mod tests {
     /// file read in halves: each path of the split is taken on small files.
     const SMALL: Plan = Plan { block: 1024, split_from: Some(0) };
 
-    fn both(text: &[u8]) -> (Result<Table, String>, Result<Table, String>) {
+    /// The file read in halves (with how), and by one reader.
+    fn both(text: &[u8]) -> (Result<Table, String>, Option<Reading>, Result<Table, String>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data.csv");
         std::fs::write(&path, text).unwrap();
-        let alone = load(&path, Plan { split_from: None, ..SMALL }).map_err(|e| e.to_string());
-        (load(&path, SMALL).map_err(|e| e.to_string()), alone)
+        let alone = load(&path, Plan { split_from: None, ..SMALL }).map(|(table, _)| table);
+        let halves = load(&path, SMALL);
+        let reading = halves.as_ref().ok().map(|&(_, reading)| reading);
+        let halves = halves.map(|(table, _)| table).map_err(|e| e.to_string());
+        (halves, reading, alone.map_err(|e| e.to_string()))
     }
 
     fn rows(n: usize, row: impl Fn(usize) -> String) -> String {
@@ -188,26 +221,27 @@ mod tests {
     fn a_file_read_in_halves_gives_the_table_and_errors_one_reader_gives() {
         let numbers = rows(400, |i| format!("{i}.25,{}.50\n", i % 7));
         let text = format!("a,b\n{numbers}");
-        let (halves, alone) = both(text.as_bytes());
-        assert_eq!(halves, alone);
+        let (halves, reading, alone) = both(text.as_bytes());
+        assert_eq!((&halves, reading), (&alone, Some(Reading::Halves)));
         assert_eq!(halves.unwrap().n_rows, 400);
-        // The second half turns a column to words; the last line has no line end.
-        let (halves, alone) = both(format!("a,b\n{numbers}{numbers}word,1\n3,4").as_bytes());
-        assert_eq!(halves, alone);
+        // A byte-order mark; the second half turns a column to words; no line end at the end.
+        let text = format!("\u{feff}a,b\n{numbers}{numbers}word,1\n3,4");
+        let (halves, reading, alone) = both(text.as_bytes());
+        assert_eq!((&halves, reading), (&alone, Some(Reading::Halves)));
         assert_eq!(halves.unwrap().columns[0].cell(800), Some("word"));
         // A ragged row in the second half is named by its line in the file.
-        let (halves, alone) = both(format!("a,b\n{numbers}{numbers}5\n").as_bytes());
+        let (halves, _, alone) = both(format!("a,b\n{numbers}{numbers}5\n").as_bytes());
         assert_eq!(halves, alone);
         assert!(halves.unwrap_err().contains("line 802:"));
         // A quoted field with line ends across the middle: read again from there by one reader.
         let quoted = format!("a,b\n{numbers}\"{}\",1\n{numbers}", "x\n".repeat(4000));
-        let (halves, alone) = both(quoted.as_bytes());
-        assert_eq!(halves, alone);
+        let (halves, reading, alone) = both(quoted.as_bytes());
+        assert_eq!((&halves, reading), (&alone, Some(Reading::OneReader)));
         assert_eq!(halves.unwrap().n_rows, 801);
         // Too few rows before the middle for a split, and a file with no line end after it.
         for text in [format!("a\n{}", "1\n".repeat(30)), format!("a\n1\n\"{}\"", "y".repeat(2000))] {
-            let (halves, alone) = both(text.as_bytes());
-            assert_eq!(halves, alone);
+            let (halves, reading, alone) = both(text.as_bytes());
+            assert_eq!((&halves, reading), (&alone, Some(Reading::OneReader)));
         }
     }
 
@@ -216,10 +250,20 @@ mod tests {
         let mut text = format!("a,b\n{}", rows(600, |i| format!("{i},{i}\n"))).into_bytes();
         let offset = text.len() + 2;
         text.extend_from_slice(b"1,\xff\n");
-        let (halves, alone) = both(&text);
+        let (halves, _, alone) = both(&text);
         assert_eq!(halves, alone);
-        assert!(halves
-            .unwrap_err()
-            .contains(&format!("line 602: the file is not UTF-8 text (invalid byte at offset {offset})")));
+        let expected = format!("line 602: the file is not UTF-8 text (invalid byte at offset {offset})");
+        assert!(halves.unwrap_err().contains(&expected));
+        // A ragged row and then a bad byte, the middle falling before, between or after them: the
+        // earlier error, as one reader gives it.
+        let half = format!("a,b\n{}", rows(300, |i| format!("{i},{i}\n")));
+        for tail in 280..300 {
+            let mut text = format!("{half}5\n").into_bytes();
+            text.extend_from_slice(b"\xff,1\n");
+            text.extend_from_slice(rows(tail, |i| format!("{i},{i}\n")).as_bytes());
+            let (halves, _, alone) = both(&text);
+            assert_eq!(halves, alone);
+            assert!(halves.unwrap_err().contains("line 302: expected 2 fields"), "{tail}");
+        }
     }
 }

@@ -89,25 +89,33 @@ mod tests {
 
     /// Reads `text` as the command line reads a file in two parts: the bytes before `at` (a line's
     /// start) with one reader fed every `cut` bytes, the rest with its split, then joined; falls
-    /// back to one reader where the split is not possible.
-    fn read_split(text: &[u8], at: usize, cut: usize) -> Result<Table, CsvError> {
+    /// back to one reader where the split is not possible. Also says whether the parts joined.
+    fn read_parts(text: &[u8], at: usize, cut: usize) -> (Result<Table, CsvError>, bool) {
         let (head, tail) = text.split_at(at);
-        let mut first = CsvReader::new();
-        head.chunks(cut).try_for_each(|c| first.feed(c))?;
         let on_alone = |mut reader: CsvReader| {
             tail.chunks(cut).try_for_each(|c| reader.feed(c))?;
             reader.finish()
         };
-        let Some(mut later) = first.split_off() else { return on_alone(first) };
+        let mut first = CsvReader::new();
+        if let Err(e) = head.chunks(cut).try_for_each(|c| first.feed(c)) {
+            return (Err(e), false);
+        }
+        let Some(mut later) = first.split_off() else { return (on_alone(first), false) };
         let fed = tail.chunks(cut).try_for_each(|c| later.feed(c));
         if !first.at_record_start() {
-            return on_alone(first);
+            return (on_alone(first), false);
         }
-        fed.map_err(|e| first.later_error(e))?;
+        if let Err(e) = fed {
+            return (Err(first.later_error(e)), false);
+        }
         match first.join(later) {
-            Ok(()) => first.finish(),
-            Err(_) => on_alone(first),
+            Ok(()) => (first.finish(), true),
+            Err(_) => (on_alone(first), false),
         }
+    }
+
+    fn read_split(text: &[u8], at: usize, cut: usize) -> Result<Table, CsvError> {
+        read_parts(text, at, cut).0
     }
 
     #[test]
@@ -146,17 +154,14 @@ mod tests {
             let starts: Vec<usize> = memchr::memchr_iter(b'\n', &text).map(|i| i + 1).collect();
             for &at in starts.iter().rev().take(12) {
                 for cut in [3, 64, text.len()] {
-                    let split = read_split(&text, at, cut);
+                    let (split, join) = read_parts(&text, at, cut);
                     assert_eq!(split, whole, "{:?} split at {at}", String::from_utf8_lossy(&text));
                     compared += 1;
-                }
-                let mut first = CsvReader::new();
-                if first.feed(&text[..at]).is_ok() && first.at_record_start() {
-                    joined += usize::from(first.split_off().is_some());
+                    joined += usize::from(join);
                 }
             }
         }
-        assert!(compared > 5000 && joined > 500, "{compared} {joined}");
+        assert!(compared > 5000 && joined > 300, "{compared} {joined}");
     }
 
     #[test]
