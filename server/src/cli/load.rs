@@ -31,7 +31,8 @@ enum Failure {
     Csv(CsvError),
 }
 
-/// Whether a file was read in two halves joined, or by one reader.
+/// Whether a file's second half was read by a reader of its own (joined, or its error reported),
+/// or the whole file by one reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reading {
     Halves,
@@ -41,16 +42,17 @@ enum Reading {
 /// Reads a CSV file into a table, a large one in two halves on two threads; errors name the file
 /// and the line.
 pub fn load_table(path: &Path) -> Result<Table, CliError> {
-    load(path, SPLIT).map(|(table, _)| table)
+    load(path, SPLIT, &mut Reading::OneReader)
 }
 
 /// Reads a CSV file into a table on this thread alone (for callers that read several files at
 /// once, one per thread).
 pub fn load_table_on_one_thread(path: &Path) -> Result<Table, CliError> {
-    load(path, Plan { split_from: None, ..SPLIT }).map(|(table, _)| table)
+    load(path, Plan { split_from: None, ..SPLIT }, &mut Reading::OneReader)
 }
 
-fn load(path: &Path, plan: Plan) -> Result<(Table, Reading), CliError> {
+/// Reads the file as `plan` says, and says in `reading` how it was read (for tests).
+fn load(path: &Path, plan: Plan, reading: &mut Reading) -> Result<Table, CliError> {
     let io = |source| CliError::Io { path: path.to_owned(), source };
     let input = |e: CsvError| CliError::Input { path: path.to_owned(), source: e.into() };
     let fail = |failure| match failure {
@@ -68,17 +70,17 @@ fn load(path: &Path, plan: Plan) -> Result<(Table, Reading), CliError> {
     reader.expect_bytes(size);
     let mut block = vec![0; plan.block];
     let mut source = At { file: &file, offset: 0 };
-    let mut reading = Reading::OneReader;
+    *reading = Reading::OneReader;
     if plan.split_from.is_some_and(|from| size >= from) {
         // The first block holds the header and the first rows, which the split needs.
         feed(&mut (&mut source).take(plan.block as u64), &mut reader, &mut block, None).map_err(fail)?;
         let middle = line_start_after(&file, size / 2, plan.block).map_err(io)?;
         if let (Some(at), Some(later)) = (middle.filter(|&at| at > source.offset), reader.split_off()) {
-            reading = read_halves(&mut source, &mut reader, later, at, &mut block).map_err(fail)?;
+            read_halves(&mut source, &mut reader, later, at, &mut block, reading).map_err(fail)?;
         }
     }
     feed(&mut source, &mut reader, &mut block, None).map_err(fail)?;
-    Ok((reader.finish().map_err(input)?, reading))
+    reader.finish().map_err(input)
 }
 
 /// A file read from `offset` on, by reads that say where (so two threads can read one file).
@@ -153,7 +155,8 @@ fn read_halves(
     mut later: CsvReader,
     at: u64,
     block: &mut [u8],
-) -> Result<Reading, Failure> {
+    reading: &mut Reading,
+) -> Result<(), Failure> {
     let file = source.file;
     later.expect_bytes(file.metadata().map_err(Failure::Io)?.len().saturating_sub(at));
     let (stop, block_len) = (AtomicBool::new(false), block.len());
@@ -177,16 +180,20 @@ fn read_halves(
     });
     first?;
     let whole_first = source.offset == at && reader.at_record_start();
-    let (Some(Ok(second)), true) = (second, whole_first) else { return Ok(Reading::OneReader) };
+    let (Some(Ok(second)), true) = (second, whole_first) else { return Ok(()) };
+    *reading = Reading::Halves;
     match second {
         // Given back when the halves cannot be joined: the caller reads the second again.
         Ok((later, end)) => match reader.join(later) {
             Ok(()) => {
                 // Reading goes on after what the second half read (nothing, unless the file grew).
                 source.offset = end;
-                Ok(Reading::Halves)
+                Ok(())
             }
-            Err(_) => Ok(Reading::OneReader),
+            Err(_) => {
+                *reading = Reading::OneReader;
+                Ok(())
+            }
         },
         Err(Failure::Csv(e)) => Err(Failure::Csv(reader.later_error(e))),
         Err(failure) => Err(failure),
@@ -202,14 +209,14 @@ mod tests {
     const SMALL: Plan = Plan { block: 1024, split_from: Some(0) };
 
     /// The file read in halves (with how), and by one reader.
-    fn both(text: &[u8]) -> (Result<Table, String>, Option<Reading>, Result<Table, String>) {
+    fn both(text: &[u8]) -> (Result<Table, String>, Reading, Result<Table, String>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data.csv");
         std::fs::write(&path, text).unwrap();
-        let alone = load(&path, Plan { split_from: None, ..SMALL }).map(|(table, _)| table);
-        let halves = load(&path, SMALL);
-        let reading = halves.as_ref().ok().map(|&(_, reading)| reading);
-        let halves = halves.map(|(table, _)| table).map_err(|e| e.to_string());
+        let mut reading = Reading::Halves;
+        let alone = load(&path, Plan { split_from: None, ..SMALL }, &mut reading);
+        assert_eq!(reading, Reading::OneReader);
+        let halves = load(&path, SMALL, &mut reading).map_err(|e| e.to_string());
         (halves, reading, alone.map_err(|e| e.to_string()))
     }
 
@@ -222,26 +229,29 @@ mod tests {
         let numbers = rows(400, |i| format!("{i}.25,{}.50\n", i % 7));
         let text = format!("a,b\n{numbers}");
         let (halves, reading, alone) = both(text.as_bytes());
-        assert_eq!((&halves, reading), (&alone, Some(Reading::Halves)));
+        assert_eq!((&halves, reading), (&alone, Reading::Halves));
         assert_eq!(halves.unwrap().n_rows, 400);
         // A byte-order mark; the second half turns a column to words; no line end at the end.
         let text = format!("\u{feff}a,b\n{numbers}{numbers}word,1\n3,4");
         let (halves, reading, alone) = both(text.as_bytes());
-        assert_eq!((&halves, reading), (&alone, Some(Reading::Halves)));
+        assert_eq!((&halves, reading), (&alone, Reading::Halves));
         assert_eq!(halves.unwrap().columns[0].cell(800), Some("word"));
         // A ragged row in the second half is named by its line in the file.
-        let (halves, _, alone) = both(format!("a,b\n{numbers}{numbers}5\n").as_bytes());
-        assert_eq!(halves, alone);
+        let (halves, reading, alone) = both(format!("a,b\n{numbers}{numbers}5\n").as_bytes());
+        assert_eq!((&halves, reading), (&alone, Reading::Halves));
         assert!(halves.unwrap_err().contains("line 802:"));
         // A quoted field with line ends across the middle: read again from there by one reader.
         let quoted = format!("a,b\n{numbers}\"{}\",1\n{numbers}", "x\n".repeat(4000));
         let (halves, reading, alone) = both(quoted.as_bytes());
-        assert_eq!((&halves, reading), (&alone, Some(Reading::OneReader)));
+        assert_eq!((&halves, reading), (&alone, Reading::OneReader));
         assert_eq!(halves.unwrap().n_rows, 801);
-        // Too few rows before the middle for a split, and a file with no line end after it.
-        for text in [format!("a\n{}", "1\n".repeat(30)), format!("a\n1\n\"{}\"", "y".repeat(2000))] {
+        // A file within the first block; too few rows in the first block for a split (long rows);
+        // no line end after the middle.
+        let long_rows = format!("a,b\n{}", rows(200, |i| format!("{i:>14},{i:>14}\n")));
+        let no_line_end = format!("a\n1\n\"{}\"", "y".repeat(2000));
+        for text in [format!("a\n{}", "1\n".repeat(30)), long_rows, no_line_end] {
             let (halves, reading, alone) = both(text.as_bytes());
-            assert_eq!((&halves, reading), (&alone, Some(Reading::OneReader)));
+            assert_eq!((&halves, reading), (&alone, Reading::OneReader));
         }
     }
 
@@ -250,20 +260,24 @@ mod tests {
         let mut text = format!("a,b\n{}", rows(600, |i| format!("{i},{i}\n"))).into_bytes();
         let offset = text.len() + 2;
         text.extend_from_slice(b"1,\xff\n");
-        let (halves, _, alone) = both(&text);
-        assert_eq!(halves, alone);
+        let (halves, reading, alone) = both(&text);
+        assert_eq!((&halves, reading), (&alone, Reading::Halves));
         let expected = format!("line 602: the file is not UTF-8 text (invalid byte at offset {offset})");
         assert!(halves.unwrap_err().contains(&expected));
         // A ragged row and then a bad byte, the middle falling before, between or after them: the
         // earlier error, as one reader gives it.
         let half = format!("a,b\n{}", rows(300, |i| format!("{i},{i}\n")));
-        for tail in 280..300 {
+        let mut second_half = 0;
+        for tail in 280..320 {
             let mut text = format!("{half}5\n").into_bytes();
             text.extend_from_slice(b"\xff,1\n");
             text.extend_from_slice(rows(tail, |i| format!("{i},{i}\n")).as_bytes());
-            let (halves, _, alone) = both(&text);
+            let (halves, reading, alone) = both(&text);
             assert_eq!(halves, alone);
             assert!(halves.unwrap_err().contains("line 302: expected 2 fields"), "{tail}");
+            second_half += usize::from(reading == Reading::Halves);
         }
+        // Some with both errors in the second half, some with the ragged row in the first.
+        assert!((1..40).contains(&second_half), "{second_half}");
     }
 }
