@@ -89,9 +89,7 @@ pub(super) fn read_number(bytes: &[u8]) -> Option<Number> {
 /// text's digits, and the rules on [`Number::spelled`] make it the same text.
 #[inline(always)]
 pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
-    let lead = bytes.first().copied().unwrap_or(0);
-    let (negative, plus) = (lead == b'-', lead == b'+');
-    let sign = usize::from(negative | plus);
+    let (negative, plus, sign) = split_sign(bytes);
     let digits = &bytes[sign..];
     let mut mantissa: u64 = 0;
     let mut i = match first_window(digits) {
@@ -177,9 +175,7 @@ pub(super) fn number_prefix(bytes: &[u8]) -> Option<(Number, usize)> {
 /// ends within its window, where the byte after it is seen without another load.
 #[inline(always)]
 pub(super) fn number_field(rest: &[u8], delimiter: u8) -> Option<(Number, usize)> {
-    let lead = rest.first().copied().unwrap_or(0);
-    let (negative, plus) = (lead == b'-', lead == b'+');
-    let sign = usize::from(negative | plus);
+    let (negative, plus, sign) = split_sign(rest);
     let digits = &rest[sign..];
     if let Some(Window::Short(short)) = first_window(digits) {
         if short.next == delimiter {
@@ -187,6 +183,14 @@ pub(super) fn number_field(rest: &[u8], delimiter: u8) -> Option<(Number, usize)
         }
     }
     number_prefix(rest).filter(|&(_, length)| rest.get(length).is_none_or(|&b| b == delimiter))
+}
+
+/// Whether a number's text starts with `-`, whether with `+`, and the sign's length (0 or 1).
+#[inline(always)]
+fn split_sign(bytes: &[u8]) -> (bool, bool, usize) {
+    let lead = bytes.first().copied().unwrap_or(0);
+    let (negative, plus) = (lead == b'-', lead == b'+');
+    (negative, plus, usize::from(negative | plus))
 }
 
 /// A short plain decimal (digits, then optionally a point and digits; at most 7 digits on each
