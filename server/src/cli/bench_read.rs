@@ -15,22 +15,14 @@ pub fn bench_read(path: &Path) -> Result<String, CliError> {
         std::fs::metadata(path).map_err(|source| CliError::Io { path: path.to_owned(), source })?.len();
     let mut shape = (0, 0);
     let mut peak = None;
-    let mut best = f64::INFINITY;
-    for _ in 0..3 {
-        let start = Instant::now();
+    let best = best_of_three(|| {
         let table = load_table(path)?;
-        best = best.min(start.elapsed().as_secs_f64());
         shape = (table.n_rows, table.columns.len());
         // The peak of the first read, with its table still held.
         peak = peak.or_else(peak_rss);
-    }
-    let mut one_thread = f64::INFINITY;
-    for _ in 0..3 {
-        let start = Instant::now();
-        let table = load_table_on_one_thread(path)?;
-        one_thread = one_thread.min(start.elapsed().as_secs_f64());
-        drop(table);
-    }
+        Ok(table)
+    })?;
+    let one_thread = best_of_three(|| load_table_on_one_thread(path))?;
     let doc = json!({
         "tool": "tabml",
         "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
@@ -44,6 +36,19 @@ pub fn bench_read(path: &Path) -> Result<String, CliError> {
         "peak_rss_bytes": peak,
     });
     Ok(doc.to_string())
+}
+
+/// The shortest of three runs of `read`, in seconds; what each returns is dropped after its time
+/// is taken.
+fn best_of_three<T>(mut read: impl FnMut() -> Result<T, CliError>) -> Result<f64, CliError> {
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let value = read()?;
+        best = best.min(start.elapsed().as_secs_f64());
+        drop(value);
+    }
+    Ok(best)
 }
 
 /// The process's peak resident memory in bytes (`VmHWM`), where the system says it.
